@@ -1,0 +1,16 @@
+//! `linstor-core`: the pure LINSTOR domain model.
+//!
+//! No IO, no processes, no files, no clock, no global randomness: every decision is a function from
+//! state (plus a request, plus explicit inputs for time and entropy) to a new state, an answer in
+//! LINSTOR's result format and the set of changed objects. See `ARCHITECTURE.md`.
+
+pub mod name;
+pub mod rc;
+pub mod size;
+
+pub use name::{
+    KvsName, NameError, NameKind, NetIfName, NodeName, ResourceGroupName, ResourceName,
+    SnapshotName, StorPoolName,
+};
+pub use rc::{ApiCallRc, RcEntry, Severity};
+pub use size::{SizeError, SizeKib};

@@ -5,6 +5,7 @@
 //! LINSTOR's result format and the set of changed objects. See `ARCHITECTURE.md`.
 
 pub mod name;
+pub mod props;
 pub mod rc;
 pub mod size;
 

@@ -131,14 +131,23 @@ impl fmt::Display for NameRule {
                 write!(f, "must start with {allowed}, not {ch:?}")
             }
             NameRule::InvalidChar { ch, pos, allowed } => {
-                write!(f, "may contain only {allowed}; {ch:?} at byte {pos} is not allowed")
+                write!(
+                    f,
+                    "may contain only {allowed}; {ch:?} at byte {pos} is not allowed"
+                )
             }
             NameRule::Reserved { word } => write!(f, "'{word}' is a reserved word"),
             NameRule::EmptyLabel => {
-                write!(f, "must not contain empty labels ('..', or a leading or trailing '.')")
+                write!(
+                    f,
+                    "must not contain empty labels ('..', or a leading or trailing '.')"
+                )
             }
             NameRule::LabelTooLong { len } => {
-                write!(f, "has a label of {len} bytes; each label between dots may have at most 63")
+                write!(
+                    f,
+                    "has a label of {len} bytes; each label between dots may have at most 63"
+                )
             }
             NameRule::LabelHyphen => write!(f, "has a label that starts or ends with '-'"),
         }
@@ -164,7 +173,11 @@ const HOST_INNER: &str = "letters, digits, '.' and '-'";
 
 /// Checks `value` against the rules for `kind`.
 pub fn check_name(kind: NameKind, value: &str) -> Result<(), NameError> {
-    let err = |rule| NameError { kind, value: value.to_owned(), rule };
+    let err = |rule| NameError {
+        kind,
+        value: value.to_owned(),
+        rule,
+    };
     let (min, max) = kind.limits();
     let len = value.len();
     if len < min || len > max {
@@ -176,18 +189,29 @@ pub fn check_name(kind: NameKind, value: &str) -> Result<(), NameError> {
     let mut chars = value.char_indices();
     if let Some((_, first)) = chars.next() {
         if !(first.is_ascii_alphabetic() || first == '_') {
-            return Err(err(NameRule::InvalidFirst { ch: first, allowed: GENERIC_FIRST }));
+            return Err(err(NameRule::InvalidFirst {
+                ch: first,
+                allowed: GENERIC_FIRST,
+            }));
         }
     }
     for (pos, ch) in chars {
         if !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') {
-            return Err(err(NameRule::InvalidChar { ch, pos, allowed: GENERIC_INNER }));
+            return Err(err(NameRule::InvalidChar {
+                ch,
+                pos,
+                allowed: GENERIC_INNER,
+            }));
         }
     }
     if !value.bytes().any(|b| b.is_ascii_alphabetic()) {
         return Err(err(NameRule::NoLetter));
     }
-    if let Some(word) = kind.reserved().iter().find(|w| w.eq_ignore_ascii_case(value)) {
+    if let Some(word) = kind
+        .reserved()
+        .iter()
+        .find(|w| w.eq_ignore_ascii_case(value))
+    {
         return Err(err(NameRule::Reserved { word }));
     }
     Ok(())
@@ -197,12 +221,19 @@ fn check_hostname(value: &str) -> Result<(), NameRule> {
     let mut chars = value.char_indices();
     if let Some((_, first)) = chars.next() {
         if !first.is_ascii_alphanumeric() {
-            return Err(NameRule::InvalidFirst { ch: first, allowed: HOST_FIRST });
+            return Err(NameRule::InvalidFirst {
+                ch: first,
+                allowed: HOST_FIRST,
+            });
         }
     }
     for (pos, ch) in chars {
         if !(ch.is_ascii_alphanumeric() || ch == '.' || ch == '-') {
-            return Err(NameRule::InvalidChar { ch, pos, allowed: HOST_INNER });
+            return Err(NameRule::InvalidChar {
+                ch,
+                pos,
+                allowed: HOST_INNER,
+            });
         }
     }
     for label in value.split('.') {
@@ -220,7 +251,9 @@ fn check_hostname(value: &str) -> Result<(), NameRule> {
 }
 
 fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
-    a.bytes().map(|c| c.to_ascii_uppercase()).cmp(b.bytes().map(|c| c.to_ascii_uppercase()))
+    a.bytes()
+        .map(|c| c.to_ascii_uppercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_uppercase()))
 }
 
 macro_rules! name_type {
@@ -382,20 +415,82 @@ mod tests {
         check(k, "A1", None);
         check(k, &"a".repeat(63), None);
         check(k, &format!("{}.{}", "a".repeat(63), "b".repeat(63)), None);
-        check(k, "a", Some(Length { min: 2, max: 255, got: 1 }));
-        check(k, &"a.".repeat(128), Some(Length { min: 2, max: 255, got: 256 }));
-        check(k, "-ab", Some(InvalidFirst { ch: '-', allowed: HOST_FIRST }));
-        check(k, ".ab", Some(InvalidFirst { ch: '.', allowed: HOST_FIRST }));
+        check(
+            k,
+            "a",
+            Some(Length {
+                min: 2,
+                max: 255,
+                got: 1,
+            }),
+        );
+        check(
+            k,
+            &"a.".repeat(128),
+            Some(Length {
+                min: 2,
+                max: 255,
+                got: 256,
+            }),
+        );
+        check(
+            k,
+            "-ab",
+            Some(InvalidFirst {
+                ch: '-',
+                allowed: HOST_FIRST,
+            }),
+        );
+        check(
+            k,
+            ".ab",
+            Some(InvalidFirst {
+                ch: '.',
+                allowed: HOST_FIRST,
+            }),
+        );
         check(k, "ab-", Some(LabelHyphen));
         check(k, "ab-.cd", Some(LabelHyphen));
         check(k, "ab.-cd", Some(LabelHyphen));
         check(k, "ab..cd", Some(EmptyLabel));
         check(k, "ab.", Some(EmptyLabel));
         check(k, &"a".repeat(64), Some(LabelTooLong { len: 64 }));
-        check(k, "a_b", Some(InvalidChar { ch: '_', pos: 1, allowed: HOST_INNER }));
-        check(k, "a b", Some(InvalidChar { ch: ' ', pos: 1, allowed: HOST_INNER }));
-        check(k, "ab;rm", Some(InvalidChar { ch: ';', pos: 2, allowed: HOST_INNER }));
-        check(k, "nödé", Some(InvalidChar { ch: 'ö', pos: 1, allowed: HOST_INNER }));
+        check(
+            k,
+            "a_b",
+            Some(InvalidChar {
+                ch: '_',
+                pos: 1,
+                allowed: HOST_INNER,
+            }),
+        );
+        check(
+            k,
+            "a b",
+            Some(InvalidChar {
+                ch: ' ',
+                pos: 1,
+                allowed: HOST_INNER,
+            }),
+        );
+        check(
+            k,
+            "ab;rm",
+            Some(InvalidChar {
+                ch: ';',
+                pos: 2,
+                allowed: HOST_INNER,
+            }),
+        );
+        check(
+            k,
+            "nödé",
+            Some(InvalidChar {
+                ch: 'ö',
+                pos: 1,
+                allowed: HOST_INNER,
+            }),
+        );
     }
 
     #[test]
@@ -406,14 +501,76 @@ mod tests {
         check(k, "_x", None);
         check(k, "r1", None);
         check(k, &format!("a{}", "b".repeat(47)), None);
-        check(k, &format!("a{}", "b".repeat(48)), Some(Length { min: 2, max: 48, got: 49 }));
-        check(k, "r", Some(Length { min: 2, max: 48, got: 1 }));
-        check(k, "", Some(Length { min: 2, max: 48, got: 0 }));
-        check(k, "1abc", Some(InvalidFirst { ch: '1', allowed: GENERIC_FIRST }));
-        check(k, "-abc", Some(InvalidFirst { ch: '-', allowed: GENERIC_FIRST }));
-        check(k, "a.b", Some(InvalidChar { ch: '.', pos: 1, allowed: GENERIC_INNER }));
-        check(k, "a$(x)", Some(InvalidChar { ch: '$', pos: 1, allowed: GENERIC_INNER }));
-        check(k, "a/../b", Some(InvalidChar { ch: '/', pos: 1, allowed: GENERIC_INNER }));
+        check(
+            k,
+            &format!("a{}", "b".repeat(48)),
+            Some(Length {
+                min: 2,
+                max: 48,
+                got: 49,
+            }),
+        );
+        check(
+            k,
+            "r",
+            Some(Length {
+                min: 2,
+                max: 48,
+                got: 1,
+            }),
+        );
+        check(
+            k,
+            "",
+            Some(Length {
+                min: 2,
+                max: 48,
+                got: 0,
+            }),
+        );
+        check(
+            k,
+            "1abc",
+            Some(InvalidFirst {
+                ch: '1',
+                allowed: GENERIC_FIRST,
+            }),
+        );
+        check(
+            k,
+            "-abc",
+            Some(InvalidFirst {
+                ch: '-',
+                allowed: GENERIC_FIRST,
+            }),
+        );
+        check(
+            k,
+            "a.b",
+            Some(InvalidChar {
+                ch: '.',
+                pos: 1,
+                allowed: GENERIC_INNER,
+            }),
+        );
+        check(
+            k,
+            "a$(x)",
+            Some(InvalidChar {
+                ch: '$',
+                pos: 1,
+                allowed: GENERIC_INNER,
+            }),
+        );
+        check(
+            k,
+            "a/../b",
+            Some(InvalidChar {
+                ch: '/',
+                pos: 1,
+                allowed: GENERIC_INNER,
+            }),
+        );
         check(k, "__", Some(NoLetter));
         check(k, "_1-2", Some(NoLetter));
         check(k, "all", Some(Reserved { word: "all" }));
@@ -426,17 +583,57 @@ mod tests {
     #[test]
     fn other_generic_names() {
         use NameRule::*;
-        check(NameKind::StoragePool, "ab", Some(Length { min: 3, max: 48, got: 2 }));
+        check(
+            NameKind::StoragePool,
+            "ab",
+            Some(Length {
+                min: 3,
+                max: 48,
+                got: 2,
+            }),
+        );
         check(NameKind::StoragePool, "DfltDisklessStorPool", None);
         check(NameKind::StoragePool, "thin_1", None);
         check(NameKind::NetInterface, "default", None);
-        check(NameKind::NetInterface, "ab", Some(Length { min: 3, max: 32, got: 2 }));
-        check(NameKind::NetInterface, &"a".repeat(33), Some(Length { min: 3, max: 32, got: 33 }));
+        check(
+            NameKind::NetInterface,
+            "ab",
+            Some(Length {
+                min: 3,
+                max: 32,
+                got: 2,
+            }),
+        );
+        check(
+            NameKind::NetInterface,
+            &"a".repeat(33),
+            Some(Length {
+                min: 3,
+                max: 32,
+                got: 33,
+            }),
+        );
         check(NameKind::Snapshot, "snap-1", None);
-        check(NameKind::Snapshot, "s;", Some(InvalidChar { ch: ';', pos: 1, allowed: GENERIC_INNER }));
+        check(
+            NameKind::Snapshot,
+            "s;",
+            Some(InvalidChar {
+                ch: ';',
+                pos: 1,
+                allowed: GENERIC_INNER,
+            }),
+        );
         check(NameKind::KeyValueStore, "csi-backup-mapping", None);
         check(NameKind::ResourceGroup, "DfltRscGrp", None);
-        check(NameKind::ResourceGroup, "sc 1", Some(InvalidChar { ch: ' ', pos: 2, allowed: GENERIC_INNER }));
+        check(
+            NameKind::ResourceGroup,
+            "sc 1",
+            Some(InvalidChar {
+                ch: ' ',
+                pos: 2,
+                allowed: GENERIC_INNER,
+            }),
+        );
     }
 
     #[test]

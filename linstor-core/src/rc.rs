@@ -131,7 +131,10 @@ impl Obj {
 }
 
 /// LINSTOR's numeric codes (bits 14–0) that we use. Names follow `ApiConsts`.
-#[allow(missing_docs, reason = "the names are LINSTOR's own and self-describing")]
+#[allow(
+    missing_docs,
+    reason = "the names are LINSTOR's own and self-describing"
+)]
 pub mod code {
     pub const CREATED: u16 = 1;
     pub const DELETED: u16 = 2;
@@ -269,7 +272,13 @@ pub struct RcEntry {
 
 impl RcEntry {
     /// A new entry.
-    pub fn new(severity: Severity, op: Op, obj: Obj, code: u16, message: impl Into<String>) -> Self {
+    pub fn new(
+        severity: Severity,
+        op: Op,
+        obj: Obj,
+        code: u16,
+        message: impl Into<String>,
+    ) -> Self {
         RcEntry {
             severity,
             op,
@@ -331,14 +340,21 @@ impl RcEntry {
         let mut m = serde_json::Map::new();
         m.insert("ret_code".into(), self.ret_code().into());
         m.insert("message".into(), self.message.clone().into());
-        for (k, v) in [("cause", &self.cause), ("correction", &self.correction), ("details", &self.details)]
-        {
+        for (k, v) in [
+            ("cause", &self.cause),
+            ("correction", &self.correction),
+            ("details", &self.details),
+        ] {
             if let Some(v) = v {
                 m.insert(k.into(), v.clone().into());
             }
         }
         if !self.obj_refs.is_empty() {
-            let refs = self.obj_refs.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+            let refs = self
+                .obj_refs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().into()))
+                .collect();
             m.insert("obj_refs".into(), serde_json::Value::Object(refs));
         }
         serde_json::Value::Object(m)
@@ -415,15 +431,31 @@ mod tests {
     use super::*;
 
     fn check(sev: Severity, op: Op, obj: Obj, c: u16, expect: i64) {
-        assert_eq!(ret_code(sev, op, obj, c), expect, "{sev:?} {op:?} {obj:?} {c}");
+        assert_eq!(
+            ret_code(sev, op, obj, c),
+            expect,
+            "{sev:?} {op:?} {obj:?} {c}"
+        );
         assert_eq!(classify(expect), (sev, c));
     }
 
     #[test]
     fn ret_code_layout_matches_linstor() {
         // Worked examples from the reference (§2.2).
-        check(Severity::Success, Op::Create, Obj::RscDfn, code::CREATED, 20_447_233);
-        check(Severity::Error, Op::None, Obj::None, 0, -4_611_686_018_427_387_904);
+        check(
+            Severity::Success,
+            Op::Create,
+            Obj::RscDfn,
+            code::CREATED,
+            20_447_233,
+        );
+        check(
+            Severity::Error,
+            Op::None,
+            Obj::None,
+            0,
+            -4_611_686_018_427_387_904,
+        );
         check(
             Severity::Error,
             Op::Modify,
@@ -431,17 +463,45 @@ mod tests {
             code::NOT_FOUND_RSC_DFN,
             -4_611_686_018_390_163_155,
         );
-        check(Severity::Warning, Op::None, Obj::None, 3000, i64::MIN + 3000);
-        check(Severity::Info, Op::None, Obj::None, 10000, 0x4000_0000_0000_0000 + 10000);
+        check(
+            Severity::Warning,
+            Op::None,
+            Obj::None,
+            3000,
+            i64::MIN + 3000,
+        );
+        check(
+            Severity::Info,
+            Op::None,
+            Obj::None,
+            10000,
+            0x4000_0000_0000_0000 + 10000,
+        );
     }
 
     #[test]
     fn http_status_mapping() {
-        let ok = ApiCallRc(vec![RcEntry::new(Severity::Success, Op::Create, Obj::Node, 1, "x")]);
+        let ok = ApiCallRc(vec![RcEntry::new(
+            Severity::Success,
+            Op::Create,
+            Obj::Node,
+            1,
+            "x",
+        )]);
         assert_eq!(ok.http_status(201), 201);
-        let nf = ApiCallRc(vec![RcEntry::error(Op::Modify, Obj::Node, code::NOT_FOUND_NODE, "x")]);
+        let nf = ApiCallRc(vec![RcEntry::error(
+            Op::Modify,
+            Obj::Node,
+            code::NOT_FOUND_NODE,
+            "x",
+        )]);
         assert_eq!(nf.http_status(200), 404);
-        let other = ApiCallRc(vec![RcEntry::error(Op::Create, Obj::Node, code::EXISTS_NODE, "x")]);
+        let other = ApiCallRc(vec![RcEntry::error(
+            Op::Create,
+            Obj::Node,
+            code::EXISTS_NODE,
+            "x",
+        )]);
         assert_eq!(other.http_status(201), 500);
     }
 
@@ -452,7 +512,10 @@ mod tests {
             .correction("fix")
             .obj_ref("RscDfn", "r1");
         let j = e.to_rest_json();
-        assert_eq!(j["ret_code"], ret_code(Severity::Error, Op::Create, Obj::RscDfn, 501));
+        assert_eq!(
+            j["ret_code"],
+            ret_code(Severity::Error, Op::Create, Obj::RscDfn, 501)
+        );
         assert_eq!(j["obj_refs"]["RscDfn"], "r1");
         assert!(j.get("details").is_none());
     }

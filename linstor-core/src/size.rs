@@ -119,7 +119,9 @@ impl SizeKib {
         if s.is_empty() {
             return Err(SizeError::Empty);
         }
-        let num_end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+        let num_end = s
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(s.len());
         let (num, unit) = s.split_at(num_end);
         let unit = unit.trim_start();
         let (int_part, frac_part) = match num.split_once('.') {
@@ -144,7 +146,11 @@ impl SizeKib {
         if digits.len() > 38 {
             return Err(overflow());
         }
-        let mantissa: u128 = if digits.is_empty() { 0 } else { digits.parse().map_err(|_| overflow())? };
+        let mantissa: u128 = if digits.is_empty() {
+            0
+        } else {
+            digits.parse().map_err(|_| overflow())?
+        };
         let scale = 10u128.checked_pow(u32::try_from(frac_part.len()).map_err(|_| overflow())?);
         let scale = scale.ok_or_else(overflow)?;
         let scaled = mantissa.checked_mul(unit.bytes()).ok_or_else(overflow)?;
@@ -208,7 +214,9 @@ mod tests {
     use super::*;
 
     fn check(input: &str, expect: Result<u64, &str>) {
-        let got = SizeKib::parse(input).map(|s| s.0).map_err(|e| e.to_string());
+        let got = SizeKib::parse(input)
+            .map(|s| s.0)
+            .map_err(|e| e.to_string());
         match (&got, &expect) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "{input:?}"),
             (Err(a), Err(b)) => assert!(a.contains(b), "{input:?}: {a:?} does not contain {b:?}"),
@@ -253,14 +261,23 @@ mod tests {
         check("10 G B", Err("unknown unit 'G B'"));
         check("16384P", Ok(1 << 54));
         check("16777216P", Err("too large"));
-        check("99999999999999999999999999999999999999999T", Err("too large"));
+        check(
+            "99999999999999999999999999999999999999999T",
+            Err("too large"),
+        );
         check("18446744073709551616", Err("too large"));
     }
 
     #[test]
     fn bare_number_default_unit() {
-        assert_eq!(SizeKib::parse_with_default("4096", Unit::KiB).unwrap(), SizeKib(4096));
-        assert_eq!(SizeKib::parse_with_default("4096", Unit::B).unwrap(), SizeKib(4));
+        assert_eq!(
+            SizeKib::parse_with_default("4096", Unit::KiB).unwrap(),
+            SizeKib(4096)
+        );
+        assert_eq!(
+            SizeKib::parse_with_default("4096", Unit::B).unwrap(),
+            SizeKib(4)
+        );
     }
 
     #[test]

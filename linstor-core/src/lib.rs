@@ -4,10 +4,12 @@
 //! state (plus a request, plus explicit inputs for time and entropy) to a new state, an answer in
 //! LINSTOR's result format and the set of changed objects. See `ARCHITECTURE.md`.
 
+pub mod model;
 pub mod name;
 pub mod props;
 pub mod rc;
 pub mod size;
+pub mod state;
 
 pub use name::{
     KvsName, NameError, NameKind, NetIfName, NodeName, ResourceGroupName, ResourceName,

@@ -1,0 +1,11 @@
+//! `linstor-backends`: storage providers that run the real tools.
+//!
+//! * [`runner`]: the one way to run external commands ([`runner::CommandRunner`], with
+//!   [`runner::RealRunner`] and the test fake [`runner::ScriptedRunner`]).
+//! * [`error`]: the crate's one error type, [`BackendError`].
+
+pub mod error;
+pub mod runner;
+
+pub use error::{BackendError, ExitKind};
+pub use runner::{Cmd, CmdOutput, CommandRunner, ExitPolicy, RealRunner, Reply, ScriptedRunner};

@@ -1,0 +1,623 @@
+//! The drbdadm / drbdsetup / drbdmeta command sequences, run through the backends' runner.
+//!
+//! [`Drbd`] holds a [`CommandRunner`] plus how to call drbdadm (an optional `-c <config>`, an
+//! optional dry run `-d`, extra environment). Each operation first builds its argv with a pure
+//! `*_cmds` function (pinned by snapshot tests) and then runs the commands in order, stopping at
+//! the first failure. Names only ever travel as argv words.
+//!
+//! Day-0 generation ids ([`InitialGi`]): after `create-md`, the initial-sync winner writes a new
+//! current GI with the day-0 GI as bitmap base into every node-id slot; a thin-backed loser writes
+//! the day-0 GI as its current GI (so no sync is needed); a thick loser writes nothing and gets a
+//! full sync from the winner (reference §6.4).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use linstor_backends::{BackendError, Cmd, CmdOutput, CommandRunner};
+
+use crate::error::{DrbdError, Result};
+use crate::files::ConfigChecker;
+
+/// Number of node-id slots DRBD 9 metadata has (node ids 0..=31).
+pub const NODE_ID_SLOTS: u8 = 32;
+
+/// Timeout for `create-md` (it writes the bitmap; large devices take a while).
+pub const CREATE_MD_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A DRBD generation id (UUID), shown as 16 upper-case hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Gi(pub u64);
+
+impl Gi {
+    /// Parses 1 to 16 hex digits (`DrbdCurrentGi` holds 16).
+    pub fn parse(s: &str) -> Option<Gi> {
+        if s.is_empty() || s.len() > 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        u64::from_str_radix(s, 16).ok().map(Gi)
+    }
+}
+
+impl fmt::Display for Gi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016X}", self.0)
+    }
+}
+
+/// What a freshly created volume does about its generation ids (reference §6.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitialGi {
+    /// The initial-sync winner: current = `new_current`, bitmap base = day-0 in every slot,
+    /// consistent and up to date.
+    Winner {
+        /// A fresh random GI (the caller supplies entropy).
+        new_current: Gi,
+    },
+    /// A thin-backed (or all-ZFS) loser: current = day-0, consistent and up to date, no sync.
+    ThinLoser,
+    /// A thick loser: no `set-gi`; DRBD fully syncs it from the winner.
+    ThickLoser,
+}
+
+impl InitialGi {
+    /// Picks the rule: the winner (while the volume definition is not yet initialized) gets
+    /// `Winner`; other nodes are thin losers when thin-backed unless a full initial sync is
+    /// forced (`DrbdOptions/ForceInitialSync`), else thick losers.
+    pub fn choose(
+        is_winner: bool,
+        initialized: bool,
+        thin_backed: bool,
+        force_initial_sync: bool,
+        new_current: Gi,
+    ) -> InitialGi {
+        if is_winner && !initialized {
+            InitialGi::Winner { new_current }
+        } else if thin_backed && !force_initial_sync {
+            InitialGi::ThinLoser
+        } else {
+            InitialGi::ThickLoser
+        }
+    }
+
+    /// The `set-gi` strings per node-id slot (`current:bitmap:history1:history2[:consistent:
+    /// was-up-to-date]`), empty for a thick loser. Flags are only written into the own slot;
+    /// drbdmeta keeps fields that are not given.
+    pub fn gi_strings(self, own_node_id: u8, day0: Gi) -> Vec<(u8, String)> {
+        let (current, bitmap) = match self {
+            InitialGi::Winner { new_current } => (new_current, day0),
+            InitialGi::ThinLoser => (day0, Gi(0)),
+            InitialGi::ThickLoser => return Vec::new(),
+        };
+        (0..NODE_ID_SLOTS)
+            .map(|id| {
+                let flags = if id == own_node_id { ":1:1" } else { "" };
+                (id, format!("{current}:{bitmap}:{}:{}{flags}", Gi(0), Gi(0)))
+            })
+            .collect()
+    }
+}
+
+/// One `drbdmeta … get-gi` line: UUIDs and flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GiRecord {
+    /// Current UUID.
+    pub current: Gi,
+    /// Bitmap UUID of the slot asked for.
+    pub bitmap: Gi,
+    /// The two history UUIDs.
+    pub history: [Gi; 2],
+    /// Flag columns in drbdmeta's order (consistent, was-up-to-date, primary, crashed-primary,
+    /// al-clean, al-disabled, then peer flags).
+    pub flags: Vec<bool>,
+}
+
+impl GiRecord {
+    /// Whether the consistent flag is set.
+    pub fn consistent(&self) -> bool {
+        self.flags.first().copied().unwrap_or(false)
+    }
+
+    /// Whether the was-up-to-date flag is set.
+    pub fn up_to_date(&self) -> bool {
+        self.flags.get(1).copied().unwrap_or(false)
+    }
+
+    /// Parses the last `get-gi` line of `stdout`.
+    pub fn parse(stdout: &str) -> Result<GiRecord> {
+        let line = stdout
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        let perr = |reason: &str| DrbdError::Parse {
+            line: line.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let fields: Vec<&str> = line.split(':').collect();
+        if fields.len() < 4 {
+            return Err(perr("expected current:bitmap:history1:history2:flags…"));
+        }
+        let gi = |s: &str| Gi::parse(s).ok_or_else(|| perr("not a hex generation id"));
+        let flags = fields[4..]
+            .iter()
+            .map(|f| match *f {
+                "0" => Ok(false),
+                "1" => Ok(true),
+                _ => Err(perr("flag is not 0 or 1")),
+            })
+            .collect::<Result<Vec<bool>>>()?;
+        Ok(GiRecord {
+            current: gi(fields[0])?,
+            bitmap: gi(fields[1])?,
+            history: [gi(fields[2])?, gi(fields[3])?],
+            flags,
+        })
+    }
+}
+
+/// Where a volume's metadata is, as drbdmeta wants it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaDev {
+    /// DRBD minor.
+    pub minor: u32,
+    /// The metadata device (the backing device for internal metadata).
+    pub device: PathBuf,
+    /// Internal (`internal`) or external (`flex-external`) metadata.
+    pub internal: bool,
+}
+
+impl MetaDev {
+    fn args(&self) -> Vec<String> {
+        vec![
+            self.minor.to_string(),
+            "v09".to_owned(),
+            self.device.display().to_string(),
+            if self.internal {
+                "internal"
+            } else {
+                "flex-external"
+            }
+            .to_owned(),
+        ]
+    }
+}
+
+/// Flags of `drbdadm adjust`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AdjustOpts {
+    /// `--skip-disk` (`DrbdOptions/SkipDisk`, or connect only).
+    pub skip_disk: bool,
+    /// `--skip-net` (attach only).
+    pub skip_net: bool,
+    /// `--discard-my-data` (resolve a split brain on this node).
+    pub discard_my_data: bool,
+}
+
+/// The DRBD tools, driven through a command runner.
+#[derive(Debug, Clone)]
+pub struct Drbd {
+    runner: Arc<dyn CommandRunner>,
+    config: Option<PathBuf>,
+    dry_run: bool,
+    env: Vec<(String, String)>,
+}
+
+impl Drbd {
+    /// Tools run through `runner`, drbdadm with its default configuration.
+    pub fn new(runner: Arc<dyn CommandRunner>) -> Self {
+        Drbd {
+            runner,
+            config: None,
+            dry_run: false,
+            env: Vec::new(),
+        }
+    }
+
+    /// drbdadm reads `config` (`-c <config>`) instead of `/etc/drbd.conf`.
+    pub fn with_config(mut self, config: impl Into<PathBuf>) -> Self {
+        self.config = Some(config.into());
+        self
+    }
+
+    /// drbdadm only prints what it would do (`-d`); drbdsetup/drbdmeta calls are unaffected.
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Adds an environment variable to every command (tests use drbd-utils' `__DRBD_NODE__`).
+    pub fn with_env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    fn cmd(&self, program: &str) -> Cmd {
+        self.env
+            .iter()
+            .fold(Cmd::new(program), |c, (k, v)| c.env(k, v))
+    }
+
+    /// `drbdadm [-c <config>] [-d]`.
+    fn drbdadm(&self) -> Cmd {
+        let mut c = self.cmd("drbdadm");
+        if let Some(conf) = &self.config {
+            c = c.arg("-c").arg(conf);
+        }
+        if self.dry_run {
+            c = c.arg("-d");
+        }
+        c
+    }
+
+    async fn run(&self, cmd: &Cmd) -> Result<CmdOutput> {
+        Ok(self.runner.run(cmd).await?)
+    }
+
+    async fn run_all(&self, cmds: &[Cmd]) -> Result<Vec<CmdOutput>> {
+        let mut out = Vec::with_capacity(cmds.len());
+        for c in cmds {
+            out.push(self.run(c).await?);
+        }
+        Ok(out)
+    }
+
+    /// `drbdadm --config-to-test <candidate> --config-to-exclude <current> sh-nop`.
+    pub fn check_config_cmd(&self, candidate: &Path, current: &Path) -> Cmd {
+        self.drbdadm()
+            .arg("--config-to-test")
+            .arg(candidate)
+            .arg("--config-to-exclude")
+            .arg(current)
+            .arg("sh-nop")
+            .any_exit_code()
+    }
+
+    /// `drbdadm -vvv --max-peers <n> [--bitmap-block-size <b>] -- --force create-md <rsc>/<vol>`.
+    pub fn create_md_cmd(
+        &self,
+        rsc: &str,
+        vol: u16,
+        max_peers: u8,
+        bitmap_block_size: Option<u32>,
+    ) -> Cmd {
+        let mut c = self
+            .drbdadm()
+            .arg("-vvv")
+            .arg("--max-peers")
+            .arg(max_peers.to_string());
+        if let Some(b) = bitmap_block_size {
+            c = c.arg("--bitmap-block-size").arg(b.to_string());
+        }
+        c.args(["--", "--force", "create-md"])
+            .arg(format!("{rsc}/{vol}"))
+            .timeout(CREATE_MD_TIMEOUT)
+    }
+
+    /// Creates DRBD metadata for one volume (the resource must be in drbdadm's configuration).
+    pub async fn create_md(
+        &self,
+        rsc: &str,
+        vol: u16,
+        max_peers: u8,
+        bitmap_block_size: Option<u32>,
+    ) -> Result<()> {
+        if !(1..=31).contains(&max_peers) {
+            return Err(DrbdError::InvalidConfig {
+                resource: rsc.to_owned(),
+                reason: format!("max-peers {max_peers} is outside 1..=31"),
+            });
+        }
+        self.run(&self.create_md_cmd(rsc, vol, max_peers, bitmap_block_size))
+            .await
+            .map(drop)
+    }
+
+    /// `drbdmeta --force <minor> v09 <dev> internal create-md <max-peers>`: metadata without a
+    /// configuration file (clones, tools, tests).
+    pub fn drbdmeta_create_md_cmd(&self, meta: &MetaDev, max_peers: u8) -> Cmd {
+        self.cmd("drbdmeta")
+            .arg("--force")
+            .args(meta.args())
+            .arg("create-md")
+            .arg(max_peers.to_string())
+            .timeout(CREATE_MD_TIMEOUT)
+    }
+
+    /// Runs [`drbdmeta_create_md_cmd`](Self::drbdmeta_create_md_cmd).
+    pub async fn drbdmeta_create_md(&self, meta: &MetaDev, max_peers: u8) -> Result<()> {
+        self.run(&self.drbdmeta_create_md_cmd(meta, max_peers))
+            .await
+            .map(drop)
+    }
+
+    /// The `drbdmeta --force --node-id <id> <minor> v09 <dev> internal set-gi <gi>` calls for a
+    /// day-0 rule (none for a thick loser).
+    pub fn set_gi_cmds(
+        &self,
+        meta: &MetaDev,
+        rule: InitialGi,
+        own_node_id: u8,
+        day0: Gi,
+    ) -> Vec<Cmd> {
+        rule.gi_strings(own_node_id, day0)
+            .into_iter()
+            .map(|(id, gi)| {
+                self.cmd("drbdmeta")
+                    .arg("--force")
+                    .arg("--node-id")
+                    .arg(id.to_string())
+                    .args(meta.args())
+                    .arg("set-gi")
+                    .arg(gi)
+            })
+            .collect()
+    }
+
+    /// Writes the day-0 generation ids of one volume.
+    pub async fn set_initial_gi(
+        &self,
+        meta: &MetaDev,
+        rule: InitialGi,
+        own_node_id: u8,
+        day0: Gi,
+    ) -> Result<()> {
+        self.run_all(&self.set_gi_cmds(meta, rule, own_node_id, day0))
+            .await
+            .map(drop)
+    }
+
+    /// `drbdmeta <minor> v09 <dev> internal get-gi --node-id <id> --force`.
+    pub fn get_gi_cmd(&self, meta: &MetaDev, node_id: u8) -> Cmd {
+        self.cmd("drbdmeta")
+            .args(meta.args())
+            .arg("get-gi")
+            .arg("--node-id")
+            .arg(node_id.to_string())
+            .arg("--force")
+            .any_exit_code()
+    }
+
+    /// Reads the generation ids of one slot; `None` when there is no valid metadata (exit 1
+    /// or 255).
+    pub async fn get_gi(&self, meta: &MetaDev, node_id: u8) -> Result<Option<GiRecord>> {
+        let cmd = self.get_gi_cmd(meta, node_id);
+        let out = self.run(&cmd).await?;
+        match out.status {
+            0 => GiRecord::parse(&out.stdout).map(Some),
+            1 | 255 => Ok(None),
+            code => Err(BackendError::CommandFailed {
+                argv: cmd.argv(),
+                exit: linstor_backends::ExitKind::Code(code),
+                stdout: out.stdout,
+                stderr: out.stderr,
+            }
+            .into()),
+        }
+    }
+
+    /// `drbdadm -vvv adjust [--discard-my-data] [--skip-net] [--skip-disk] <rsc>`.
+    pub fn adjust_cmd(&self, rsc: &str, opts: AdjustOpts) -> Cmd {
+        let mut c = self.drbdadm().arg("-vvv").arg("adjust");
+        if opts.discard_my_data {
+            c = c.arg("--discard-my-data");
+        }
+        if opts.skip_net {
+            c = c.arg("--skip-net");
+        }
+        if opts.skip_disk {
+            c = c.arg("--skip-disk");
+        }
+        c.arg(rsc)
+    }
+
+    /// Brings the kernel state in line with the `.res` file.
+    pub async fn adjust(&self, rsc: &str, opts: AdjustOpts) -> Result<()> {
+        self.run(&self.adjust_cmd(rsc, opts)).await.map(drop)
+    }
+
+    /// `drbdsetup down <rsc>`.
+    pub fn down_cmd(&self, rsc: &str) -> Cmd {
+        self.cmd("drbdsetup").arg("down").arg(rsc)
+    }
+
+    /// Takes the resource down (before its `.res` file is deleted).
+    pub async fn down(&self, rsc: &str) -> Result<()> {
+        self.run(&self.down_cmd(rsc)).await.map(drop)
+    }
+
+    /// `drbdsetup wait-connect-resource --wait-after-sb=yes --wfc-timeout=<s> <rsc>`, then
+    /// `drbdadm -vvv [-- --assume-clean] resize <rsc>/<vol>` (`--assume-clean` when thin-backed:
+    /// the new space reads as zeros everywhere, no sync needed).
+    pub fn resize_cmds(
+        &self,
+        rsc: &str,
+        vol: u16,
+        thin_backed: bool,
+        wfc_timeout: Duration,
+    ) -> Vec<Cmd> {
+        let wait = self
+            .cmd("drbdsetup")
+            .arg("wait-connect-resource")
+            .arg("--wait-after-sb=yes")
+            .arg(format!("--wfc-timeout={}", wfc_timeout.as_secs()))
+            .arg(rsc)
+            .timeout(wfc_timeout + Duration::from_secs(10));
+        let mut resize = self.drbdadm().arg("-vvv");
+        if thin_backed {
+            resize = resize.args(["--", "--assume-clean"]);
+        }
+        vec![wait, resize.arg("resize").arg(format!("{rsc}/{vol}"))]
+    }
+
+    /// Grows a volume after its backing device grew.
+    pub async fn resize(
+        &self,
+        rsc: &str,
+        vol: u16,
+        thin_backed: bool,
+        wfc_timeout: Duration,
+    ) -> Result<()> {
+        self.run_all(&self.resize_cmds(rsc, vol, thin_backed, wfc_timeout))
+            .await
+            .map(drop)
+    }
+
+    /// `drbdsetup del-peer <rsc> <id>`, then `drbdsetup forget-peer <rsc> <id>` (frees the
+    /// bitmap slot).
+    pub fn remove_peer_cmds(&self, rsc: &str, peer_node_id: u8) -> Vec<Cmd> {
+        ["del-peer", "forget-peer"]
+            .into_iter()
+            .map(|verb| {
+                self.cmd("drbdsetup")
+                    .arg(verb)
+                    .arg(rsc)
+                    .arg(peer_node_id.to_string())
+            })
+            .collect()
+    }
+
+    /// Disconnects a removed peer and frees its bitmap slot.
+    pub async fn remove_peer(&self, rsc: &str, peer_node_id: u8) -> Result<()> {
+        self.run_all(&self.remove_peer_cmds(rsc, peer_node_id))
+            .await
+            .map(drop)
+    }
+
+    /// `drbdadm suspend-io <rsc>`.
+    pub fn suspend_io_cmd(&self, rsc: &str) -> Cmd {
+        self.drbdadm().arg("suspend-io").arg(rsc)
+    }
+
+    /// `drbdadm resume-io <rsc>`.
+    pub fn resume_io_cmd(&self, rsc: &str) -> Cmd {
+        self.drbdadm().arg("resume-io").arg(rsc)
+    }
+
+    /// Suspends I/O (before a snapshot).
+    pub async fn suspend_io(&self, rsc: &str) -> Result<()> {
+        self.run(&self.suspend_io_cmd(rsc)).await.map(drop)
+    }
+
+    /// Resumes I/O (after a snapshot).
+    pub async fn resume_io(&self, rsc: &str) -> Result<()> {
+        self.run(&self.resume_io_cmd(rsc)).await.map(drop)
+    }
+
+    /// `drbdadm -vvv primary --force <rsc>`.
+    pub fn primary_force_cmd(&self, rsc: &str) -> Cmd {
+        self.drbdadm()
+            .arg("-vvv")
+            .arg("primary")
+            .arg("--force")
+            .arg(rsc)
+    }
+
+    /// `drbdadm secondary <rsc>`.
+    pub fn secondary_cmd(&self, rsc: &str) -> Cmd {
+        self.drbdadm().arg("secondary").arg(rsc)
+    }
+
+    /// Runs `mkfs` on the winner of a new resource: `primary --force`, `mkfs`, then `secondary`
+    /// (also when mkfs failed; mkfs's error is returned first). `--force` because quorum may not
+    /// be reached yet.
+    pub async fn mkfs_as_primary(&self, rsc: &str, mkfs: &Cmd) -> Result<()> {
+        self.run(&self.primary_force_cmd(rsc)).await?;
+        let made = self.run(mkfs).await;
+        let back = self.run(&self.secondary_cmd(rsc)).await;
+        made?;
+        back.map(drop)
+    }
+}
+
+#[async_trait]
+impl ConfigChecker for Drbd {
+    async fn check(&self, resource: &str, candidate: &Path, current: &Path) -> Result<()> {
+        let out = self.run(&self.check_config_cmd(candidate, current)).await?;
+        if out.status == 0 {
+            Ok(())
+        } else {
+            let stderr = out
+                .stderr
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join("\n");
+            Err(DrbdError::ConfigRejected {
+                resource: resource.to_owned(),
+                stderr,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gi_rules_per_role() {
+        let day0 = Gi(0x1234_5678_9ABC_DEF0);
+        let new = Gi(0x0FED_CBA9_8765_4321);
+        let w = InitialGi::choose(true, false, false, false, new);
+        assert_eq!(w, InitialGi::Winner { new_current: new });
+        let s = w.gi_strings(1, day0);
+        assert_eq!(s.len(), 32);
+        assert_eq!(
+            s[0],
+            (
+                0,
+                "0FEDCBA987654321:123456789ABCDEF0:0000000000000000:0000000000000000".into()
+            )
+        );
+        assert_eq!(
+            s[1],
+            (
+                1,
+                "0FEDCBA987654321:123456789ABCDEF0:0000000000000000:0000000000000000:1:1".into()
+            )
+        );
+        // After initialization the winner is a loser too.
+        assert_eq!(
+            InitialGi::choose(true, true, true, false, new),
+            InitialGi::ThinLoser
+        );
+        let t = InitialGi::ThinLoser.gi_strings(2, day0);
+        assert_eq!(
+            t[2].1,
+            "123456789ABCDEF0:0000000000000000:0000000000000000:0000000000000000:1:1"
+        );
+        assert_eq!(
+            t[3].1,
+            "123456789ABCDEF0:0000000000000000:0000000000000000:0000000000000000"
+        );
+        assert_eq!(
+            InitialGi::choose(false, false, true, true, new),
+            InitialGi::ThickLoser
+        );
+        assert_eq!(
+            InitialGi::choose(false, false, false, false, new),
+            InitialGi::ThickLoser
+        );
+        assert!(InitialGi::ThickLoser.gi_strings(0, day0).is_empty());
+    }
+
+    #[test]
+    fn gi_parsing() {
+        assert_eq!(Gi::parse("00000000000000AB"), Some(Gi(0xAB)));
+        assert_eq!(Gi::parse("xyz"), None);
+        assert_eq!(Gi::parse("12345678901234567"), None);
+        let r = GiRecord::parse(
+            "AAAAAAAAAAAAAAAA:CCCCCCCCCCCCCCCC:0000000000000000:0000000000000000:1:1:0:0:1:0:0:0:0:0:0:0\n",
+        )
+        .expect("parses");
+        assert_eq!(r.current, Gi(0xAAAA_AAAA_AAAA_AAAA));
+        assert!(r.consistent() && r.up_to_date());
+        assert_eq!(r.flags.len(), 12);
+        assert!(GiRecord::parse("garbage").is_err());
+        assert!(GiRecord::parse("A:B:C:D:2").is_err());
+    }
+}

@@ -1,0 +1,201 @@
+//! Resolving `DrbdOptions/*` properties from ordered priority levels.
+//!
+//! LINSTOR looks a key up in a chain of containers, most specific first (for the resource-level
+//! sections of a `.res`: resource > resource definition > resource group > node > controller),
+//! and the first container that has the key wins. [`resolve_options`] does exactly that for every
+//! `DrbdOptions/<Section>/<option>` key found at any level, and also remembers which lower levels
+//! were overridden, so the `.res` can say where a value came from.
+
+use std::collections::BTreeMap;
+
+use crate::options::{Section, split_option_key};
+
+/// One level of a priority chain: a label for comments (`resource-group rg1`) and its properties.
+#[derive(Debug, Clone, Copy)]
+pub struct PropLevel<'a> {
+    /// Shown in `.res` comments, e.g. `resource-definition` or `resource-group rg1`.
+    pub label: &'a str,
+    /// The level's properties (flat keys like `DrbdOptions/Net/protocol`).
+    pub props: &'a BTreeMap<String, String>,
+}
+
+impl<'a> PropLevel<'a> {
+    /// A level.
+    pub fn new(label: &'a str, props: &'a BTreeMap<String, String>) -> Self {
+        PropLevel { label, props }
+    }
+}
+
+/// The winning value of one option, where it came from, and what it overrode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionValue {
+    /// The drbdsetup option name.
+    pub name: String,
+    /// The winning value.
+    pub value: String,
+    /// Label of the level it came from (`None` when set directly by the caller).
+    pub source: Option<String>,
+    /// Lower levels that also set it: (label, value), highest first.
+    pub overrides: Vec<(String, String)>,
+}
+
+impl OptionValue {
+    /// An option set directly (no level, nothing overridden).
+    pub fn plain(name: impl Into<String>, value: impl Into<String>) -> Self {
+        OptionValue {
+            name: name.into(),
+            value: value.into(),
+            source: None,
+            overrides: Vec::new(),
+        }
+    }
+}
+
+/// Resolved options per section, each list sorted by option name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResolvedOptions {
+    /// Per section, the options sorted by name.
+    pub sections: BTreeMap<Section, Vec<OptionValue>>,
+}
+
+impl ResolvedOptions {
+    /// The options of one section (empty when none).
+    pub fn section(&self, section: Section) -> &[OptionValue] {
+        self.sections.get(&section).map_or(&[], Vec::as_slice)
+    }
+
+    /// Looks up one option's winning value.
+    pub fn get(&self, section: Section, name: &str) -> Option<&OptionValue> {
+        self.section(section).iter().find(|o| o.name == name)
+    }
+
+    /// Sets (or replaces) an option directly, keeping the list sorted.
+    pub fn set(&mut self, section: Section, value: OptionValue) {
+        let list = self.sections.entry(section).or_default();
+        match list.binary_search_by(|o| o.name.cmp(&value.name)) {
+            Ok(i) => list[i] = value,
+            Err(i) => list.insert(i, value),
+        }
+    }
+
+    /// Removes an option; returns it if it was there.
+    pub fn remove(&mut self, section: Section, name: &str) -> Option<OptionValue> {
+        let list = self.sections.get_mut(&section)?;
+        let i = list.iter().position(|o| o.name == name)?;
+        Some(list.remove(i))
+    }
+}
+
+/// Resolves every `DrbdOptions/<Section>/<option>` key over `levels` (highest priority first):
+/// the first level that has a key wins. Keys outside the five DRBD sections are ignored.
+pub fn resolve_options(levels: &[PropLevel<'_>]) -> ResolvedOptions {
+    let mut found: BTreeMap<(Section, &str), OptionValue> = BTreeMap::new();
+    for level in levels {
+        for (key, value) in level.props {
+            let Some((section, name)) = split_option_key(key) else {
+                continue;
+            };
+            match found.get_mut(&(section, name)) {
+                Some(winner) => winner
+                    .overrides
+                    .push((level.label.to_owned(), value.clone())),
+                None => {
+                    found.insert(
+                        (section, name),
+                        OptionValue {
+                            name: name.to_owned(),
+                            value: value.clone(),
+                            source: Some(level.label.to_owned()),
+                            overrides: Vec::new(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+    let mut out = ResolvedOptions::default();
+    for ((section, _), value) in found {
+        out.sections.entry(section).or_default().push(value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn most_specific_level_wins_and_overrides_are_listed() {
+        let rsc = props(&[("DrbdOptions/Net/max-buffers", "10000")]);
+        let rd = props(&[
+            ("DrbdOptions/Net/max-buffers", "9000"),
+            ("DrbdOptions/Resource/quorum", "majority"),
+        ]);
+        let rg = props(&[
+            ("DrbdOptions/Resource/quorum", "off"),
+            ("DrbdOptions/Disk/al-extents", "6007"),
+        ]);
+        let ctrl = props(&[
+            ("DrbdOptions/Net/max-buffers", "8000"),
+            ("DrbdOptions/Net/protocol", "C"),
+            ("DrbdOptions/auto-quorum", "io-error"),
+            ("Aux/x", "y"),
+        ]);
+        let r = resolve_options(&[
+            PropLevel::new("resource", &rsc),
+            PropLevel::new("resource-definition", &rd),
+            PropLevel::new("resource-group rg1", &rg),
+            PropLevel::new("controller", &ctrl),
+        ]);
+        let mb = r.get(Section::Net, "max-buffers").cloned();
+        assert_eq!(
+            mb,
+            Some(OptionValue {
+                name: "max-buffers".into(),
+                value: "10000".into(),
+                source: Some("resource".into()),
+                overrides: vec![
+                    ("resource-definition".into(), "9000".into()),
+                    ("controller".into(), "8000".into())
+                ],
+            })
+        );
+        assert_eq!(
+            r.get(Section::Resource, "quorum").map(|o| o.value.as_str()),
+            Some("majority")
+        );
+        assert_eq!(
+            r.get(Section::Disk, "al-extents")
+                .and_then(|o| o.source.as_deref()),
+            Some("resource-group rg1")
+        );
+        assert_eq!(
+            r.get(Section::Net, "protocol").map(|o| o.value.as_str()),
+            Some("C")
+        );
+        assert_eq!(r.sections.values().map(Vec::len).sum::<usize>(), 4);
+    }
+
+    #[test]
+    fn set_and_remove_keep_order() {
+        let mut r = ResolvedOptions::default();
+        r.set(Section::Net, OptionValue::plain("b", "1"));
+        r.set(Section::Net, OptionValue::plain("a", "1"));
+        r.set(Section::Net, OptionValue::plain("b", "2"));
+        let names: Vec<_> = r
+            .section(Section::Net)
+            .iter()
+            .map(|o| (o.name.as_str(), o.value.as_str()))
+            .collect();
+        assert_eq!(names, [("a", "1"), ("b", "2")]);
+        assert!(r.remove(Section::Net, "a").is_some());
+        assert!(r.remove(Section::Net, "a").is_none());
+    }
+}

@@ -1,0 +1,314 @@
+//! Command sequences through the scripted runner: every argv is pinned, in order.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use linstor_backends::{CmdOutput, ScriptedRunner};
+use linstor_drbd::DrbdError;
+use linstor_drbd::commands::{AdjustOpts, Drbd, Gi, InitialGi, MetaDev};
+use linstor_drbd::files::ConfigChecker;
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn setup() -> (Arc<ScriptedRunner>, Drbd) {
+    let runner = Arc::new(ScriptedRunner::new());
+    let drbd = Drbd::new(runner.clone());
+    (runner, drbd)
+}
+
+fn meta() -> MetaDev {
+    MetaDev {
+        minor: 1000,
+        device: "/dev/vg0/pvc-1_00000".into(),
+        internal: true,
+    }
+}
+
+#[test]
+fn new_resource_on_the_winner() {
+    let (runner, drbd) = setup();
+    runner.expect_ok(
+        &[
+            "drbdadm",
+            "-vvv",
+            "--max-peers",
+            "7",
+            "--",
+            "--force",
+            "create-md",
+            "pvc-1/0",
+        ],
+        "",
+    );
+    let day0 = Gi(0x1111_2222_3333_4444);
+    let new = Gi(0xAAAA_BBBB_CCCC_DDDD);
+    for id in 0..32u8 {
+        let flags = if id == 1 { ":1:1" } else { "" };
+        let gi =
+            format!("AAAABBBBCCCCDDDD:1111222233334444:0000000000000000:0000000000000000{flags}");
+        let id = id.to_string();
+        runner.expect_ok(
+            &[
+                "drbdmeta",
+                "--force",
+                "--node-id",
+                &id,
+                "1000",
+                "v09",
+                "/dev/vg0/pvc-1_00000",
+                "internal",
+                "set-gi",
+                &gi,
+            ],
+            "",
+        );
+    }
+    runner.expect_ok(&["drbdadm", "-vvv", "adjust", "pvc-1"], "");
+    runner.expect_ok(&["drbdadm", "-vvv", "primary", "--force", "pvc-1"], "");
+    runner.expect_ok(&["mkfs.ext4", "-q", "/dev/drbd1000"], "");
+    runner.expect_ok(&["drbdadm", "secondary", "pvc-1"], "");
+    rt().block_on(async {
+        drbd.create_md("pvc-1", 0, 7, None)
+            .await
+            .expect("create-md");
+        let rule = InitialGi::choose(true, false, false, false, new);
+        drbd.set_initial_gi(&meta(), rule, 1, day0)
+            .await
+            .expect("set-gi");
+        drbd.adjust("pvc-1", AdjustOpts::default())
+            .await
+            .expect("adjust");
+        let mkfs = linstor_backends::Cmd::new("mkfs.ext4").args(["-q", "/dev/drbd1000"]);
+        drbd.mkfs_as_primary("pvc-1", &mkfs).await.expect("mkfs");
+    });
+    runner.finish();
+    insta::assert_snapshot!(runner.transcript());
+}
+
+#[test]
+fn thick_loser_writes_no_gi_and_thin_loser_writes_day0() {
+    let (runner, drbd) = setup();
+    let day0 = Gi(0x1111_2222_3333_4444);
+    assert!(
+        drbd.set_gi_cmds(&meta(), InitialGi::ThickLoser, 0, day0)
+            .is_empty()
+    );
+    let thin = drbd.set_gi_cmds(&meta(), InitialGi::ThinLoser, 0, day0);
+    assert_eq!(thin.len(), 32);
+    assert_eq!(
+        thin[0].argv(),
+        [
+            "drbdmeta",
+            "--force",
+            "--node-id",
+            "0",
+            "1000",
+            "v09",
+            "/dev/vg0/pvc-1_00000",
+            "internal",
+            "set-gi",
+            "1111222233334444:0000000000000000:0000000000000000:0000000000000000:1:1"
+        ]
+    );
+    assert_eq!(thin[31].argv()[3], "31");
+    assert!(thin[31].argv()[9].ends_with("0000000000000000"));
+    runner.finish();
+}
+
+#[test]
+fn everyday_operations() {
+    let (runner, drbd) = setup();
+    let calls: &[&[&str]] = &[
+        &["drbdadm", "-vvv", "adjust", "--skip-disk", "pvc-1"],
+        &[
+            "drbdadm",
+            "-vvv",
+            "adjust",
+            "--discard-my-data",
+            "--skip-net",
+            "pvc-1",
+        ],
+        &[
+            "drbdsetup",
+            "wait-connect-resource",
+            "--wait-after-sb=yes",
+            "--wfc-timeout=30",
+            "pvc-1",
+        ],
+        &[
+            "drbdadm",
+            "-vvv",
+            "--",
+            "--assume-clean",
+            "resize",
+            "pvc-1/0",
+        ],
+        &[
+            "drbdsetup",
+            "wait-connect-resource",
+            "--wait-after-sb=yes",
+            "--wfc-timeout=30",
+            "pvc-1",
+        ],
+        &["drbdadm", "-vvv", "resize", "pvc-1/1"],
+        &["drbdsetup", "del-peer", "pvc-1", "2"],
+        &["drbdsetup", "forget-peer", "pvc-1", "2"],
+        &["drbdadm", "suspend-io", "pvc-1"],
+        &["drbdadm", "resume-io", "pvc-1"],
+        &["drbdsetup", "down", "pvc-1"],
+    ];
+    for argv in calls {
+        runner.expect_ok(argv, "");
+    }
+    rt().block_on(async {
+        drbd.adjust(
+            "pvc-1",
+            AdjustOpts {
+                skip_disk: true,
+                ..AdjustOpts::default()
+            },
+        )
+        .await
+        .expect("adjust");
+        drbd.adjust(
+            "pvc-1",
+            AdjustOpts {
+                skip_net: true,
+                discard_my_data: true,
+                ..AdjustOpts::default()
+            },
+        )
+        .await
+        .expect("adjust");
+        drbd.resize("pvc-1", 0, true, Duration::from_secs(30))
+            .await
+            .expect("resize thin");
+        drbd.resize("pvc-1", 1, false, Duration::from_secs(30))
+            .await
+            .expect("resize thick");
+        drbd.remove_peer("pvc-1", 2).await.expect("remove peer");
+        drbd.suspend_io("pvc-1").await.expect("suspend");
+        drbd.resume_io("pvc-1").await.expect("resume");
+        drbd.down("pvc-1").await.expect("down");
+    });
+    runner.finish();
+}
+
+#[test]
+fn config_and_dry_run_flags_come_first() {
+    let runner = Arc::new(ScriptedRunner::new());
+    let drbd = Drbd::new(runner.clone())
+        .with_config("/tmp/x/drbd.conf")
+        .dry_run(true);
+    runner.expect_ok(
+        &[
+            "drbdadm",
+            "-c",
+            "/tmp/x/drbd.conf",
+            "-d",
+            "-vvv",
+            "adjust",
+            "pvc-1",
+        ],
+        "",
+    );
+    rt().block_on(drbd.adjust("pvc-1", AdjustOpts::default()))
+        .expect("adjust");
+    runner.finish();
+}
+
+#[test]
+fn failures_are_reported_with_what_failed() {
+    let (runner, drbd) = setup();
+    // drbdadm refuses a candidate file: ConfigRejected with its stderr.
+    runner.expect(
+        &[
+            "drbdadm", "--config-to-test", "/var/lib/linstor.d/pvc-1.res_tmp", "--config-to-exclude",
+            "/var/lib/linstor.d/pvc-1.res", "sh-nop",
+        ],
+        CmdOutput::exit(10, "", "pvc-1.res_tmp:6: Parse error: while parsing value ('bogus')\nfor quorum. Value is not valid.\n"),
+    );
+    // A failing adjust: the backends' error with argv and stderr.
+    runner.expect(
+        &["drbdadm", "-vvv", "adjust", "pvc-1"],
+        CmdOutput::exit(1, "", "Device minor not allocated"),
+    );
+    // Metadata missing: get-gi exits 255 → None.
+    runner.expect(
+        &[
+            "drbdmeta",
+            "1000",
+            "v09",
+            "/dev/vg0/pvc-1_00000",
+            "internal",
+            "get-gi",
+            "--node-id",
+            "0",
+            "--force",
+        ],
+        CmdOutput::exit(255, "", "No valid meta data found"),
+    );
+    // mkfs fails: secondary still runs, mkfs's error is returned.
+    runner.expect_ok(&["drbdadm", "-vvv", "primary", "--force", "pvc-1"], "");
+    runner.expect(
+        &["mkfs.xfs", "/dev/drbd1000"],
+        CmdOutput::exit(1, "", "mkfs failed"),
+    );
+    runner.expect_ok(&["drbdadm", "secondary", "pvc-1"], "");
+    rt().block_on(async {
+        let err = drbd
+            .check(
+                "pvc-1",
+                Path::new("/var/lib/linstor.d/pvc-1.res_tmp"),
+                Path::new("/var/lib/linstor.d/pvc-1.res"),
+            )
+            .await
+            .expect_err("rejected");
+        match err {
+            DrbdError::ConfigRejected { stderr, .. } => {
+                assert!(stderr.contains("quorum"), "{stderr}")
+            }
+            other => panic!("expected ConfigRejected, got {other}"),
+        }
+        let err = drbd
+            .adjust("pvc-1", AdjustOpts::default())
+            .await
+            .expect_err("fails");
+        assert!(matches!(err, DrbdError::Command(_)), "{err}");
+        assert!(
+            err.to_string().contains("Device minor not allocated"),
+            "{err}"
+        );
+        assert_eq!(
+            drbd.get_gi(&meta(), 0)
+                .await
+                .expect("no metadata is not an error"),
+            None
+        );
+        let err = drbd
+            .mkfs_as_primary(
+                "pvc-1",
+                &linstor_backends::Cmd::new("mkfs.xfs").arg("/dev/drbd1000"),
+            )
+            .await
+            .expect_err("mkfs fails");
+        assert!(err.to_string().contains("mkfs failed"), "{err}");
+    });
+    runner.finish();
+}
+
+#[test]
+fn create_md_refuses_impossible_peer_counts() {
+    let (runner, drbd) = setup();
+    let err = rt()
+        .block_on(drbd.create_md("pvc-1", 0, 0, None))
+        .expect_err("0 peers");
+    assert!(matches!(err, DrbdError::InvalidConfig { .. }));
+    runner.finish();
+}

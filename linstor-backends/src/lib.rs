@@ -5,6 +5,11 @@
 //! * [`error`]: the crate's one error type, [`BackendError`].
 
 pub mod error;
+mod exec;
+pub mod lvm;
+pub mod naming;
+pub mod parse;
+pub mod provider;
 pub mod runner;
 
 pub use error::{BackendError, ExitKind};

@@ -4,9 +4,12 @@
 //! state (plus a request, plus explicit inputs for time and entropy) to a new state, an answer in
 //! LINSTOR's result format and the set of changed objects. See `ARCHITECTURE.md`.
 
+pub mod cluster;
 pub mod model;
 pub mod name;
+pub mod placement;
 pub mod props;
+pub mod quorum;
 pub mod rc;
 pub mod size;
 pub mod state;

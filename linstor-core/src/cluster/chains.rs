@@ -1,0 +1,250 @@
+//! Property priority chains per consumer, exactly as LINSTOR documents them
+//! (`shared/reference/linstor-reference.md` §1.5). The most specific object wins; the
+//! controller comes last. Missing objects are skipped.
+
+use crate::model::{ResourceDefinition, StoragePool};
+use crate::name::{NodeName, ResourceName, StorPoolName};
+use crate::props::{Level, PriorityProps, Props};
+use crate::state::ClusterState;
+
+/// Builds priority chains over a state.
+#[derive(Debug, Clone, Copy)]
+pub struct Chains<'a> {
+    s: &'a ClusterState,
+}
+
+impl<'a> Chains<'a> {
+    /// Chains over `s`.
+    pub fn new(s: &'a ClusterState) -> Self {
+        Chains { s }
+    }
+
+    fn rd(&self, rd: &ResourceName) -> Option<&'a ResourceDefinition> {
+        self.s.resource_definitions.get(rd)
+    }
+
+    fn rg_props(&self, rd: Option<&'a ResourceDefinition>) -> Option<&'a Props> {
+        rd.and_then(|d| self.s.resource_groups.get(&d.resource_group))
+            .map(|g| &g.props)
+    }
+
+    fn vg_props(&self, rd: Option<&'a ResourceDefinition>, vlm: u16) -> Option<&'a Props> {
+        rd.and_then(|d| self.s.resource_groups.get(&d.resource_group))
+            .and_then(|g| g.volume_groups.get(&vlm))
+            .map(|v| &v.props)
+    }
+
+    fn node_props(&self, node: &NodeName) -> Option<&'a Props> {
+        self.s.nodes.get(node).map(|n| &n.props)
+    }
+
+    fn rsc_props(&self, rd: Option<&'a ResourceDefinition>, node: &NodeName) -> Option<&'a Props> {
+        rd.and_then(|d| d.resources.get(node)).map(|r| &r.props)
+    }
+
+    /// The pools a resource's volumes live in.
+    fn rsc_pools(
+        &self,
+        rd: Option<&'a ResourceDefinition>,
+        node: &NodeName,
+    ) -> Vec<&'a StoragePool> {
+        let Some(r) = rd.and_then(|d| d.resources.get(node)) else {
+            return Vec::new();
+        };
+        let mut pools: Vec<&StoragePool> = r
+            .volumes
+            .values()
+            .filter_map(|v| self.s.storage_pool(node, &v.storage_pool))
+            .collect();
+        pools.sort_by(|a, b| a.name.cmp(&b.name));
+        pools.dedup_by(|a, b| a.name == b.name);
+        pools
+    }
+
+    fn build(levels: Vec<(Level, Option<&'a Props>)>) -> PriorityProps<'a> {
+        let mut p = PriorityProps::new();
+        for (l, props) in levels {
+            if let Some(props) = props {
+                p.push(l, props);
+            }
+        }
+        p
+    }
+
+    /// DRBD `options`/`net`/`disk`/`handlers` at resource level: R > RD > RG > Node > C.
+    pub fn drbd_resource(&self, rd: &ResourceName, node: &NodeName) -> PriorityProps<'a> {
+        let d = self.rd(rd);
+        Self::build(vec![
+            (Level::Rsc, self.rsc_props(d, node)),
+            (Level::RscDfn, d.map(|d| &d.props)),
+            (Level::RscGrp, self.rg_props(d)),
+            (Level::Node, self.node_props(node)),
+            (Level::Controller, Some(&self.s.ctrl_props)),
+        ])
+    }
+
+    /// DRBD per-connection `net`: (RscConn) > RD > (NodeConn) > RG > C. Connections carry no
+    /// properties in this model yet, so the chain is RD > RG > C.
+    pub fn drbd_connection(&self, rd: &ResourceName) -> PriorityProps<'a> {
+        let d = self.rd(rd);
+        Self::build(vec![
+            (Level::RscDfn, d.map(|d| &d.props)),
+            (Level::RscGrp, self.rg_props(d)),
+            (Level::Controller, Some(&self.s.ctrl_props)),
+        ])
+    }
+
+    /// DRBD per-volume `disk`: Volume > Resource > VD > VG > RD > RG > Node > C.
+    pub fn drbd_volume(&self, rd: &ResourceName, node: &NodeName, vlm: u16) -> PriorityProps<'a> {
+        let d = self.rd(rd);
+        let r = d.and_then(|d| d.resources.get(node));
+        Self::build(vec![
+            (
+                Level::Vlm,
+                r.and_then(|r| r.volumes.get(&vlm)).map(|v| &v.props),
+            ),
+            (Level::Rsc, r.map(|r| &r.props)),
+            (
+                Level::VlmDfn,
+                d.and_then(|d| d.volume_definitions.get(&vlm))
+                    .map(|v| &v.props),
+            ),
+            (Level::VlmGrp, self.vg_props(d, vlm)),
+            (Level::RscDfn, d.map(|d| &d.props)),
+            (Level::RscGrp, self.rg_props(d)),
+            (Level::Node, self.node_props(node)),
+            (Level::Controller, Some(&self.s.ctrl_props)),
+        ])
+    }
+
+    /// Storage-driver options: Volume > Resource > StoragePool > Node > VD > RD > VG > RG > C.
+    pub fn stor_driver(&self, rd: &ResourceName, node: &NodeName, vlm: u16) -> PriorityProps<'a> {
+        let d = self.rd(rd);
+        let r = d.and_then(|d| d.resources.get(node));
+        let v = r.and_then(|r| r.volumes.get(&vlm));
+        let sp = v.and_then(|v| self.s.storage_pool(node, &v.storage_pool));
+        Self::build(vec![
+            (Level::Vlm, v.map(|v| &v.props)),
+            (Level::Rsc, r.map(|r| &r.props)),
+            (Level::StorPool, sp.map(|p| &p.props)),
+            (Level::Node, self.node_props(node)),
+            (
+                Level::VlmDfn,
+                d.and_then(|d| d.volume_definitions.get(&vlm))
+                    .map(|v| &v.props),
+            ),
+            (Level::RscDfn, d.map(|d| &d.props)),
+            (Level::VlmGrp, self.vg_props(d, vlm)),
+            (Level::RscGrp, self.rg_props(d)),
+            (Level::Controller, Some(&self.s.ctrl_props)),
+        ])
+    }
+
+    /// Storage pool choice for a manual create: Resource (the request's props) > VD > RD > RG > Node.
+    pub fn stor_pool_name(
+        &self,
+        rd: &ResourceName,
+        node: &NodeName,
+        request: &'a Props,
+        vlm: Option<u16>,
+    ) -> PriorityProps<'a> {
+        let d = self.rd(rd);
+        let vd = vlm.and_then(|n| d.and_then(|d| d.volume_definitions.get(&n)));
+        Self::build(vec![
+            (Level::Rsc, Some(request)),
+            (Level::VlmDfn, vd.map(|v| &v.props)),
+            (Level::RscDfn, d.map(|d| &d.props)),
+            (Level::RscGrp, self.rg_props(d)),
+            (Level::Node, self.node_props(node)),
+        ])
+    }
+
+    /// Over-subscription ratios: StoragePool > StorPoolDefinition > C.
+    pub fn oversubscription(&self, node: &NodeName, pool: &StorPoolName) -> PriorityProps<'a> {
+        Self::build(vec![
+            (
+                Level::StorPool,
+                self.s.storage_pool(node, pool).map(|p| &p.props),
+            ),
+            (
+                Level::StorPoolDfn,
+                self.s.storage_pool_definitions.get(pool).map(|d| &d.props),
+            ),
+            (Level::Controller, Some(&self.s.ctrl_props)),
+        ])
+    }
+
+    /// `Autoplacer/MinThinFreeSpace`: StoragePool > RD > RG > Node > C.
+    pub fn min_thin_free_space(
+        &self,
+        node: &NodeName,
+        pool: &StorPoolName,
+        rd: &ResourceName,
+    ) -> PriorityProps<'a> {
+        let d = self.rd(rd);
+        Self::build(vec![
+            (
+                Level::StorPool,
+                self.s.storage_pool(node, pool).map(|p| &p.props),
+            ),
+            (Level::RscDfn, d.map(|d| &d.props)),
+            (Level::RscGrp, self.rg_props(d)),
+            (Level::Node, self.node_props(node)),
+            (Level::Controller, Some(&self.s.ctrl_props)),
+        ])
+    }
+
+    /// Auto-quorum, auto-tiebreaker and driver mixing: RD > RG > C.
+    pub fn rsc_dfn_policy(&self, rd: &ResourceName) -> PriorityProps<'a> {
+        let d = self.rd(rd);
+        Self::build(vec![
+            (Level::RscDfn, d.map(|d| &d.props)),
+            (Level::RscGrp, self.rg_props(d)),
+            (Level::Controller, Some(&self.s.ctrl_props)),
+        ])
+    }
+
+    /// `DrbdOptions/SkipDisk`: Resource > StoragePool(s) > Node > RD > C.
+    pub fn skip_disk(&self, rd: &ResourceName, node: &NodeName) -> PriorityProps<'a> {
+        let d = self.rd(rd);
+        let mut levels = vec![(Level::Rsc, self.rsc_props(d, node))];
+        levels.extend(
+            self.rsc_pools(d, node)
+                .into_iter()
+                .map(|p| (Level::StorPool, Some(&p.props))),
+        );
+        levels.push((Level::Node, self.node_props(node)));
+        levels.push((Level::RscDfn, d.map(|d| &d.props)));
+        levels.push((Level::Controller, Some(&self.s.ctrl_props)));
+        Self::build(levels)
+    }
+
+    /// `PrefNic`: StoragePool(s) > Resource > RD > RG > Node > C.
+    pub fn pref_nic(&self, rd: &ResourceName, node: &NodeName) -> PriorityProps<'a> {
+        let d = self.rd(rd);
+        let mut levels: Vec<_> = self
+            .rsc_pools(d, node)
+            .into_iter()
+            .map(|p| (Level::StorPool, Some(&p.props)))
+            .collect();
+        levels.push((Level::Rsc, self.rsc_props(d, node)));
+        levels.push((Level::RscDfn, d.map(|d| &d.props)));
+        levels.push((Level::RscGrp, self.rg_props(d)));
+        levels.push((Level::Node, self.node_props(node)));
+        levels.push((Level::Controller, Some(&self.s.ctrl_props)));
+        Self::build(levels)
+    }
+
+    /// Node-level policies (`AutoplaceTarget`, `AutoEvict*`, `TcpPortAutoRange`): Node > C.
+    pub fn node_policy(&self, node: &NodeName) -> PriorityProps<'a> {
+        Self::build(vec![
+            (Level::Node, self.node_props(node)),
+            (Level::Controller, Some(&self.s.ctrl_props)),
+        ])
+    }
+
+    /// Controller only.
+    pub fn controller(&self) -> PriorityProps<'a> {
+        PriorityProps::new().with(Level::Controller, &self.s.ctrl_props)
+    }
+}

@@ -1,0 +1,156 @@
+//! The invariants every reachable state keeps; checked on load and by the property tests.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::numbers::{MAX_MINOR, MAX_NODE_ID};
+use super::{Cluster, Indexes};
+use crate::model::LayerKind;
+use crate::name::{StorPoolName, well_known};
+
+fn nonempty<K: Clone, V: Clone>(m: &BTreeMap<K, BTreeSet<V>>) -> Vec<(K, BTreeSet<V>)> {
+    m.iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+impl Cluster {
+    /// Checks every invariant; `Err` names the first one broken.
+    ///
+    /// - no two volume definitions share a minor, and every minor is in range;
+    /// - no two resources on one node share a TCP port;
+    /// - DRBD node ids are unique per resource definition and ≤ 31;
+    /// - nothing references an absent object (resource group, node, storage pool, pool definition);
+    /// - every node has `DfltDisklessStorPool`, and `DfltRscGrp` exists;
+    /// - every resource has exactly one volume per volume definition, in a pool of the right kind;
+    /// - the derived indexes equal a fresh rebuild.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let s = &self.state;
+        let dl = StorPoolName::new(well_known::DFLT_DISKLESS_STOR_POOL).expect("valid");
+        if !s
+            .resource_groups
+            .keys()
+            .any(|g| g.as_str().eq_ignore_ascii_case(well_known::DFLT_RSC_GRP))
+        {
+            return Err("DfltRscGrp is missing".into());
+        }
+        for (nk, n) in &s.nodes {
+            if *nk != n.name {
+                return Err(format!("node key {nk} holds node {}", n.name));
+            }
+            if !n.storage_pools.contains_key(&dl) {
+                return Err(format!("node {nk} has no {dl}"));
+            }
+            for (pk, p) in &n.storage_pools {
+                if *pk != p.name || p.node != *nk {
+                    return Err(format!("pool key {nk}/{pk} mismatch"));
+                }
+                if !s.storage_pool_definitions.contains_key(pk) {
+                    return Err(format!("pool {nk}/{pk} has no definition"));
+                }
+            }
+            if n.net_interfaces.is_empty() && n.node_type != crate::model::NodeType::Auxiliary {
+                return Err(format!("node {nk} has no net interface"));
+            }
+        }
+        for on in s.observed.nodes.keys() {
+            if !s.nodes.contains_key(on) {
+                return Err(format!("observed state for absent node {on}"));
+            }
+        }
+        let mut minors = BTreeSet::new();
+        let mut ports: BTreeMap<_, BTreeSet<u16>> = BTreeMap::new();
+        for (rk, rd) in &s.resource_definitions {
+            if *rk != rd.name {
+                return Err(format!("resource definition key {rk} mismatch"));
+            }
+            if !s.resource_groups.contains_key(&rd.resource_group) {
+                return Err(format!(
+                    "{rk} references absent resource group {}",
+                    rd.resource_group
+                ));
+            }
+            for vd in rd.volume_definitions.values() {
+                if vd.minor > MAX_MINOR || !minors.insert(vd.minor) {
+                    return Err(format!(
+                        "minor {} of {rk}/{} is duplicate or out of range",
+                        vd.minor, vd.number
+                    ));
+                }
+            }
+            let mut ids = BTreeSet::new();
+            let drbd = rd.layer_stack.contains(&LayerKind::DRBD);
+            for (nk, r) in &rd.resources {
+                if *nk != r.node {
+                    return Err(format!("resource key {rk}/{nk} mismatch"));
+                }
+                let Some(node) = s.nodes.get(nk) else {
+                    return Err(format!("resource {rk} on absent node {nk}"));
+                };
+                if drbd && (r.node_id > MAX_NODE_ID || !ids.insert(r.node_id)) {
+                    return Err(format!(
+                        "node id {} of {rk} on {nk} is duplicate or > 31",
+                        r.node_id
+                    ));
+                }
+                for p in &r.tcp_ports {
+                    if !ports.entry(nk.clone()).or_default().insert(*p) {
+                        return Err(format!("TCP port {p} used twice on node {nk}"));
+                    }
+                }
+                if r.volumes.keys().ne(rd.volume_definitions.keys()) {
+                    return Err(format!(
+                        "resource {rk} on {nk} has volumes {:?} but definitions {:?}",
+                        r.volumes.keys().collect::<Vec<_>>(),
+                        rd.volume_definitions.keys().collect::<Vec<_>>()
+                    ));
+                }
+                for v in r.volumes.values() {
+                    let Some(p) = node.storage_pools.get(&v.storage_pool) else {
+                        return Err(format!(
+                            "volume {rk}/{nk}/{} in absent pool {}",
+                            v.number, v.storage_pool
+                        ));
+                    };
+                    if p.kind.is_diskful() == r.is_diskless() {
+                        return Err(format!(
+                            "volume {rk}/{nk}/{} in a {} pool but resource diskless={}",
+                            v.number,
+                            p.kind,
+                            r.is_diskless()
+                        ));
+                    }
+                }
+            }
+            if drbd && rd.resources.len() > usize::from(rd.drbd.peer_slots) + 1 {
+                return Err(format!("{rk} has more resources than peer slots allow"));
+            }
+            for sd in rd.snapshots.values() {
+                for (nk, sn) in &sd.snapshots {
+                    let Some(node) = s.nodes.get(nk) else {
+                        return Err(format!("snapshot {rk}/{} on absent node {nk}", sd.name));
+                    };
+                    for p in sn.volume_pools.values() {
+                        if !node.storage_pools.contains_key(p) {
+                            return Err(format!(
+                                "snapshot {rk}/{} references absent pool {nk}/{p}",
+                                sd.name
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let fresh = Indexes::build(s)?;
+        if fresh.minors != self.idx.minors {
+            return Err("minor index out of date".into());
+        }
+        if nonempty(&fresh.ports) != nonempty(&self.idx.ports) {
+            return Err("port index out of date".into());
+        }
+        if nonempty(&fresh.rscs_on_node) != nonempty(&self.idx.rscs_on_node) {
+            return Err("resource-per-node index out of date".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,1086 @@
+//! Commands on resource definitions, volume definitions, resources, and spawn.
+
+use std::collections::BTreeMap;
+
+use super::numbers::{
+    DEFAULT_MINOR_RANGE, DEFAULT_PORT_RANGE, MAX_MINOR, MAX_NODE_ID, MAX_VLM_NR, lowest_free_in,
+};
+use super::ops_group::{existing_rg, validate_filter};
+use super::ops_node::existing_node;
+use super::{
+    BoxedEntry, Cluster, Ctx, NodePlacement, ObjKey, Res, apply_modify, base64, fail, parse_name,
+    props_from,
+};
+use crate::model::{
+    DrbdRscDfnData, LayerKind, NodeFlags, ProviderKind, Resource, ResourceDefinition, RscDfnFlags,
+    RscFlags, SelectFilter, VlmDfnFlags, Volume, VolumeDefinition,
+};
+use crate::name::{NodeName, ResourceName, StorPoolName, well_known};
+use crate::props::{Level, Props, PropsModify, parse_bool, parse_number_range};
+use crate::rc::{Obj, Op, code};
+use crate::size::SizeKib;
+
+/// Largest volume size we accept: 2^44 KiB (16 PiB).
+pub const MAX_VLM_SIZE: SizeKib = SizeKib(1 << 44);
+/// Default DRBD peer slots.
+pub const DEFAULT_PEER_SLOTS: u8 = 7;
+
+pub(super) fn rd_name(op: Op, s: &str) -> Res<ResourceName> {
+    parse_name(op, Obj::RscDfn, code::INVLD_RSC_NAME, s, ResourceName::new)
+}
+
+pub(super) fn existing_rd(c: &Cluster, op: Op, obj: Obj, s: &str) -> Res<ResourceName> {
+    let n = rd_name(op, s)?;
+    if !c.state.resource_definitions.contains_key(&n) {
+        return Err(fail(
+            op,
+            obj,
+            code::NOT_FOUND_RSC_DFN,
+            format!("Resource definition '{s}' not found"),
+        )
+        .correction("Check the name with `linstor resource-definition list`, or create it first.")
+        .obj_ref("RscDfn", s));
+    }
+    Ok(n)
+}
+
+fn live_rd(c: &Cluster, op: Op, obj: Obj, s: &str) -> Res<ResourceName> {
+    let n = existing_rd(c, op, obj, s)?;
+    if c.state.resource_definitions[&n]
+        .flags
+        .contains(RscDfnFlags::DELETE)
+    {
+        return Err(fail(
+            op,
+            obj,
+            code::IN_USE,
+            format!("Resource definition '{n}' is being deleted"),
+        )
+        .cause("Its deletion was requested; its resources are being removed.")
+        .correction("Wait until it is gone, then create it again if needed.")
+        .obj_ref("RscDfn", &n));
+    }
+    Ok(n)
+}
+
+fn minor_range(c: &Cluster) -> (u32, u32) {
+    c.state
+        .ctrl_props
+        .get("MinorNrAutoRange")
+        .and_then(parse_number_range)
+        .and_then(|(a, b)| {
+            Some((
+                u32::try_from(a).ok()?,
+                u32::try_from(b).ok()?.min(MAX_MINOR),
+            ))
+        })
+        .unwrap_or(DEFAULT_MINOR_RANGE)
+}
+
+fn port_range(c: &Cluster, node: &NodeName) -> (u16, u16) {
+    c.chains()
+        .node_policy(node)
+        .get("TcpPortAutoRange")
+        .and_then(parse_number_range)
+        .and_then(|(a, b)| Some((u16::try_from(a).ok()?, u16::try_from(b).ok()?)))
+        .unwrap_or(DEFAULT_PORT_RANGE)
+}
+
+fn alloc_minor(c: &Cluster, op: Op) -> Res<u32> {
+    let (lo, hi) = minor_range(c);
+    c.idx.minors.lowest_free(lo, hi).ok_or_else(|| {
+        fail(
+            op,
+            Obj::VlmDfn,
+            code::POOL_EXHAUSTED_MINOR_NR,
+            "No free DRBD minor number",
+        )
+        .cause(format!(
+            "Every minor in MinorNrAutoRange {lo}-{hi} is in use."
+        ))
+        .correction(
+            "Widen MinorNrAutoRange on the controller, or delete unused volume definitions.",
+        )
+    })
+}
+
+fn alloc_port(c: &Cluster, op: Op, node: &NodeName) -> Res<u16> {
+    let (lo, hi) = port_range(c, node);
+    let used = c
+        .idx
+        .ports
+        .get(node)
+        .into_iter()
+        .flatten()
+        .map(|p| u32::from(*p));
+    lowest_free_in(used, u32::from(lo), u32::from(hi))
+        .and_then(|p| u16::try_from(p).ok())
+        .ok_or_else(|| {
+            fail(op, Obj::Rsc, code::POOL_EXHAUSTED_TCP_PORT, format!("No free DRBD TCP port on node '{node}'"))
+                .cause(format!("Every port in TcpPortAutoRange {lo}-{hi} is used by resources on this node."))
+                .correction("Widen TcpPortAutoRange on the node or controller, or place the resource on another node.")
+        })
+}
+
+fn alloc_node_id(rd: &ResourceDefinition, op: Op) -> Res<u8> {
+    let used = rd.resources.values().map(|r| u32::from(r.node_id));
+    lowest_free_in(used, 0, u32::from(MAX_NODE_ID))
+        .and_then(|n| u8::try_from(n).ok())
+        .ok_or_else(|| {
+            fail(
+                op,
+                Obj::Rsc,
+                code::POOL_EXHAUSTED_NODE_ID,
+                format!("No free DRBD node id in resource definition '{}'", rd.name),
+            )
+            .cause("DRBD allows at most 32 nodes (ids 0-31) per resource.")
+            .correction("Delete a resource of this definition first.")
+        })
+}
+
+fn random_hex(ctx: &mut Ctx<'_>) -> String {
+    let mut b = [0u8; 8];
+    ctx.env.fill_random(&mut b);
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+fn check_layer_stack(op: Op, stack: &[LayerKind]) -> Res {
+    let bad = |why: &str| {
+        Err(fail(
+            op,
+            Obj::RscDfn,
+            code::INVLD_LAYER_STACK,
+            format!("Invalid layer stack {stack:?}"),
+        )
+        .cause(why.to_owned())
+        .correction("Use e.g. DRBD,STORAGE or DRBD,LUKS,STORAGE or STORAGE."))
+    };
+    if stack.is_empty() {
+        return bad("The stack is empty.");
+    }
+    if stack.last() != Some(&LayerKind::STORAGE) {
+        return bad("The lowest layer must be STORAGE.");
+    }
+    for (i, l) in stack.iter().enumerate() {
+        if stack[..i].contains(l) {
+            return bad("A layer appears twice.");
+        }
+    }
+    if stack
+        .iter()
+        .position(|l| *l == LayerKind::DRBD)
+        .is_some_and(|p| p != 0)
+    {
+        return bad("DRBD must be the topmost layer.");
+    }
+    Ok(())
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "mirrors the REST request's fields"
+)]
+pub(super) fn rd_create(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    rg: Option<&str>,
+    external_name: Option<String>,
+    props: &BTreeMap<String, String>,
+    secret: Option<String>,
+    peer_slots: Option<u8>,
+    layer_stack: Option<Vec<LayerKind>>,
+) -> Res<ResourceName> {
+    let op = Op::Create;
+    let n = rd_name(op, name)?;
+    if c.state.resource_definitions.contains_key(&n) {
+        return Err(fail(
+            op,
+            Obj::RscDfn,
+            code::EXISTS_RSC_DFN,
+            format!("Resource definition '{n}' already exists"),
+        )
+        .correction("Choose another name, or modify the existing one.")
+        .obj_ref("RscDfn", &n));
+    }
+    let rg = existing_rg(c, op, Obj::RscDfn, rg.unwrap_or(well_known::DFLT_RSC_GRP))?;
+    c.validate_props(op, Obj::RscDfn, Level::RscDfn, props)?;
+    if let Some(s) = &secret {
+        if s.is_empty()
+            || s.len() > 64
+            || !s
+                .chars()
+                .all(|ch| ch.is_ascii_graphic() && ch != '"' && ch != '\\')
+        {
+            return Err(fail(op, Obj::RscDfn, code::INVLD_REQUEST, "Invalid DRBD shared secret").correction("Use 1 to 64 printable ASCII characters without quotes or backslashes, or omit it to get a random one."));
+        }
+    }
+    if let Some(e) = &external_name {
+        if e.is_empty() || e.len() > 255 || e.chars().any(char::is_control) {
+            return Err(fail(
+                op,
+                Obj::RscDfn,
+                code::INVLD_RSC_NAME,
+                format!("Invalid external name '{e}'"),
+            )
+            .correction("Use 1 to 255 printable characters."));
+        }
+    }
+    let group = &c.state.resource_groups[&rg];
+    let peer_slots = match peer_slots.or(group.peer_slots) {
+        Some(p) => p,
+        None => c
+            .state
+            .ctrl_props
+            .get("PeerSlotsNewResource")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(DEFAULT_PEER_SLOTS),
+    };
+    if !(1..=31).contains(&peer_slots) {
+        return Err(fail(
+            op,
+            Obj::RscDfn,
+            code::INVLD_PEER_SLOTS,
+            format!("Invalid peer slots {peer_slots}"),
+        )
+        .correction("Use 1 to 31 peer slots (default 7)."));
+    }
+    let layer_stack = layer_stack
+        .or_else(|| group.select_filter.layer_stack.clone())
+        .unwrap_or_else(|| LayerKind::DEFAULT_STACK.to_vec());
+    check_layer_stack(op, &layer_stack)?;
+    // Apply.
+    let secret = secret.unwrap_or_else(|| {
+        let mut b = [0u8; 15];
+        ctx.env.fill_random(&mut b);
+        base64(&b)
+    });
+    let rd = ResourceDefinition {
+        name: n.clone(),
+        external_name,
+        resource_group: rg,
+        props: props_from(props, Level::RscDfn),
+        flags: RscDfnFlags::default(),
+        layer_stack,
+        drbd: DrbdRscDfnData {
+            secret,
+            peer_slots,
+            al_stripes: 1,
+            al_stripe_size_kib: 32,
+            transport: "IP".into(),
+        },
+        volume_definitions: BTreeMap::new(),
+        resources: BTreeMap::new(),
+        snapshots: BTreeMap::new(),
+        uuid: ctx.uuid(),
+    };
+    c.state.resource_definitions.insert(n.clone(), rd);
+    ctx.ok(
+        op,
+        Obj::RscDfn,
+        format!("New resource definition '{n}' created."),
+    )
+    .obj_refs
+    .insert("RscDfn".into(), n.to_string());
+    ctx.created(ObjKey::RscDfn { rsc_dfn: n.clone() });
+    Ok(n)
+}
+
+pub(super) fn rd_modify(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    m: &PropsModify,
+    peer_slots: Option<u8>,
+    rg: Option<&str>,
+) -> Res {
+    let op = Op::Modify;
+    let n = live_rd(c, op, Obj::RscDfn, name)?;
+    c.validate_modify(Obj::RscDfn, Level::RscDfn, m)?;
+    let rg = rg.map(|g| existing_rg(c, op, Obj::RscDfn, g)).transpose()?;
+    let rd = &c.state.resource_definitions[&n];
+    if let Some(p) = peer_slots {
+        let needed = rd.resources.len().saturating_sub(1);
+        if !(1..=31).contains(&p) || usize::from(p) < needed {
+            return Err(fail(
+                op,
+                Obj::RscDfn,
+                code::INVLD_PEER_SLOTS,
+                format!("Invalid peer slots {p} for '{n}'"),
+            )
+            .cause(format!(
+                "It has {} resources, so each needs at least {needed} peer slots.",
+                rd.resources.len()
+            ))
+            .correction(format!("Use {}..=31 peer slots.", needed.max(1))));
+        }
+    }
+    let rd = c.state.resource_definitions.get_mut(&n).expect("checked");
+    if let Some(p) = peer_slots {
+        rd.drbd.peer_slots = p;
+    }
+    if let Some(g) = rg {
+        rd.resource_group = g;
+    }
+    apply_modify(&mut rd.props, m, Level::RscDfn);
+    ctx.ok(
+        op,
+        Obj::RscDfn,
+        format!("Resource definition '{n}' modified."),
+    );
+    ctx.modified(ObjKey::RscDfn { rsc_dfn: n });
+    Ok(())
+}
+
+pub(super) fn rd_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res {
+    let op = Op::Delete;
+    let n = existing_rd(c, op, Obj::RscDfn, name)?;
+    let rd = &c.state.resource_definitions[&n];
+    if !rd.snapshots.is_empty() {
+        let snaps: Vec<String> = rd.snapshots.keys().map(ToString::to_string).collect();
+        return Err(fail(
+            op,
+            Obj::RscDfn,
+            code::EXISTS_SNAPSHOT_DFN,
+            format!("Resource definition '{n}' cannot be deleted because it has snapshots"),
+        )
+        .cause(format!("Snapshots: {}.", snaps.join(", ")))
+        .correction(
+            "Delete the snapshots first (or restore them into another resource definition).",
+        )
+        .obj_ref("RscDfn", &n));
+    }
+    if rd.flags.contains(RscDfnFlags::DELETE) {
+        ctx.warn(
+            Obj::RscDfn,
+            code::WARN_NO_EFFECT,
+            format!("Resource definition '{n}' is already being deleted."),
+        );
+        return Ok(());
+    }
+    let rd = c.state.resource_definitions.get_mut(&n).expect("checked");
+    rd.flags.insert(RscDfnFlags::DELETE);
+    let nodes: Vec<NodeName> = rd.resources.keys().cloned().collect();
+    for node in &nodes {
+        let r = rd.resources.get_mut(node).expect("listed");
+        if !r.flags.contains(RscFlags::DELETE) {
+            r.flags.insert(RscFlags::DELETE);
+            ctx.modified(ObjKey::Rsc {
+                rsc_dfn: n.clone(),
+                node: node.clone(),
+            });
+        }
+    }
+    if nodes.is_empty() {
+        remove_rd(c, ctx, &n);
+        ctx.ok(
+            op,
+            Obj::RscDfn,
+            format!("Resource definition '{n}' deleted."),
+        );
+    } else {
+        ctx.modified(ObjKey::RscDfn { rsc_dfn: n.clone() });
+        ctx.ok(op, Obj::RscDfn, format!("Resource definition '{n}' marked for deletion; its {} resources are being removed.", nodes.len()));
+    }
+    Ok(())
+}
+
+/// Removes a resource definition and everything in it from the state and the indexes.
+pub(super) fn remove_rd(c: &mut Cluster, ctx: &mut Ctx<'_>, n: &ResourceName) {
+    let Some(rd) = c.state.resource_definitions.remove(n) else {
+        return;
+    };
+    for vd in rd.volume_definitions.values() {
+        c.idx.minors.remove(vd.minor);
+        ctx.deleted(ObjKey::VlmDfn {
+            rsc_dfn: n.clone(),
+            number: vd.number,
+        });
+    }
+    for r in rd.resources.values() {
+        free_rsc_numbers(c, n, r);
+        ctx.deleted(ObjKey::Rsc {
+            rsc_dfn: n.clone(),
+            node: r.node.clone(),
+        });
+    }
+    ctx.deleted(ObjKey::RscDfn { rsc_dfn: n.clone() });
+}
+
+fn free_rsc_numbers(c: &mut Cluster, rd: &ResourceName, r: &Resource) {
+    if let Some(ports) = c.idx.ports.get_mut(&r.node) {
+        for p in &r.tcp_ports {
+            ports.remove(p);
+        }
+    }
+    if let Some(set) = c.idx.rscs_on_node.get_mut(&r.node) {
+        set.remove(rd);
+    }
+}
+
+fn check_size(op: Op, size: SizeKib) -> Res {
+    if size.0 == 0 {
+        return Err(fail(
+            op,
+            Obj::VlmDfn,
+            code::INVLD_VLM_SIZE,
+            "Invalid volume size 0",
+        )
+        .correction("Give a size of at least 1 KiB, e.g. 10G."));
+    }
+    if size > MAX_VLM_SIZE {
+        return Err(fail(
+            op,
+            Obj::VlmDfn,
+            code::INVLD_VLM_SIZE,
+            format!("Invalid volume size {size}"),
+        )
+        .cause(format!("The largest volume is {MAX_VLM_SIZE}."))
+        .correction("Give a smaller size."));
+    }
+    Ok(())
+}
+
+/// The pool a resource's new volumes go to.
+fn rsc_pool(r: &Resource) -> Option<StorPoolName> {
+    r.props
+        .get("StorPoolName")
+        .and_then(|p| StorPoolName::new(p).ok())
+        .or_else(|| r.volumes.values().next().map(|v| v.storage_pool.clone()))
+}
+
+pub(super) fn vd_create(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    rd: &str,
+    number: Option<u16>,
+    size: SizeKib,
+    minor: Option<u32>,
+    props: &BTreeMap<String, String>,
+) -> Res {
+    let op = Op::Create;
+    let n = live_rd(c, op, Obj::VlmDfn, rd)?;
+    check_size(op, size)?;
+    c.validate_props(op, Obj::VlmDfn, Level::VlmDfn, props)?;
+    let d = &c.state.resource_definitions[&n];
+    let nr = match number {
+        Some(nr) if nr > MAX_VLM_NR => {
+            return Err(fail(
+                op,
+                Obj::VlmDfn,
+                code::INVLD_VLM_NR,
+                format!("Invalid volume number {nr}"),
+            )
+            .correction("Use 0 to 65534."));
+        }
+        Some(nr) if d.volume_definitions.contains_key(&nr) => {
+            return Err(fail(
+                op,
+                Obj::VlmDfn,
+                code::EXISTS_VLM_DFN,
+                format!("Volume definition {nr} of '{n}' already exists"),
+            )
+            .correction("Choose another number or omit it."));
+        }
+        Some(nr) => nr,
+        None => (0..=MAX_VLM_NR)
+            .find(|nr| !d.volume_definitions.contains_key(nr))
+            .ok_or_else(|| {
+                fail(
+                    op,
+                    Obj::VlmDfn,
+                    code::POOL_EXHAUSTED_VLM_NR,
+                    "No free volume number",
+                )
+            })?,
+    };
+    let minor = match minor {
+        Some(m) if m > MAX_MINOR => {
+            return Err(fail(
+                op,
+                Obj::VlmDfn,
+                code::INVLD_MINOR_NR,
+                format!("Invalid minor number {m}"),
+            )
+            .correction(format!("Use 0 to {MAX_MINOR}, or omit it.")));
+        }
+        Some(m) if c.idx.minors.contains(m) => {
+            return Err(fail(
+                op,
+                Obj::VlmDfn,
+                code::INVLD_MINOR_NR,
+                format!("Minor number {m} is already in use"),
+            )
+            .correction("Choose another minor, or omit it to get a free one."));
+        }
+        Some(m) => m,
+        None => alloc_minor(c, op)?,
+    };
+    // Every live resource needs a pool for the new volume.
+    let mut vols = Vec::new();
+    for r in d.resources.values() {
+        let pool = if r.is_diskless() {
+            r.volumes
+                .values()
+                .next()
+                .map(|v| v.storage_pool.clone())
+                .unwrap_or_else(|| {
+                    StorPoolName::new(well_known::DFLT_DISKLESS_STOR_POOL).expect("valid")
+                })
+        } else {
+            rsc_pool(r).ok_or_else(|| {
+                fail(
+                    op,
+                    Obj::VlmDfn,
+                    code::INVLD_STOR_POOL_NAME,
+                    format!("No storage pool known for resource '{n}' on '{}'", r.node),
+                )
+                .correction("Set StorPoolName on the resource.")
+            })?
+        };
+        vols.push((r.node.clone(), pool));
+    }
+    // Apply.
+    let mut p = props_from(props, Level::VlmDfn);
+    if p.get("DrbdCurrentGi").is_none() {
+        p.set("DrbdCurrentGi", random_hex(ctx));
+    }
+    let vd = VolumeDefinition {
+        number: nr,
+        size,
+        minor,
+        props: p,
+        flags: VlmDfnFlags::default(),
+        uuid: ctx.uuid(),
+    };
+    c.idx.minors.insert(minor);
+    let d = c.state.resource_definitions.get_mut(&n).expect("checked");
+    d.volume_definitions.insert(nr, vd);
+    for (node, pool) in vols {
+        let uuid = ctx.uuid();
+        d.resources.get_mut(&node).expect("listed").volumes.insert(
+            nr,
+            Volume {
+                number: nr,
+                storage_pool: pool,
+                props: Props::new(),
+                uuid,
+            },
+        );
+        ctx.modified(ObjKey::Rsc {
+            rsc_dfn: n.clone(),
+            node,
+        });
+    }
+    ctx.ok(
+        op,
+        Obj::VlmDfn,
+        format!("New volume definition {nr} ({size}, minor {minor}) created in '{n}'."),
+    )
+    .obj_refs
+    .insert("VlmNr".into(), nr.to_string());
+    ctx.created(ObjKey::VlmDfn {
+        rsc_dfn: n,
+        number: nr,
+    });
+    Ok(())
+}
+
+pub(super) fn vd_resize(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    rd: &str,
+    number: u16,
+    size: SizeKib,
+) -> Res {
+    let op = Op::Modify;
+    let n = live_rd(c, op, Obj::VlmDfn, rd)?;
+    check_size(op, size)?;
+    let Some(vd) = c.state.resource_definitions[&n]
+        .volume_definitions
+        .get(&number)
+    else {
+        return Err(fail(
+            op,
+            Obj::VlmDfn,
+            code::NOT_FOUND_VLM_DFN,
+            format!("Volume definition {number} of '{n}' not found"),
+        )
+        .correction("Check with `linstor volume-definition list`."));
+    };
+    if size < vd.size {
+        return Err(fail(op, Obj::VlmDfn, code::INVLD_VLM_SIZE, format!("Volume {number} of '{n}' cannot shrink from {} to {size}", vd.size))
+            .cause("Shrinking replicated volumes is refused: DRBD shrinking is disabled (as in LINSTOR 1.33.3) because it can cut off data.")
+            .correction("Shrink the filesystem and copy the data into a new, smaller volume instead."));
+    }
+    if size == vd.size {
+        ctx.warn(
+            Obj::VlmDfn,
+            code::WARN_NO_EFFECT,
+            format!("Volume {number} of '{n}' already has size {size}."),
+        );
+        return Ok(());
+    }
+    let old = vd.size;
+    c.state
+        .resource_definitions
+        .get_mut(&n)
+        .expect("checked")
+        .volume_definitions
+        .get_mut(&number)
+        .expect("checked")
+        .size = size;
+    ctx.ok(
+        op,
+        Obj::VlmDfn,
+        format!("Volume {number} of '{n}' grows from {old} to {size}."),
+    );
+    ctx.modified(ObjKey::VlmDfn { rsc_dfn: n, number });
+    Ok(())
+}
+
+/// Chooses and checks the pool for a new resource.
+fn resolve_pool(
+    c: &Cluster,
+    op: Op,
+    rd: &ResourceName,
+    node: &NodeName,
+    pool: Option<&str>,
+    diskless: bool,
+    req_props: &Props,
+) -> Res<(StorPoolName, ProviderKind)> {
+    let name = match pool {
+        Some(p) => super::ops_node::pool_name(op, Obj::Rsc, p)?,
+        None if diskless => StorPoolName::new(well_known::DFLT_DISKLESS_STOR_POOL).expect("valid"),
+        None => {
+            let chain = c.chains().stor_pool_name(rd, node, req_props, Some(0));
+            let v = chain
+                .get("StorPoolName")
+                .unwrap_or(well_known::DFLT_STOR_POOL);
+            super::ops_node::pool_name(op, Obj::Rsc, v)?
+        }
+    };
+    let Some(sp) = c.state.storage_pool(node, &name) else {
+        return Err(fail(op, Obj::Rsc, code::NOT_FOUND_STOR_POOL, format!("Storage pool '{name}' not found on node '{node}'"))
+            .cause(if pool.is_none() { "It was chosen by the StorPoolName property chain (resource > volume definition > resource definition > resource group > node)." } else { "It was named in the request." })
+            .correction("Name an existing pool of that node, or create the pool first.")
+            .obj_ref("StorPoolName", &name));
+    };
+    if diskless == sp.kind.is_diskful() {
+        let want = if diskless { "a diskless" } else { "a diskful" };
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::INVLD_STOR_POOL_NAME,
+            format!(
+                "Storage pool '{name}' on '{node}' is {} pool, but {want} resource was requested",
+                sp.kind
+            ),
+        )
+        .correction(if diskless {
+            "Use a DISKLESS pool such as DfltDisklessStorPool."
+        } else {
+            "Name a pool with storage (LVM, LVM_THIN, ZFS, FILE…)."
+        }));
+    }
+    Ok((name, sp.kind))
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "mirrors the REST request's fields"
+)]
+pub(super) fn rsc_create(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    rd: &str,
+    node: &str,
+    pool: Option<&str>,
+    diskless: bool,
+    client: bool,
+    props: &BTreeMap<String, String>,
+) -> Res {
+    let op = Op::Create;
+    let n = live_rd(c, op, Obj::Rsc, rd)?;
+    let nd = existing_node(c, op, Obj::Rsc, node)?;
+    let nk = nd.name.clone();
+    if nd.flags.contains(NodeFlags::DELETE) || nd.flags.contains(NodeFlags::EVACUATE) {
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::IN_USE,
+            format!("Node '{nk}' is being deleted or evacuated"),
+        )
+        .correction("Place the resource on another node."));
+    }
+    let d = &c.state.resource_definitions[&n];
+    if let Some(r) = d.resources.get(&nk) {
+        let why = if r.is_deleting() {
+            "It is being deleted; wait until its satellite confirms."
+        } else {
+            "Each node holds at most one replica of a resource."
+        };
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::EXISTS_RSC,
+            format!("Resource '{n}' already exists on node '{nk}'"),
+        )
+        .cause(why)
+        .correction("Choose another node.")
+        .obj_ref("RscDfn", &n)
+        .obj_ref("Node", &nk));
+    }
+    if client && !diskless {
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::INVLD_REQUEST,
+            "A DRBD client must be diskless",
+        )
+        .correction("Set diskless, or drop drbd_client."));
+    }
+    c.validate_props(op, Obj::Rsc, Level::Rsc, props)?;
+    let req_props = props_from(props, Level::Rsc);
+    let (pool, kind) = resolve_pool(c, op, &n, &nk, pool, diskless, &req_props)?;
+    let allow_mix = c
+        .chains()
+        .rsc_dfn_policy(&n)
+        .get("AllowMixingStoragePoolDriver")
+        .and_then(parse_bool)
+        .unwrap_or(false);
+    for r in d.live_resources() {
+        for v in r.volumes.values() {
+            if let Some(other) = c.state.storage_pool(&r.node, &v.storage_pool) {
+                if !kind.mixes_with(other.kind, allow_mix) {
+                    return Err(fail(op, Obj::Rsc, code::INVLD_STOR_POOL_NAME, format!("Storage pool '{pool}' ({kind}) cannot be mixed with {} on node '{}'", other.kind, r.node))
+                        .cause("Replicas of one resource must use compatible providers (FILE only with FILE_THIN; LVM and ZFS only with AllowMixingStoragePoolDriver=true).")
+                        .correction("Choose a pool of a compatible provider."));
+                }
+            }
+        }
+    }
+    let drbd = d.layer_stack.contains(&LayerKind::DRBD);
+    let (node_id, ports) = if drbd {
+        let count = d.resources.len() + 1;
+        if count - 1 > usize::from(d.drbd.peer_slots) {
+            return Err(fail(op, Obj::Rsc, code::INSUFFICIENT_PEER_SLOTS, format!("Resource '{n}' has no free DRBD peer slot for node '{nk}'"))
+                .cause(format!("It already has {} resources and {} peer slots.", d.resources.len(), d.drbd.peer_slots))
+                .correction("Raise the resource definition's peer slots (only for new metadata) or delete a resource first."));
+        }
+        (alloc_node_id(d, op)?, vec![alloc_port(c, op, &nk)?])
+    } else {
+        (0, Vec::new())
+    };
+    // Apply.
+    let mut flags = RscFlags::default();
+    if diskless {
+        flags.insert(if drbd {
+            RscFlags::DRBD_DISKLESS
+        } else {
+            RscFlags::DISKLESS
+        });
+    }
+    let mut rprops = req_props;
+    rprops.set("StorPoolName", pool.as_str());
+    let now = ctx.env.now_ms();
+    let mut volumes = BTreeMap::new();
+    for nr in d.volume_definitions.keys() {
+        volumes.insert(
+            *nr,
+            Volume {
+                number: *nr,
+                storage_pool: pool.clone(),
+                props: Props::new(),
+                uuid: ctx.uuid(),
+            },
+        );
+    }
+    let r = Resource {
+        node: nk.clone(),
+        flags,
+        node_id,
+        tcp_ports: ports.clone(),
+        drbd_client: client,
+        volumes,
+        props: rprops,
+        create_timestamp: now,
+        uuid: ctx.uuid(),
+    };
+    c.state
+        .resource_definitions
+        .get_mut(&n)
+        .expect("checked")
+        .resources
+        .insert(nk.clone(), r);
+    c.idx.ports.entry(nk.clone()).or_default().extend(ports);
+    c.idx
+        .rscs_on_node
+        .entry(nk.clone())
+        .or_default()
+        .insert(n.clone());
+    let what = if diskless { "diskless" } else { "diskful" };
+    ctx.ok(
+        op,
+        Obj::Rsc,
+        format!("Resource '{n}' ({what}, pool '{pool}') created on node '{nk}'."),
+    )
+    .obj_refs
+    .extend([
+        ("RscDfn".to_owned(), n.to_string()),
+        ("Node".to_owned(), nk.to_string()),
+    ]);
+    ctx.created(ObjKey::Rsc {
+        rsc_dfn: n,
+        node: nk,
+    });
+    Ok(())
+}
+
+fn existing_rsc(c: &Cluster, op: Op, rd: &str, node: &str) -> Res<(ResourceName, NodeName)> {
+    let n = existing_rd(c, op, Obj::Rsc, rd)?;
+    let nk = parse_name(op, Obj::Rsc, code::INVLD_NODE_NAME, node, NodeName::new)?;
+    if !c.state.resource_definitions[&n].resources.contains_key(&nk) {
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::NOT_FOUND_RSC,
+            format!("Resource '{n}' not found on node '{node}'"),
+        )
+        .correction("Check with `linstor resource list`.")
+        .obj_ref("RscDfn", &n)
+        .obj_ref("Node", node));
+    }
+    Ok((n, nk))
+}
+
+pub(super) fn rsc_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &str) -> Res {
+    let op = Op::Delete;
+    let (n, nk) = existing_rsc(c, op, rd, node)?;
+    let d = &c.state.resource_definitions[&n];
+    let r = &d.resources[&nk];
+    if r.is_deleting() {
+        ctx.warn(
+            Obj::Rsc,
+            code::WARN_NO_EFFECT,
+            format!("Resource '{n}' on '{nk}' is already being deleted."),
+        );
+        return Ok(());
+    }
+    let dependent = r.volumes.values().any(|v| {
+        c.state
+            .storage_pool(&nk, &v.storage_pool)
+            .is_some_and(|p| p.kind.caps().snapshot_dependent)
+    });
+    let snaps: Vec<String> = d
+        .snapshots
+        .values()
+        .filter(|s| s.snapshots.contains_key(&nk))
+        .map(|s| s.name.to_string())
+        .collect();
+    if dependent && !snaps.is_empty() {
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::EXISTS_SNAPSHOT_DFN,
+            format!("Resource '{n}' on '{nk}' cannot be deleted while it has snapshots"),
+        )
+        .cause(format!(
+            "ZFS snapshots depend on their volume; snapshots here: {}.",
+            snaps.join(", ")
+        ))
+        .correction("Delete those snapshots first."));
+    }
+    let was_tiebreaker = r.flags.contains(RscFlags::TIE_BREAKER);
+    let d = c.state.resource_definitions.get_mut(&n).expect("checked");
+    d.resources
+        .get_mut(&nk)
+        .expect("checked")
+        .flags
+        .insert(RscFlags::DELETE);
+    if was_tiebreaker {
+        // As LINSTOR: a user who deletes the tiebreaker does not want it back.
+        d.props
+            .set("DrbdOptions/auto-add-quorum-tiebreaker", "False");
+        ctx.modified(ObjKey::RscDfn { rsc_dfn: n.clone() });
+    }
+    ctx.ok(
+        op,
+        Obj::Rsc,
+        format!("Resource '{n}' on node '{nk}' marked for deletion."),
+    );
+    ctx.modified(ObjKey::Rsc {
+        rsc_dfn: n,
+        node: nk,
+    });
+    Ok(())
+}
+
+pub(super) fn rsc_deleted(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &str) -> Res {
+    let op = Op::Delete;
+    let (n, nk) = existing_rsc(c, op, rd, node)?;
+    if !c.state.resource_definitions[&n].resources[&nk].is_deleting() {
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::INVLD_REQUEST,
+            format!("Resource '{n}' on '{nk}' is not marked for deletion"),
+        )
+        .correction("Delete it first; the satellite confirms afterwards."));
+    }
+    let d = c.state.resource_definitions.get_mut(&n).expect("checked");
+    let r = d.resources.remove(&nk).expect("checked");
+    let rd_gone = d.flags.contains(RscDfnFlags::DELETE) && d.resources.is_empty();
+    free_rsc_numbers(c, &n, &r);
+    ctx.deleted(ObjKey::Rsc {
+        rsc_dfn: n.clone(),
+        node: nk.clone(),
+    });
+    ctx.ok(
+        op,
+        Obj::Rsc,
+        format!("Resource '{n}' on node '{nk}' deleted."),
+    );
+    if rd_gone {
+        remove_rd(c, ctx, &n);
+        ctx.ok(
+            op,
+            Obj::RscDfn,
+            format!("Resource definition '{n}' deleted."),
+        );
+    }
+    Ok(())
+}
+
+/// Arguments of [`spawn`].
+pub(super) struct SpawnArgs<'a> {
+    pub rsc_grp: &'a str,
+    pub rsc_dfn: &'a str,
+    pub external_name: Option<String>,
+    pub volume_sizes: &'a [SizeKib],
+    pub partial: bool,
+    pub nodes: &'a [NodePlacement],
+    pub select_filter: Option<&'a SelectFilter>,
+    pub definitions_only: bool,
+    pub peer_slots: Option<u8>,
+    pub rsc_dfn_props: &'a BTreeMap<String, String>,
+}
+
+pub(super) fn spawn(c: &mut Cluster, ctx: &mut Ctx<'_>, a: SpawnArgs<'_>) -> Res {
+    let op = Op::Create;
+    let rg = existing_rg(c, op, Obj::RscDfn, a.rsc_grp)?;
+    let group = &c.state.resource_groups[&rg];
+    let filter = match a.select_filter {
+        Some(f) => {
+            validate_filter(op, Obj::RscDfn, f)?;
+            f.merged_over(&group.select_filter)
+        }
+        None => group.select_filter.clone(),
+    };
+    if a.volume_sizes.is_empty() {
+        return Err(fail(
+            op,
+            Obj::RscDfn,
+            code::INVLD_VLM_SIZES,
+            "No volume sizes given",
+        )
+        .correction("Give one size per volume group of the resource group."));
+    }
+    let vg_numbers: Vec<u16> = group.volume_groups.keys().copied().collect();
+    let numbers: Vec<u16> = if vg_numbers.is_empty() || a.partial {
+        if a.partial && a.volume_sizes.len() > vg_numbers.len() && !vg_numbers.is_empty() {
+            return Err(fail(
+                op,
+                Obj::RscDfn,
+                code::INVLD_VLM_SIZES,
+                format!(
+                    "{} sizes given, but the group has only {} volume groups",
+                    a.volume_sizes.len(),
+                    vg_numbers.len()
+                ),
+            )
+            .correction("Give at most one size per volume group."));
+        }
+        if vg_numbers.is_empty() {
+            (0..).take(a.volume_sizes.len()).collect()
+        } else {
+            vg_numbers[..a.volume_sizes.len()].to_vec()
+        }
+    } else if vg_numbers.len() != a.volume_sizes.len() {
+        return Err(fail(
+            op,
+            Obj::RscDfn,
+            code::INVLD_VLM_SIZES,
+            format!(
+                "{} sizes given for {} volume groups of '{rg}'",
+                a.volume_sizes.len(),
+                vg_numbers.len()
+            ),
+        )
+        .correction("Give exactly one size per volume group, in order (or set partial)."));
+    } else {
+        vg_numbers
+    };
+    for s in a.volume_sizes {
+        check_size(op, *s)?;
+    }
+    // From here on, a failure removes the new resource definition again (which restores the
+    // state exactly: everything created below hangs off it).
+    let n = rd_create(
+        c,
+        ctx,
+        a.rsc_dfn,
+        Some(rg.as_str()),
+        a.external_name,
+        a.rsc_dfn_props,
+        None,
+        a.peer_slots,
+        filter.layer_stack.clone(),
+    )?;
+    let res = (|| -> Res {
+        for (nr, size) in numbers.iter().zip(a.volume_sizes) {
+            vd_create(c, ctx, n.as_str(), Some(*nr), *size, None, &BTreeMap::new())?;
+        }
+        for p in a.nodes {
+            rsc_create(
+                c,
+                ctx,
+                n.as_str(),
+                &p.node,
+                p.storage_pool.as_deref(),
+                p.diskless,
+                false,
+                &BTreeMap::new(),
+            )?;
+        }
+        if a.nodes.is_empty() {
+            if a.definitions_only || filter.place_count.is_none() {
+                ctx.info(
+                    Obj::RscDfn,
+                    code::INFO_NO_RSC_SPAWNED,
+                    format!("Resource definition '{n}' created but no resources deployed."),
+                );
+            } else {
+                spawn_autoplace(c, ctx, &n, &filter)?;
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = res {
+        remove_rd(c, ctx, &n);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Autoplacement hook for spawn (wired to the placement engine by `cluster::autoplace`).
+fn spawn_autoplace(
+    _c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    n: &ResourceName,
+    _filter: &SelectFilter,
+) -> Res {
+    // PLACEMENT HOOK: replaced when the placement engine is wired in.
+    ctx.info(Obj::RscDfn, code::INFO_NO_RSC_SPAWNED, format!("Resource definition '{n}' created; autoplacement is not available in this build, so no resources were deployed."));
+    Ok(())
+}

@@ -1,0 +1,1532 @@
+//! Command tests (tables through one `run` helper), chain tests, number-pool tests, and the
+//! property test over random command sequences.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::model::{ProviderKind as PK, RscFlags};
+use crate::props::Level as L;
+
+fn env() -> SeededEnv {
+    SeededEnv::new(42)
+}
+
+/// A cluster with nodes n1..n{count} (10.0.0.i), each with an LVM pool `data` and a FILE_THIN pool `files`.
+fn cluster(count: usize) -> (Cluster, SeededEnv) {
+    let mut e = env();
+    let mut c = Cluster::new(&mut e);
+    for i in 1..=count {
+        must(
+            &mut c,
+            &mut e,
+            node(&format!("n{i}"), &format!("10.0.0.{i}")),
+        );
+        must(
+            &mut c,
+            &mut e,
+            pool(&format!("n{i}"), "data", PK::LVM, "vg0"),
+        );
+        must(
+            &mut c,
+            &mut e,
+            pool(&format!("n{i}"), "files", PK::FILE_THIN, "/srv/pool"),
+        );
+    }
+    (c, e)
+}
+
+fn node(name: &str, ip: &str) -> Command {
+    Command::NodeCreate {
+        name: name.into(),
+        node_type: NodeType::Satellite,
+        net_interfaces: vec![NetIfSpec {
+            name: "default".into(),
+            address: ip.into(),
+            satellite_port: Some(3366),
+            encryption: EncryptionType::Plain,
+        }],
+        props: BTreeMap::new(),
+    }
+}
+
+fn pool(node: &str, name: &str, kind: PK, backing: &str) -> Command {
+    Command::StorPoolCreate {
+        node: node.into(),
+        name: name.into(),
+        kind,
+        props: [("StorDriver/StorPoolName".to_owned(), backing.to_owned())].into(),
+        shared_space: None,
+    }
+}
+
+fn rd(name: &str) -> Command {
+    Command::RscDfnCreate {
+        name: name.into(),
+        rsc_grp: None,
+        external_name: None,
+        props: BTreeMap::new(),
+        secret: None,
+        peer_slots: None,
+        layer_stack: None,
+    }
+}
+
+fn vd(rd: &str, size_gib: u64) -> Command {
+    Command::VlmDfnCreate {
+        rsc_dfn: rd.into(),
+        number: None,
+        size: SizeKib(size_gib << 20),
+        minor: None,
+        props: BTreeMap::new(),
+    }
+}
+
+fn rsc(rd: &str, node: &str, pool: Option<&str>, diskless: bool) -> Command {
+    Command::RscCreate {
+        rsc_dfn: rd.into(),
+        node: node.into(),
+        storage_pool: pool.map(Into::into),
+        diskless,
+        drbd_client: false,
+        props: BTreeMap::new(),
+    }
+}
+
+#[track_caller]
+fn must(c: &mut Cluster, e: &mut SeededEnv, cmd: Command) -> Outcome {
+    let o = c.execute(cmd.clone(), e);
+    assert!(!o.is_error(), "{cmd:?} failed: {}", o.rc);
+    o
+}
+
+/// Runs `cmd`; on `Err(code)` expects a refusal with that code and an unchanged state, and that
+/// message, cause or correction contains `text`.
+#[track_caller]
+fn check(c: &mut Cluster, e: &mut SeededEnv, cmd: Command, expect: Result<(), (u16, &str)>) {
+    let before = c.to_json();
+    let o = c.execute(cmd.clone(), e);
+    match expect {
+        Ok(()) => assert!(!o.is_error(), "{cmd:?} failed: {}", o.rc),
+        Err((code, text)) => {
+            let err =
+                o.rc.first_error()
+                    .unwrap_or_else(|| panic!("{cmd:?} should fail with {code}, got {}", o.rc));
+            assert_eq!(err.code, code, "{cmd:?}: {err}");
+            let all = format!("{err}");
+            assert!(all.contains(text), "{cmd:?}: {all:?} lacks {text:?}");
+            assert!(err.correction.is_some(), "{cmd:?}: no correction in {err}");
+            assert_eq!(before, c.to_json(), "refused {cmd:?} changed the state");
+            assert!(o.changes.is_empty());
+        }
+    }
+    c.check_invariants()
+        .unwrap_or_else(|e| panic!("after {cmd:?}: {e}"));
+}
+
+#[test]
+fn new_cluster_has_defaults() {
+    let (c, _) = cluster(0);
+    assert!(
+        c.state()
+            .resource_groups
+            .keys()
+            .any(|g| g.as_str() == "DfltRscGrp")
+    );
+    assert!(
+        c.state()
+            .storage_pool_definitions
+            .keys()
+            .any(|p| p.as_str() == "DfltDisklessStorPool")
+    );
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn node_commands() {
+    let (mut c, mut e) = cluster(1);
+    let n = NodeName::new("n1").unwrap();
+    assert!(
+        c.state().nodes[&n]
+            .storage_pools
+            .keys()
+            .any(|p| p.as_str() == "DfltDisklessStorPool")
+    );
+    check(
+        &mut c,
+        &mut e,
+        node("N1", "10.0.0.9"),
+        Err((code::EXISTS_NODE, "already exists")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        node("-bad", "10.0.0.9"),
+        Err((code::INVLD_NODE_NAME, "must start with")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        node("n2", "not-an-ip"),
+        Err((code::INVLD_NET_ADDR, "neither an IPv4")),
+    );
+    check(&mut c, &mut e, node("n2", "fd00::2"), Ok(()));
+    check(
+        &mut c,
+        &mut e,
+        Command::NodeCreate {
+            name: "n3".into(),
+            node_type: NodeType::Satellite,
+            net_interfaces: vec![],
+            props: BTreeMap::new(),
+        },
+        Err((code::INVLD_NET_NAME, "no net interface")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::NodeModify {
+            name: "n1".into(),
+            node_type: None,
+            props: PropsModify::set([("Aux/zone", "a")]),
+        },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::NodeModify {
+            name: "n1".into(),
+            node_type: None,
+            props: PropsModify::set([("Bogus", "a")]),
+        },
+        Err((code::INVLD_PROP, "unknown property key")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::NodeModify {
+            name: "n1".into(),
+            node_type: Some(NodeType::Controller),
+            props: PropsModify::default(),
+        },
+        Err((code::INVLD_NODE_TYPE, "diskful storage pools")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::NodeModify {
+            name: "nx".into(),
+            node_type: None,
+            props: PropsModify::default(),
+        },
+        Err((code::NOT_FOUND_NODE, "not found")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::NetIfDelete {
+            node: "n1".into(),
+            name: "default".into(),
+        },
+        Err((code::IN_USE, "last one")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::NetIfCreate {
+            node: "n1".into(),
+            netif: NetIfSpec {
+                name: "repl".into(),
+                address: "192.168.1.1".into(),
+                satellite_port: None,
+                encryption: EncryptionType::Plain,
+            },
+        },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::NetIfDelete {
+            node: "n1".into(),
+            name: "default".into(),
+        },
+        Ok(()),
+    );
+    assert_eq!(
+        c.state().nodes[&n].props.get("CurStltConnName"),
+        Some("repl")
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::NodeDelete { name: "n2".into() },
+        Ok(()),
+    );
+    assert!(!c.state().nodes.contains_key(&NodeName::new("n2").unwrap()));
+}
+
+#[test]
+fn storage_pool_commands() {
+    let (mut c, mut e) = cluster(1);
+    check(
+        &mut c,
+        &mut e,
+        pool("n1", "data", PK::LVM, "vg1"),
+        Err((code::EXISTS_STOR_POOL, "already exists")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::StorPoolCreate {
+            node: "n1".into(),
+            name: "thin".into(),
+            kind: PK::LVM_THIN,
+            props: BTreeMap::new(),
+            shared_space: None,
+        },
+        Err((code::MISSING_PROPS, "StorDriver/StorPoolName")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        pool("n1", "thin", PK::LVM_THIN, "vg0"),
+        Err((code::INVLD_PROP, "<volume group>/<thin pool>")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        pool("n1", "thin", PK::LVM_THIN, "vg0/$(rm)"),
+        Err((code::INVLD_PROP, "thin pool")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::StorPoolCreate {
+            node: "n1".into(),
+            name: "thin".into(),
+            kind: PK::LVM_THIN,
+            props: [
+                ("StorDriver/LvmVg".to_owned(), "vg0".to_owned()),
+                ("StorDriver/ThinPool".to_owned(), "tp".to_owned()),
+            ]
+            .into(),
+            shared_space: None,
+        },
+        Ok(()),
+    );
+    let sp = c
+        .state()
+        .storage_pool(
+            &NodeName::new("n1").unwrap(),
+            &StorPoolName::new("thin").unwrap(),
+        )
+        .unwrap();
+    assert_eq!(sp.props.get("StorDriver/StorPoolName"), Some("vg0/tp"));
+    assert_eq!(sp.free_space_mgr_name, "n1;thin");
+    check(
+        &mut c,
+        &mut e,
+        Command::StorPoolDelete {
+            node: "n1".into(),
+            name: "DfltDisklessStorPool".into(),
+        },
+        Err((code::IN_USE, "diskless pool")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::StorPoolDfnDelete {
+            name: "thin".into(),
+        },
+        Err((code::IN_USE, "n1")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::StorPoolModify {
+            node: "n1".into(),
+            name: "thin".into(),
+            props: PropsModify::set([("MaxOversubscriptionRatio", "5")]),
+        },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::StorPoolModify {
+            node: "n1".into(),
+            name: "thin".into(),
+            props: PropsModify::set([("StorDriver/StorPoolName", "x/y")]),
+        },
+        Err((code::INVLD_PROP, "cannot be changed")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::StorPoolDelete {
+            node: "n1".into(),
+            name: "thin".into(),
+        },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::StorPoolDfnDelete {
+            name: "thin".into(),
+        },
+        Ok(()),
+    );
+    // Capability reports gate new pools.
+    let caps = Capabilities {
+        storage_providers: vec![PK::DISKLESS, PK::LVM],
+        unsupported_providers: [(
+            PK::ZFS,
+            vec!["'zfs' kernel module is not loaded".to_owned()],
+        )]
+        .into(),
+        ..Default::default()
+    };
+    check(
+        &mut c,
+        &mut e,
+        Command::ReportNode {
+            node: "n1".into(),
+            connection: ConnectionStatus::ONLINE,
+            capabilities: Some(caps),
+        },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        pool("n1", "zfs", PK::ZFS, "tank"),
+        Err((
+            code::STLT_DOES_NOT_SUPPORT_PROVIDER,
+            "kernel module is not loaded",
+        )),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::ReportPoolCapacity {
+            node: "n1".into(),
+            pool: "data".into(),
+            free: SizeKib(10),
+            total: SizeKib(5),
+        },
+        Err((code::INVLD_VLM_SIZE, "exceeds total")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::ReportPoolCapacity {
+            node: "n1".into(),
+            pool: "data".into(),
+            free: SizeKib(5),
+            total: SizeKib(10),
+        },
+        Ok(()),
+    );
+}
+
+#[test]
+fn resource_lifecycle_and_two_phase_delete() {
+    let (mut c, mut e) = cluster(3);
+    must(&mut c, &mut e, rd("r1"));
+    must(&mut c, &mut e, vd("r1", 10));
+    check(&mut c, &mut e, rsc("r1", "n1", Some("data"), false), Ok(()));
+    check(
+        &mut c,
+        &mut e,
+        rsc("r1", "n1", Some("data"), false),
+        Err((code::EXISTS_RSC, "at most one replica")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        rsc("r1", "n2", Some("DfltDisklessStorPool"), false),
+        Err((code::INVLD_STOR_POOL_NAME, "diskful resource was requested")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        rsc("r1", "n2", Some("data"), true),
+        Err((
+            code::INVLD_STOR_POOL_NAME,
+            "diskless resource was requested",
+        )),
+    );
+    check(
+        &mut c,
+        &mut e,
+        rsc("r1", "n2", None, false),
+        Err((code::NOT_FOUND_STOR_POOL, "DfltStorPool")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        rsc("r1", "n2", Some("files"), false),
+        Err((code::INVLD_STOR_POOL_NAME, "cannot be mixed")),
+    );
+    check(&mut c, &mut e, rsc("r1", "n2", Some("data"), false), Ok(()));
+    check(&mut c, &mut e, rsc("r1", "n3", None, true), Ok(()));
+    let r1 = ResourceName::new("r1").unwrap();
+    let d = &c.state().resource_definitions[&r1];
+    let ids: Vec<u8> = d.resources.values().map(|r| r.node_id).collect();
+    assert_eq!(ids, vec![0, 1, 2]);
+    assert!(d.resources.values().all(|r| r.tcp_ports == vec![7000]));
+    assert!(
+        d.resources[&NodeName::new("n3").unwrap()]
+            .flags
+            .contains(RscFlags::DRBD_DISKLESS)
+    );
+    // Delete is two-phase: the DELETE flag first, the numbers are freed on confirmation.
+    check(
+        &mut c,
+        &mut e,
+        Command::ResourceDeleted {
+            rsc_dfn: "r1".into(),
+            node: "n2".into(),
+        },
+        Err((code::INVLD_REQUEST, "not marked for deletion")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::RscDelete {
+            rsc_dfn: "r1".into(),
+            node: "n2".into(),
+        },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        rsc("r1", "n2", Some("data"), false),
+        Err((code::EXISTS_RSC, "being deleted")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::ResourceDeleted {
+            rsc_dfn: "r1".into(),
+            node: "n2".into(),
+        },
+        Ok(()),
+    );
+    check(&mut c, &mut e, rsc("r1", "n2", Some("data"), false), Ok(()));
+    assert_eq!(
+        c.state().resource_definitions[&r1].resources[&NodeName::new("n2").unwrap()].node_id,
+        1,
+        "node id reused"
+    );
+    // Node delete is refused while it holds resources.
+    check(
+        &mut c,
+        &mut e,
+        Command::NodeDelete { name: "n1".into() },
+        Err((code::IN_USE, "r1")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::StorPoolDelete {
+            node: "n1".into(),
+            name: "data".into(),
+        },
+        Err((code::IN_USE, "resource r1")),
+    );
+    // RD delete cascades (two-phase).
+    check(
+        &mut c,
+        &mut e,
+        Command::RscDfnDelete { name: "r1".into() },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        rsc("r1", "n2", Some("data"), false),
+        Err((code::IN_USE, "being deleted")),
+    );
+    for n in ["n1", "n2", "n3"] {
+        check(
+            &mut c,
+            &mut e,
+            Command::ResourceDeleted {
+                rsc_dfn: "r1".into(),
+                node: n.into(),
+            },
+            Ok(()),
+        );
+    }
+    assert!(c.state().resource_definitions.is_empty());
+    assert!(
+        c.idx.minors.lowest_free(1000, 1000).is_some(),
+        "minor freed"
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::NodeDelete { name: "n1".into() },
+        Ok(()),
+    );
+}
+
+#[test]
+fn volume_definitions_and_resize() {
+    let (mut c, mut e) = cluster(2);
+    must(&mut c, &mut e, rd("r1"));
+    must(&mut c, &mut e, rsc("r1", "n1", Some("data"), false));
+    check(&mut c, &mut e, vd("r1", 1), Ok(()));
+    check(
+        &mut c,
+        &mut e,
+        Command::VlmDfnCreate {
+            rsc_dfn: "r1".into(),
+            number: Some(0),
+            size: SizeKib(1),
+            minor: None,
+            props: BTreeMap::new(),
+        },
+        Err((code::EXISTS_VLM_DFN, "already exists")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::VlmDfnCreate {
+            rsc_dfn: "r1".into(),
+            number: None,
+            size: SizeKib(0),
+            minor: None,
+            props: BTreeMap::new(),
+        },
+        Err((code::INVLD_VLM_SIZE, "at least 1 KiB")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::VlmDfnCreate {
+            rsc_dfn: "r1".into(),
+            number: None,
+            size: SizeKib(1),
+            minor: Some(1000),
+            props: BTreeMap::new(),
+        },
+        Err((code::INVLD_MINOR_NR, "already in use")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::VlmDfnCreate {
+            rsc_dfn: "r1".into(),
+            number: None,
+            size: SizeKib(1),
+            minor: Some(1 << 20),
+            props: BTreeMap::new(),
+        },
+        Err((code::INVLD_MINOR_NR, "Invalid minor")),
+    );
+    check(&mut c, &mut e, vd("r1", 2), Ok(()));
+    let r1 = &c.state().resource_definitions[&ResourceName::new("r1").unwrap()];
+    assert_eq!(
+        r1.volume_definitions
+            .values()
+            .map(|v| v.minor)
+            .collect::<Vec<_>>(),
+        vec![1000, 1001]
+    );
+    assert_eq!(
+        r1.resources.values().next().unwrap().volumes.len(),
+        2,
+        "existing resources get the new volume"
+    );
+    assert_eq!(
+        r1.volume_definitions[&0]
+            .props
+            .get("DrbdCurrentGi")
+            .map(str::len),
+        Some(16)
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::VlmDfnResize {
+            rsc_dfn: "r1".into(),
+            number: 0,
+            size: SizeKib(1 << 19),
+        },
+        Err((code::INVLD_VLM_SIZE, "cannot shrink")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::VlmDfnResize {
+            rsc_dfn: "r1".into(),
+            number: 0,
+            size: SizeKib(2 << 20),
+        },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::VlmDfnResize {
+            rsc_dfn: "r1".into(),
+            number: 7,
+            size: SizeKib(2 << 20),
+        },
+        Err((code::NOT_FOUND_VLM_DFN, "not found")),
+    );
+}
+
+#[test]
+fn number_pool_exhaustion_and_reuse() {
+    // Minors: a range of 3.
+    let (mut c, mut e) = cluster(2);
+    must(
+        &mut c,
+        &mut e,
+        Command::CtrlPropsModify {
+            props: PropsModify::set([("MinorNrAutoRange", "2000-2002")]),
+        },
+    );
+    must(&mut c, &mut e, rd("r1"));
+    for _ in 0..3 {
+        must(&mut c, &mut e, vd("r1", 1));
+    }
+    check(
+        &mut c,
+        &mut e,
+        vd("r1", 1),
+        Err((code::POOL_EXHAUSTED_MINOR_NR, "MinorNrAutoRange 2000-2002")),
+    );
+    // Ports: a range of 2 on node n1 (node level wins over controller).
+    must(
+        &mut c,
+        &mut e,
+        Command::CtrlPropsModify {
+            props: PropsModify::set([("TcpPortAutoRange", "7000-7999")]),
+        },
+    );
+    must(
+        &mut c,
+        &mut e,
+        Command::NodeModify {
+            name: "n1".into(),
+            node_type: None,
+            props: PropsModify::set([("TcpPortAutoRange", "7100-7101")]),
+        },
+    );
+    for r in ["a1", "a2", "a3"] {
+        must(&mut c, &mut e, rd(r));
+    }
+    check(&mut c, &mut e, rsc("a1", "n1", Some("data"), false), Ok(()));
+    check(&mut c, &mut e, rsc("a2", "n1", Some("data"), false), Ok(()));
+    check(
+        &mut c,
+        &mut e,
+        rsc("a3", "n1", Some("data"), false),
+        Err((code::POOL_EXHAUSTED_TCP_PORT, "TcpPortAutoRange 7100-7101")),
+    );
+    check(&mut c, &mut e, rsc("a3", "n2", Some("data"), false), Ok(()));
+    assert_eq!(
+        c.state().resource_definitions[&ResourceName::new("a3").unwrap()]
+            .resources
+            .values()
+            .next()
+            .unwrap()
+            .tcp_ports,
+        vec![7000]
+    );
+    must(
+        &mut c,
+        &mut e,
+        Command::RscDelete {
+            rsc_dfn: "a1".into(),
+            node: "n1".into(),
+        },
+    );
+    check(
+        &mut c,
+        &mut e,
+        rsc("a3", "n1", None, true),
+        Err((code::POOL_EXHAUSTED_TCP_PORT, "7100-7101")),
+    );
+    must(
+        &mut c,
+        &mut e,
+        Command::ResourceDeleted {
+            rsc_dfn: "a1".into(),
+            node: "n1".into(),
+        },
+    );
+    check(&mut c, &mut e, rsc("a3", "n1", None, true), Ok(()));
+    // Node ids: 32 per resource definition; peer slots guard first, so raise them.
+    let (mut c, mut e) = cluster(33);
+    must(
+        &mut c,
+        &mut e,
+        Command::RscDfnCreate {
+            name: "big".into(),
+            rsc_grp: None,
+            external_name: None,
+            props: BTreeMap::new(),
+            secret: None,
+            peer_slots: Some(31),
+            layer_stack: None,
+        },
+    );
+    for i in 1..=32 {
+        must(&mut c, &mut e, rsc("big", &format!("n{i}"), None, true));
+    }
+    check(
+        &mut c,
+        &mut e,
+        rsc("big", "n33", None, true),
+        Err((code::INSUFFICIENT_PEER_SLOTS, "peer slots")),
+    );
+    let mut ids = BTreeSet::new();
+    for r in c.state().resource_definitions[&ResourceName::new("big").unwrap()]
+        .resources
+        .values()
+    {
+        assert!(ids.insert(r.node_id));
+    }
+    assert_eq!(ids.len(), 32);
+    assert_eq!(*ids.last().unwrap(), 31);
+    let (mut c, mut e) = cluster(3);
+    must(
+        &mut c,
+        &mut e,
+        Command::RscDfnCreate {
+            name: "small".into(),
+            rsc_grp: None,
+            external_name: None,
+            props: BTreeMap::new(),
+            secret: None,
+            peer_slots: Some(1),
+            layer_stack: None,
+        },
+    );
+    must(&mut c, &mut e, rsc("small", "n1", None, true));
+    must(&mut c, &mut e, rsc("small", "n2", None, true));
+    check(
+        &mut c,
+        &mut e,
+        rsc("small", "n3", None, true),
+        Err((code::INSUFFICIENT_PEER_SLOTS, "1 peer slots")),
+    );
+}
+
+#[test]
+fn groups_spawn_and_cascades() {
+    let (mut c, mut e) = cluster(3);
+    check(
+        &mut c,
+        &mut e,
+        Command::RscGrpCreate {
+            name: "sc1".into(),
+            description: "fast".into(),
+            props: BTreeMap::new(),
+            select_filter: SelectFilter {
+                place_count: Some(0),
+                ..Default::default()
+            },
+            peer_slots: None,
+        },
+        Err((code::INVLD_PLACE_COUNT, "place count 0")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::RscGrpCreate {
+            name: "sc1".into(),
+            description: "fast".into(),
+            props: BTreeMap::new(),
+            select_filter: SelectFilter {
+                not_place_with_rsc_regex: Some("(".into()),
+                ..Default::default()
+            },
+            peer_slots: None,
+        },
+        Err((code::INVLD_REQUEST, "regular expression")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::RscGrpCreate {
+            name: "sc1".into(),
+            description: "fast".into(),
+            props: [("StorPoolName".to_owned(), "data".to_owned())].into(),
+            select_filter: SelectFilter::default(),
+            peer_slots: Some(5),
+        },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::VlmGrpCreate {
+            rsc_grp: "sc1".into(),
+            number: None,
+            props: BTreeMap::new(),
+            flags: VlmGrpFlags::default(),
+        },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::VlmGrpCreate {
+            rsc_grp: "sc1".into(),
+            number: None,
+            props: BTreeMap::new(),
+            flags: VlmGrpFlags::default(),
+        },
+        Ok(()),
+    );
+    let spawn = |rd: &str, sizes: Vec<u64>, nodes: &[&str]| Command::Spawn {
+        rsc_grp: "sc1".into(),
+        rsc_dfn: rd.into(),
+        external_name: None,
+        volume_sizes: sizes.into_iter().map(|g| SizeKib(g << 20)).collect(),
+        partial: false,
+        nodes: nodes
+            .iter()
+            .map(|n| NodePlacement {
+                node: (*n).into(),
+                storage_pool: None,
+                diskless: false,
+            })
+            .collect(),
+        select_filter: None,
+        definitions_only: false,
+        peer_slots: None,
+        rsc_dfn_props: BTreeMap::new(),
+    };
+    check(
+        &mut c,
+        &mut e,
+        spawn("p1", vec![1], &["n1"]),
+        Err((code::INVLD_VLM_SIZES, "1 sizes given for 2 volume groups")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        spawn("p1", vec![1, 2], &["n1", "n2", "nope"]),
+        Err((code::NOT_FOUND_NODE, "nope")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        spawn("p1", vec![1, 2], &["n1", "n2"]),
+        Ok(()),
+    );
+    let p1 = &c.state().resource_definitions[&ResourceName::new("p1").unwrap()];
+    assert_eq!(p1.drbd.peer_slots, 5);
+    assert_eq!(p1.volume_definitions.len(), 2);
+    assert_eq!(p1.resources.len(), 2);
+    assert!(
+        p1.resources.values().all(|r| r
+            .volumes
+            .values()
+            .all(|v| v.storage_pool.as_str() == "data")),
+        "pool from the RG's StorPoolName"
+    );
+    check(&mut c, &mut e, spawn("p2", vec![1, 2], &[]), Ok(()));
+    check(
+        &mut c,
+        &mut e,
+        Command::RscGrpDelete { name: "sc1".into() },
+        Err((code::IN_USE, "p1")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::RscGrpDelete {
+            name: "DfltRscGrp".into(),
+        },
+        Err((code::IN_USE, "built in")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::RscDfnDelete { name: "p2".into() },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::RscDfnModify {
+            name: "p1".into(),
+            props: PropsModify::default(),
+            peer_slots: None,
+            rsc_grp: Some("DfltRscGrp".into()),
+        },
+        Ok(()),
+    );
+    let o = must(&mut c, &mut e, Command::RscGrpDelete { name: "sc1".into() });
+    assert_eq!(
+        o.changes.deleted.len(),
+        3,
+        "group and its two volume groups: {:?}",
+        o.changes
+    );
+}
+
+#[test]
+fn snapshots_and_restore() {
+    let (mut c, mut e) = cluster(2);
+    must(&mut c, &mut e, rd("r1"));
+    must(&mut c, &mut e, vd("r1", 1));
+    must(&mut c, &mut e, rsc("r1", "n1", Some("data"), false));
+    check(
+        &mut c,
+        &mut e,
+        Command::SnapshotCreate {
+            rsc_dfn: "r1".into(),
+            name: "s1".into(),
+            nodes: vec![],
+        },
+        Err((code::SNAPSHOTS_NOT_SUPPORTED, "cannot take snapshots")),
+    );
+    must(&mut c, &mut e, rd("r2"));
+    must(&mut c, &mut e, vd("r2", 1));
+    must(&mut c, &mut e, rsc("r2", "n1", Some("files"), false));
+    must(&mut c, &mut e, rsc("r2", "n2", Some("files"), false));
+    check(
+        &mut c,
+        &mut e,
+        Command::SnapshotCreate {
+            rsc_dfn: "r2".into(),
+            name: "s1".into(),
+            nodes: vec![],
+        },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::SnapshotCreate {
+            rsc_dfn: "r2".into(),
+            name: "S1".into(),
+            nodes: vec![],
+        },
+        Err((code::EXISTS_SNAPSHOT_DFN, "already exists")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::RscDfnDelete { name: "r2".into() },
+        Err((code::EXISTS_SNAPSHOT_DFN, "because it has snapshots")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::NodeDelete { name: "n2".into() },
+        Err((code::IN_USE, "r2/s1")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::SnapshotRestore {
+            rsc_dfn: "r2".into(),
+            snapshot: "s1".into(),
+            target: "r1".into(),
+            nodes: vec![],
+        },
+        Err((code::EXISTS_RSC_DFN, "already exists")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::SnapshotRestore {
+            rsc_dfn: "r2".into(),
+            snapshot: "s1".into(),
+            target: "r3".into(),
+            nodes: vec!["n1".into()],
+        },
+        Ok(()),
+    );
+    let r3 = &c.state().resource_definitions[&ResourceName::new("r3").unwrap()];
+    assert_eq!(r3.resources.len(), 1);
+    assert_eq!(r3.volume_definitions[&0].size, SizeKib(1 << 20));
+    assert_eq!(r3.props.get("Internal/RestoreFrom/Snapshot"), Some("s1"));
+    check(
+        &mut c,
+        &mut e,
+        Command::SnapshotDelete {
+            rsc_dfn: "r2".into(),
+            name: "s1".into(),
+        },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::RscDfnDelete { name: "r2".into() },
+        Ok(()),
+    );
+}
+
+#[test]
+fn kvs_and_ctrl_props_and_quorum_marker() {
+    let (mut c, mut e) = cluster(0);
+    check(
+        &mut c,
+        &mut e,
+        Command::KvsModify {
+            name: "csi-backup-mapping".into(),
+            props: PropsModify::set([("anything", "goes")]),
+        },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::KvsDelete {
+            name: "nope-x".into(),
+        },
+        Err((code::NOT_FOUND_KVS, "not found")),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::KvsDelete {
+            name: "csi-backup-mapping".into(),
+        },
+        Ok(()),
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::CtrlPropsModify {
+            props: PropsModify::set([("DrbdOptions/Resource/quorum", "majority")]),
+        },
+        Ok(()),
+    );
+    assert_eq!(
+        c.state().ctrl_props.get("Internal/Drbd/QuorumSetBy"),
+        Some("user")
+    );
+    check(
+        &mut c,
+        &mut e,
+        Command::CtrlPropsModify {
+            props: PropsModify {
+                delete_props: vec!["DrbdOptions/Resource/quorum".into()],
+                ..Default::default()
+            },
+        },
+        Ok(()),
+    );
+    assert_eq!(c.state().ctrl_props.get("Internal/Drbd/QuorumSetBy"), None);
+    check(
+        &mut c,
+        &mut e,
+        Command::CtrlPropsModify {
+            props: PropsModify {
+                delete_props: vec!["Internal/Drbd/QuorumSetBy".into()],
+                ..Default::default()
+            },
+        },
+        Err((code::INVLD_PROP, "reserved")),
+    );
+}
+
+#[test]
+fn chains_follow_linstor_priorities() {
+    let (mut c, mut e) = cluster(1);
+    must(
+        &mut c,
+        &mut e,
+        Command::RscGrpCreate {
+            name: "grp".into(),
+            description: String::new(),
+            props: BTreeMap::new(),
+            select_filter: SelectFilter::default(),
+            peer_slots: None,
+        },
+    );
+    must(
+        &mut c,
+        &mut e,
+        Command::VlmGrpCreate {
+            rsc_grp: "grp".into(),
+            number: Some(0),
+            props: BTreeMap::new(),
+            flags: VlmGrpFlags::default(),
+        },
+    );
+    must(
+        &mut c,
+        &mut e,
+        Command::RscDfnCreate {
+            name: "rr".into(),
+            rsc_grp: Some("grp".into()),
+            external_name: None,
+            props: BTreeMap::new(),
+            secret: None,
+            peer_slots: None,
+            layer_stack: None,
+        },
+    );
+    must(&mut c, &mut e, vd("rr", 1));
+    must(&mut c, &mut e, rsc("rr", "n1", Some("data"), false));
+    let key = "DrbdOptions/Disk/al-extents";
+    // Set the same key at every level, then remove from the top down and watch the winner move.
+    let levels: Vec<(L, Command)> = vec![
+        (
+            L::Controller,
+            Command::CtrlPropsModify {
+                props: PropsModify::set([(key, "c")]),
+            },
+        ),
+        (
+            L::Node,
+            Command::NodeModify {
+                name: "n1".into(),
+                node_type: None,
+                props: PropsModify::set([(key, "n")]),
+            },
+        ),
+        (
+            L::RscGrp,
+            Command::RscGrpModify {
+                name: "grp".into(),
+                description: None,
+                props: PropsModify::set([(key, "rg")]),
+                select_filter: None,
+                peer_slots: None,
+            },
+        ),
+        (
+            L::RscDfn,
+            Command::RscDfnModify {
+                name: "rr".into(),
+                props: PropsModify::set([(key, "rd")]),
+                peer_slots: None,
+                rsc_grp: None,
+            },
+        ),
+    ];
+    for (_, cmd) in levels {
+        must(&mut c, &mut e, cmd);
+    }
+    let (rn, nn) = (
+        ResourceName::new("rr").unwrap(),
+        NodeName::new("n1").unwrap(),
+    );
+    let ch = c.chains();
+    assert_eq!(
+        ch.drbd_resource(&rn, &nn).get_with_level(key),
+        Some(("rd", L::RscDfn))
+    );
+    assert_eq!(
+        ch.drbd_resource(&rn, &nn).overridden(key),
+        vec![(L::RscGrp, "rg"), (L::Node, "n"), (L::Controller, "c")]
+    );
+    assert_eq!(
+        ch.drbd_volume(&rn, &nn, 0).get_with_level(key),
+        Some(("rd", L::RscDfn))
+    );
+    assert_eq!(
+        ch.drbd_connection(&rn).get_with_level(key),
+        Some(("rd", L::RscDfn))
+    );
+    assert_eq!(
+        ch.rsc_dfn_policy(&rn).levels().collect::<Vec<_>>(),
+        vec![L::RscDfn, L::RscGrp, L::Controller]
+    );
+    assert_eq!(
+        ch.drbd_resource(&rn, &nn).levels().collect::<Vec<_>>(),
+        vec![L::Rsc, L::RscDfn, L::RscGrp, L::Node, L::Controller]
+    );
+    assert_eq!(
+        ch.drbd_volume(&rn, &nn, 0).levels().collect::<Vec<_>>(),
+        vec![
+            L::Vlm,
+            L::Rsc,
+            L::VlmDfn,
+            L::VlmGrp,
+            L::RscDfn,
+            L::RscGrp,
+            L::Node,
+            L::Controller
+        ]
+    );
+    assert_eq!(
+        ch.stor_driver(&rn, &nn, 0).levels().collect::<Vec<_>>(),
+        vec![
+            L::Vlm,
+            L::Rsc,
+            L::StorPool,
+            L::Node,
+            L::VlmDfn,
+            L::RscDfn,
+            L::VlmGrp,
+            L::RscGrp,
+            L::Controller
+        ]
+    );
+    let req = Props::new();
+    assert_eq!(
+        ch.stor_pool_name(&rn, &nn, &req, Some(0))
+            .levels()
+            .collect::<Vec<_>>(),
+        vec![L::Rsc, L::VlmDfn, L::RscDfn, L::RscGrp, L::Node]
+    );
+    let dp = StorPoolName::new("data").unwrap();
+    assert_eq!(
+        ch.oversubscription(&nn, &dp).levels().collect::<Vec<_>>(),
+        vec![L::StorPool, L::StorPoolDfn, L::Controller]
+    );
+    assert_eq!(
+        ch.min_thin_free_space(&nn, &dp, &rn)
+            .levels()
+            .collect::<Vec<_>>(),
+        vec![L::StorPool, L::RscDfn, L::RscGrp, L::Node, L::Controller]
+    );
+    assert_eq!(
+        ch.skip_disk(&rn, &nn).levels().collect::<Vec<_>>(),
+        vec![L::Rsc, L::StorPool, L::Node, L::RscDfn, L::Controller]
+    );
+    assert_eq!(
+        ch.pref_nic(&rn, &nn).levels().collect::<Vec<_>>(),
+        vec![
+            L::StorPool,
+            L::Rsc,
+            L::RscDfn,
+            L::RscGrp,
+            L::Node,
+            L::Controller
+        ]
+    );
+    assert_eq!(
+        ch.node_policy(&nn).levels().collect::<Vec<_>>(),
+        vec![L::Node, L::Controller]
+    );
+    // StorPoolName: resource request > VD > RD > RG > Node.
+    let req: Props = [("StorPoolName", "from-rsc")].into_iter().collect();
+    must(
+        &mut c,
+        &mut e,
+        Command::NodeModify {
+            name: "n1".into(),
+            node_type: None,
+            props: PropsModify::set([("StorPoolName", "from-node")]),
+        },
+    );
+    let ch = c.chains();
+    assert_eq!(
+        ch.stor_pool_name(&rn, &nn, &req, Some(0))
+            .get("StorPoolName"),
+        Some("from-rsc")
+    );
+    assert_eq!(
+        ch.stor_pool_name(&rn, &nn, &Props::new(), Some(0))
+            .get("StorPoolName"),
+        Some("from-node")
+    );
+    // Removing the RD value exposes the group's.
+    must(
+        &mut c,
+        &mut e,
+        Command::RscDfnModify {
+            name: "rr".into(),
+            props: PropsModify {
+                delete_props: vec![key.into()],
+                ..Default::default()
+            },
+            peer_slots: None,
+            rsc_grp: None,
+        },
+    );
+    assert_eq!(
+        c.chains().drbd_resource(&rn, &nn).get_with_level(key),
+        Some(("rg", L::RscGrp))
+    );
+}
+
+#[test]
+fn state_roundtrips_and_outcomes_are_deterministic() {
+    let build = || {
+        let (mut c, mut e) = cluster(3);
+        must(&mut c, &mut e, rd("r1"));
+        must(&mut c, &mut e, vd("r1", 1));
+        must(&mut c, &mut e, rsc("r1", "n1", Some("data"), false));
+        c
+    };
+    let (a, b) = (build(), build());
+    assert_eq!(a.to_json(), b.to_json());
+    let back = Cluster::from_json(&a.to_json()).unwrap();
+    assert_eq!(back, a);
+    assert!(Cluster::from_json("{\"nodes\": 5}").is_err());
+    assert!(Cluster::from_json("[]").is_err());
+}
+
+#[test]
+fn loading_an_inconsistent_state_is_refused() {
+    let (mut c, mut e) = cluster(2);
+    must(&mut c, &mut e, rd("r1"));
+    must(&mut c, &mut e, vd("r1", 1));
+    must(&mut c, &mut e, rd("r2"));
+    must(&mut c, &mut e, vd("r2", 1));
+    let json = c.to_json().replace("\"minor\":1001", "\"minor\":1000");
+    let err = Cluster::from_json(&json).unwrap_err().to_string();
+    assert!(err.contains("minor 1000"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property test: random command sequences, valid and invalid, never break the invariants.
+
+const NODES: &[&str] = &["n1", "n2", "n3", "n4", "bad name"];
+const RDS: &[&str] = &["r1", "r2", "r3", "-x"];
+const POOLS: &[&str] = &["data", "files", "DfltDisklessStorPool", "nope"];
+
+fn arb_command() -> impl Strategy<Value = Command> {
+    let node = proptest::sample::select(NODES).prop_map(str::to_owned);
+    let rd = proptest::sample::select(RDS).prop_map(str::to_owned);
+    let pool = proptest::sample::select(POOLS).prop_map(str::to_owned);
+    prop_oneof![
+        (node.clone(), 1u8..5).prop_map(|(n, i)| self::node(&n, &format!("10.0.1.{i}"))),
+        (
+            node.clone(),
+            pool.clone(),
+            proptest::sample::select(&[PK::LVM, PK::FILE_THIN, PK::ZFS, PK::DISKLESS][..])
+        )
+            .prop_map(|(n, p, k)| self::pool(
+                &n,
+                &p,
+                k,
+                if matches!(k, PK::FILE_THIN) {
+                    "/srv/p"
+                } else {
+                    "vg0"
+                }
+            )),
+        node.clone().prop_map(|n| Command::NodeDelete { name: n }),
+        node.clone().prop_map(|n| Command::NodeLost { name: n }),
+        (node.clone(), pool.clone())
+            .prop_map(|(n, p)| Command::StorPoolDelete { node: n, name: p }),
+        rd.clone().prop_map(|r| self::rd(&r)),
+        rd.clone().prop_map(|r| Command::RscDfnDelete { name: r }),
+        (rd.clone(), 0u64..3).prop_map(|(r, g)| Command::VlmDfnCreate {
+            rsc_dfn: r,
+            number: None,
+            size: SizeKib(g << 20),
+            minor: None,
+            props: BTreeMap::new()
+        }),
+        (rd.clone(), 0u16..3, 0u64..4).prop_map(|(r, n, g)| Command::VlmDfnResize {
+            rsc_dfn: r,
+            number: n,
+            size: SizeKib(g << 20)
+        }),
+        (
+            rd.clone(),
+            node.clone(),
+            proptest::option::of(pool.clone()),
+            proptest::bool::ANY
+        )
+            .prop_map(|(r, n, p, d)| rsc(&r, &n, p.as_deref(), d)),
+        (rd.clone(), node.clone()).prop_map(|(r, n)| Command::RscDelete {
+            rsc_dfn: r,
+            node: n
+        }),
+        (rd.clone(), node.clone()).prop_map(|(r, n)| Command::ResourceDeleted {
+            rsc_dfn: r,
+            node: n
+        }),
+        (rd.clone(), proptest::sample::select(&["s1", "s2"][..])).prop_map(|(r, s)| {
+            Command::SnapshotCreate {
+                rsc_dfn: r,
+                name: s.into(),
+                nodes: vec![],
+            }
+        }),
+        (rd.clone(), proptest::sample::select(&["s1", "s2"][..])).prop_map(|(r, s)| {
+            Command::SnapshotDelete {
+                rsc_dfn: r,
+                name: s.into(),
+            }
+        }),
+        (rd.clone(), rd.clone()).prop_map(|(r, t)| Command::SnapshotRestore {
+            rsc_dfn: r,
+            snapshot: "s1".into(),
+            target: t,
+            nodes: vec![]
+        }),
+        (
+            rd.clone(),
+            proptest::collection::vec(proptest::sample::select(NODES), 0..3)
+        )
+            .prop_map(|(r, ns)| Command::Spawn {
+                rsc_grp: "DfltRscGrp".into(),
+                rsc_dfn: r,
+                external_name: None,
+                volume_sizes: vec![SizeKib(1 << 20)],
+                partial: false,
+                nodes: ns
+                    .into_iter()
+                    .map(|n| NodePlacement {
+                        node: n.into(),
+                        storage_pool: Some("data".into()),
+                        diskless: false
+                    })
+                    .collect(),
+                select_filter: None,
+                definitions_only: false,
+                peer_slots: None,
+                rsc_dfn_props: BTreeMap::new(),
+            }),
+        proptest::sample::select(&["7000-7001", "7000-7999", "9-1", "x"][..]).prop_map(|r| {
+            Command::CtrlPropsModify {
+                props: PropsModify::set([("TcpPortAutoRange", r)]),
+            }
+        }),
+        proptest::sample::select(&["1000-1002", "1000-49999"][..]).prop_map(|r| {
+            Command::CtrlPropsModify {
+                props: PropsModify::set([("MinorNrAutoRange", r)]),
+            }
+        }),
+        (
+            rd.clone(),
+            proptest::sample::select(&["Aux/a", "Bogus/key", "DrbdOptions/Resource/quorum"][..])
+        )
+            .prop_map(|(r, k)| Command::RscDfnModify {
+                name: r,
+                props: PropsModify::set([(k, "majority")]),
+                peer_slots: None,
+                rsc_grp: None
+            }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn random_sequences_keep_invariants(cmds in proptest::collection::vec(arb_command(), 1..40)) {
+        let mut e = SeededEnv::new(1);
+        let mut c = Cluster::new(&mut e);
+        for cmd in cmds {
+            let before = c.to_json();
+            let o = c.execute(cmd.clone(), &mut e);
+            if o.is_error() {
+                prop_assert_eq!(&before, &c.to_json(), "refused {:?} changed the state", cmd);
+                prop_assert!(o.changes.is_empty());
+            }
+            if let Err(msg) = c.check_invariants() {
+                return Err(TestCaseError::fail(format!("after {cmd:?}: {msg}")));
+            }
+        }
+        let back = Cluster::from_json(&c.to_json()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert!(back == c, "deserialize(serialize(state)) != state");
+    }
+}

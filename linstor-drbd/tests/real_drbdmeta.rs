@@ -1,0 +1,366 @@
+//! Real drbd-utils on a real loop device, through our code: the `.res` is installed with the
+//! drbdadm check, `create-md` runs through drbdadm, day-0 generation ids through drbdmeta, and
+//! both our `get-gi` parsing and an independent `drbdmeta dump-md` read back exactly what we set.
+//! Also: drbdadm dry runs (`-d`) of our command sequences show the drbdsetup calls we expect.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use common::{LoopDev, scenarios};
+use linstor_backends::RealRunner;
+use linstor_drbd::commands::{AdjustOpts, Drbd, Gi, InitialGi, MetaDev, NODE_ID_SLOTS};
+use linstor_drbd::files::{Installed, ResFileStore};
+use linstor_drbd::{DrbdError, NodeRole, OptionWhitelist};
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A config dir with `drbd.conf` including every `.res` in it, a store over it, and tools that
+/// read that config and pretend to be `alpha`.
+struct Setup {
+    dir: tempfile::TempDir,
+    store: ResFileStore,
+    drbd: Drbd,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let conf = dir.path().join("drbd.conf");
+    std::fs::write(
+        &conf,
+        format!("include \"{}/*.res\";\n", dir.path().display()),
+    )
+    .expect("write drbd.conf");
+    let store = ResFileStore::new(dir.path());
+    let drbd = Drbd::new(Arc::new(RealRunner::new()))
+        .with_config(&conf)
+        .with_env("__DRBD_NODE__", "alpha");
+    Setup { dir, store, drbd }
+}
+
+fn have_tools(test: &str) -> bool {
+    ["drbdadm", "drbdmeta", "losetup"]
+        .iter()
+        .all(|t| common::tool(t, test).is_some())
+}
+
+/// Parses `drbdmeta … dump-md`: the current UUID and each peer slot's bitmap UUID.
+fn dump_md(dev: &str) -> (u64, BTreeMap<u8, u64>, String) {
+    let drbdmeta = common::tool("drbdmeta", "dump_md").expect("drbdmeta");
+    let out = common::run(
+        &drbdmeta,
+        &["--force", "1000", "v09", dev, "internal", "dump-md"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", common::text(&out));
+    let text = common::stdout(&out);
+    let hex = |s: &str| {
+        u64::from_str_radix(s.trim().trim_end_matches(';').trim_start_matches("0x"), 16)
+            .expect("hex")
+    };
+    let mut current = None;
+    let mut peers = BTreeMap::new();
+    let mut slot: Option<u8> = None;
+    for line in text.lines().map(str::trim) {
+        if let Some(v) = line.strip_prefix("current-uuid ") {
+            current = Some(hex(v));
+        } else if let Some(rest) = line.strip_prefix("peer[") {
+            slot = rest.split(']').next().and_then(|n| n.parse().ok());
+        } else if let (Some(v), Some(s)) = (line.strip_prefix("bitmap-uuid "), slot) {
+            peers.insert(s, hex(v));
+        }
+    }
+    (current.expect("current-uuid in dump-md"), peers, text)
+}
+
+fn render_for(dev: &str, rsc: &str) -> String {
+    let mut c = scenarios::base(
+        rsc,
+        "alpha",
+        vec![
+            scenarios::node(rsc, "alpha", 0, NodeRole::Diskful, "10.0.0.1", 1),
+            scenarios::node(rsc, "beta", 1, NodeRole::Diskful, "10.0.0.2", 1),
+            scenarios::node(rsc, "gamma", 2, NodeRole::TieBreaker, "10.0.0.3", 1),
+        ],
+    );
+    c.nodes[0].volumes[0].disk = Some(dev.into());
+    c.render(OptionWhitelist::builtin()).expect("renders")
+}
+
+#[test]
+fn real_create_md_and_day0_gi_read_back_exactly() {
+    let test = "real_create_md_and_day0_gi_read_back_exactly";
+    if !have_tools(test) {
+        return;
+    }
+    let Some(lo) = LoopDev::new(64, test) else {
+        return;
+    };
+    let s = setup();
+    let rsc = "pvc-real";
+    let meta = MetaDev {
+        minor: 1000,
+        device: lo.dev.clone().into(),
+        internal: true,
+    };
+    let day0 = Gi(0x1D2C_3B4A_5968_7F80);
+    let new = Gi(0x0123_4567_89AB_CDEF);
+    rt().block_on(async {
+        // Install through the real drbdadm check, then create-md through drbdadm.
+        let text = render_for(&lo.dev, rsc);
+        assert_eq!(
+            s.store.install(rsc, &text, &s.drbd).await.expect("install"),
+            Installed::Written
+        );
+        s.drbd.create_md(rsc, 0, 7, None).await.expect("create-md");
+
+        // Fresh metadata: "just created" current UUID (4), no bitmap UUIDs.
+        let fresh = s
+            .drbd
+            .get_gi(&meta, 0)
+            .await
+            .expect("get-gi")
+            .expect("metadata exists");
+        assert_eq!(fresh.current, Gi(4));
+
+        // Winner rule, own node id 0.
+        let rule = InitialGi::choose(true, false, false, false, new);
+        s.drbd
+            .set_initial_gi(&meta, rule, 0, day0)
+            .await
+            .expect("set-gi");
+        for id in 0..NODE_ID_SLOTS {
+            let r = s
+                .drbd
+                .get_gi(&meta, id)
+                .await
+                .expect("get-gi")
+                .expect("metadata");
+            assert_eq!((r.current, r.bitmap), (new, day0), "slot {id}");
+            assert_eq!(r.history, [Gi(0), Gi(0)], "slot {id}");
+            assert!(r.consistent() && r.up_to_date(), "slot {id}: {r:?}");
+        }
+        let (current, peers, text) = dump_md(&lo.dev);
+        assert_eq!(current, new.0, "{text}");
+        assert_eq!(peers.len(), usize::from(NODE_ID_SLOTS), "{text}");
+        assert!(peers.values().all(|b| *b == day0.0), "{text}");
+        assert!(
+            !text.contains("unclean"),
+            "the activity log must stay clean: {text}"
+        );
+
+        // Thin loser (own node id 1) on fresh metadata: current = day-0, no bitmap UUIDs.
+        s.drbd
+            .drbdmeta_create_md(&meta, 7)
+            .await
+            .expect("drbdmeta create-md");
+        s.drbd
+            .set_initial_gi(&meta, InitialGi::ThinLoser, 1, day0)
+            .await
+            .expect("set-gi");
+        let own = s
+            .drbd
+            .get_gi(&meta, 1)
+            .await
+            .expect("get-gi")
+            .expect("metadata");
+        assert_eq!((own.current, own.bitmap), (day0, Gi(0)));
+        assert!(own.consistent() && own.up_to_date());
+        let (current, peers, text) = dump_md(&lo.dev);
+        assert_eq!(current, day0.0, "{text}");
+        assert!(peers.values().all(|b| *b == 0), "{text}");
+
+        // Thick loser: nothing written, the metadata stays "just created".
+        s.drbd
+            .drbdmeta_create_md(&meta, 7)
+            .await
+            .expect("drbdmeta create-md");
+        s.drbd
+            .set_initial_gi(&meta, InitialGi::ThickLoser, 2, day0)
+            .await
+            .expect("no-op");
+        let r = s
+            .drbd
+            .get_gi(&meta, 2)
+            .await
+            .expect("get-gi")
+            .expect("metadata");
+        assert_eq!(r.current, Gi(4));
+        assert!(!r.consistent());
+    });
+    drop(s.dir);
+}
+
+#[test]
+fn real_get_gi_without_metadata_is_none() {
+    let test = "real_get_gi_without_metadata_is_none";
+    if !have_tools(test) {
+        return;
+    }
+    let Some(lo) = LoopDev::new(16, test) else {
+        return;
+    };
+    let s = setup();
+    let meta = MetaDev {
+        minor: 1000,
+        device: lo.dev.clone().into(),
+        internal: true,
+    };
+    assert_eq!(
+        rt().block_on(s.drbd.get_gi(&meta, 0))
+            .expect("no metadata is not an error"),
+        None
+    );
+}
+
+#[test]
+fn real_store_refuses_what_drbdadm_refuses_and_keeps_the_old_file() {
+    let test = "real_store_refuses_what_drbdadm_refuses_and_keeps_the_old_file";
+    if common::tool("drbdadm", test).is_none() {
+        return;
+    }
+    let s = setup();
+    let rsc = "pvc-store";
+    let good = render_for("/dev/vg0/pvc-store_00000", rsc);
+    rt().block_on(async {
+        assert_eq!(
+            s.store.install(rsc, &good, &s.drbd).await.expect("install"),
+            Installed::Written
+        );
+        // A file that slipped past our validation (hand-edited): drbdadm refuses it.
+        let bad = good.replace(
+            "cram-hmac-alg sha1;",
+            "cram-hmac-alg sha1;\n        protocol D;",
+        );
+        let err = s
+            .store
+            .install(rsc, &bad, &s.drbd)
+            .await
+            .expect_err("drbdadm refuses");
+        match &err {
+            DrbdError::ConfigRejected { stderr, .. } => {
+                assert!(stderr.contains("protocol"), "{stderr}")
+            }
+            other => panic!("expected ConfigRejected, got {other}"),
+        }
+        assert_eq!(
+            s.store.read(rsc).expect("read").as_deref(),
+            Some(good.as_str())
+        );
+        assert!(!s.store.tmp_path(rsc).exists());
+        // apply(): adjust (dry run, exit 0) succeeds, so the file becomes the last good copy.
+        let dry = s.drbd.clone().dry_run(true);
+        let changed = good.replace("minor 1000", "minor 1010");
+        s.store
+            .apply(rsc, &changed, &s.drbd, || async {
+                dry.adjust(rsc, AdjustOpts::default()).await
+            })
+            .await
+            .expect("apply");
+        assert_eq!(
+            std::fs::read_to_string(s.store.backup_path(rsc)).expect("backup"),
+            changed
+        );
+    });
+}
+
+#[test]
+fn real_drbdadm_dry_runs_of_our_sequences() {
+    let test = "real_drbdadm_dry_runs_of_our_sequences";
+    if common::tool("drbdadm", test).is_none() {
+        return;
+    }
+    let s = setup();
+    let rsc = "pvc-dry";
+    let text = render_for("/dev/vg0/pvc-dry_00000", rsc);
+    let runner = Arc::new(RealRunner::new());
+    let conf = s.dir.path().join("drbd.conf");
+    let dry = Drbd::new(runner)
+        .with_config(&conf)
+        .with_env("__DRBD_NODE__", "alpha")
+        .dry_run(true);
+    rt().block_on(async {
+        s.store.install(rsc, &text, &s.drbd).await.expect("install");
+        let run = |cmd: linstor_backends::Cmd| {
+            let r = RealRunner::new();
+            async move {
+                use linstor_backends::CommandRunner as _;
+                r.run(&cmd).await.expect("dry run").stdout
+            }
+        };
+        let mut report = String::new();
+        let base = |s: String| -> String {
+            s.lines()
+                .map(|l| {
+                    let (prog, rest) = l.split_once(' ').unwrap_or((l, ""));
+                    format!("{} {rest}\n", prog.rsplit('/').next().unwrap_or(prog))
+                })
+                .collect()
+        };
+        for (what, cmd) in [
+            ("adjust", dry.adjust_cmd(rsc, AdjustOpts::default())),
+            (
+                "adjust --skip-disk",
+                dry.adjust_cmd(
+                    rsc,
+                    AdjustOpts {
+                        skip_disk: true,
+                        ..AdjustOpts::default()
+                    },
+                ),
+            ),
+            (
+                "adjust --skip-net",
+                dry.adjust_cmd(
+                    rsc,
+                    AdjustOpts {
+                        skip_net: true,
+                        ..AdjustOpts::default()
+                    },
+                ),
+            ),
+            (
+                "resize thin",
+                dry.resize_cmds(rsc, 0, true, std::time::Duration::from_secs(5))
+                    .remove(1),
+            ),
+            (
+                "resize thick",
+                dry.resize_cmds(rsc, 0, false, std::time::Duration::from_secs(5))
+                    .remove(1),
+            ),
+            ("create-md", dry.create_md_cmd(rsc, 0, 7, None)),
+            ("suspend-io", dry.suspend_io_cmd(rsc)),
+            ("resume-io", dry.resume_io_cmd(rsc)),
+            ("primary --force", dry.primary_force_cmd(rsc)),
+            ("secondary", dry.secondary_cmd(rsc)),
+        ] {
+            report.push_str(&format!(
+                "== {what}: {}\n",
+                cmd.argv()
+                    .join(" ")
+                    .replace(&conf.display().to_string(), "<conf>")
+            ));
+            report.push_str(&base(run(cmd).await));
+        }
+        for expected in [
+            "drbdsetup new-peer pvc-dry 1 --_name=beta",
+            "drbdsetup attach 1000 /dev/vg0/pvc-dry_00000",
+            "drbdsetup resize 1000 --assume-clean",
+            "drbdmeta 1000 v09 /dev/vg0/pvc-dry_00000 internal create-md 7 --force",
+            "drbdsetup suspend-io 1000",
+            "drbdsetup resume-io 1000",
+            "drbdsetup primary pvc-dry --force",
+            "drbdsetup secondary pvc-dry",
+        ] {
+            assert!(report.contains(expected), "missing '{expected}':\n{report}");
+        }
+        insta::assert_snapshot!(report);
+    });
+}

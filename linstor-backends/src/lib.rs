@@ -4,13 +4,16 @@
 //!   [`runner::RealRunner`] and the test fake [`runner::ScriptedRunner`]).
 //! * [`error`]: the crate's one error type, [`BackendError`].
 
+pub mod diskless;
 pub mod error;
 mod exec;
+pub mod file;
 pub mod lvm;
 pub mod naming;
 pub mod parse;
 pub mod provider;
 pub mod runner;
+pub mod zfs;
 
 pub use error::{BackendError, ExitKind};
 pub use runner::{Cmd, CmdOutput, CommandRunner, ExitPolicy, RealRunner, Reply, ScriptedRunner};

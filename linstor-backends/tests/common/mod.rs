@@ -46,3 +46,5 @@ pub fn vol(rsc: &str, nr: u16) -> VolumeId {
 pub fn snap(name: &str) -> SnapshotName {
     SnapshotName::new(name).expect("valid snapshot name")
 }
+
+pub mod real;

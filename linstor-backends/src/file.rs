@@ -1,0 +1,582 @@
+//! FILE and FILE_THIN providers: volume files in a directory, attached as loop devices.
+//!
+//! | operation | command |
+//! |---|---|
+//! | capacity / free | `df -B 1 --output=size <dir>`, `df -B 1 --output=avail <dir>` |
+//! | create (thick) | `fallocate -x -l <n>KiB <file>` |
+//! | create (thin) | `truncate -s <n>KiB <file>` |
+//! | attach | `losetup -f --show <file>`, then `wipefs -a -f <dev>` |
+//! | list attachments | `losetup -l -O NAME,BACK-FILE` |
+//! | allocated (thin) | `stat -c '%B %b' <file>` |
+//! | resize | thick grow `fallocate -x -l`, otherwise `truncate -s`; then `losetup -c <dev>` |
+//! | delete | `losetup -d <dev>`, then the file is removed (in-process, as LINSTOR does in Java) |
+//! | snapshot | `cp --reflink=always <file> <dir>/<name>_<snap>.img` (needs btrfs or xfs) |
+//! | restore | `cp <snapfile> <newfile>`, then attach |
+//!
+//! File existence, sizes and directory listings are read in-process (`std::fs`), as LINSTOR's
+//! Java code does; every program runs through the [`CommandRunner`].
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use linstor_core::model::{PoolCapacity, ProviderKind};
+use linstor_core::{SizeKib, SnapshotName};
+
+use crate::error::BackendError;
+use crate::exec::{Exec, after_rollback};
+use crate::naming::{VolumeId, check_path, looks_like_volume};
+use crate::parse::util::{LoopDevice, parse_df_bytes, parse_losetup_list, parse_stat_allocated};
+use crate::parse::{bytes_to_kib_ceil, bytes_to_kib_floor};
+use crate::provider::{
+    CreateOutcome, DeleteOutcome, ResizeOutcome, SnapshotInfo, StorageProvider, VolumeInfo,
+    check_fits, check_size, size_mismatch,
+};
+use crate::runner::CommandRunner;
+
+/// Settings of a FILE pool.
+#[derive(Debug, Clone)]
+pub struct FileConfig {
+    /// Quick-wipe new loop devices with `wipefs -a -f` (default true).
+    pub wipe: bool,
+    /// Timeout per command.
+    pub timeout: Duration,
+}
+
+impl Default for FileConfig {
+    fn default() -> Self {
+        FileConfig {
+            wipe: true,
+            timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// A directory of volume files (`<rsc>_<vlm:05>.img`), thick or thin.
+#[derive(Debug)]
+pub struct FileProvider {
+    exec: Exec,
+    dir: PathBuf,
+    dir_str: String,
+    thin: bool,
+    cfg: FileConfig,
+}
+
+fn kib_arg(size: SizeKib) -> String {
+    format!("{}KiB", size.kib())
+}
+
+fn path_arg(p: &Path) -> String {
+    p.display().to_string()
+}
+
+enum Existing {
+    Absent,
+    Present(u64),
+}
+
+impl FileProvider {
+    /// A thick pool in `dir`.
+    pub fn thick(
+        runner: Arc<dyn CommandRunner>,
+        dir: &Path,
+        cfg: FileConfig,
+    ) -> Result<Self, BackendError> {
+        Self::build(runner, dir, false, cfg)
+    }
+
+    /// A thin (sparse file) pool in `dir`.
+    pub fn thin(
+        runner: Arc<dyn CommandRunner>,
+        dir: &Path,
+        cfg: FileConfig,
+    ) -> Result<Self, BackendError> {
+        Self::build(runner, dir, true, cfg)
+    }
+
+    fn build(
+        runner: Arc<dyn CommandRunner>,
+        dir: &Path,
+        thin: bool,
+        cfg: FileConfig,
+    ) -> Result<Self, BackendError> {
+        let dir = check_path("storage pool directory (StorDriver/StorPoolName)", dir)?;
+        let exec = Exec {
+            runner,
+            env: Vec::new(),
+            timeout: cfg.timeout,
+        };
+        let dir_str = path_arg(&dir);
+        Ok(FileProvider {
+            exec,
+            dir,
+            dir_str,
+            thin,
+            cfg,
+        })
+    }
+
+    /// The pool directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The volume file of `vol`.
+    pub fn volume_file(&self, vol: &VolumeId) -> PathBuf {
+        self.dir.join(vol.file_name())
+    }
+
+    fn snapshot_file(&self, vol: &VolumeId, snap: &SnapshotName) -> PathBuf {
+        self.dir.join(vol.file_snapshot_name(snap))
+    }
+
+    fn existing(path: &Path) -> Result<Existing, BackendError> {
+        match std::fs::metadata(path) {
+            Ok(m) => Ok(Existing::Present(m.len())),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Existing::Absent),
+            Err(source) => Err(BackendError::Io {
+                action: "look at",
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    fn remove(path: &Path) -> Result<(), BackendError> {
+        match std::fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(BackendError::Io {
+                action: "remove",
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    fn check_dir(&self) -> Result<(), BackendError> {
+        if self.dir.is_dir() {
+            Ok(())
+        } else {
+            Err(BackendError::NotFound {
+                what: "storage pool directory",
+                name: self.dir_str.clone(),
+            })
+        }
+    }
+
+    async fn df(&self, field: &str) -> Result<u64, BackendError> {
+        let out = self
+            .exec
+            .run(
+                "df",
+                vec![
+                    "-B".into(),
+                    "1".into(),
+                    format!("--output={field}"),
+                    self.dir_str.clone(),
+                ],
+            )
+            .await?;
+        parse_df_bytes(&out.stdout)
+    }
+
+    async fn loops(&self) -> Result<Vec<LoopDevice>, BackendError> {
+        let out = self
+            .exec
+            .run(
+                "losetup",
+                vec!["-l".into(), "-O".into(), "NAME,BACK-FILE".into()],
+            )
+            .await?;
+        parse_losetup_list(&out.stdout)
+    }
+
+    fn attached_to(loops: &[LoopDevice], file: &Path) -> Vec<PathBuf> {
+        let canonical = std::fs::canonicalize(file).ok();
+        loops
+            .iter()
+            .filter(|l| l.back_file == file || canonical.as_deref() == Some(l.back_file.as_path()))
+            .map(|l| l.device.clone())
+            .collect()
+    }
+
+    async fn attach(&self, file: &Path) -> Result<PathBuf, BackendError> {
+        let out = self
+            .exec
+            .run(
+                "losetup",
+                vec!["-f".into(), "--show".into(), path_arg(file)],
+            )
+            .await?;
+        let dev = out.stdout.trim();
+        if !dev.starts_with("/dev/loop") || dev.contains(char::is_whitespace) {
+            return Err(BackendError::parse(
+                "losetup",
+                1,
+                dev,
+                "expected the new loop device path",
+            ));
+        }
+        Ok(PathBuf::from(dev))
+    }
+
+    async fn detach(&self, dev: &Path) -> Result<(), BackendError> {
+        self.exec
+            .run("losetup", vec!["-d".into(), path_arg(dev)])
+            .await
+            .map(|_| ())
+    }
+
+    async fn allocated(&self, file: &Path) -> Result<Option<SizeKib>, BackendError> {
+        if !self.thin {
+            return Ok(None);
+        }
+        let out = self
+            .exec
+            .run("stat", vec!["-c".into(), "%B %b".into(), path_arg(file)])
+            .await?;
+        Ok(Some(bytes_to_kib_ceil(parse_stat_allocated(&out.stdout)?)))
+    }
+
+    async fn info(
+        &self,
+        file: &Path,
+        bytes: u64,
+        dev: Option<PathBuf>,
+    ) -> Result<VolumeInfo, BackendError> {
+        Ok(VolumeInfo {
+            name: file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            size: bytes_to_kib_ceil(bytes),
+            allocated: self.allocated(file).await?,
+            device_path: dev,
+            simulated: false,
+        })
+    }
+
+    /// Attaches `file` unless it is attached already; returns its device.
+    async fn ensure_attached(&self, file: &Path) -> Result<PathBuf, BackendError> {
+        let loops = self.loops().await?;
+        match Self::attached_to(&loops, file).into_iter().next() {
+            Some(dev) => Ok(dev),
+            None => self.attach(file).await,
+        }
+    }
+
+    /// Attaches a freshly written file and wipes the device; on failure detaches and removes it.
+    async fn attach_new(&self, file: &Path, wipe: bool) -> Result<PathBuf, BackendError> {
+        let dev = match self.attach(file).await {
+            Ok(dev) => dev,
+            Err(cause) => {
+                let rb = Self::remove(file);
+                return Err(after_rollback(cause, rb, || {
+                    format!("file {}", file.display())
+                }));
+            }
+        };
+        if wipe && self.cfg.wipe {
+            if let Err(cause) = self
+                .exec
+                .run("wipefs", vec!["-a".into(), "-f".into(), path_arg(&dev)])
+                .await
+            {
+                let detached = self.detach(&dev).await;
+                let removed = Self::remove(file);
+                let left = match (&detached, &removed) {
+                    (Err(_), Err(_)) => {
+                        format!("loop device {} and file {}", dev.display(), file.display())
+                    }
+                    (Err(_), Ok(())) => format!("loop device {}", dev.display()),
+                    _ => format!("file {}", file.display()),
+                };
+                return Err(after_rollback(cause, detached.and(removed), || left));
+            }
+        }
+        Ok(dev)
+    }
+
+    /// Runs a command that writes `file`; on failure removes whatever it left.
+    async fn write_file(
+        &self,
+        program: &str,
+        args: Vec<String>,
+        file: &Path,
+    ) -> Result<(), BackendError> {
+        if let Err(cause) = self.exec.run(program, args).await {
+            let rb = Self::remove(file);
+            return Err(after_rollback(cause, rb, || {
+                format!("file {}", file.display())
+            }));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl StorageProvider for FileProvider {
+    fn kind(&self) -> ProviderKind {
+        if self.thin {
+            ProviderKind::FILE_THIN
+        } else {
+            ProviderKind::FILE
+        }
+    }
+
+    fn pool(&self) -> &str {
+        &self.dir_str
+    }
+
+    async fn capacity(&self) -> Result<PoolCapacity, BackendError> {
+        self.check_dir()?;
+        let total = bytes_to_kib_floor(self.df("size").await?);
+        let free = bytes_to_kib_floor(self.df("avail").await?);
+        Ok(PoolCapacity { free, total })
+    }
+
+    async fn list_volumes(&self) -> Result<Vec<VolumeInfo>, BackendError> {
+        self.check_dir()?;
+        let entries = std::fs::read_dir(&self.dir).map_err(|source| BackendError::Io {
+            action: "list",
+            path: self.dir.clone(),
+            source,
+        })?;
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|source| BackendError::Io {
+                action: "list",
+                path: self.dir.clone(),
+                source,
+            })?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.strip_suffix(".img").is_some_and(looks_like_volume) {
+                let len = entry
+                    .metadata()
+                    .map_err(|source| BackendError::Io {
+                        action: "look at",
+                        path: entry.path(),
+                        source,
+                    })?
+                    .len();
+                files.push((entry.path(), len));
+            }
+        }
+        files.sort();
+        let loops = self.loops().await?;
+        let mut out = Vec::with_capacity(files.len());
+        for (path, len) in files {
+            let dev = Self::attached_to(&loops, &path).into_iter().next();
+            out.push(self.info(&path, len, dev).await?);
+        }
+        Ok(out)
+    }
+
+    async fn create_volume(
+        &self,
+        vol: &VolumeId,
+        size: SizeKib,
+    ) -> Result<CreateOutcome<VolumeInfo>, BackendError> {
+        check_size(size)?;
+        self.check_dir()?;
+        let file = self.volume_file(vol);
+        if let Existing::Present(len) = Self::existing(&file)? {
+            if len == size.bytes() {
+                let dev = self.ensure_attached(&file).await?;
+                return Ok(CreateOutcome::AlreadyPresent(
+                    self.info(&file, len, Some(dev)).await?,
+                ));
+            }
+            return Err(size_mismatch(
+                &vol.file_name(),
+                bytes_to_kib_ceil(len),
+                size,
+            ));
+        }
+        let cap = self.capacity().await?;
+        check_fits(self.kind(), &self.dir_str, size, &cap)?;
+        let args = if self.thin {
+            vec!["-s".into(), kib_arg(size), path_arg(&file)]
+        } else {
+            vec!["-x".into(), "-l".into(), kib_arg(size), path_arg(&file)]
+        };
+        self.write_file(
+            if self.thin { "truncate" } else { "fallocate" },
+            args,
+            &file,
+        )
+        .await?;
+        let dev = self.attach_new(&file, true).await?;
+        Ok(CreateOutcome::Created(
+            self.info(&file, size.bytes(), Some(dev)).await?,
+        ))
+    }
+
+    async fn delete_volume(&self, vol: &VolumeId) -> Result<DeleteOutcome, BackendError> {
+        let file = self.volume_file(vol);
+        let exists = matches!(Self::existing(&file)?, Existing::Present(_));
+        let loops = self.loops().await?;
+        let devs = Self::attached_to(&loops, &file);
+        if !exists && devs.is_empty() {
+            return Ok(DeleteOutcome::AlreadyAbsent);
+        }
+        for dev in &devs {
+            self.detach(dev).await?;
+        }
+        Self::remove(&file)?;
+        Ok(DeleteOutcome::Deleted)
+    }
+
+    async fn resize_volume(
+        &self,
+        vol: &VolumeId,
+        size: SizeKib,
+    ) -> Result<ResizeOutcome, BackendError> {
+        check_size(size)?;
+        let file = self.volume_file(vol);
+        let Existing::Present(len) = Self::existing(&file)? else {
+            return Err(BackendError::NotFound {
+                what: "volume file",
+                name: path_arg(&file),
+            });
+        };
+        let from = bytes_to_kib_ceil(len);
+        if len == size.bytes() {
+            return Ok(ResizeOutcome::Unchanged(from));
+        }
+        let grow = size > from;
+        if grow {
+            let cap = self.capacity().await?;
+            if self.thin {
+                check_fits(self.kind(), &self.dir_str, size, &cap)?;
+            } else if size.kib() - from.kib() > cap.free.kib() {
+                return Err(BackendError::no_space(
+                    &self.dir_str,
+                    SizeKib(size.kib() - from.kib()),
+                    cap.free,
+                ));
+            }
+        }
+        if grow && !self.thin {
+            self.exec
+                .run(
+                    "fallocate",
+                    vec!["-x".into(), "-l".into(), kib_arg(size), path_arg(&file)],
+                )
+                .await?;
+        } else {
+            self.exec
+                .run(
+                    "truncate",
+                    vec!["-s".into(), kib_arg(size), path_arg(&file)],
+                )
+                .await?;
+        }
+        let loops = self.loops().await?;
+        for dev in Self::attached_to(&loops, &file) {
+            self.exec
+                .run("losetup", vec!["-c".into(), path_arg(&dev)])
+                .await?;
+        }
+        Ok(ResizeOutcome::Resized { from, to: size })
+    }
+
+    async fn create_snapshot(
+        &self,
+        vol: &VolumeId,
+        snap: &SnapshotName,
+    ) -> Result<CreateOutcome<SnapshotInfo>, BackendError> {
+        let file = self.volume_file(vol);
+        let snap_file = self.snapshot_file(vol, snap);
+        let Existing::Present(len) = Self::existing(&file)? else {
+            return Err(BackendError::NotFound {
+                what: "volume file",
+                name: path_arg(&file),
+            });
+        };
+        let info = |len| SnapshotInfo {
+            name: vol.file_snapshot_name(snap),
+            size: bytes_to_kib_ceil(len),
+            simulated: false,
+        };
+        if let Existing::Present(slen) = Self::existing(&snap_file)? {
+            return Ok(CreateOutcome::AlreadyPresent(info(slen)));
+        }
+        self.write_file(
+            "cp",
+            vec![
+                "--reflink=always".into(),
+                path_arg(&file),
+                path_arg(&snap_file),
+            ],
+            &snap_file,
+        )
+        .await?;
+        Ok(CreateOutcome::Created(info(len)))
+    }
+
+    async fn delete_snapshot(
+        &self,
+        vol: &VolumeId,
+        snap: &SnapshotName,
+    ) -> Result<DeleteOutcome, BackendError> {
+        let snap_file = self.snapshot_file(vol, snap);
+        match Self::existing(&snap_file)? {
+            Existing::Absent => Ok(DeleteOutcome::AlreadyAbsent),
+            Existing::Present(_) => {
+                Self::remove(&snap_file)?;
+                Ok(DeleteOutcome::Deleted)
+            }
+        }
+    }
+
+    async fn restore_snapshot(
+        &self,
+        source: &VolumeId,
+        snap: &SnapshotName,
+        target: &VolumeId,
+    ) -> Result<CreateOutcome<VolumeInfo>, BackendError> {
+        let snap_file = self.snapshot_file(source, snap);
+        let new_file = self.volume_file(target);
+        let Existing::Present(slen) = Self::existing(&snap_file)? else {
+            return Err(BackendError::NotFound {
+                what: "snapshot file",
+                name: path_arg(&snap_file),
+            });
+        };
+        if let Existing::Present(len) = Self::existing(&new_file)? {
+            if len == slen {
+                let dev = self.ensure_attached(&new_file).await?;
+                return Ok(CreateOutcome::AlreadyPresent(
+                    self.info(&new_file, len, Some(dev)).await?,
+                ));
+            }
+            return Err(size_mismatch(
+                &target.file_name(),
+                bytes_to_kib_ceil(len),
+                bytes_to_kib_ceil(slen),
+            ));
+        }
+        let cap = self.capacity().await?;
+        check_fits(self.kind(), &self.dir_str, bytes_to_kib_ceil(slen), &cap)?;
+        self.write_file(
+            "cp",
+            vec![path_arg(&snap_file), path_arg(&new_file)],
+            &new_file,
+        )
+        .await?;
+        let dev = self.attach_new(&new_file, false).await?;
+        Ok(CreateOutcome::Created(
+            self.info(&new_file, slen, Some(dev)).await?,
+        ))
+    }
+
+    async fn device_path(&self, vol: &VolumeId) -> Result<Option<PathBuf>, BackendError> {
+        let file = self.volume_file(vol);
+        let loops = self.loops().await?;
+        Ok(Self::attached_to(&loops, &file).into_iter().next())
+    }
+}

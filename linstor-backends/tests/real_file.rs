@@ -1,0 +1,439 @@
+//! FILE and FILE_THIN on real loop devices (root; needs util-linux, coreutils, btrfs-progs).
+//!
+//! Each test makes its own btrfs on a loop device under a temp dir (so `cp --reflink=always`
+//! works), and every loop device, mount and file is removed by guards even when it fails.
+
+#![allow(clippy::print_stderr, reason = "tests explain why they skip")]
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::real::{
+    Btrfs, LoopsUnder, device_bytes, have_tools, loops_under, pattern, read_at, write_at,
+};
+use common::{rt, snap, vol};
+use linstor_backends::file::{FileConfig, FileProvider};
+use linstor_backends::provider::{CreateOutcome, DeleteOutcome, ResizeOutcome, StorageProvider};
+use linstor_backends::{BackendError, RealRunner};
+use linstor_core::SizeKib;
+
+const TOOLS: &[&str] = &[
+    "losetup",
+    "fallocate",
+    "truncate",
+    "wipefs",
+    "cp",
+    "df",
+    "stat",
+    "blockdev",
+    "mkfs.btrfs",
+    "mount",
+    "umount",
+];
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn lifecycle(thin: bool) {
+    let fs = Btrfs::new(320);
+    let dir = fs.mnt().join("pool");
+    std::fs::create_dir(&dir).expect("mkdir pool");
+    let runner = Arc::new(RealRunner::new());
+    let p = if thin {
+        FileProvider::thin(runner, &dir, FileConfig::default())
+    } else {
+        FileProvider::thick(runner, &dir, FileConfig::default())
+    }
+    .expect("valid pool");
+    let rt = rt();
+    let v = vol("real", 0);
+    const MIB: u64 = 1024 * 1024;
+
+    // Create, and create again.
+    let created = rt
+        .block_on(p.create_volume(&v, SizeKib(8 * 1024)))
+        .expect("create");
+    let CreateOutcome::Created(info) = &created else {
+        panic!("{created:?}")
+    };
+    let dev = info.device_path.clone().expect("a loop device");
+    assert!(dev.to_string_lossy().starts_with("/dev/loop"), "{dev:?}");
+    assert_eq!(device_bytes(&dev), 8 * MIB);
+    assert_eq!(info.size, SizeKib(8192));
+    if thin {
+        assert!(
+            info.allocated.expect("thin reports allocation") < SizeKib(8192),
+            "{info:?}"
+        );
+    }
+    let again = rt
+        .block_on(p.create_volume(&v, SizeKib(8 * 1024)))
+        .expect("create again");
+    assert!(
+        matches!(&again, CreateOutcome::AlreadyPresent(i) if i.device_path.as_ref() == Some(&dev)),
+        "{again:?}"
+    );
+    let err = rt
+        .block_on(p.create_volume(&v, SizeKib(4 * 1024)))
+        .expect_err("other size");
+    assert!(
+        matches!(
+            err,
+            BackendError::AlreadyExists {
+                existing: 8192,
+                requested: 4096,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    // A pattern written through the loop device reaches the file and reads back.
+    let a = pattern(1, 64 * 1024);
+    write_at(&dev, 0, &a);
+    write_at(&dev, 7 * MIB, &a);
+    assert_eq!(read_at(&dev, 0, a.len()), a);
+    assert_eq!(read_at(&dev, 7 * MIB, a.len()), a);
+    assert_eq!(
+        read_at(&p.volume_file(&v), 7 * MIB, a.len()),
+        a,
+        "data reached the backing file"
+    );
+
+    // Grow: the loop device sees the new size, the data stays.
+    let grown = rt
+        .block_on(p.resize_volume(&v, SizeKib(16 * 1024)))
+        .expect("grow");
+    assert_eq!(
+        grown,
+        ResizeOutcome::Resized {
+            from: SizeKib(8192),
+            to: SizeKib(16384)
+        }
+    );
+    assert_eq!(device_bytes(&dev), 16 * MIB);
+    assert_eq!(read_at(&dev, 7 * MIB, a.len()), a);
+    let same = rt
+        .block_on(p.resize_volume(&v, SizeKib(16 * 1024)))
+        .expect("same size");
+    assert_eq!(same, ResizeOutcome::Unchanged(SizeKib(16384)));
+
+    // Snapshot (reflink), then overwrite the origin, then restore: the copy has the old data.
+    let s = snap("snap1");
+    let taken = rt.block_on(p.create_snapshot(&v, &s)).expect("snapshot");
+    assert!(taken.is_changed());
+    assert_eq!(taken.info().name, "real_00000_snap1.img");
+    assert!(
+        !rt.block_on(p.create_snapshot(&v, &s))
+            .expect("snapshot again")
+            .is_changed()
+    );
+    let b = pattern(2, 64 * 1024);
+    write_at(&dev, 0, &b);
+    let target = vol("restored", 0);
+    let restored = rt
+        .block_on(p.restore_snapshot(&v, &s, &target))
+        .expect("restore");
+    let rdev = restored
+        .info()
+        .device_path
+        .clone()
+        .expect("restored device");
+    assert_ne!(rdev, dev);
+    assert_eq!(device_bytes(&rdev), 16 * MIB);
+    assert_eq!(
+        read_at(&rdev, 0, a.len()),
+        a,
+        "restored volume has the snapshot's data"
+    );
+    assert_eq!(read_at(&dev, 0, b.len()), b, "origin keeps its new data");
+    assert!(
+        !rt.block_on(p.restore_snapshot(&v, &s, &target))
+            .expect("restore again")
+            .is_changed()
+    );
+
+    // List, device path, capacity.
+    let names: Vec<String> = rt
+        .block_on(p.list_volumes())
+        .expect("list")
+        .into_iter()
+        .map(|i| i.name)
+        .collect();
+    assert_eq!(names, ["real_00000.img", "restored_00000.img"]);
+    assert_eq!(
+        rt.block_on(p.device_path(&v)).expect("path"),
+        Some(dev.clone())
+    );
+    let cap = rt.block_on(p.capacity()).expect("capacity");
+    assert!(
+        cap.total > SizeKib(200 * 1024) && cap.total <= SizeKib(320 * 1024),
+        "{cap:?}"
+    );
+    assert!(cap.free < cap.total, "{cap:?}");
+
+    // Delete everything, twice.
+    assert_eq!(
+        rt.block_on(p.delete_snapshot(&v, &s)).expect("del snap"),
+        DeleteOutcome::Deleted
+    );
+    assert_eq!(
+        rt.block_on(p.delete_snapshot(&v, &s)).expect("del snap"),
+        DeleteOutcome::AlreadyAbsent
+    );
+    for x in [&v, &target] {
+        assert_eq!(
+            rt.block_on(p.delete_volume(x)).expect("delete"),
+            DeleteOutcome::Deleted
+        );
+        assert_eq!(
+            rt.block_on(p.delete_volume(x)).expect("delete again"),
+            DeleteOutcome::AlreadyAbsent
+        );
+    }
+    assert_eq!(rt.block_on(p.device_path(&v)).expect("path"), None);
+    assert!(
+        loops_under(fs.mnt()).is_empty(),
+        "loop devices left: {:?}",
+        loops_under(fs.mnt())
+    );
+    assert!(
+        files_in(&dir).is_empty(),
+        "files left: {:?}",
+        files_in(&dir)
+    );
+}
+
+#[test]
+fn real_file_thick_lifecycle_with_reflink_snapshots() {
+    if !have_tools("real_file_thick_lifecycle_with_reflink_snapshots", TOOLS) {
+        return;
+    }
+    lifecycle(false);
+}
+
+#[test]
+fn real_file_thin_lifecycle_with_reflink_snapshots() {
+    if !have_tools("real_file_thin_lifecycle_with_reflink_snapshots", TOOLS) {
+        return;
+    }
+    lifecycle(true);
+}
+
+#[test]
+fn real_file_bad_input_and_oversize_create_nothing() {
+    if !have_tools("real_file_bad_input_and_oversize_create_nothing", TOOLS) {
+        return;
+    }
+    let fs = Btrfs::new(256);
+    let dir = fs.mnt().join("pool");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let rt = rt();
+    for bad in [
+        "/tmp/a;b",
+        "/tmp/a b",
+        "/tmp/$(reboot)",
+        "/tmp/../etc",
+        "relative",
+        "/tmp/-x",
+    ] {
+        let err = FileProvider::thick(
+            Arc::new(RealRunner::new()),
+            Path::new(bad),
+            FileConfig::default(),
+        )
+        .expect_err(bad);
+        assert!(
+            matches!(err, BackendError::InvalidInput { .. }),
+            "{bad}: {err:?}"
+        );
+    }
+    for bad in ["a;b", "a b", "$(x)", "../x", "-x"] {
+        assert!(
+            linstor_backends::naming::VolumeId::parse(bad, 0).is_err(),
+            "{bad}"
+        );
+    }
+    for thin in [false, true] {
+        let runner = Arc::new(RealRunner::new());
+        let p = if thin {
+            FileProvider::thin(runner, &dir, FileConfig::default())
+        } else {
+            FileProvider::thick(runner, &dir, FileConfig::default())
+        }
+        .expect("valid");
+        let err = rt
+            .block_on(p.create_volume(&vol("zero", 0), SizeKib(0)))
+            .expect_err("zero");
+        assert!(
+            matches!(err, BackendError::InvalidInput { field: "size", .. }),
+            "{err:?}"
+        );
+        // Thick: more than is free. Thin: more than 20 × the file system.
+        let too_big = if thin {
+            SizeKib(100 * 1024 * 1024)
+        } else {
+            SizeKib(10 * 1024 * 1024)
+        };
+        let err = rt
+            .block_on(p.create_volume(&vol("huge", 0), too_big))
+            .expect_err("too big");
+        assert!(
+            matches!(err, BackendError::InsufficientSpace { .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("choose a smaller size"), "{err}");
+        let err = rt
+            .block_on(p.resize_volume(&vol("missing", 0), SizeKib(10)))
+            .expect_err("missing");
+        assert!(matches!(err, BackendError::NotFound { .. }), "{err:?}");
+    }
+    assert!(
+        files_in(&dir).is_empty(),
+        "files left: {:?}",
+        files_in(&dir)
+    );
+    assert!(loops_under(fs.mnt()).is_empty());
+    let missing = FileProvider::thick(
+        Arc::new(RealRunner::new()),
+        &fs.mnt().join("nope"),
+        FileConfig::default(),
+    )
+    .expect("valid path");
+    let err = rt
+        .block_on(missing.create_volume(&vol("x1", 0), SizeKib(10)))
+        .expect_err("no dir");
+    assert!(
+        matches!(
+            err,
+            BackendError::NotFound {
+                what: "storage pool directory",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// A directory of fake tools placed before the real ones.
+fn fake_bin(tmp: &Path, name: &str, script: &str) -> RealRunner {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = tmp.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir bin");
+    let path = bin.join(name);
+    std::fs::write(&path, script).expect("write script");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut dirs = vec![bin];
+    dirs.extend(
+        linstor_backends::runner::DEFAULT_SEARCH_DIRS
+            .iter()
+            .map(Into::into),
+    );
+    RealRunner::with_search_dirs(dirs)
+}
+
+#[test]
+fn real_file_hanging_tool_is_killed_and_its_partial_file_removed() {
+    if !have_tools(
+        "real_file_hanging_tool_is_killed_and_its_partial_file_removed",
+        TOOLS,
+    ) {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("linstor-real-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path().join("pool");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let _leftovers = LoopsUnder(dir.clone());
+    // Writes part of the file, then hangs.
+    let runner = fake_bin(
+        tmp.path(),
+        "fallocate",
+        "#!/bin/sh\nhead -c 4096 /dev/zero > \"$4\"\nexec sleep 60\n",
+    );
+    let cfg = FileConfig {
+        timeout: Duration::from_millis(1500),
+        ..FileConfig::default()
+    };
+    let p = FileProvider::thick(Arc::new(runner), &dir, cfg).expect("valid");
+    let started = Instant::now();
+    let err = rt()
+        .block_on(p.create_volume(&vol("hang", 0), SizeKib(1024)))
+        .expect_err("hangs");
+    let took = started.elapsed();
+    match &err {
+        BackendError::Timeout { argv, timeout } => {
+            assert!(argv[0].ends_with("/bin/fallocate"), "{argv:?}");
+            assert_eq!(
+                argv[1..],
+                [
+                    "-x",
+                    "-l",
+                    "1024KiB",
+                    &p.volume_file(&vol("hang", 0)).display().to_string()
+                ]
+            );
+            assert_eq!(*timeout, Duration::from_millis(1500));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        took < Duration::from_secs(10),
+        "killed at its timeout, took {took:?}"
+    );
+    eprintln!("hanging fallocate killed after {took:?}");
+    assert!(
+        files_in(&dir).is_empty(),
+        "partial file removed: {:?}",
+        files_in(&dir)
+    );
+}
+
+#[test]
+fn real_file_failure_midway_detaches_and_removes() {
+    if !have_tools("real_file_failure_midway_detaches_and_removes", TOOLS) {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("linstor-real-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path().join("pool");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let _leftovers = LoopsUnder(dir.clone());
+    // The real fallocate and losetup run; the wipe after attaching fails.
+    let runner = fake_bin(
+        tmp.path(),
+        "wipefs",
+        "#!/bin/sh\necho 'wipefs: injected failure' >&2\nexit 1\n",
+    );
+    let p = FileProvider::thick(Arc::new(runner), &dir, FileConfig::default()).expect("valid");
+    let err = rt()
+        .block_on(p.create_volume(&vol("midway", 0), SizeKib(2048)))
+        .expect_err("fails");
+    match &err {
+        BackendError::CommandFailed { argv, stderr, .. } => {
+            assert!(argv[0].ends_with("/wipefs"), "{argv:?}");
+            assert!(argv[3].starts_with("/dev/loop"), "{argv:?}");
+            assert!(stderr.contains("injected failure"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(loops_under(&dir).is_empty(), "loop device detached again");
+    assert!(
+        files_in(&dir).is_empty(),
+        "file removed again: {:?}",
+        files_in(&dir)
+    );
+}

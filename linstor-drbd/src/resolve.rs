@@ -120,6 +120,37 @@ pub fn resolve_options(levels: &[PropLevel<'_>]) -> ResolvedOptions {
     out
 }
 
+/// Resolves every DRBD option over one of the core's priority chains (e.g.
+/// `Chains::drbd_resource`): same rule as [`resolve_options`], with the core's level labels
+/// (`resource`, `resource definition`, …) as sources. Nested keys (`DrbdOptions/Net/a/b`) are
+/// not options and are skipped.
+pub fn resolve_chain(chain: &linstor_core::props::PriorityProps<'_>) -> ResolvedOptions {
+    let mut out = ResolvedOptions::default();
+    for section in Section::ALL {
+        let ns = format!("DrbdOptions/{}", section.namespace());
+        for (name, (value, level)) in chain.namespace(&ns) {
+            if name.is_empty() || name.contains('/') {
+                continue;
+            }
+            let overrides = chain
+                .overridden(&format!("{ns}/{name}"))
+                .into_iter()
+                .map(|(l, v)| (l.label().to_owned(), v.to_owned()))
+                .collect();
+            out.set(
+                section,
+                OptionValue {
+                    name: name.to_owned(),
+                    value: value.to_owned(),
+                    source: Some(level.label().to_owned()),
+                    overrides,
+                },
+            );
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +212,43 @@ mod tests {
             Some("C")
         );
         assert_eq!(r.sections.values().map(Vec::len).sum::<usize>(), 4);
+    }
+
+    #[test]
+    fn core_chains_resolve_the_same_way() {
+        use linstor_core::props::{Level, PriorityProps, Props};
+        let rsc = Props(props(&[("DrbdOptions/Net/max-buffers", "10000")]));
+        let rd = Props(props(&[
+            ("DrbdOptions/Net/max-buffers", "9000"),
+            ("DrbdOptions/Resource/quorum", "majority"),
+        ]));
+        let ctrl = Props(props(&[
+            ("DrbdOptions/Net/max-buffers", "8000"),
+            ("DrbdOptions/Net/x/y", "nested"),
+        ]));
+        let chain = PriorityProps::new()
+            .with(Level::Rsc, &rsc)
+            .with(Level::RscDfn, &rd)
+            .with(Level::Controller, &ctrl);
+        let r = resolve_chain(&chain);
+        assert_eq!(
+            r.get(Section::Net, "max-buffers"),
+            Some(&OptionValue {
+                name: "max-buffers".into(),
+                value: "10000".into(),
+                source: Some("resource".into()),
+                overrides: vec![
+                    ("resource definition".into(), "9000".into()),
+                    ("controller".into(), "8000".into())
+                ],
+            })
+        );
+        assert_eq!(
+            r.get(Section::Resource, "quorum")
+                .and_then(|o| o.source.as_deref()),
+            Some("resource definition")
+        );
+        assert_eq!(r.section(Section::Net).len(), 1);
     }
 
     #[test]

@@ -59,8 +59,8 @@ pub struct LoopDev {
 }
 
 impl LoopDev {
-    /// Creates a `size_mib` MiB loop device, or `None` (with a message) when losetup is missing
-    /// or cannot attach (no loop support in this environment).
+    /// Creates a `size_mib` MiB loop device, or `None` (with a message) when losetup is missing.
+    /// Panics when losetup is there but cannot attach: that is a broken host, not a skip.
     pub fn new(size_mib: u64, test: &str) -> Option<LoopDev> {
         let losetup = tool("losetup", test)?;
         let dir = tempfile::tempdir().expect("temp dir");

@@ -46,7 +46,7 @@ fn fixture_probe_cases() {
 
     let no_module = probe_with(
         Reply::Output(CmdOutput::ok(
-            &ADM_9_22.replace("DRBD_KERNEL_VERSION=9.2.12", "DRBD_KERNEL_VERSION=0"),
+            ADM_9_22.replace("DRBD_KERNEL_VERSION=9.2.12", "DRBD_KERNEL_VERSION=0"),
         )),
         fixture("absent"),
     );

@@ -106,20 +106,21 @@ fn alloc_minor(c: &Cluster, op: Op) -> Res<u32> {
 
 fn alloc_port(c: &Cluster, op: Op, node: &NodeName) -> Res<u16> {
     let (lo, hi) = port_range(c, node);
-    let used = c
-        .idx
-        .ports
-        .get(node)
-        .into_iter()
-        .flatten()
-        .map(|p| u32::from(*p));
-    lowest_free_in(used, u32::from(lo), u32::from(hi))
-        .and_then(|p| u16::try_from(p).ok())
-        .ok_or_else(|| {
-            fail(op, Obj::Rsc, code::POOL_EXHAUSTED_TCP_PORT, format!("No free DRBD TCP port on node '{node}'"))
-                .cause(format!("Every port in TcpPortAutoRange {lo}-{hi} is used by resources on this node."))
-                .correction("Widen TcpPortAutoRange on the node or controller, or place the resource on another node.")
-        })
+    // The per-node set is ordered: walk it once from `lo` to the first gap.
+    let mut next = Some(lo);
+    if let Some(used) = c.idx.ports.get(node) {
+        for p in used.range(lo..=hi) {
+            if Some(*p) != next {
+                break;
+            }
+            next = p.checked_add(1).filter(|n| *n <= hi);
+        }
+    }
+    next.filter(|p| *p <= hi).ok_or_else(|| {
+        fail(op, Obj::Rsc, code::POOL_EXHAUSTED_TCP_PORT, format!("No free DRBD TCP port on node '{node}'"))
+            .cause(format!("Every port in TcpPortAutoRange {lo}-{hi} is used by resources on this node."))
+            .correction("Widen TcpPortAutoRange on the node or controller, or place the resource on another node.")
+    })
 }
 
 fn alloc_node_id(rd: &ResourceDefinition, op: Op) -> Res<u8> {

@@ -11,8 +11,11 @@ pub mod file;
 pub mod lvm;
 pub mod naming;
 pub mod parse;
+pub mod pool;
+pub mod probe;
 pub mod provider;
 pub mod runner;
+pub mod sim;
 pub mod zfs;
 
 pub use error::{BackendError, ExitKind};

@@ -186,12 +186,23 @@ pub trait CommandRunner: Send + Sync + std::fmt::Debug {
     /// than `cmd.timeout` (it has been killed), [`BackendError::CommandFailed`] if it exited with a
     /// code the command's [`ExitPolicy`] rejects or was killed by a signal.
     async fn run(&self, cmd: &Cmd) -> Result<CmdOutput, BackendError>;
+
+    /// Which of `programs` this runner cannot run because they are not installed (for start-up
+    /// checks and capability probing). The default says none are missing.
+    fn missing_tools(&self, programs: &[&str]) -> Vec<String> {
+        let _ = programs;
+        Vec::new()
+    }
 }
 
 #[async_trait]
 impl<T: CommandRunner + ?Sized> CommandRunner for Arc<T> {
     async fn run(&self, cmd: &Cmd) -> Result<CmdOutput, BackendError> {
         (**self).run(cmd).await
+    }
+
+    fn missing_tools(&self, programs: &[&str]) -> Vec<String> {
+        (**self).missing_tools(programs)
     }
 }
 
@@ -411,6 +422,14 @@ impl CommandRunner for RealRunner {
         let span = tracing::debug_span!("cmd", argv = %display_argv(&argv));
         self.run_resolved(cmd, path, argv).instrument(span).await
     }
+
+    fn missing_tools(&self, programs: &[&str]) -> Vec<String> {
+        programs
+            .iter()
+            .filter(|p| self.resolve(p).is_err())
+            .map(|p| (*p).to_owned())
+            .collect()
+    }
 }
 
 /// What a [`ScriptedRunner`] expectation answers.
@@ -451,12 +470,19 @@ struct Script {
 #[derive(Debug, Default)]
 pub struct ScriptedRunner {
     script: Mutex<Script>,
+    missing: Mutex<Vec<String>>,
 }
 
 impl ScriptedRunner {
     /// An empty script.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Makes [`CommandRunner::missing_tools`] report these programs as not installed.
+    pub fn set_missing_tools(&self, programs: &[&str]) -> &Self {
+        *lock(&self.missing) = programs.iter().map(|p| (*p).to_owned()).collect();
+        self
     }
 
     /// Adds an expectation.
@@ -602,6 +628,15 @@ impl CommandRunner for ScriptedRunner {
                 searched: Vec::new(),
             }),
         }
+    }
+
+    fn missing_tools(&self, programs: &[&str]) -> Vec<String> {
+        let missing = lock(&self.missing);
+        programs
+            .iter()
+            .filter(|p| missing.iter().any(|m| m == *p))
+            .map(|p| (*p).to_owned())
+            .collect()
     }
 }
 

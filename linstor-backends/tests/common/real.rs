@@ -170,6 +170,9 @@ pub fn read_at(path: &Path, offset: u64, len: usize) -> Vec<u8> {
 /// A recognisable pattern.
 pub fn pattern(seed: u8, len: usize) -> Vec<u8> {
     (0..len)
-        .map(|i| seed.wrapping_add((i % 251) as u8).wrapping_mul(7))
+        .map(|i| {
+            seed.wrapping_add(u8::try_from(i % 251).unwrap_or(0))
+                .wrapping_mul(7)
+        })
         .collect()
 }

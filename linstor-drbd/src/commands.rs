@@ -24,6 +24,9 @@ use crate::files::ConfigChecker;
 /// Number of node-id slots DRBD 9 metadata has (node ids 0..=31).
 pub const NODE_ID_SLOTS: u8 = 32;
 
+/// How often `secondary` is tried after mkfs (udev/blkid may still hold the device open).
+pub const SECONDARY_ATTEMPTS: u32 = 5;
+
 /// Timeout for `create-md` (it writes the bitmap; large devices take a while).
 pub const CREATE_MD_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -204,6 +207,7 @@ pub struct Drbd {
     config: Option<PathBuf>,
     dry_run: bool,
     env: Vec<(String, String)>,
+    retry_delay: Duration,
 }
 
 impl Drbd {
@@ -214,6 +218,7 @@ impl Drbd {
             config: None,
             dry_run: false,
             env: Vec::new(),
+            retry_delay: Duration::from_secs(1),
         }
     }
 
@@ -226,6 +231,12 @@ impl Drbd {
     /// drbdadm only prints what it would do (`-d`); drbdsetup/drbdmeta calls are unaffected.
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
+        self
+    }
+
+    /// Pause between attempts of a retried command (default 1 s).
+    pub fn with_retry_delay(mut self, delay: Duration) -> Self {
+        self.retry_delay = delay;
         self
     }
 
@@ -521,15 +532,34 @@ impl Drbd {
         self.drbdadm().arg("secondary").arg(rsc)
     }
 
+    /// `drbdadm secondary`, tried up to [`SECONDARY_ATTEMPTS`] times while it fails (the
+    /// device may still be held open briefly, e.g. by udev after mkfs).
+    pub async fn secondary(&self, rsc: &str) -> Result<()> {
+        let cmd = self.secondary_cmd(rsc);
+        let mut attempt = 1;
+        loop {
+            match self.run(&cmd).await {
+                Ok(_) => return Ok(()),
+                Err(DrbdError::Command(BackendError::CommandFailed { .. }))
+                    if attempt < SECONDARY_ATTEMPTS =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(self.retry_delay).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Runs `mkfs` on the winner of a new resource: `primary --force`, `mkfs`, then `secondary`
     /// (also when mkfs failed; mkfs's error is returned first). `--force` because quorum may not
     /// be reached yet.
     pub async fn mkfs_as_primary(&self, rsc: &str, mkfs: &Cmd) -> Result<()> {
         self.run(&self.primary_force_cmd(rsc)).await?;
         let made = self.run(mkfs).await;
-        let back = self.run(&self.secondary_cmd(rsc)).await;
+        let back = self.secondary(rsc).await;
         made?;
-        back.map(drop)
+        back
     }
 }
 

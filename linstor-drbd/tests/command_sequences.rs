@@ -304,6 +304,32 @@ fn failures_are_reported_with_what_failed() {
 }
 
 #[test]
+fn secondary_is_retried_while_the_device_is_busy() {
+    let runner = Arc::new(ScriptedRunner::new());
+    let drbd = Drbd::new(runner.clone()).with_retry_delay(Duration::from_millis(1));
+    let busy = || {
+        CmdOutput::exit(
+            11,
+            "",
+            "pvc-1: State change failed: (-12) Device is held open by someone",
+        )
+    };
+    runner.expect(&["drbdadm", "secondary", "pvc-1"], busy());
+    runner.expect(&["drbdadm", "secondary", "pvc-1"], busy());
+    runner.expect_ok(&["drbdadm", "secondary", "pvc-1"], "");
+    rt().block_on(drbd.secondary("pvc-1"))
+        .expect("third attempt works");
+    for _ in 0..linstor_drbd::commands::SECONDARY_ATTEMPTS {
+        runner.expect(&["drbdadm", "secondary", "pvc-1"], busy());
+    }
+    let err = rt()
+        .block_on(drbd.secondary("pvc-1"))
+        .expect_err("gives up");
+    assert!(err.to_string().contains("held open"), "{err}");
+    runner.finish();
+}
+
+#[test]
 fn create_md_refuses_impossible_peer_counts() {
     let (runner, drbd) = setup();
     let err = rt()

@@ -1,0 +1,466 @@
+//! Capacity: reserved space per pool, LINSTOR's over-provisioning estimate and
+//! `Autoplacer/MinThinFreeSpace`.
+//!
+//! # Reserved space
+//!
+//! LINSTOR's estimate subtracts "space promised but not yet allocated" plus the usable size of
+//! every volume in the pool plus the snapshot volumes' sizes. Our model has no per-volume
+//! allocated sizes and no separate pending counter, so **reserved space** is defined as
+//!
+//! > Σ VD size of every volume placed in the pool whose resource and volume definition are not
+//! > being deleted, plus Σ snapshot volume size of every snapshot (definition not being deleted)
+//! > stored in the pool.
+//!
+//! This covers both the allocated and the promised-but-not-yet-reported space: a volume counts
+//! from the moment the controller decides to place it, not from the satellite's next report.
+//! It over-counts thin snapshots (which allocate lazily); that errs on the safe side.
+//!
+//! # Estimated free space (LINSTOR's formula)
+//!
+//! ```text
+//! max   = MaxOversubscriptionRatio               (SP > SPD > C; default 20 thin, 1 thick)
+//! fr    = MaxFreeCapacityOversubscriptionRatio   (SP > SPD > C; default max)
+//! tr    = MaxTotalCapacityOversubscriptionRatio  (SP > SPD > C; default max)
+//! free  = min(reported_free × fr, reported_total × tr − reserved)       (saturating, ≥ 0)
+//! ```
+//!
+//! Thick pools always use ratio 1 (`min(free, total − reserved)`): a thick pool cannot promise
+//! more than it has. Unknown capacity (no report, or the node is offline) counts as 0.
+
+use std::collections::HashMap;
+
+use crate::model::{RscFlags, SnapshotDfnFlags, StoragePool, VlmDfnFlags};
+use crate::name::{NodeName, StorPoolName};
+use crate::props::{Level, PriorityProps};
+use crate::size::SizeKib;
+use crate::state::ClusterState;
+
+/// Usage of one pool as the placement engine sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Reserved space (see the module docs).
+    pub reserved: u64,
+    /// Number of distinct resources with a volume in the pool.
+    pub resources: u32,
+}
+
+/// Reserved space and resource count of every pool, computed in one pass over the state.
+///
+/// Computing it costs O(volumes); callers that place many resources against a slowly changing
+/// state may keep one and [`add`](PoolUsage::add) to it.
+#[derive(Debug, Clone, Default)]
+pub struct PoolUsage {
+    map: HashMap<(NodeName, StorPoolName), Usage>,
+}
+
+impl PoolUsage {
+    /// Computes the usage of every pool in `state`.
+    pub fn compute(state: &ClusterState) -> PoolUsage {
+        let mut map: HashMap<(NodeName, StorPoolName), Usage> = HashMap::new();
+        for rd in state.resource_definitions.values() {
+            for r in rd.resources.values() {
+                if r.flags.contains(RscFlags::DELETE) {
+                    continue;
+                }
+                let mut seen: Vec<&StorPoolName> = Vec::new();
+                for v in r.volumes.values() {
+                    let size = match rd.volume_definitions.get(&v.number) {
+                        Some(vd) if !vd.flags.contains(VlmDfnFlags::DELETE) => vd.size.0,
+                        _ => continue,
+                    };
+                    let u = map
+                        .entry((r.node.clone(), v.storage_pool.clone()))
+                        .or_default();
+                    if !r.is_diskless() {
+                        u.reserved = u.reserved.saturating_add(size);
+                    }
+                    if !seen.contains(&&v.storage_pool) {
+                        seen.push(&v.storage_pool);
+                        u.resources += 1;
+                    }
+                }
+            }
+            for sd in rd.snapshots.values() {
+                if sd.flags.contains(SnapshotDfnFlags::DELETE) {
+                    continue;
+                }
+                for s in sd.snapshots.values() {
+                    for (nr, pool) in &s.volume_pools {
+                        if let Some(size) = sd.volume_sizes.get(nr) {
+                            let u = map.entry((s.node.clone(), pool.clone())).or_default();
+                            u.reserved = u.reserved.saturating_add(size.0);
+                        }
+                    }
+                }
+            }
+        }
+        PoolUsage { map }
+    }
+
+    /// The usage of one pool (zero if nothing is placed there).
+    pub fn get(&self, node: &NodeName, pool: &StorPoolName) -> Usage {
+        self.map
+            .get(&(node.clone(), pool.clone()))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Records one more resource of `size` in a pool (diskless pools: pass 0).
+    pub fn add(&mut self, node: &NodeName, pool: &StorPoolName, size: SizeKib) {
+        let u = self.map.entry((node.clone(), pool.clone())).or_default();
+        u.reserved = u.reserved.saturating_add(size.0);
+        u.resources += 1;
+    }
+
+    /// Forgets one resource of `size` in a pool.
+    pub fn remove(&mut self, node: &NodeName, pool: &StorPoolName, size: SizeKib) {
+        if let Some(u) = self.map.get_mut(&(node.clone(), pool.clone())) {
+            u.reserved = u.reserved.saturating_sub(size.0);
+            u.resources = u.resources.saturating_sub(1);
+        }
+    }
+}
+
+/// Where a ratio came from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ratio {
+    /// The value.
+    pub value: f64,
+    /// The level that set it, `None` for the provider default.
+    pub level: Option<Level>,
+}
+
+/// The three over-subscription ratios of a pool.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ratios {
+    /// `MaxOversubscriptionRatio`.
+    pub max: Ratio,
+    /// `MaxFreeCapacityOversubscriptionRatio`.
+    pub free: Ratio,
+    /// `MaxTotalCapacityOversubscriptionRatio`.
+    pub total: Ratio,
+}
+
+/// Which term of the estimate limits a pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// No capacity report.
+    Unknown,
+    /// `free × MaxFreeCapacityOversubscriptionRatio`.
+    Free,
+    /// `total × MaxTotalCapacityOversubscriptionRatio − reserved`.
+    Total,
+}
+
+/// The capacity view of one pool.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PoolEstimate {
+    /// Reported free space, `None` if unknown.
+    pub reported_free: Option<u64>,
+    /// Reported total capacity, `None` if unknown.
+    pub reported_total: Option<u64>,
+    /// Reserved space.
+    pub reserved: u64,
+    /// Estimated free space for new volumes (0 if unknown).
+    pub free: u64,
+    /// Which term gave `free`.
+    pub limit: Limit,
+    /// The ratios used (thick pools: all 1).
+    pub ratios: Ratios,
+    /// True for thin pools.
+    pub thin: bool,
+}
+
+fn parse_ratio(chain: &PriorityProps<'_>, key: &str) -> Option<Ratio> {
+    let (v, level) = chain.get_with_level(key)?;
+    let value: f64 = v.trim().parse().ok()?;
+    (value.is_finite() && value >= 0.0).then_some(Ratio {
+        value,
+        level: Some(level),
+    })
+}
+
+/// The pool's ratios (SP > SPD > C), provider defaults where unset.
+pub fn ratios(state: &ClusterState, pool: &StoragePool) -> Ratios {
+    let caps = pool.kind.caps();
+    if !caps.thin || !caps.backing_device {
+        let one = Ratio {
+            value: if caps.backing_device {
+                1.0
+            } else {
+                f64::INFINITY
+            },
+            level: None,
+        };
+        return Ratios {
+            max: one,
+            free: one,
+            total: one,
+        };
+    }
+    let mut chain = PriorityProps::new().with(Level::StorPool, &pool.props);
+    if let Some(spd) = state.storage_pool_definitions.get(&pool.name) {
+        chain.push(Level::StorPoolDfn, &spd.props);
+    }
+    chain.push(Level::Controller, &state.ctrl_props);
+    let max = parse_ratio(&chain, "MaxOversubscriptionRatio").unwrap_or(Ratio {
+        value: caps.default_oversubscription,
+        level: None,
+    });
+    let inherit = |r: Option<Ratio>| {
+        r.unwrap_or(Ratio {
+            value: max.value,
+            level: None,
+        })
+    };
+    Ratios {
+        max,
+        free: inherit(parse_ratio(&chain, "MaxFreeCapacityOversubscriptionRatio")),
+        total: inherit(parse_ratio(&chain, "MaxTotalCapacityOversubscriptionRatio")),
+    }
+}
+
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss,
+    reason = "saturating float to KiB conversion, clamped to [0, u64::MAX]"
+)]
+fn mul_sat(a: u64, r: f64) -> u64 {
+    let x = a as f64 * r;
+    if x.is_nan() || x <= 0.0 {
+        0
+    } else if x >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        x as u64
+    }
+}
+
+/// LINSTOR's estimate of the space a new volume may take from `pool`.
+pub fn estimate(state: &ClusterState, pool: &StoragePool, usage: Usage) -> PoolEstimate {
+    let ratios = ratios(state, pool);
+    let caps = pool.kind.caps();
+    let reported = state
+        .observed
+        .nodes
+        .get(&pool.node)
+        .and_then(|o| o.pools.get(&pool.name));
+    let (reported_free, reported_total) = match reported {
+        Some(c) => (Some(c.free.0), Some(c.total.0)),
+        None => (None, None),
+    };
+    let (free, limit) = match (reported_free, reported_total) {
+        _ if !caps.backing_device => (u64::MAX, Limit::Free),
+        (Some(f), Some(t)) => {
+            let by_free = mul_sat(f, ratios.free.value);
+            let by_total = mul_sat(t, ratios.total.value).saturating_sub(usage.reserved);
+            if by_total < by_free {
+                (by_total, Limit::Total)
+            } else {
+                (by_free, Limit::Free)
+            }
+        }
+        _ => (0, Limit::Unknown),
+    };
+    PoolEstimate {
+        reported_free,
+        reported_total,
+        reserved: usage.reserved,
+        free,
+        limit,
+        ratios,
+        thin: caps.thin && caps.backing_device,
+    }
+}
+
+/// `Autoplacer/MinThinFreeSpace` for a thin pool (SP > RD > RG > Node > C), in KiB.
+/// Default 10 % of the total capacity. `chain` must already hold RD and RG (if any); this adds
+/// SP first and Node and C last.
+pub fn min_thin_free(
+    state: &ClusterState,
+    pool: &StoragePool,
+    rd_rg: &[(Level, &crate::props::Props)],
+    total: u64,
+) -> u64 {
+    let mut chain = PriorityProps::new().with(Level::StorPool, &pool.props);
+    for (l, p) in rd_rg {
+        chain.push(*l, p);
+    }
+    if let Some(n) = state.nodes.get(&pool.node) {
+        chain.push(Level::Node, &n.props);
+    }
+    chain.push(Level::Controller, &state.ctrl_props);
+    let raw = chain.get("Autoplacer/MinThinFreeSpace").unwrap_or("10%");
+    parse_min_free(raw, total).unwrap_or(total / 10)
+}
+
+/// Parses `10%` (of `total`) or a size (`50GB`, bare KiB).
+pub fn parse_min_free(raw: &str, total: u64) -> Option<u64> {
+    let raw = raw.trim();
+    if let Some(p) = raw.strip_suffix('%') {
+        let pct: f64 = p.trim().parse().ok()?;
+        if !(0.0..=100.0).contains(&pct) {
+            return None;
+        }
+        return Some(mul_sat(total, pct / 100.0));
+    }
+    SizeKib::parse_with_default(raw, crate::size::Unit::KiB)
+        .ok()
+        .map(|s| s.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProviderKind;
+    use crate::placement::testutil::*;
+
+    /// One over-provisioning case: pool kind, props on SP / SPD / C, reported free/total and
+    /// reserved (GiB) → expected estimate (GiB) and limiting term.
+    #[allow(clippy::too_many_arguments, reason = "a table row")]
+    fn check(
+        kind: ProviderKind,
+        sp: &[(&str, &str)],
+        spd: &[(&str, &str)],
+        ctrl: &[(&str, &str)],
+        free: u64,
+        total: u64,
+        reserved: u64,
+        expect: u64,
+        limit: Limit,
+    ) {
+        let mut b = Builder::new();
+        b.node("n1").pool("n1", "data", kind, free, total);
+        for (k, v) in sp {
+            b.pool_prop("n1", "data", k, v);
+        }
+        for (k, v) in spd {
+            b.spd_prop("data", k, v);
+        }
+        for (k, v) in ctrl {
+            b.ctrl_prop(k, v);
+        }
+        let st = b.build();
+        let pool = st.storage_pool(&nn("n1"), &sp_name("data")).unwrap();
+        let e = estimate(
+            &st,
+            pool,
+            Usage {
+                reserved: reserved * GIB,
+                resources: 0,
+            },
+        );
+        assert_eq!(
+            (e.free / GIB, e.limit),
+            (expect, limit),
+            "{kind} sp={sp:?} spd={spd:?} c={ctrl:?} free={free} total={total} reserved={reserved}"
+        );
+    }
+
+    #[test]
+    fn overprovisioning_table() {
+        use Limit::*;
+        use ProviderKind::*;
+        // Thick: min(free, total − reserved); ratios are ignored.
+        check(LVM, &[], &[], &[], 60, 100, 30, 60, Free);
+        check(LVM, &[], &[], &[], 60, 100, 50, 50, Total);
+        check(
+            LVM,
+            &[("MaxOversubscriptionRatio", "5")],
+            &[],
+            &[],
+            60,
+            100,
+            50,
+            50,
+            Total,
+        );
+        // Thin defaults: 20× free, 20× total − reserved.
+        check(LVM_THIN, &[], &[], &[], 10, 100, 0, 200, Free);
+        check(LVM_THIN, &[], &[], &[], 90, 100, 1900, 100, Total);
+        // MaxOversubscriptionRatio feeds both defaults; SP > SPD > C.
+        check(
+            LVM_THIN,
+            &[],
+            &[],
+            &[("MaxOversubscriptionRatio", "2")],
+            50,
+            100,
+            0,
+            100,
+            Free,
+        );
+        check(
+            LVM_THIN,
+            &[],
+            &[("MaxOversubscriptionRatio", "3")],
+            &[("MaxOversubscriptionRatio", "2")],
+            50,
+            100,
+            0,
+            150,
+            Free,
+        );
+        check(
+            ZFS_THIN,
+            &[("MaxOversubscriptionRatio", "4")],
+            &[("MaxOversubscriptionRatio", "3")],
+            &[],
+            50,
+            100,
+            0,
+            200,
+            Free,
+        );
+        // linstor-server#494: only the free ratio raised → the total term (20×) still caps.
+        check(
+            LVM_THIN,
+            &[("MaxFreeCapacityOversubscriptionRatio", "1000")],
+            &[],
+            &[],
+            80,
+            100,
+            1990,
+            10,
+            Total,
+        );
+        // … and raising the total ratio too lifts it.
+        check(
+            LVM_THIN,
+            &[
+                ("MaxFreeCapacityOversubscriptionRatio", "1000"),
+                ("MaxTotalCapacityOversubscriptionRatio", "1000"),
+            ],
+            &[],
+            &[],
+            80,
+            100,
+            1990,
+            80_000,
+            Free,
+        );
+        // Reserved beyond the budget saturates at 0.
+        check(LVM_THIN, &[], &[], &[], 80, 100, 5000, 0, Total);
+    }
+
+    #[test]
+    fn unknown_capacity_is_zero() {
+        let mut b = Builder::new();
+        b.node("n1")
+            .pool_unreported("n1", "data", ProviderKind::LVM);
+        let st = b.build();
+        let pool = st.storage_pool(&nn("n1"), &sp_name("data")).unwrap();
+        let e = estimate(&st, pool, Usage::default());
+        assert_eq!((e.free, e.limit), (0, Limit::Unknown));
+    }
+
+    #[test]
+    fn min_free_parse() {
+        assert_eq!(parse_min_free("10%", 1000), Some(100));
+        assert_eq!(parse_min_free("1MiB", 0), Some(1024));
+        assert_eq!(parse_min_free("2048", 0), Some(2048));
+        assert_eq!(parse_min_free("x%", 0), None);
+        assert_eq!(parse_min_free("150%", 10), None);
+    }
+}

@@ -1,0 +1,175 @@
+//! Unplacement: which replica to remove when the place count drops.
+//!
+//! Only diskful replicas that are not being deleted are candidates; a diskless peer is never
+//! chosen (it may be in use, and it holds no data to rebalance). The order, LINSTOR-like:
+//!
+//! 1. most violations of the placement rules of the (merged) filter: node offline, node being
+//!    deleted/evacuated, not in `node_name_list`, `AutoplaceTarget=false` (node or pool), pool not
+//!    in `storage_pool_list`, provider not in `provider_list`, `not_place_with_rsc[_regex]`,
+//!    `replicas_on_same` value missing or not the majority's (or not the fixed value),
+//!    `replicas_on_different` value forbidden or in a group holding more than its cap;
+//! 2. then the fullest pool (reserved / total capacity);
+//! 3. then the node name (the last in order), so the answer is deterministic.
+
+use std::collections::BTreeMap;
+
+use crate::model::{NodeFlags, SelectFilter};
+use crate::name::{NodeName, ResourceName};
+use crate::placement::capacity::PoolUsage;
+use crate::placement::filter::{is_online, node_is_target};
+use crate::props::parse_bool;
+use crate::state::ClusterState;
+
+/// The replica of `resource` to remove, or `None` if it has no diskful replica.
+pub fn choose_replica_to_remove(
+    state: &ClusterState,
+    resource: &ResourceName,
+    filter: &SelectFilter,
+) -> Option<NodeName> {
+    let rd = state.resource_definitions.get(resource)?;
+    let reps: Vec<_> = rd
+        .resources
+        .values()
+        .filter(|r| !r.is_deleting() && !r.is_diskless())
+        .collect();
+    if reps.is_empty() {
+        return None;
+    }
+    let usage = PoolUsage::compute(state);
+    let value = |n: &NodeName, key: &str| -> Option<String> {
+        state
+            .nodes
+            .get(n)
+            .and_then(|node| node.props.get(key))
+            .map(str::to_string)
+    };
+    let regex = filter.not_place_with_rsc_regex.as_ref().and_then(|p| {
+        regex::RegexBuilder::new(p)
+            .case_insensitive(true)
+            .build()
+            .ok()
+    });
+    let carries = |n: &NodeName, pred: &dyn Fn(&ResourceName) -> bool| {
+        state
+            .resource_definitions
+            .values()
+            .any(|o| o.name != rd.name && pred(&o.name) && o.live_resources().any(|r| &r.node == n))
+    };
+    let xmap = filter
+        .x_replicas_on_different_map
+        .clone()
+        .unwrap_or_default();
+    let mut scored: Vec<(u32, u64, &NodeName)> = Vec::new();
+    for r in &reps {
+        let n = &r.node;
+        let node = state.nodes.get(n);
+        let mut v = 0u32;
+        if !is_online(state, n) {
+            v += 1;
+        }
+        if node.is_none_or(|x| {
+            x.flags.contains(NodeFlags::DELETE) || x.flags.contains(NodeFlags::EVACUATE)
+        }) {
+            v += 1;
+        }
+        if filter
+            .node_name_list
+            .as_ref()
+            .is_some_and(|l| !l.contains(n))
+        {
+            v += 1;
+        }
+        if node.is_some_and(|x| !node_is_target(state, x)) {
+            v += 1;
+        }
+        let pools: Vec<_> = r
+            .volumes
+            .values()
+            .filter_map(|vol| state.storage_pool(n, &vol.storage_pool))
+            .collect();
+        if pools
+            .iter()
+            .any(|p| p.props.get("AutoplaceTarget").and_then(parse_bool) == Some(false))
+        {
+            v += 1;
+        }
+        if let Some(l) = filter.pool_list()
+            && pools.iter().any(|p| !l.contains(&p.name))
+        {
+            v += 1;
+        }
+        if let Some(l) = &filter.provider_list
+            && pools.iter().any(|p| !l.contains(&p.kind))
+        {
+            v += 1;
+        }
+        if let Some(l) = &filter.not_place_with_rsc
+            && carries(n, &|o| l.contains(o))
+        {
+            v += 1;
+        }
+        if let Some(re) = &regex
+            && carries(n, &|o| re.is_match(o.as_str()))
+        {
+            v += 1;
+        }
+        for e in filter.replicas_on_same.iter().flatten() {
+            let mine = match e.split_once('=') {
+                Some((k, fixed)) => value(n, k).as_deref() != Some(fixed),
+                None => {
+                    let mut counts: BTreeMap<Option<String>, usize> = BTreeMap::new();
+                    for o in &reps {
+                        *counts.entry(value(&o.node, e)).or_default() += 1;
+                    }
+                    let majority = counts
+                        .iter()
+                        .filter(|(k, _)| k.is_some())
+                        .max_by_key(|(_, c)| **c)
+                        .map(|(k, _)| k.clone());
+                    let val = value(n, e);
+                    val.is_none() || majority.is_some_and(|m| m != val)
+                }
+            };
+            if mine {
+                v += 1;
+            }
+        }
+        for e in filter.replicas_on_different.iter().flatten() {
+            match e.split_once('=') {
+                Some((k, forbidden)) => {
+                    if value(n, k).as_deref() == Some(forbidden) {
+                        v += 1;
+                    }
+                }
+                None => {
+                    let cap = xmap.get(e).copied().unwrap_or(1) as usize;
+                    let mine = value(n, e);
+                    let same = reps.iter().filter(|o| value(&o.node, e) == mine).count();
+                    if same > cap {
+                        v += 1;
+                    }
+                }
+            }
+        }
+        // Fill in parts per million of the fullest pool it uses.
+        let fill = pools
+            .iter()
+            .map(|p| {
+                let u = usage.get(n, &p.name).reserved;
+                let total = state
+                    .observed
+                    .nodes
+                    .get(n)
+                    .and_then(|o| o.pools.get(&p.name))
+                    .map_or(0, |c| c.total.0);
+                u.saturating_mul(1_000_000)
+                    .checked_div(total)
+                    .unwrap_or(u64::MAX)
+            })
+            .max()
+            .unwrap_or(0);
+        scored.push((v, fill, n));
+    }
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(a.2)));
+    scored.first().map(|(_, _, n)| (*n).clone())
+}

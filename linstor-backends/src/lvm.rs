@@ -264,10 +264,15 @@ impl LvmProvider {
         ];
         // LINSTOR does not check lvs' exit code (a missing VG simply has no LVs).
         let out = self.lvm("lvs", args, true).await?;
-        Ok(parse_lvs(&out.stdout)?
-            .into_iter()
-            .filter(|r| r.vg_name == self.vg)
-            .collect())
+        // `stripes` is a segment field, so an LV with several segments (e.g. after a resize)
+        // is printed once per segment: keep the first row of each LV.
+        let mut rows: Vec<LvsRow> = Vec::new();
+        for r in parse_lvs(&out.stdout)? {
+            if r.vg_name == self.vg && !rows.iter().any(|x| x.lv_name == r.lv_name) {
+                rows.push(r);
+            }
+        }
+        Ok(rows)
     }
 
     async fn find_lv(&self, name: &str) -> Result<Option<LvsRow>, BackendError> {

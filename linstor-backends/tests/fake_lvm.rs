@@ -726,3 +726,14 @@ fn fake_lvm_thin_snapshot_restore_delete() {
     );
     insta::assert_snapshot!(f.finish());
 }
+
+#[test]
+fn fixture_lvm_lv_with_two_segments_is_listed_once() {
+    let f = thick();
+    f.runner.expect_ok(LVS, &fixture("lvs_thick_segments.txt"));
+    let vols = rt().block_on(f.p.list_volumes()).expect("list");
+    let names: Vec<&str> = vols.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["other_00003", "real_00000"]);
+    assert_eq!(vols[1].size, SizeKib(16384));
+    f.runner.finish();
+}

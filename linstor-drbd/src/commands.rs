@@ -189,6 +189,15 @@ impl MetaDev {
     }
 }
 
+/// What [`Drbd::ensure_metadata`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataAction {
+    /// There was no valid metadata: it was created and the day-0 GIs written.
+    Created,
+    /// Valid metadata was already there and left untouched (its data is live).
+    AlreadyPresent,
+}
+
 /// Flags of `drbdadm adjust`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AdjustOpts {
@@ -408,6 +417,31 @@ impl Drbd {
             }
             .into()),
         }
+    }
+
+    /// Idempotent metadata set-up of a new volume: if `get-gi` finds valid metadata, nothing is
+    /// done (re-creating it would throw away the generation ids of live data); otherwise
+    /// `create-md` through drbdadm, then the day-0 generation ids of `rule`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each input is a distinct DRBD fact"
+    )]
+    pub async fn ensure_metadata(
+        &self,
+        rsc: &str,
+        vol: u16,
+        meta: &MetaDev,
+        max_peers: u8,
+        rule: InitialGi,
+        own_node_id: u8,
+        day0: Gi,
+    ) -> Result<MetadataAction> {
+        if self.get_gi(meta, own_node_id).await?.is_some() {
+            return Ok(MetadataAction::AlreadyPresent);
+        }
+        self.create_md(rsc, vol, max_peers, None).await?;
+        self.set_initial_gi(meta, rule, own_node_id, day0).await?;
+        Ok(MetadataAction::Created)
     }
 
     /// `drbdadm -vvv adjust [--discard-my-data] [--skip-net] [--skip-disk] <rsc>`.

@@ -330,6 +330,54 @@ fn secondary_is_retried_while_the_device_is_busy() {
 }
 
 #[test]
+fn ensure_metadata_never_recreates_existing_metadata() {
+    let (runner, drbd) = setup();
+    let get_gi = [
+        "drbdmeta",
+        "1000",
+        "v09",
+        "/dev/vg0/pvc-1_00000",
+        "internal",
+        "get-gi",
+        "--node-id",
+        "3",
+        "--force",
+    ];
+    runner.expect_ok(&get_gi, "1111222233334444:0000000000000000:0000000000000000:0000000000000000:1:1:0:0:1:0:0:0:0:0:0:0\n");
+    runner.expect(
+        &get_gi,
+        CmdOutput::exit(255, "", "No valid meta data found"),
+    );
+    runner.expect_ok(
+        &[
+            "drbdadm",
+            "-vvv",
+            "--max-peers",
+            "7",
+            "--",
+            "--force",
+            "create-md",
+            "pvc-1/0",
+        ],
+        "",
+    );
+    rt().block_on(async {
+        let day0 = Gi(0x1111_2222_3333_4444);
+        let did = drbd
+            .ensure_metadata("pvc-1", 0, &meta(), 7, InitialGi::ThickLoser, 3, day0)
+            .await
+            .expect("ensure");
+        assert_eq!(did, linstor_drbd::commands::MetadataAction::AlreadyPresent);
+        let did = drbd
+            .ensure_metadata("pvc-1", 0, &meta(), 7, InitialGi::ThickLoser, 3, day0)
+            .await
+            .expect("ensure");
+        assert_eq!(did, linstor_drbd::commands::MetadataAction::Created);
+    });
+    runner.finish();
+}
+
+#[test]
 fn create_md_refuses_impossible_peer_counts() {
     let (runner, drbd) = setup();
     let err = rt()

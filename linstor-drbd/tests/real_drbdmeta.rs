@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use common::{LoopDev, scenarios};
 use linstor_backends::RealRunner;
-use linstor_drbd::commands::{AdjustOpts, Drbd, Gi, InitialGi, MetaDev, NODE_ID_SLOTS};
+use linstor_drbd::commands::{
+    AdjustOpts, Drbd, Gi, InitialGi, MetaDev, MetadataAction, NODE_ID_SLOTS,
+};
 use linstor_drbd::files::{Installed, ResFileStore};
 use linstor_drbd::{DrbdError, NodeRole, OptionWhitelist};
 
@@ -176,6 +178,29 @@ fn real_create_md_and_day0_gi_read_back_exactly() {
         assert_eq!(current, day0.0, "{text}");
         assert!(peers.values().all(|b| *b == 0), "{text}");
 
+        // ensure_metadata on a volume that has metadata changes nothing.
+        let again = s
+            .drbd
+            .ensure_metadata(
+                rsc,
+                0,
+                &meta,
+                7,
+                InitialGi::Winner {
+                    new_current: Gi(0xBAD),
+                },
+                1,
+                Gi(0xBAD),
+            )
+            .await
+            .expect("ensure");
+        assert_eq!(again, MetadataAction::AlreadyPresent);
+        assert_eq!(
+            dump_md(&lo.dev).0,
+            day0.0,
+            "existing metadata must not be touched"
+        );
+
         // Thick loser: nothing written, the metadata stays "just created".
         s.drbd
             .drbdmeta_create_md(&meta, 7)
@@ -198,8 +223,8 @@ fn real_create_md_and_day0_gi_read_back_exactly() {
 }
 
 #[test]
-fn real_get_gi_without_metadata_is_none() {
-    let test = "real_get_gi_without_metadata_is_none";
+fn real_get_gi_without_metadata_is_none_and_ensure_metadata_creates_it() {
+    let test = "real_get_gi_without_metadata_is_none_and_ensure_metadata_creates_it";
     if !have_tools(test) {
         return;
     }

@@ -68,18 +68,21 @@ impl LoopDev {
         let f = std::fs::File::create(&file).expect("create image");
         f.set_len(size_mib * 1024 * 1024).expect("size image");
         drop(f);
-        let out = run(
-            &losetup,
-            &["--show", "-f", file.to_str().expect("utf-8 path")],
-            &[],
-        );
-        if !out.status.success() {
-            eprintln!(
-                "SKIP {test}: losetup cannot attach a loop device: {}",
-                text(&out)
-            );
-            return None;
+        // `losetup -f` can race with another test grabbing the same free device: retry a little.
+        let path = file.to_str().expect("utf-8 path");
+        let mut out = run(&losetup, &["--show", "-f", path], &[]);
+        for _ in 0..10 {
+            if out.status.success() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            out = run(&losetup, &["--show", "-f", path], &[]);
         }
+        assert!(
+            out.status.success(),
+            "{test}: losetup cannot attach a loop device: {}",
+            text(&out)
+        );
         let dev = stdout(&out).trim().to_owned();
         Some(LoopDev { dev, _dir: dir })
     }

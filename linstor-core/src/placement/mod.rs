@@ -51,7 +51,7 @@ pub mod unplace;
 pub(crate) mod testutil;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use serde::{Deserialize, Serialize};
 

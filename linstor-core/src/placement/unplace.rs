@@ -173,3 +173,65 @@ pub fn choose_replica_to_remove(
     scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(a.2)));
     scored.first().map(|(_, _, n)| (*n).clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::placement::tests::cluster;
+    use crate::placement::testutil::*;
+
+    /// `spec` (see `placement::tests::cluster`) and a filter (JSON) → the replica of r0 removed.
+    fn check(spec: &str, filter: &str, expect: Option<&str>) {
+        let st = cluster(spec);
+        let f: SelectFilter = serde_json::from_str(filter).unwrap();
+        let got = choose_replica_to_remove(&st, &rn("r0"), &f);
+        assert_eq!(got.as_ref().map(|n| n.as_str()), expect, "{spec} {filter}");
+    }
+
+    const NODES: &str = "
+        n1 Aux/zone=a : data=LVM:100/100
+        n2 Aux/zone=a : data=LVM:100/100
+        n3 Aux/zone=b : data=LVM:100/100 small=LVM:8/8
+        n4 Aux/zone=c offline : data=LVM:100/100
+    ";
+
+    #[test]
+    fn unplace_table() {
+        // The fullest pool goes first.
+        check(
+            &format!("{NODES}\nrd r0 5 n1=data n3=small\nrd xx 50 n1=data"),
+            "{}",
+            Some("n3"),
+        );
+        check(
+            &format!("{NODES}\nrd r0 5 n1=data n2=data\nrd xx 50 n1=data"),
+            "{}",
+            Some("n1"),
+        );
+        // Constraint violations first: two replicas in zone a under replicas_on_different.
+        check(
+            &format!("{NODES}\nrd r0 5 n1=data n2=data n3=small"),
+            r#"{"replicas_on_different":["Aux/zone"]}"#,
+            Some("n2"),
+        );
+        // Offline beats fullness.
+        check(
+            &format!("{NODES}\nrd r0 5 n3=small n4=data"),
+            "{}",
+            Some("n4"),
+        );
+        // Node list violation.
+        check(
+            &format!("{NODES}\nrd r0 5 n1=data n3=small"),
+            r#"{"node_name_list":["n3"]}"#,
+            Some("n1"),
+        );
+        // Never a diskless peer; nothing diskful → None.
+        check(
+            &format!("{NODES}\nrd r0 5 n1=data\ndl r0 n2"),
+            "{}",
+            Some("n1"),
+        );
+        check(&format!("{NODES}\nrd r0 5\ndl r0 n2"), "{}", None);
+    }
+}

@@ -67,14 +67,14 @@ impl BitPool {
         let hi = hi.min(self.max);
         let mut n = lo;
         while n <= hi {
-            let w = n as usize / 64;
-            let word = *self.words.get(w)?;
+            let w = n / 64;
+            let word = *self.words.get(w as usize)?;
             let masked = word | ((1u64 << (n % 64)) - 1);
             if masked != u64::MAX {
-                let free = (w as u32) * 64 + (!masked).trailing_zeros();
+                let free = w * 64 + (!masked).trailing_zeros();
                 return (free <= hi).then_some(free);
             }
-            n = (w as u32 + 1) * 64;
+            n = (w + 1) * 64;
         }
         None
     }

@@ -11,17 +11,18 @@ use crate::rc::{Obj, Op, code};
 /// Creates `DfltRscGrp` and the `DfltDisklessStorPool` definition if missing.
 pub(super) fn ensure_defaults(c: &mut Cluster, ctx: &mut Ctx<'_>) {
     let rg = ResourceGroupName::new(well_known::DFLT_RSC_GRP).expect("valid constant");
-    if !c.state.resource_groups.contains_key(&rg) {
-        let g = ResourceGroup {
-            name: rg.clone(),
+    if let std::collections::btree_map::Entry::Vacant(slot) =
+        c.state.resource_groups.entry(rg.clone())
+    {
+        slot.insert(ResourceGroup {
+            name: rg,
             description: String::new(),
             props: Default::default(),
             select_filter: SelectFilter::default(),
             peer_slots: None,
             volume_groups: BTreeMap::new(),
             uuid: ctx.uuid(),
-        };
-        c.state.resource_groups.insert(rg, g);
+        });
     }
     let dl = StorPoolName::new(well_known::DFLT_DISKLESS_STOR_POOL).expect("valid constant");
     super::ops_node::ensure_spd(c, ctx, &dl);

@@ -815,7 +815,14 @@ pub(super) fn sp_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, node: &str, name: &s
         if rd
             .resources
             .get(&nkey)
-            .is_some_and(|r| r.volumes.values().any(|v| v.storage_pool == pname))
+            // Through its volumes, and (before it has any) through the StorPoolName it was
+            // created with, where its future volumes go.
+            .is_some_and(|r| {
+                r.volumes.values().any(|v| v.storage_pool == pname)
+                    || r.props
+                        .get("StorPoolName")
+                        .is_some_and(|p| p.eq_ignore_ascii_case(pname.as_str()))
+            })
         {
             users.push(format!("resource {}", rd.name));
         }

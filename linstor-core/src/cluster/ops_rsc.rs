@@ -539,6 +539,20 @@ pub(super) fn vd_create(
                 .correction("Set StorPoolName on the resource.")
             })?
         };
+        if c.state.storage_pool(&r.node, &pool).is_none() {
+            return Err(fail(
+                op,
+                Obj::VlmDfn,
+                code::NOT_FOUND_STOR_POOL,
+                format!(
+                    "Storage pool '{pool}' of resource '{n}' on '{}' no longer exists",
+                    r.node
+                ),
+            )
+            .correction(
+                "Recreate the pool, or delete and recreate that resource in another pool.",
+            ));
+        }
         vols.push((r.node.clone(), pool));
     }
     // Apply.

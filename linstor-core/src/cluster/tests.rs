@@ -1386,7 +1386,7 @@ fn loading_an_inconsistent_state_is_refused() {
 // Property test: random command sequences, valid and invalid, never break the invariants.
 
 const NODES: &[&str] = &["n1", "n2", "n3", "n4", "bad name"];
-const RDS: &[&str] = &["r1", "r2", "r3", "-x"];
+const RDS: &[&str] = &["r1", "r2", "r1", "r2", "r3", "-x"];
 const POOLS: &[&str] = &["data", "files", "DfltDisklessStorPool", "nope"];
 
 fn arb_command() -> impl Strategy<Value = Command> {
@@ -1394,8 +1394,12 @@ fn arb_command() -> impl Strategy<Value = Command> {
     let rd = proptest::sample::select(RDS).prop_map(str::to_owned);
     let pool = proptest::sample::select(POOLS).prop_map(str::to_owned);
     prop_oneof![
-        (node.clone(), 1u8..5).prop_map(|(n, i)| self::node(&n, &format!("10.0.1.{i}"))),
-        (
+        3 => (rd.clone(), node.clone(), proptest::sample::select(&[Some("data"), Some("files"), Some("files"), None][..]), proptest::bool::weighted(0.2))
+            .prop_map(|(r, n, p, d)| rsc(&r, &n, if d { None } else { p.or(Some("files")) }, d)),
+        2 => rd.clone().prop_map(|r| self::rd(&r)),
+        2 => (rd.clone(), 1u64..3).prop_map(|(r, g)| Command::VlmDfnCreate { rsc_dfn: r, number: None, size: SizeKib(g << 20), minor: None, props: BTreeMap::new() }),
+        1 => (node.clone(), 1u8..5).prop_map(|(n, i)| self::node(&n, &format!("10.0.1.{i}"))),
+        1 => (
             node.clone(),
             pool.clone(),
             proptest::sample::select(&[PK::LVM, PK::FILE_THIN, PK::ZFS, PK::DISKLESS][..])
@@ -1410,59 +1414,60 @@ fn arb_command() -> impl Strategy<Value = Command> {
                     "vg0"
                 }
             )),
-        node.clone().prop_map(|n| Command::NodeDelete { name: n }),
-        node.clone().prop_map(|n| Command::NodeLost { name: n }),
-        (node.clone(), pool.clone())
+        1 => node.clone().prop_map(|n| Command::NodeDelete { name: n }),
+        1 => node.clone().prop_map(|n| Command::NodeLost { name: n }),
+        1 => Just(Command::NodeLost { name: "n1".into() }),
+        1 => (node.clone(), pool.clone())
             .prop_map(|(n, p)| Command::StorPoolDelete { node: n, name: p }),
-        rd.clone().prop_map(|r| self::rd(&r)),
-        rd.clone().prop_map(|r| Command::RscDfnDelete { name: r }),
-        (rd.clone(), 0u64..3).prop_map(|(r, g)| Command::VlmDfnCreate {
+        1 => rd.clone().prop_map(|r| self::rd(&r)),
+        1 => rd.clone().prop_map(|r| Command::RscDfnDelete { name: r }),
+        1 => (rd.clone(), 0u64..3).prop_map(|(r, g)| Command::VlmDfnCreate {
             rsc_dfn: r,
             number: None,
             size: SizeKib(g << 20),
             minor: None,
             props: BTreeMap::new()
         }),
-        (rd.clone(), 0u16..3, 0u64..4).prop_map(|(r, n, g)| Command::VlmDfnResize {
+        1 => (rd.clone(), 0u16..3, 0u64..4).prop_map(|(r, n, g)| Command::VlmDfnResize {
             rsc_dfn: r,
             number: n,
             size: SizeKib(g << 20)
         }),
-        (
+        1 => (
             rd.clone(),
             node.clone(),
             proptest::option::of(pool.clone()),
             proptest::bool::ANY
         )
             .prop_map(|(r, n, p, d)| rsc(&r, &n, p.as_deref(), d)),
-        (rd.clone(), node.clone()).prop_map(|(r, n)| Command::RscDelete {
+        1 => (rd.clone(), node.clone()).prop_map(|(r, n)| Command::RscDelete {
             rsc_dfn: r,
             node: n
         }),
-        (rd.clone(), node.clone()).prop_map(|(r, n)| Command::ResourceDeleted {
+        1 => (rd.clone(), node.clone()).prop_map(|(r, n)| Command::ResourceDeleted {
             rsc_dfn: r,
             node: n
         }),
-        (rd.clone(), proptest::sample::select(&["s1", "s2"][..])).prop_map(|(r, s)| {
+        4 => (rd.clone(), proptest::sample::select(&["s1", "s2"][..])).prop_map(|(r, s)| {
             Command::SnapshotCreate {
                 rsc_dfn: r,
                 name: s.into(),
                 nodes: vec![],
             }
         }),
-        (rd.clone(), proptest::sample::select(&["s1", "s2"][..])).prop_map(|(r, s)| {
+        1 => (rd.clone(), proptest::sample::select(&["s1", "s2"][..])).prop_map(|(r, s)| {
             Command::SnapshotDelete {
                 rsc_dfn: r,
                 name: s.into(),
             }
         }),
-        (rd.clone(), rd.clone()).prop_map(|(r, t)| Command::SnapshotRestore {
+        2 => (rd.clone(), rd.clone()).prop_map(|(r, t)| Command::SnapshotRestore {
             rsc_dfn: r,
             snapshot: "s1".into(),
             target: t,
             nodes: vec![]
         }),
-        (
+        1 => (
             rd.clone(),
             proptest::collection::vec(proptest::sample::select(NODES), 0..3)
         )
@@ -1485,17 +1490,17 @@ fn arb_command() -> impl Strategy<Value = Command> {
                 peer_slots: None,
                 rsc_dfn_props: BTreeMap::new(),
             }),
-        proptest::sample::select(&["7000-7001", "7000-7999", "9-1", "x"][..]).prop_map(|r| {
+        1 => proptest::sample::select(&["7000-7001", "7000-7999", "9-1", "x"][..]).prop_map(|r| {
             Command::CtrlPropsModify {
                 props: PropsModify::set([("TcpPortAutoRange", r)]),
             }
         }),
-        proptest::sample::select(&["1000-1002", "1000-49999"][..]).prop_map(|r| {
+        1 => proptest::sample::select(&["1000-1002", "1000-49999"][..]).prop_map(|r| {
             Command::CtrlPropsModify {
                 props: PropsModify::set([("MinorNrAutoRange", r)]),
             }
         }),
-        (
+        1 => (
             rd.clone(),
             proptest::sample::select(&["Aux/a", "Bogus/key", "DrbdOptions/Resource/quorum"][..])
         )
@@ -1512,9 +1517,16 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
     #[test]
-    fn random_sequences_keep_invariants(cmds in proptest::collection::vec(arb_command(), 1..40)) {
+    fn random_sequences_keep_invariants(cmds in proptest::collection::vec(arb_command(), 1..80)) {
         let mut e = SeededEnv::new(1);
         let mut c = Cluster::new(&mut e);
+        // A valid start (3 nodes with an LVM and a FILE_THIN pool), then anything.
+        for i in 1..=3 {
+            let n = format!("n{i}");
+            c.execute(node(&n, &format!("10.0.0.{i}")), &mut e);
+            c.execute(pool(&n, "data", PK::LVM, "vg0"), &mut e);
+            c.execute(pool(&n, "files", PK::FILE_THIN, "/srv/p"), &mut e);
+        }
         for cmd in cmds {
             let before = c.to_json();
             let o = c.execute(cmd.clone(), &mut e);

@@ -1,0 +1,379 @@
+//! FILE and FILE_THIN providers against the scripted runner: the exact argv sequence of every
+//! operation, pinned with insta (the temp dir is redacted to `<DIR>`). File existence and sizes
+//! are real (a temp dir); the programs are scripted.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use common::{fixture, rt, snap, vol};
+use linstor_backends::file::{FileConfig, FileProvider};
+use linstor_backends::provider::{CreateOutcome, DeleteOutcome, ResizeOutcome, StorageProvider};
+use linstor_backends::{BackendError, CmdOutput, ScriptedRunner};
+use linstor_core::SizeKib;
+
+struct Fx {
+    runner: Arc<ScriptedRunner>,
+    p: FileProvider,
+    tmp: tempfile::TempDir,
+}
+
+impl Fx {
+    fn new(thin: bool) -> Fx {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let runner = Arc::new(ScriptedRunner::new());
+        let p = if thin {
+            FileProvider::thin(runner.clone(), tmp.path(), FileConfig::default())
+        } else {
+            FileProvider::thick(runner.clone(), tmp.path(), FileConfig::default())
+        }
+        .expect("valid");
+        Fx { runner, p, tmp }
+    }
+
+    fn dir(&self) -> String {
+        self.tmp.path().display().to_string()
+    }
+
+    fn path(&self, name: &str) -> String {
+        format!("{}/{name}", self.dir())
+    }
+
+    fn touch(&self, name: &str, kib: u64) -> PathBuf {
+        let p = self.tmp.path().join(name);
+        std::fs::File::create(&p)
+            .and_then(|f| f.set_len(kib * 1024))
+            .expect("create file");
+        p
+    }
+
+    fn expect_df(&self) {
+        let dir = self.dir();
+        self.runner.expect_ok(
+            &["df", "-B", "1", "--output=size", &dir],
+            &fixture("df_size.txt"),
+        );
+        self.runner.expect_ok(
+            &["df", "-B", "1", "--output=avail", &dir],
+            &fixture("df_avail.txt"),
+        );
+    }
+
+    fn expect_losetup_list(&self, attached: &[(&str, &str)]) {
+        let mut out = String::from("NAME       BACK-FILE\n/dev/loop0 /var/other/disk.img\n");
+        for (dev, name) in attached {
+            out.push_str(&format!("{dev} {}\n", self.path(name)));
+        }
+        self.runner
+            .expect_ok(&["losetup", "-l", "-O", "NAME,BACK-FILE"], &out);
+    }
+
+    fn finish(&self) -> String {
+        self.runner.finish();
+        self.runner.transcript().replace(&self.dir(), "<DIR>")
+    }
+}
+
+#[test]
+fn fake_file_create_thick_and_thin() {
+    for thin in [false, true] {
+        let f = Fx::new(thin);
+        let file = f.path("new_00000.img");
+        f.expect_df();
+        if thin {
+            f.runner
+                .expect_ok(&["truncate", "-s", "4096KiB", &file], "");
+        } else {
+            f.runner
+                .expect_ok(&["fallocate", "-x", "-l", "4096KiB", &file], "");
+        }
+        f.runner
+            .expect_ok(&["losetup", "-f", "--show", &file], "/dev/loop7\n");
+        f.runner
+            .expect_ok(&["wipefs", "-a", "-f", "/dev/loop7"], "");
+        if thin {
+            f.runner
+                .expect_ok(&["stat", "-c", "%B %b", &file], "512 8\n");
+        }
+        let out = rt()
+            .block_on(f.p.create_volume(&vol("new", 0), SizeKib(4096)))
+            .expect("create");
+        let CreateOutcome::Created(info) = out else {
+            panic!()
+        };
+        assert_eq!(info.device_path, Some(PathBuf::from("/dev/loop7")));
+        assert_eq!(info.allocated, thin.then_some(SizeKib(4)));
+        insta::assert_snapshot!(
+            if thin { "create_thin" } else { "create_thick" },
+            f.finish()
+        );
+    }
+}
+
+#[test]
+fn fake_file_create_existing_reattaches_or_refuses() {
+    let f = Fx::new(false);
+    f.touch("old_00000.img", 1024);
+    f.expect_losetup_list(&[]);
+    f.runner.expect_ok(
+        &["losetup", "-f", "--show", &f.path("old_00000.img")],
+        "/dev/loop3\n",
+    );
+    f.expect_losetup_list(&[("/dev/loop3", "old_00000.img")]);
+    let rt = rt();
+    let out = rt
+        .block_on(f.p.create_volume(&vol("old", 0), SizeKib(1024)))
+        .expect("present");
+    assert!(
+        matches!(&out, CreateOutcome::AlreadyPresent(i) if i.device_path == Some("/dev/loop3".into())),
+        "{out:?}"
+    );
+    let out = rt
+        .block_on(f.p.create_volume(&vol("old", 0), SizeKib(1024)))
+        .expect("present");
+    assert!(!out.is_changed());
+    let err = rt
+        .block_on(f.p.create_volume(&vol("old", 0), SizeKib(2048)))
+        .expect_err("mismatch");
+    assert!(
+        matches!(
+            err,
+            BackendError::AlreadyExists {
+                existing: 1024,
+                requested: 2048,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    insta::assert_snapshot!(f.finish());
+}
+
+#[test]
+fn fake_file_refusals_run_nothing_that_writes() {
+    let f = Fx::new(false);
+    f.expect_df();
+    let rt = rt();
+    let err = rt
+        .block_on(f.p.create_volume(&vol("big", 0), SizeKib(100_000_000)))
+        .expect_err("too big");
+    assert!(
+        matches!(
+            err,
+            BackendError::InsufficientSpace {
+                free: 82_530_968,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = rt
+        .block_on(f.p.create_volume(&vol("zero", 0), SizeKib(0)))
+        .expect_err("zero");
+    assert!(matches!(err, BackendError::InvalidInput { .. }), "{err:?}");
+    insta::assert_snapshot!(f.finish());
+}
+
+#[test]
+fn fake_file_failed_attach_removes_the_file() {
+    let f = Fx::new(false);
+    let file = f.path("new_00000.img");
+    f.expect_df();
+    f.runner
+        .expect_ok(&["fallocate", "-x", "-l", "1024KiB", &file], "");
+    f.runner.expect(
+        &["losetup", "-f", "--show", &file],
+        CmdOutput::exit(1, "", "losetup: cannot find an unused loop device"),
+    );
+    let err = rt()
+        .block_on(f.p.create_volume(&vol("new", 0), SizeKib(1024)))
+        .expect_err("fails");
+    assert!(
+        err.to_string()
+            .contains("cannot find an unused loop device"),
+        "{err}"
+    );
+    assert!(!Path::new(&file).exists());
+    insta::assert_snapshot!(f.finish());
+}
+
+#[test]
+fn fake_file_delete_detaches_then_removes() {
+    let f = Fx::new(false);
+    let file = f.touch("gone_00000.img", 1024);
+    f.expect_losetup_list(&[("/dev/loop5", "gone_00000.img")]);
+    f.runner.expect_ok(&["losetup", "-d", "/dev/loop5"], "");
+    f.expect_losetup_list(&[]);
+    let rt = rt();
+    assert_eq!(
+        rt.block_on(f.p.delete_volume(&vol("gone", 0)))
+            .expect("delete"),
+        DeleteOutcome::Deleted
+    );
+    assert!(!file.exists());
+    assert_eq!(
+        rt.block_on(f.p.delete_volume(&vol("gone", 0)))
+            .expect("again"),
+        DeleteOutcome::AlreadyAbsent
+    );
+    insta::assert_snapshot!(f.finish());
+}
+
+#[test]
+fn fake_file_resize_grow_and_shrink() {
+    for thin in [false, true] {
+        let f = Fx::new(thin);
+        let file = f.touch("rs_00000.img", 1024);
+        let file = file.display().to_string();
+        f.expect_df();
+        if thin {
+            f.runner
+                .expect_ok(&["truncate", "-s", "2048KiB", &file], "");
+        } else {
+            f.runner
+                .expect_ok(&["fallocate", "-x", "-l", "2048KiB", &file], "");
+        }
+        f.expect_losetup_list(&[("/dev/loop4", "rs_00000.img")]);
+        f.runner.expect_ok(&["losetup", "-c", "/dev/loop4"], "");
+        // Shrink: truncate, no space check.
+        f.runner.expect_ok(&["truncate", "-s", "512KiB", &file], "");
+        f.expect_losetup_list(&[("/dev/loop4", "rs_00000.img")]);
+        f.runner.expect_ok(&["losetup", "-c", "/dev/loop4"], "");
+        let rt = rt();
+        let out = rt
+            .block_on(f.p.resize_volume(&vol("rs", 0), SizeKib(2048)))
+            .expect("grow");
+        assert_eq!(
+            out,
+            ResizeOutcome::Resized {
+                from: SizeKib(1024),
+                to: SizeKib(2048)
+            }
+        );
+        let out = rt
+            .block_on(f.p.resize_volume(&vol("rs", 0), SizeKib(512)))
+            .expect("shrink");
+        assert_eq!(
+            out,
+            ResizeOutcome::Resized {
+                from: SizeKib(1024),
+                to: SizeKib(512)
+            }
+        );
+        let out = rt
+            .block_on(f.p.resize_volume(&vol("rs", 0), SizeKib(1024)))
+            .expect("same");
+        assert_eq!(out, ResizeOutcome::Unchanged(SizeKib(1024)));
+        insta::assert_snapshot!(
+            if thin { "resize_thin" } else { "resize_thick" },
+            f.finish()
+        );
+    }
+}
+
+#[test]
+fn fake_file_snapshot_restore_delete() {
+    let f = Fx::new(false);
+    f.touch("src_00000.img", 1024);
+    let rt = rt();
+    f.runner.expect_ok(
+        &[
+            "cp",
+            "--reflink=always",
+            &f.path("src_00000.img"),
+            &f.path("src_00000_s1.img"),
+        ],
+        "",
+    );
+    let out = rt
+        .block_on(f.p.create_snapshot(&vol("src", 0), &snap("s1")))
+        .expect("snap");
+    assert!(
+        matches!(&out, CreateOutcome::Created(s) if s.name == "src_00000_s1.img" && s.size == SizeKib(1024))
+    );
+    // The scripted cp wrote nothing; put the snapshot file there as the real cp would.
+    f.touch("src_00000_s1.img", 1024);
+    assert!(
+        !rt.block_on(f.p.create_snapshot(&vol("src", 0), &snap("s1")))
+            .expect("again")
+            .is_changed()
+    );
+    f.expect_df();
+    f.runner.expect_ok(
+        &["cp", &f.path("src_00000_s1.img"), &f.path("dst_00000.img")],
+        "",
+    );
+    f.runner.expect_ok(
+        &["losetup", "-f", "--show", &f.path("dst_00000.img")],
+        "/dev/loop9\n",
+    );
+    let out = rt
+        .block_on(f.p.restore_snapshot(&vol("src", 0), &snap("s1"), &vol("dst", 0)))
+        .expect("restore");
+    assert_eq!(out.info().device_path, Some("/dev/loop9".into()));
+    assert_eq!(
+        rt.block_on(f.p.delete_snapshot(&vol("src", 0), &snap("s1")))
+            .expect("del"),
+        DeleteOutcome::Deleted
+    );
+    assert_eq!(
+        rt.block_on(f.p.delete_snapshot(&vol("src", 0), &snap("s1")))
+            .expect("del"),
+        DeleteOutcome::AlreadyAbsent
+    );
+    let err = rt
+        .block_on(f.p.restore_snapshot(&vol("src", 0), &snap("s1"), &vol("dst2", 0)))
+        .expect_err("gone");
+    assert!(
+        matches!(
+            err,
+            BackendError::NotFound {
+                what: "snapshot file",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    insta::assert_snapshot!(f.finish());
+}
+
+#[test]
+fn fake_file_list_and_capacity() {
+    let f = Fx::new(true);
+    f.touch("a_00000.img", 1024);
+    f.touch("b.meta_00001.img", 64);
+    f.touch("a_00000_s1.img", 1024);
+    f.touch("notes.txt", 1);
+    f.expect_losetup_list(&[("/dev/loop2", "a_00000.img")]);
+    f.runner.expect_ok(
+        &["stat", "-c", "%B %b", &f.path("a_00000.img")],
+        "512 2048\n",
+    );
+    f.runner.expect_ok(
+        &["stat", "-c", "%B %b", &f.path("b.meta_00001.img")],
+        "512 0\n",
+    );
+    f.expect_df();
+    let rt = rt();
+    let vols = rt.block_on(f.p.list_volumes()).expect("list");
+    let got: Vec<(&str, Option<&Path>, Option<SizeKib>)> = vols
+        .iter()
+        .map(|v| (v.name.as_str(), v.device_path.as_deref(), v.allocated))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "a_00000.img",
+                Some(Path::new("/dev/loop2")),
+                Some(SizeKib(1024))
+            ),
+            ("b.meta_00001.img", None, Some(SizeKib(0)))
+        ]
+    );
+    let cap = rt.block_on(f.p.capacity()).expect("cap");
+    assert_eq!(cap.total, SizeKib(264_212_084));
+    assert_eq!(cap.free, SizeKib(82_530_968));
+    insta::assert_snapshot!(f.finish());
+}

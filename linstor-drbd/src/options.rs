@@ -38,7 +38,8 @@ pub const XML_HELP_COMMANDS: &[(&str, Section)] = &[
     ("disk-options", Section::Disk),
 ];
 
-/// Handler names accepted in a `handlers { }` section (`drbd.conf(5)`, DRBD 9).
+/// Handler names accepted in a `handlers { }` section (the list drbdadm 9.22 accepts; every one
+/// is checked against the real drbdadm in `tests/real_drbdadm.rs`).
 pub const HANDLER_NAMES: &[&str] = &[
     "after-resync-target",
     "before-resync-source",
@@ -48,12 +49,19 @@ pub const HANDLER_NAMES: &[&str] = &[
     "initial-split-brain",
     "local-io-error",
     "out-of-sync",
+    "outdate-peer",
     "pri-lost",
     "pri-lost-after-sb",
-    "pri-on-incon-degen",
+    "pri-on-incon-degr",
     "quorum-lost",
     "split-brain",
     "unfence-peer",
+];
+
+/// Options LINSTOR writes itself (from the resource definition's secret); never properties.
+pub const MANAGED_OPTIONS: &[(Section, &str)] = &[
+    (Section::Net, "shared-secret"),
+    (Section::Net, "cram-hmac-alg"),
 ];
 
 /// A `DrbdOptions/<Section>/…` namespace.
@@ -375,7 +383,7 @@ impl OptionWhitelist {
             .find(|o| o.name == option)
     }
 
-    /// The settable option names of a section, sorted.
+    /// The settable option names of a section, sorted (without [`MANAGED_OPTIONS`]).
     pub fn names(&self, section: Section) -> Vec<&str> {
         if section == Section::Handlers {
             return HANDLER_NAMES.to_vec();
@@ -385,7 +393,7 @@ impl OptionWhitelist {
             .get(&section)
             .into_iter()
             .flatten()
-            .filter(|o| o.settable())
+            .filter(|o| o.settable() && !MANAGED_OPTIONS.contains(&(section, o.name.as_str())))
             .map(|o| o.name.as_str())
             .collect();
         names.sort_unstable();
@@ -414,6 +422,11 @@ impl OptionWhitelist {
                     "a command line without '\"', '\\' or control characters".into(),
                 ))
             };
+        }
+        if MANAGED_OPTIONS.contains(&(section, option)) {
+            return Err(invalid(
+                "nothing: LINSTOR sets it from the resource definition's shared secret".into(),
+            ));
         }
         match self.get(section, option).filter(|o| o.settable()) {
             None => Err(invalid(format!(
@@ -644,6 +657,8 @@ mod tests {
             ("DrbdOptions/Net/max-buffers", "1e3", false),
             ("DrbdOptions/Net/max-buffers", "", false),
             ("DrbdOptions/Net/verify-alg", "crct10dif", true),
+            ("DrbdOptions/Net/shared-secret", "s3cret", false),
+            ("DrbdOptions/Net/cram-hmac-alg", "sha256", false),
             ("DrbdOptions/Net/verify-alg", "a\"b", false),
             ("DrbdOptions/Net/no-such-option", "1", false),
             ("DrbdOptions/PeerDevice/resync-rate", "100M", true),

@@ -11,13 +11,16 @@
 //! local node first, then peers sorted by name; one `connection` per peer of the local node,
 //! except between two diskless nodes.
 //!
-//! Two deliberate differences from a naive rendering, both forced by drbd-utils:
+//! Three deliberate differences from a naive rendering, all forced by drbd-utils:
+//! * a local node without any connection (all nodes diskless) lists only itself: drbdadm
+//!   refuses a multi-host resource that has no connection;
 //! * peer-device options (`DrbdOptions/PeerDevice/*`, e.g. `resync-rate`) are written into each
 //!   `connection`'s `disk` section, merged with that connection's own values, never into the
 //!   resource-level `disk`: drbdadm rejects the same peer-device option at resource and connection
 //!   level with different values ("ambiguous inheritance");
 //! * `shared-secret` and `cram-hmac-alg` come from [`ResConfig::secret`] and
-//!   [`ResConfig::cram_hmac_alg`]; such keys among the net options are refused.
+//!   [`ResConfig::cram_hmac_alg`]; such keys among the net options are refused by the whitelist
+//!   ([`crate::options::MANAGED_OPTIONS`]).
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
@@ -331,16 +334,6 @@ impl ResConfig {
                 whitelist.validate(Section::PeerDevice, &o.name, &o.value)?;
             }
         }
-        let managed = |o: &OptionValue| o.name == "shared-secret" || o.name == "cram-hmac-alg";
-        if self
-            .options
-            .section(Section::Net)
-            .iter()
-            .chain(self.connections.iter().flat_map(|c| &c.net))
-            .any(managed)
-        {
-            return Err(self.invalid("shared-secret and cram-hmac-alg are managed by LINSTOR; remove those DrbdOptions/Net properties"));
-        }
         Ok(())
     }
 
@@ -411,11 +404,17 @@ impl ResConfig {
         out.line("");
         section_block(&mut out, "disk", &of(Section::Disk));
 
-        let mut nodes: Vec<&ResNode> = self
-            .nodes
-            .iter()
-            .filter(|n| n.uname != local.uname)
-            .collect();
+        // Peers are listed even when there is no connection to them (two diskless nodes), except
+        // when the local node has no connection at all: drbd-utils refuses (asserts on) a
+        // multi-host resource without any connection, so then only the local node is written.
+        let mut nodes: Vec<&ResNode> = if self.connected_peers()?.is_empty() {
+            Vec::new()
+        } else {
+            self.nodes
+                .iter()
+                .filter(|n| n.uname != local.uname)
+                .collect()
+        };
         nodes.sort_by(|a, b| a.uname.cmp(&b.uname));
         nodes.insert(0, local);
         for node in nodes {

@@ -212,7 +212,11 @@ fn real_validation_agrees_with_drbdadm() {
     let dir = tempfile::tempdir().expect("temp dir");
     let w = OptionWhitelist::builtin();
     let mut problems = Vec::new();
-    for (section, option, value) in cases {
+    let handlers: Vec<(Section, &str, &str)> = linstor_drbd::options::HANDLER_NAMES
+        .iter()
+        .map(|h| (Section::Handlers, *h, "/usr/lib/drbd/notify.sh root"))
+        .collect();
+    for (section, option, value) in cases.iter().chain(handlers.iter()) {
         let ours = w.validate(*section, option, value).is_ok();
         let mut config = scenarios::base(
             "pvc-val",

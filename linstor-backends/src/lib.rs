@@ -1,8 +1,29 @@
 //! `linstor-backends`: storage providers that run the real tools.
 //!
-//! * [`runner`]: the one way to run external commands ([`runner::CommandRunner`], with
-//!   [`runner::RealRunner`] and the test fake [`runner::ScriptedRunner`]).
+//! * [`runner`]: the one way to run external commands. [`CommandRunner`] with the real
+//!   [`RealRunner`] (absolute paths from configurable directories, argv only, timeout and
+//!   kill-on-drop, a `tracing` span per command) and the test fake [`ScriptedRunner`] (ordered
+//!   expected argvs with canned or fixture outputs; fails on unexpected calls and unused
+//!   expectations).
+//! * [`provider`]: the [`provider::StorageProvider`] trait with idempotent results
+//!   ([`provider::CreateOutcome`], [`provider::DeleteOutcome`], [`provider::ResizeOutcome`]).
+//! * Providers with LINSTOR's commands and naming: [`lvm::LvmProvider`] (LVM, LVM_THIN),
+//!   [`zfs::ZfsProvider`] (ZFS, ZFS_THIN), [`file::FileProvider`] (FILE, FILE_THIN),
+//!   [`diskless::DisklessProvider`], and the in-memory [`sim::SimProvider`] with injectable
+//!   faults.
+//! * [`naming`]: [`naming::VolumeId`] (`<rsc><suffix>_<vlm:05>`) and the guards every user
+//!   string passes before it reaches an argv.
+//! * [`parse`]: pure parsers of `lvs`, `vgs`, `pvdisplay`, `zfs`, `zpool`, `losetup`, `df`,
+//!   `stat` output.
+//! * [`probe`]: which providers work on this host and why the others do not (LINSTOR's
+//!   `unsupported_providers`).
+//! * [`pool`]: pool set-up for the physical-storage API.
 //! * [`error`]: the crate's one error type, [`BackendError`].
+//!
+//! Capability flags and pool capacities use `linstor_core::model::{ProviderKind, ProviderCaps,
+//! PoolCapacity}`; names and sizes use `linstor_core::{ResourceName, SnapshotName, SizeKib}`.
+
+#![warn(missing_docs)]
 
 pub mod diskless;
 pub mod error;

@@ -3,8 +3,9 @@
 //! The answer has the shape of LINSTOR's node capabilities: a list of working provider kinds and
 //! `unsupported_providers`, a map from kind to human-readable reasons. Reasons come from three
 //! checks, in order: tools not installed (asked through [`CommandRunner::missing_tools`]), kernel
-//! support missing (device-mapper for LVM, the `zfs` module for ZFS, loop devices for FILE; read
-//! from files under a configurable root, `/` by default), and configured pools that cannot be
+//! support missing (device-mapper for LVM and the `loop-control` device for FILE, both read from
+//! `/proc/misc`, or their `/sys/module` entries; the `zfs` module for ZFS; all read under a
+//! configurable root, `/` by default), and configured pools that cannot be
 //! queried (a volume group, thin pool, zpool or directory that is not there).
 
 use std::collections::BTreeMap;
@@ -102,13 +103,13 @@ impl<'a> Prober<'a> {
         match kind {
             ProviderKind::DISKLESS => {}
             ProviderKind::LVM | ProviderKind::LVM_THIN => {
-                let dm = self.exists("dev/mapper/control")
-                    || self.exists("sys/module/dm_mod")
+                // /dev/mapper/control may exist as a stale node; /proc/misc is authoritative.
+                let dm = self.exists("sys/module/dm_mod")
                     || self.file_mentions("proc/misc", "device-mapper");
                 if !dm {
                     why.push(
-                        "device-mapper is not available in the kernel (no /dev/mapper/control, \
-                         no device-mapper in /proc/misc); load dm_mod"
+                        "device-mapper is not available in the kernel (no device-mapper in \
+                         /proc/misc, no /sys/module/dm_mod); load dm_mod"
                             .to_owned(),
                     );
                 }
@@ -119,9 +120,12 @@ impl<'a> Prober<'a> {
                 }
             }
             ProviderKind::FILE | ProviderKind::FILE_THIN => {
-                if !self.exists("dev/loop-control") && !self.exists("sys/module/loop") {
+                if !self.file_mentions("proc/misc", "loop-control")
+                    && !self.exists("sys/module/loop")
+                {
                     why.push(
-                        "loop devices are not available (no /dev/loop-control); load loop"
+                        "loop devices are not available (no loop-control in /proc/misc, no \
+                         /sys/module/loop); load loop"
                             .to_owned(),
                     );
                 }
@@ -205,7 +209,8 @@ mod tests {
 
     #[test]
     fn fake_probe_reports_reasons_like_linstor() {
-        let root = host(&["dev/loop-control"]);
+        // A stale /dev/mapper/control node does not mean device-mapper works.
+        let root = host(&["sys/module/loop/", "dev/mapper/control"]);
         let runner = ScriptedRunner::new();
         runner.set_missing_tools(&["zfs", "zpool"]);
         let report = rt().block_on(Prober::new(&runner).with_root(root.path()).probe(&[]));

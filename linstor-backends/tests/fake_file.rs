@@ -377,3 +377,41 @@ fn fake_file_list_and_capacity() {
     assert_eq!(cap.free, SizeKib(82_530_968));
     insta::assert_snapshot!(f.finish());
 }
+
+#[test]
+fn fake_file_device_path() {
+    let f = Fx::new(false);
+    f.touch("dp_00000.img", 64);
+    f.expect_losetup_list(&[("/dev/loop6", "dp_00000.img")]);
+    f.expect_losetup_list(&[("/dev/loop6", "dp_00000.img")]);
+    let rt = rt();
+    assert_eq!(
+        rt.block_on(f.p.device_path(&vol("dp", 0))).expect("path"),
+        Some("/dev/loop6".into())
+    );
+    assert_eq!(
+        rt.block_on(f.p.device_path(&vol("other", 0)))
+            .expect("path"),
+        None
+    );
+    f.finish();
+}
+
+#[test]
+fn fake_file_deleted_backing_file_is_still_detached() {
+    let f = Fx::new(false);
+    // The file is gone but losetup still holds it: delete detaches.
+    let out = format!(
+        "NAME BACK-FILE\n/dev/loop8 {} (deleted)\n",
+        f.path("lost_00000.img")
+    );
+    f.runner
+        .expect_ok(&["losetup", "-l", "-O", "NAME,BACK-FILE"], &out);
+    f.runner.expect_ok(&["losetup", "-d", "/dev/loop8"], "");
+    assert_eq!(
+        rt().block_on(f.p.delete_volume(&vol("lost", 0)))
+            .expect("delete"),
+        DeleteOutcome::Deleted
+    );
+    f.finish();
+}

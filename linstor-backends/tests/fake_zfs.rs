@@ -406,3 +406,22 @@ fn fake_zfs_hostile_datasets_are_rejected() {
     assert!(ZfsProvider::thick(runner.clone(), "tank", cfg).is_err());
     runner.finish();
 }
+
+#[test]
+fn fake_zfs_device_path() {
+    let (r, p) = setup(false);
+    r.expect_ok(LIST, &fixture("zfs_list.txt"));
+    r.expect_ok(LIST, &fixture("zfs_list.txt"));
+    let rt = rt();
+    assert_eq!(
+        rt.block_on(p.device_path(&vol("pvc-new", 0)))
+            .expect("path"),
+        Some("/dev/zvol/tank/linstor/pvc-new_00000".into())
+    );
+    assert_eq!(
+        rt.block_on(p.device_path(&vol("nothere", 0)))
+            .expect("path"),
+        None
+    );
+    finish(&r);
+}

@@ -1,7 +1,7 @@
 //! Pure parsers for the output of the storage tools.
 //!
 //! Every parser takes the tool's stdout as `&str` and returns typed rows or a
-//! [`BackendError::ParseError`](crate::BackendError::ParseError) naming the tool, the line and the
+//! [`crate::BackendError::ParseError`] naming the tool, the line and the
 //! reason. None of them panics, on any input (checked by proptest).
 //!
 //! * [`lvm`]: `lvs`, `vgs` (with `--separator ';' --units k --nosuffix --noheadings`), `pvdisplay`.

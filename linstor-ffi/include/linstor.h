@@ -208,7 +208,40 @@ typedef uint32_t linstor_result;
 #endif // __cplusplus
 
 /**
- * A LINSTOR cluster model: nodes with their properties (`Aux/*` labels), storage pools with
+ * What the auto tiebreaker would do for a resource (passed out as `uint32_t`).
+ */
+enum linstor_tiebreaker_action
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+    /**
+     * Nothing to do.
+     */
+    LINSTOR_TIEBREAKER_NONE = 0,
+    /**
+     * Create a diskless tiebreaker on `node`.
+     */
+    LINSTOR_TIEBREAKER_CREATE = 1,
+    /**
+     * Turn the resource being deleted on `node` into the tiebreaker.
+     */
+    LINSTOR_TIEBREAKER_TAKEOVER = 2,
+    /**
+     * Remove the tiebreaker on `node`; it is no longer needed.
+     */
+    LINSTOR_TIEBREAKER_REMOVE = 3,
+    /**
+     * A tiebreaker is needed but no node fits; `explanation` says why.
+     */
+    LINSTOR_TIEBREAKER_CANNOT_PLACE = 4,
+};
+#ifndef __cplusplus
+typedef uint32_t linstor_tiebreaker_action;
+#endif // __cplusplus
+
+/**
+ * A LINSTOR cluster model: nodes with their properties (`Aux/...` labels), storage pools with
  * their reported capacity, resource groups with select filters, volume groups, resources.
  *
  * It owns a `linstor_core` `Cluster` and a deterministic environment (`SeededEnv`) seeded at
@@ -234,14 +267,25 @@ typedef struct linstor_cluster linstor_cluster;
 typedef struct linstor_error linstor_error;
 
 /**
- * The replicas of one resource, as deployed when the placement was read. Replicas being
- * deleted are left out. Order: by node name.
+ * The replicas of one resource: as deployed when the placement was read (replicas being
+ * deleted left out; ordered by node name), or as planned by `linstor_cluster_plan_placement`
+ * (new replicas only; diskful first, in the autoplacer's preference order).
  *
  * Ownership: returned through a `linstor_placement **`; freed with `linstor_placement_free`.
  * It is a snapshot: later changes to the cluster do not change it.
  * Thread safety: immutable; may be read from several threads at once.
  */
 typedef struct linstor_placement linstor_placement;
+
+/**
+ * The quorum and tiebreaker decision for one resource, as LINSTOR's controller would take it
+ * now: the effective `quorum` value (`majority`, `off`, or a user's value), whether a user set
+ * it, the counts it was based on, and what the auto tiebreaker would do.
+ *
+ * Ownership: returned by `linstor_cluster_quorum`, freed with `linstor_quorum_free`. It is a
+ * snapshot. Thread safety: immutable; may be read from several threads at once.
+ */
+typedef struct linstor_quorum linstor_quorum;
 
 /**
  * A select filter (LINSTOR's `AutoSelectFilter`): place count, spreading rules
@@ -302,6 +346,24 @@ typedef struct {
      */
     bool tie_breaker;
 } linstor_replica;
+
+/**
+ * Replica counts of a resource as the quorum rules count them.
+ */
+typedef struct {
+    /**
+     * Diskful DRBD replicas (not being deleted, not inactive).
+     */
+    size_t diskful;
+    /**
+     * DRBD-diskless replicas (tiebreakers and clients included).
+     */
+    size_t diskless;
+    /**
+     * Tiebreakers.
+     */
+    size_t tiebreakers;
+} linstor_quorum_counts;
 
 #ifdef __cplusplus
 extern "C" {
@@ -567,6 +629,28 @@ linstor_result linstor_cluster_resource_delete(const linstor_cluster *cluster,
                                                linstor_error **err_out);
 
 /**
+ * Plans a placement without changing anything: where the autoplacer would put a resource
+ * `resource` of `size_kib` KiB (all volumes together) spawned from `resource_group` (NULL for
+ * `DfltRscGrp`), with `filter` (NULL for none) over the group's filter. If `resource` already
+ * exists, its replicas count as placed (as for adding replicas).
+ *
+ * On success writes the planned replicas to `*placement_out` (new replicas only). A refusal
+ * gives `LINSTOR_PLACEMENT_REFUSED` (or `LINSTOR_INVALID_ARGUMENT` without a place count) with
+ * the explanation in the error's cause, correction and details.
+ *
+ * # Safety
+ * `cluster` is NULL or live; `resource_group` and `resource` are NULL or NUL-terminated;
+ * `filter` is NULL or live; `placement_out` and `err_out` are NULL or writable.
+ */
+linstor_result linstor_cluster_plan_placement(const linstor_cluster *cluster,
+                                              const char *resource_group,
+                                              const char *resource,
+                                              uint64_t size_kib,
+                                              const linstor_select_filter *filter,
+                                              linstor_placement **placement_out,
+                                              linstor_error **err_out);
+
+/**
  * A static description of a result code (`"object not found"`, …); unknown values give
  * `"unknown result code"`. Never fails; the string is valid forever.
  */
@@ -800,6 +884,97 @@ linstor_result linstor_placement_get(const linstor_placement *placement,
  * `placement` is NULL or a live placement that is not used afterwards.
  */
 void linstor_placement_free(linstor_placement *placement);
+
+/**
+ * Computes the quorum and tiebreaker decision for resource `resource`.
+ * `LINSTOR_NOT_FOUND` if it does not exist; `LINSTOR_INVALID_ARGUMENT` if it has no DRBD layer.
+ *
+ * # Safety
+ * `cluster` is NULL or live; `resource` is NULL or NUL-terminated; `quorum_out` and `err_out`
+ * are NULL or writable.
+ */
+linstor_result linstor_cluster_quorum(const linstor_cluster *cluster,
+                                      const char *resource,
+                                      linstor_quorum **quorum_out,
+                                      linstor_error **err_out);
+
+/**
+ * The effective `quorum` value (`majority`, `off`, or a user's value such as `2`); absent if
+ * `quorum` is NULL.
+ *
+ * # Safety
+ * `quorum` is NULL or live.
+ */
+linstor_str linstor_quorum_value(const linstor_quorum *quorum);
+
+/**
+ * True if a user set the quorum value (`Internal/Drbd/QuorumSetBy=user`), false if the
+ * auto-quorum rule decided (or `quorum` is NULL).
+ *
+ * # Safety
+ * `quorum` is NULL or live.
+ */
+bool linstor_quorum_set_by_user(const linstor_quorum *quorum);
+
+/**
+ * The replica counts the decision was based on (all 0 if `quorum` is NULL).
+ *
+ * # Safety
+ * `quorum` is NULL or live.
+ */
+linstor_quorum_counts linstor_quorum_get_counts(const linstor_quorum *quorum);
+
+/**
+ * What the auto tiebreaker would do: a `linstor_tiebreaker_action` value
+ * (`LINSTOR_TIEBREAKER_NONE` if `quorum` is NULL).
+ *
+ * # Safety
+ * `quorum` is NULL or live.
+ */
+uint32_t linstor_quorum_tiebreaker(const linstor_quorum *quorum);
+
+/**
+ * The node of the tiebreaker action (create, takeover, remove), or the absent string.
+ *
+ * # Safety
+ * `quorum` is NULL or live.
+ */
+linstor_str linstor_quorum_tiebreaker_node(const linstor_quorum *quorum);
+
+/**
+ * Why a needed tiebreaker cannot be placed (cause and correction), or a note when spreading
+ * constraints had to be relaxed; otherwise the absent string.
+ *
+ * # Safety
+ * `quorum` is NULL or live.
+ */
+linstor_str linstor_quorum_tiebreaker_explanation(const linstor_quorum *quorum);
+
+/**
+ * Frees a quorum decision. `linstor_quorum_free(NULL)` does nothing.
+ *
+ * # Safety
+ * `quorum` is NULL or live and not used afterwards.
+ */
+void linstor_quorum_free(linstor_quorum *quorum);
+
+/**
+ * Decides whether the nodes `side_nodes[0..n_side]` (one side of a network partition, e.g.
+ * every node outside a failed zone) may write to resource `resource`: the side must hold a
+ * diskful replica and, under the resource's effective quorum policy, enough voters (a strict
+ * majority for `majority`). Writes `*may_write_out` on success.
+ *
+ * # Safety
+ * `cluster` is NULL or live; `resource` is NULL or NUL-terminated; `side_nodes` is NULL or
+ * points to `n_side` pointers, each NULL or NUL-terminated; `may_write_out` and `err_out` are
+ * NULL or writable.
+ */
+linstor_result linstor_cluster_partition_may_write(const linstor_cluster *cluster,
+                                                   const char *resource,
+                                                   const char *const *side_nodes,
+                                                   size_t n_side,
+                                                   bool *may_write_out,
+                                                   linstor_error **err_out);
 
 /**
  * The text of `s`, borrowed from it (valid until `linstor_string_free(s)`).

@@ -10,7 +10,9 @@ use linstor_core::model::{
     Capabilities, ConnectionStatus, LayerKind, ProviderKind, RscFlags, SelectFilter,
 };
 use linstor_core::name::{NodeName, ResourceName};
+use linstor_core::placement::{PlacementRequest, autoplace};
 use linstor_core::props::PropsModify;
+use linstor_core::state::ClusterState;
 
 use crate::error::{Failure, linstor_error, linstor_result};
 use crate::filter::linstor_select_filter;
@@ -19,7 +21,7 @@ use crate::panic::{ffi_call, ffi_unit};
 use crate::placement::linstor_placement;
 use crate::strings::{arg_opt_str, arg_ref, arg_str, check_out, linstor_string, write_out};
 
-/// A LINSTOR cluster model: nodes with their properties (`Aux/*` labels), storage pools with
+/// A LINSTOR cluster model: nodes with their properties (`Aux/...` labels), storage pools with
 /// their reported capacity, resource groups with select filters, volume groups, resources.
 ///
 /// It owns a `linstor_core` `Cluster` and a deterministic environment (`SeededEnv`) seeded at
@@ -62,6 +64,11 @@ impl linstor_cluster {
             )
             .correction("Free this cluster; reload it from its last JSON if needed.")
         })
+    }
+
+    /// Runs `f` on the current state (under the lock).
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&ClusterState) -> R) -> Result<R, Failure> {
+        Ok(f(self.lock()?.cluster.state()))
     }
 
     /// Executes one command; a refusal becomes a [`Failure`] from its first error entry.
@@ -815,6 +822,60 @@ pub unsafe extern "C" fn linstor_cluster_resource_delete(
                     node: node.to_string(),
                 })?;
             }
+            Ok(())
+        })
+    }
+}
+
+/// Plans a placement without changing anything: where the autoplacer would put a resource
+/// `resource` of `size_kib` KiB (all volumes together) spawned from `resource_group` (NULL for
+/// `DfltRscGrp`), with `filter` (NULL for none) over the group's filter. If `resource` already
+/// exists, its replicas count as placed (as for adding replicas).
+///
+/// On success writes the planned replicas to `*placement_out` (new replicas only). A refusal
+/// gives `LINSTOR_PLACEMENT_REFUSED` (or `LINSTOR_INVALID_ARGUMENT` without a place count) with
+/// the explanation in the error's cause, correction and details.
+///
+/// # Safety
+/// `cluster` is NULL or live; `resource_group` and `resource` are NULL or NUL-terminated;
+/// `filter` is NULL or live; `placement_out` and `err_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn linstor_cluster_plan_placement(
+    cluster: *const linstor_cluster,
+    resource_group: *const c_char,
+    resource: *const c_char,
+    size_kib: u64,
+    filter: *const linstor_select_filter,
+    placement_out: *mut *mut linstor_placement,
+    err_out: *mut *mut linstor_error,
+) -> linstor_result {
+    // SAFETY: each pointer argument is NULL or valid as the `# Safety` section above requires;
+    // that is all the pointer helpers used in the body (`arg_*`, `write_out`, `give`) need.
+    unsafe {
+        with_cluster(cluster, err_out, |c| {
+            let rg = arg_opt_str(resource_group, "resource_group")?
+                .unwrap_or(linstor_core::name::well_known::DFLT_RSC_GRP);
+            let name = arg_str(resource, "resource")?;
+            check_out(placement_out, "placement_out")?;
+            let rn = ResourceName::new(name).map_err(|e| Failure::from_name(&e))?;
+            let rgn =
+                linstor_core::ResourceGroupName::new(rg).map_err(|e| Failure::from_name(&e))?;
+            let request = opt_filter(filter).unwrap_or_default();
+            let planned = c.with_state(|state| {
+                let group = state.resource_groups.get(&rgn).ok_or_else(|| {
+                    Failure::new(
+                        linstor_result::LINSTOR_NOT_FOUND,
+                        format!("Resource group '{rg}' not found"),
+                    )
+                })?;
+                let req = PlacementRequest::new(
+                    rn.clone(),
+                    request.merged_over(&group.select_filter),
+                    SizeKib(size_kib),
+                );
+                autoplace(state, &req).map_err(|r| Failure::from_entry(&r.to_rc()))
+            })??;
+            give(placement_out, linstor_placement::planned(name, &planned));
             Ok(())
         })
     }

@@ -57,6 +57,7 @@ mod filter;
 mod names;
 mod panic;
 mod placement;
+mod quorum;
 mod strings;
 
 pub use cluster::*;
@@ -64,6 +65,7 @@ pub use error::*;
 pub use filter::*;
 pub use names::*;
 pub use placement::*;
+pub use quorum::*;
 pub use strings::*;
 
 /// Major version of this library (matches `Cargo.toml`; checked by a test).

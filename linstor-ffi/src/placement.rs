@@ -3,7 +3,8 @@
 use std::ffi::CString;
 
 use linstor_core::model::{ResourceDefinition, RscFlags};
-use linstor_core::name::well_known;
+use linstor_core::name::{NodeName, StorPoolName, well_known};
+use linstor_core::placement::Placement;
 
 use crate::error::{Failure, linstor_result};
 use crate::panic::{ffi_call, ffi_unit, ffi_value};
@@ -30,8 +31,9 @@ struct Replica {
     tie_breaker: bool,
 }
 
-/// The replicas of one resource, as deployed when the placement was read. Replicas being
-/// deleted are left out. Order: by node name.
+/// The replicas of one resource: as deployed when the placement was read (replicas being
+/// deleted left out; ordered by node name), or as planned by `linstor_cluster_plan_placement`
+/// (new replicas only; diskful first, in the autoplacer's preference order).
 ///
 /// Ownership: returned through a `linstor_placement **`; freed with `linstor_placement_free`.
 /// It is a snapshot: later changes to the cluster do not change it.
@@ -71,6 +73,26 @@ impl linstor_placement {
             .collect();
         linstor_placement {
             resource: c_string(rd.name.to_string()),
+            replicas,
+        }
+    }
+
+    /// The new replicas of a planned placement.
+    pub(crate) fn planned(resource: &str, p: &Placement) -> linstor_placement {
+        let mk = |(n, sp): &(NodeName, StorPoolName), diskless: bool| Replica {
+            node: c_string(n.to_string()),
+            pool: c_string(sp.to_string()),
+            diskless,
+            tie_breaker: false,
+        };
+        let replicas = p
+            .diskful
+            .iter()
+            .map(|x| mk(x, false))
+            .chain(p.diskless.iter().map(|x| mk(x, true)))
+            .collect();
+        linstor_placement {
+            resource: c_string(resource),
             replicas,
         }
     }

@@ -12,7 +12,8 @@
 //!   `linstor_backends`' command runner, including day-0 generation ids;
 //! * [`events2`] and [`state`]: a pure parser for `drbdsetup events2` lines and a state tracker
 //!   with a per-resource status summary;
-//! * [`version`]: DRBD versions and host probing.
+//! * [`version`]: DRBD versions and host probing;
+//! * [`cluster`]: [`ResConfig::from_cluster`], the adapter from the core's cluster model.
 //!
 //! Architecture invariant: only this crate knows the `.res` syntax and DRBD's command lines;
 //! names reach external tools only as argv words, never through a shell.
@@ -20,6 +21,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cluster;
 pub mod commands;
 pub mod error;
 pub mod events2;

@@ -78,10 +78,11 @@ pub struct ResVolume {
     pub disk: Option<PathBuf>,
     /// Metadata location (only the local node's is written; peers get `internal`).
     pub meta_disk: MetaDisk,
-    /// Per-volume `DrbdOptions/Disk/*` (local node only), sorted by the caller or not: they are
-    /// sorted on output.
+    /// Per-volume `DrbdOptions/Disk/*`, written (sorted) only for a local volume with a backing
+    /// disk.
     pub disk_options: Vec<OptionValue>,
-    /// `DrbdOptions/ExactSize`: the exact size written as `size <n>k;` (local node only).
+    /// `DrbdOptions/ExactSize`: the exact size written as `size <n>k;` (local volume with a
+    /// backing disk only).
     pub exact_size: Option<SizeKib>,
 }
 
@@ -517,7 +518,8 @@ impl ResConfig {
                     crate::version::TIEBREAKER_UTILS
                 ));
             }
-            if is_local && (!v.disk_options.is_empty() || v.exact_size.is_some()) {
+            let has_disk = !node.role.is_diskless() && v.disk.is_some();
+            if is_local && has_disk && (!v.disk_options.is_empty() || v.exact_size.is_some()) {
                 out.open("disk");
                 let mut opts: Vec<&OptionValue> = v.disk_options.iter().collect();
                 opts.sort_by(|a, b| a.name.cmp(&b.name));

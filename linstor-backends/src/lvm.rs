@@ -16,9 +16,11 @@
 //! | snapshot | unsupported | `lvcreate --snapshot --setactivationskip y --ignoreactivationskip --activate y --name <vg>/<lv>_<snap> <vg>/<lv>` |
 //! | restore | unsupported | `lvcreate --snapshot --name <new> <vg>/<lv>_<snap>`, `lvchange -ay -K` |
 //!
+//! [`LvmProvider::check_thin_pool`] does LINSTOR's pool check: the thin pool must exist, and if
+//! its `lv_attr` lacks `z` (new blocks not zeroed), `lvchange --zero y <vg>/<pool>` is run.
+//!
 //! Not done (yet): the 1.34 PV selection (`--sort pv_used`) appended to `lvcreate`, zeroing of
-//! DRBD metadata areas after `wipefs`, `lvchange --zero y` on thin pools without zeroing,
-//! rounding for striped LVs.
+//! DRBD metadata areas after `wipefs`, rounding for striped LVs.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -403,6 +405,44 @@ impl LvmProvider {
                 name: format!("{}/{lv}", self.vg),
             }),
         }
+    }
+
+    /// LINSTOR's thin pool check (call when the pool is configured): the thin pool LV must
+    /// exist and be a thin pool; if it does not zero new blocks, `lvchange --zero y` turns
+    /// zeroing on (a thin volume must never show another volume's old data). Returns whether
+    /// zeroing had to be turned on. Thick pools only check that the volume group exists.
+    pub async fn check_thin_pool(&self) -> Result<bool, BackendError> {
+        let Some(pool) = &self.thin_pool else {
+            self.vgs().await?;
+            return Ok(false);
+        };
+        let rows = self.lvs().await?;
+        let Some(row) = rows.iter().find(|r| &r.lv_name == pool) else {
+            return Err(BackendError::NotFound {
+                what: "thin pool",
+                name: self.pool.clone(),
+            });
+        };
+        if !row.is_thin_pool() {
+            return Err(BackendError::invalid(
+                "storage pool thin pool (StorDriver/StorPoolName)",
+                self.pool.clone(),
+                format!(
+                    "LV {} is not a thin pool (lv_attr {}); give a thin pool LV",
+                    self.pool, row.lv_attr
+                ),
+            ));
+        }
+        if row.zeroes_new_blocks() {
+            return Ok(false);
+        }
+        self.lvm(
+            "lvchange",
+            vec!["--zero".into(), "y".into(), self.pool.clone()],
+            false,
+        )
+        .await?;
+        Ok(true)
     }
 
     async fn thin_capacity(&self, pool: &str) -> Result<(SizeKib, PoolCapacity), BackendError> {

@@ -178,6 +178,31 @@ pub trait StorageProvider: Send + Sync + fmt::Debug {
     async fn device_path(&self, vol: &VolumeId) -> Result<Option<PathBuf>, BackendError>;
 }
 
+/// Opens the provider for a pool given as LINSTOR configures it: `kind` plus the value of
+/// `StorDriver/StorPoolName` (`vg`, `vg/thinpool`, `zpool[/dataset]`, a directory; ignored for
+/// DISKLESS), with default settings. The pool string is validated before anything runs.
+pub fn open_provider(
+    kind: ProviderKind,
+    pool: &str,
+    runner: std::sync::Arc<dyn crate::runner::CommandRunner>,
+) -> Result<Box<dyn StorageProvider>, BackendError> {
+    use crate::file::{FileConfig, FileProvider};
+    use crate::lvm::{LvmConfig, LvmProvider};
+    use crate::zfs::{ZfsConfig, ZfsProvider};
+    let dir = std::path::Path::new(pool);
+    Ok(match kind {
+        ProviderKind::DISKLESS => Box::new(crate::diskless::DisklessProvider::new(pool)),
+        ProviderKind::LVM => Box::new(LvmProvider::thick(runner, pool, LvmConfig::default())?),
+        ProviderKind::LVM_THIN => Box::new(LvmProvider::thin(runner, pool, LvmConfig::default())?),
+        ProviderKind::ZFS => Box::new(ZfsProvider::thick(runner, pool, ZfsConfig::default())?),
+        ProviderKind::ZFS_THIN => Box::new(ZfsProvider::thin(runner, pool, ZfsConfig::default())?),
+        ProviderKind::FILE => Box::new(FileProvider::thick(runner, dir, FileConfig::default())?),
+        ProviderKind::FILE_THIN => {
+            Box::new(FileProvider::thin(runner, dir, FileConfig::default())?)
+        }
+    })
+}
+
 /// Checks a requested size: not 0, and its bytes fit in `u64`.
 pub fn check_size(size: SizeKib) -> Result<(), BackendError> {
     if size.kib() == 0 {
@@ -279,6 +304,35 @@ mod tests {
                 ok
             );
         }
+    }
+
+    #[test]
+    fn open_provider_validates_the_pool_string() {
+        let runner = std::sync::Arc::new(crate::runner::ScriptedRunner::new());
+        for (kind, pool, ok) in [
+            (ProviderKind::DISKLESS, "DfltDisklessStorPool", true),
+            (ProviderKind::LVM, "vg0", true),
+            (ProviderKind::LVM, "vg0;reboot", false),
+            (ProviderKind::LVM_THIN, "vg0/thin", true),
+            (ProviderKind::LVM_THIN, "vg0", false),
+            (ProviderKind::ZFS, "tank/linstor", true),
+            (ProviderKind::ZFS_THIN, "tank/$(id)", false),
+            (ProviderKind::FILE, "/var/lib/linstor-pools/p1", true),
+            (ProviderKind::FILE_THIN, "../p1", false),
+        ] {
+            match open_provider(kind, pool, runner.clone()) {
+                Ok(p) => {
+                    assert!(ok, "{kind} {pool} accepted");
+                    assert_eq!(p.kind(), kind);
+                    assert_eq!(p.pool(), pool);
+                }
+                Err(e) => {
+                    assert!(!ok, "{kind} {pool}: {e}");
+                    assert!(matches!(e, BackendError::InvalidInput { .. }), "{e:?}");
+                }
+            }
+        }
+        runner.finish();
     }
 
     #[test]

@@ -737,3 +737,42 @@ fn fixture_lvm_lv_with_two_segments_is_listed_once() {
     assert_eq!(vols[1].size, SizeKib(16384));
     f.runner.finish();
 }
+
+#[test]
+fn fake_lvm_thin_pool_check_turns_zeroing_on() {
+    let f = thin();
+    let rt = rt();
+    // Zeroing already on: nothing to do.
+    f.runner.expect_ok(LVS, &fixture("lvs_thin.txt"));
+    assert!(!rt.block_on(f.p.check_thin_pool()).expect("ok"));
+    // Zeroing off (`twi-aot---`): lvchange --zero y.
+    f.runner.expect_ok(
+        LVS,
+        &fixture("lvs_thin.txt").replace("twi-aotz--", "twi-aot---"),
+    );
+    f.runner.expect_ok(
+        &argv(&lvm("lvchange", &["--zero", "y", "linstor_vg/thinpool"])),
+        "",
+    );
+    assert!(rt.block_on(f.p.check_thin_pool()).expect("ok"));
+    // Missing pool, and an LV that is not a thin pool.
+    f.runner.expect_ok(LVS, &fixture("lvs_thick.txt"));
+    let err = rt.block_on(f.p.check_thin_pool()).expect_err("missing");
+    assert!(
+        matches!(
+            err,
+            BackendError::NotFound {
+                what: "thin pool",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    f.runner.expect_ok(
+        LVS,
+        &fixture("lvs_thin.txt").replace("twi-aotz--", "-wi-a-----"),
+    );
+    let err = rt.block_on(f.p.check_thin_pool()).expect_err("not thin");
+    assert!(matches!(err, BackendError::InvalidInput { .. }), "{err:?}");
+    insta::assert_snapshot!(f.finish());
+}

@@ -880,3 +880,48 @@ pub unsafe extern "C" fn linstor_cluster_plan_placement(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_code_and_poisons_the_cluster() {
+        let mut c: *mut linstor_cluster = std::ptr::null_mut();
+        // SAFETY: `c` is a valid out-parameter.
+        let rc = unsafe { linstor_cluster_new(1, &raw mut c) };
+        assert_eq!(rc, linstor_result::LINSTOR_OK);
+        let mut err: *mut linstor_error = std::ptr::null_mut();
+        // SAFETY: `c` is live (just created); `err` is a valid out-parameter.
+        let rc = unsafe {
+            with_cluster(c, &raw mut err, |cl| {
+                let _guard = cl.lock()?;
+                panic!("boom");
+            })
+        };
+        assert_eq!(rc, linstor_result::LINSTOR_PANIC);
+        // SAFETY: `err` was written by the failed call.
+        let msg = unsafe { crate::error::linstor_error_message(err) }.to_string();
+        assert!(msg.contains("boom"), "{msg}");
+        // SAFETY: `err` is live and freed once.
+        unsafe { crate::error::linstor_error_free(err) };
+
+        let mut json: *mut linstor_string = std::ptr::null_mut();
+        // SAFETY: `c` is live; out-parameters are valid; errors are not asked for.
+        let rc = unsafe { linstor_cluster_to_json(c, &raw mut json, std::ptr::null_mut()) };
+        assert_eq!(
+            rc,
+            linstor_result::LINSTOR_PANIC,
+            "a poisoned cluster answers PANIC"
+        );
+        assert!(json.is_null(), "out-parameter untouched on failure");
+        // SAFETY: `c` is live and freed once.
+        unsafe { linstor_cluster_free(c) };
+    }
+
+    #[test]
+    fn cluster_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<linstor_cluster>();
+    }
+}

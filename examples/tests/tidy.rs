@@ -25,7 +25,8 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
         }
         if p.is_dir() {
             out.extend(rust_files(&p));
-        } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("examples/tests/tidy.rs") {
+        } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("examples/tests/tidy.rs")
+        {
             out.push(p);
         }
     }

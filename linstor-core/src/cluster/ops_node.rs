@@ -41,10 +41,7 @@ pub(super) fn existing_node<'c>(c: &'c Cluster, op: Op, obj: Obj, s: &str) -> Re
 
 pub(super) fn ctrl_props_modify(c: &mut Cluster, ctx: &mut Ctx<'_>, m: &PropsModify) -> Res {
     c.validate_modify(Obj::CtrlConf, Level::Controller, m)?;
-    if let Some(r) = m.override_props.get("MinorNrAutoRange") {
-        // Validated as a range already; nothing else to check: existing minors stay.
-        let _ = r;
-    }
+    // A narrowed MinorNrAutoRange/TcpPortAutoRange applies to new allocations; existing numbers stay.
     apply_modify(&mut c.state.ctrl_props, m, Level::Controller);
     ctx.ok(Op::Modify, Obj::CtrlConf, "Controller properties modified.");
     ctx.modified(ObjKey::Ctrl);

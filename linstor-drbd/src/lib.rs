@@ -37,5 +37,7 @@ pub use options::{DrbdOptionsValidator, OptionWhitelist, Section};
 pub use resfile::{
     Header, MetaDisk, NodeRole, ResConfig, ResConnection, ResNode, ResPath, ResVolume,
 };
-pub use resolve::{OptionValue, PropLevel, ResolvedOptions, resolve_options};
+pub use resolve::{
+    OptionValue, PropLevel, ResolvedOptions, resolve_chain, resolve_options, resolve_paths,
+};
 pub use version::{DrbdCapability, DrbdVersion, DrbdVersions};

@@ -151,6 +151,61 @@ pub fn resolve_chain(chain: &linstor_core::props::PriorityProps<'_>) -> Resolved
     out
 }
 
+/// Resolves `Paths/<path>/<node> = <netif>` properties (of a resource or node connection) into
+/// the paths between `local` and `peer`: each path names an interface on both nodes, whose
+/// addresses `addr_of(node, netif)` looks up, with each node's port. Paths are sorted by name.
+/// A path that names only one of the two nodes, or an interface the node does not have, is an
+/// error (`InvalidConfig`), as is a `Paths/` key of any other shape.
+pub fn resolve_paths(
+    resource: &str,
+    props: &BTreeMap<String, String>,
+    (local, local_port): (&str, u16),
+    (peer, peer_port): (&str, u16),
+    addr_of: &dyn Fn(&str, &str) -> Option<std::net::IpAddr>,
+) -> crate::Result<Vec<crate::resfile::ResPath>> {
+    let invalid = |reason: String| crate::DrbdError::InvalidConfig {
+        resource: resource.to_owned(),
+        reason,
+    };
+    let mut by_path: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
+    for (key, netif) in props {
+        let Some(rest) = key.strip_prefix("Paths/") else {
+            continue;
+        };
+        let Some((path, node)) = rest
+            .split_once('/')
+            .filter(|(p, n)| !p.is_empty() && !n.is_empty() && !n.contains('/'))
+        else {
+            return Err(invalid(format!("'{key}' is not Paths/<path>/<node>")));
+        };
+        by_path
+            .entry(path)
+            .or_default()
+            .insert(node, netif.as_str());
+    }
+    let mut out = Vec::new();
+    for (path, nodes) in by_path {
+        let (Some(l), Some(p)) = (nodes.get(local), nodes.get(peer)) else {
+            return Err(invalid(format!(
+                "path '{path}' must name an interface on both '{local}' and '{peer}'"
+            )));
+        };
+        let addr = |node: &str, netif: &str| {
+            addr_of(node, netif).ok_or_else(|| {
+                invalid(format!(
+                    "path '{path}': node '{node}' has no interface '{netif}'"
+                ))
+            })
+        };
+        out.push(crate::resfile::ResPath {
+            name: path.to_owned(),
+            local: std::net::SocketAddr::new(addr(local, l)?, local_port),
+            peer: std::net::SocketAddr::new(addr(peer, p)?, peer_port),
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,6 +304,61 @@ mod tests {
             Some("resource definition")
         );
         assert_eq!(r.section(Section::Net).len(), 1);
+    }
+
+    #[test]
+    fn paths_from_props() {
+        let addr_of = |node: &str, netif: &str| -> Option<std::net::IpAddr> {
+            match (node, netif) {
+                ("alpha", "eth1") => "192.168.1.1".parse().ok(),
+                ("alpha", "eth2") => "fd00::1".parse().ok(),
+                ("beta", "eth1") => "192.168.1.2".parse().ok(),
+                ("beta", "eth2") => "fd00::2".parse().ok(),
+                _ => None,
+            }
+        };
+        let p = props(&[
+            ("Paths/b/alpha", "eth2"),
+            ("Paths/b/beta", "eth2"),
+            ("Paths/a/alpha", "eth1"),
+            ("Paths/a/beta", "eth1"),
+            ("Other/x", "y"),
+        ]);
+        let paths =
+            resolve_paths("r", &p, ("alpha", 7000), ("beta", 7001), &addr_of).expect("paths");
+        let shown: Vec<String> = paths
+            .iter()
+            .map(|p| format!("{} {} {}", p.name, p.local, p.peer))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "a 192.168.1.1:7000 192.168.1.2:7001",
+                "b [fd00::1]:7000 [fd00::2]:7001"
+            ]
+        );
+        for bad in [
+            props(&[("Paths/a/alpha", "eth1")]),
+            props(&[("Paths/a/alpha", "eth1"), ("Paths/a/beta", "eth9")]),
+            props(&[("Paths/a", "eth1")]),
+            props(&[("Paths/a/alpha/x", "eth1")]),
+        ] {
+            assert!(
+                resolve_paths("r", &bad, ("alpha", 7000), ("beta", 7000), &addr_of).is_err(),
+                "{bad:?}"
+            );
+        }
+        assert!(
+            resolve_paths(
+                "r",
+                &BTreeMap::new(),
+                ("alpha", 7000),
+                ("beta", 7000),
+                &addr_of
+            )
+            .expect("none")
+            .is_empty()
+        );
     }
 
     #[test]

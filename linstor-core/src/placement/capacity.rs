@@ -28,12 +28,40 @@
 //! more than it has. Unknown capacity (no report, or the node is offline) counts as 0.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::model::{RscFlags, SnapshotDfnFlags, StoragePool, VlmDfnFlags};
 use crate::name::{NodeName, StorPoolName};
 use crate::props::{Level, PriorityProps};
 use crate::size::SizeKib;
 use crate::state::ClusterState;
+
+/// FNV-1a: a fast hasher for the engine's small keys (names hash byte by byte).
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u8(&mut self, b: u8) {
+        self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+/// A `HashMap` with [`Fnv`].
+pub type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Usage of one pool as the placement engine sees it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -50,13 +78,13 @@ pub struct Usage {
 /// state may keep one and [`add`](PoolUsage::add) to it.
 #[derive(Debug, Clone, Default)]
 pub struct PoolUsage {
-    map: HashMap<(NodeName, StorPoolName), Usage>,
+    map: FnvMap<NodeName, FnvMap<StorPoolName, Usage>>,
 }
 
 impl PoolUsage {
     /// Computes the usage of every pool in `state`.
     pub fn compute(state: &ClusterState) -> PoolUsage {
-        let mut map: HashMap<(NodeName, StorPoolName), Usage> = HashMap::new();
+        let mut out = PoolUsage::default();
         for rd in state.resource_definitions.values() {
             for r in rd.resources.values() {
                 if r.flags.contains(RscFlags::DELETE) {
@@ -68,9 +96,7 @@ impl PoolUsage {
                         Some(vd) if !vd.flags.contains(VlmDfnFlags::DELETE) => vd.size.0,
                         _ => continue,
                     };
-                    let u = map
-                        .entry((r.node.clone(), v.storage_pool.clone()))
-                        .or_default();
+                    let u = out.slot(&r.node, &v.storage_pool);
                     if !r.is_diskless() {
                         u.reserved = u.reserved.saturating_add(size);
                     }
@@ -87,34 +113,52 @@ impl PoolUsage {
                 for s in sd.snapshots.values() {
                     for (nr, pool) in &s.volume_pools {
                         if let Some(size) = sd.volume_sizes.get(nr) {
-                            let u = map.entry((s.node.clone(), pool.clone())).or_default();
+                            let u = out.slot(&s.node, pool);
                             u.reserved = u.reserved.saturating_add(size.0);
                         }
                     }
                 }
             }
         }
-        PoolUsage { map }
+        out
+    }
+
+    fn slot(&mut self, node: &NodeName, pool: &StorPoolName) -> &mut Usage {
+        if !self.map.contains_key(node) {
+            self.map.insert(node.clone(), FnvMap::default());
+        }
+        let m = self.map.get_mut(node).expect("inserted above");
+        if !m.contains_key(pool) {
+            m.insert(pool.clone(), Usage::default());
+        }
+        m.get_mut(pool).expect("inserted above")
     }
 
     /// The usage of one pool (zero if nothing is placed there).
     pub fn get(&self, node: &NodeName, pool: &StorPoolName) -> Usage {
         self.map
-            .get(&(node.clone(), pool.clone()))
+            .get(node)
+            .and_then(|m| m.get(pool))
             .copied()
             .unwrap_or_default()
     }
 
     /// Records one more resource of `size` in a pool (diskless pools: pass 0).
     pub fn add(&mut self, node: &NodeName, pool: &StorPoolName, size: SizeKib) {
-        let u = self.map.entry((node.clone(), pool.clone())).or_default();
+        let u = self.slot(node, pool);
         u.reserved = u.reserved.saturating_add(size.0);
         u.resources += 1;
     }
 
+    /// Grows the reserved space of a pool by `delta` (a resize).
+    pub fn grow(&mut self, node: &NodeName, pool: &StorPoolName, delta: SizeKib) {
+        let u = self.slot(node, pool);
+        u.reserved = u.reserved.saturating_add(delta.0);
+    }
+
     /// Forgets one resource of `size` in a pool.
     pub fn remove(&mut self, node: &NodeName, pool: &StorPoolName, size: SizeKib) {
-        if let Some(u) = self.map.get_mut(&(node.clone(), pool.clone())) {
+        if let Some(u) = self.map.get_mut(node).and_then(|m| m.get_mut(pool)) {
             u.reserved = u.reserved.saturating_sub(size.0);
             u.resources = u.resources.saturating_sub(1);
         }
@@ -239,13 +283,23 @@ fn mul_sat(a: u64, r: f64) -> u64 {
 
 /// LINSTOR's estimate of the space a new volume may take from `pool`.
 pub fn estimate(state: &ClusterState, pool: &StoragePool, usage: Usage) -> PoolEstimate {
-    let ratios = ratios(state, pool);
-    let caps = pool.kind.caps();
     let reported = state
         .observed
         .nodes
         .get(&pool.node)
         .and_then(|o| o.pools.get(&pool.name));
+    estimate_with(state, pool, usage, reported)
+}
+
+/// [`estimate`] with the pool's reported capacity already looked up.
+pub fn estimate_with(
+    state: &ClusterState,
+    pool: &StoragePool,
+    usage: Usage,
+    reported: Option<&crate::model::PoolCapacity>,
+) -> PoolEstimate {
+    let ratios = ratios(state, pool);
+    let caps = pool.kind.caps();
     let (reported_free, reported_total) = match reported {
         Some(c) => (Some(c.free.0), Some(c.total.0)),
         None => (None, None),

@@ -192,6 +192,13 @@ pub struct Refusal {
     pub size: SizeKib,
     /// Whether diskless peers were asked for.
     pub diskless: bool,
+    /// The explanation (boxed: a refusal travels in `Result::Err`).
+    pub detail: Box<Explanation>,
+}
+
+/// How the candidates were eliminated.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Explanation {
     /// Candidate pools considered (after the structural kind filter).
     pub candidates: usize,
     /// Nodes considered.
@@ -214,12 +221,7 @@ impl Refusal {
             needed: 0,
             size: SizeKib::ZERO,
             diskless: false,
-            candidates: 0,
-            nodes: 0,
-            survivors: 0,
-            eliminated: Vec::new(),
-            shortfall: Vec::new(),
-            nearest_misses: Vec::new(),
+            detail: Box::default(),
         }
     }
 
@@ -268,16 +270,16 @@ impl Refusal {
         let _ = write!(
             s,
             "; {} of {} candidate pool(s) on {} node(s) passed every filter.",
-            self.survivors, self.candidates, self.nodes
+            self.detail.survivors, self.detail.candidates, self.detail.nodes
         );
-        for e in &self.eliminated {
+        for e in &self.detail.eliminated {
             let _ = write!(
                 s,
                 "\n- {}: {} pool(s) on {} node(s)",
                 e.criterion, e.pools, e.nodes
             );
         }
-        for sh in &self.shortfall {
+        for sh in &self.detail.shortfall {
             let _ = write!(s, "\n- {sh}");
         }
         s
@@ -297,7 +299,7 @@ impl Refusal {
             RefusalKind::NotEnoughNodes => {}
         }
         let mut lines: Vec<String> = Vec::new();
-        let mut by_count: Vec<&Elimination> = self.eliminated.iter().collect();
+        let mut by_count: Vec<&Elimination> = self.detail.eliminated.iter().collect();
         by_count.sort_by_key(|e| (std::cmp::Reverse(e.pools), e.criterion));
         for e in by_count.into_iter().take(3) {
             let c = e.criterion.correction().to_string();
@@ -305,10 +307,15 @@ impl Refusal {
                 lines.push(c);
             }
         }
-        if self.shortfall.iter().any(|s| !s.starts_with("only ")) {
+        if self
+            .detail
+            .shortfall
+            .iter()
+            .any(|s| !s.starts_with("only "))
+        {
             lines.push("add nodes that satisfy the spreading constraints, or relax them".into());
         }
-        if self.shortfall.iter().any(|s| s.starts_with("only ")) {
+        if self.detail.shortfall.iter().any(|s| s.starts_with("only ")) {
             lines.push("add nodes".into());
         }
         if lines.is_empty() {
@@ -319,11 +326,11 @@ impl Refusal {
 
     /// The details text (nearest misses), if any.
     pub fn details_text(&self) -> Option<String> {
-        if self.nearest_misses.is_empty() {
+        if self.detail.nearest_misses.is_empty() {
             return None;
         }
         let mut s = String::from("Nearest misses:");
-        for m in &self.nearest_misses {
+        for m in &self.detail.nearest_misses {
             let _ = write!(
                 s,
                 "\n- node {}, pool {}: {} free, {} needed ({})",

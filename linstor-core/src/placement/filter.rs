@@ -4,14 +4,14 @@
 //! [`Criterion`] it fails, in the order of the enum. Node-level criteria are evaluated once per
 //! node. Survivors are scored ([`super::score`]) and handed to [`super::select`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::model::{
-    DisklessType, LayerKind, Node, NodeFlags, ProviderKind, ResourceDefinition, RscFlags,
-    StoragePool,
+    ConnectionStatus, DisklessType, LayerKind, Node, NodeFlags, NodeObserved, ProviderKind,
+    ResourceDefinition, RscFlags, StoragePool,
 };
 use crate::name::{NodeName, StorPoolName, well_known};
-use crate::placement::capacity::{Limit, PoolEstimate, estimate, min_thin_free};
+use crate::placement::capacity::{FnvMap, Limit, PoolEstimate, estimate_with, min_thin_free};
 use crate::placement::explain::{Criterion, Elimination, NearMiss, Refusal, RefusalKind};
 use crate::placement::score::{ScoreInput, score_all};
 use crate::placement::select::{self, Dim, Outcome, Problem};
@@ -48,12 +48,19 @@ pub fn is_online(state: &ClusterState, node: &NodeName) -> bool {
 
 /// `AutoplaceTarget` on the node (Node > C), default true.
 pub fn node_is_target(state: &ClusterState, node: &Node) -> bool {
-    PriorityProps::new()
-        .with(Level::Node, &node.props)
-        .with(Level::Controller, &state.ctrl_props)
+    node.props
         .get("AutoplaceTarget")
+        .or_else(|| state.ctrl_props.get("AutoplaceTarget"))
         .and_then(parse_bool)
         .unwrap_or(true)
+}
+
+/// True if `shared` is the default shared-space name `<node>;<pool>` (case-insensitive).
+fn default_shared(shared: &str, node: &str, pool: &str) -> bool {
+    shared.len() == node.len() + 1 + pool.len()
+        && shared[..node.len()].eq_ignore_ascii_case(node)
+        && shared.as_bytes()[node.len()] == b';'
+        && shared[node.len() + 1..].eq_ignore_ascii_case(pool)
 }
 
 /// The mixing class of a provider kind: two kinds mix iff their classes are equal
@@ -97,7 +104,7 @@ struct DiffRule {
     cap: Option<u32>,
     forbidden: Vec<String>,
     partial: bool,
-    used: HashMap<String, u32>,
+    used: FnvMap<String, u32>,
 }
 
 struct SameRule {
@@ -113,7 +120,7 @@ struct NodeOk<'a> {
 /// Ties a closure's output lifetime to its input (a higher-ranked signature).
 fn constrain<F>(f: F) -> F
 where
-    F: for<'x> Fn(&'x Node) -> Result<NodeOk<'x>, Criterion>,
+    F: for<'x> Fn(&'x Node, Option<&NodeObserved>) -> Result<NodeOk<'x>, Criterion>,
 {
     f
 }
@@ -123,10 +130,6 @@ fn node_value<'a>(n: &'a Node, key: &str) -> Option<&'a str> {
 }
 
 /// Runs the whole pipeline (see [`super::autoplace`]).
-#[allow(
-    clippy::result_large_err,
-    reason = "a refusal is the rare path, built once; boxing would only add noise for callers"
-)]
 pub(crate) fn run(
     state: &ClusterState,
     usage: &PoolUsage,
@@ -238,7 +241,7 @@ pub(crate) fn run(
             cap: None,
             forbidden: Vec::new(),
             partial: false,
-            used: HashMap::new(),
+            used: FnvMap::default(),
         });
         rules.len() - 1
     };
@@ -282,12 +285,12 @@ pub(crate) fn run(
         .and_then(parse_bool)
         .unwrap_or(false);
     let mut seed_classes: BTreeSet<u32> = BTreeSet::new();
-    let mut seed_shared: HashSet<String> = HashSet::new();
+    let mut seed_shared: Vec<&str> = Vec::new();
     for r in &live_diskful {
         for v in r.volumes.values() {
             if let Some(p) = state.storage_pool(&r.node, &v.storage_pool) {
                 seed_classes.insert(mix_class(p.kind, allow_mix));
-                seed_shared.insert(p.free_space_mgr_name.to_ascii_uppercase());
+                seed_shared.push(&p.free_space_mgr_name);
             }
         }
     }
@@ -329,90 +332,100 @@ pub(crate) fn run(
         .chain(rg.map(|rg| (Level::RscGrp, &rg.props)))
         .collect();
 
-    let node_check = constrain(|n: &Node| -> Result<NodeOk<'_>, Criterion> {
-        if !is_online(state, &n.name) {
-            return Err(Criterion::NodeOffline);
-        }
-        if n.flags.contains(NodeFlags::DELETE) || n.flags.contains(NodeFlags::EVACUATE) {
-            return Err(Criterion::NodeFlags);
-        }
-        if let Some(list) = &f.node_name_list
-            && !list.contains(&n.name)
-        {
-            return Err(Criterion::NodeNameList);
-        }
-        if !node_is_target(state, n) {
-            return Err(Criterion::AutoplaceTargetNode);
-        }
-        if rd.is_some_and(|rd| rd.resources.contains_key(&n.name)) {
-            return Err(Criterion::HasReplica);
-        }
-        if npw_nodes.contains(&n.name) {
-            return Err(Criterion::NotPlaceWith);
-        }
-        if npw_re_nodes.contains(&n.name) {
-            return Err(Criterion::NotPlaceWithRegex);
-        }
-        if !layers.is_empty() {
-            let caps = state
-                .observed
-                .nodes
-                .get(&n.name)
-                .and_then(|o| o.capabilities.as_ref());
-            match caps {
-                None => return Err(Criterion::CapabilitiesUnknown),
-                Some(c) if layers.iter().all(|l| c.resource_layers.contains(l)) => {}
-                Some(_) => return Err(Criterion::LayerStack),
+    let node_check = constrain(
+        |n: &Node, obs: Option<&NodeObserved>| -> Result<NodeOk<'_>, Criterion> {
+            if obs.is_none_or(|o| o.connection != ConnectionStatus::ONLINE) {
+                return Err(Criterion::NodeOffline);
             }
-        }
-        let mut same = Vec::new();
-        for r in &same_rules {
-            match (node_value(n, &r.key), &r.fixed) {
-                (None, _) => return Err(Criterion::ReplicasOnSame),
-                (Some(v), Some(fx)) if v != fx => return Err(Criterion::ReplicasOnSame),
-                (Some(_), Some(_)) => {}
-                (Some(v), None) => same.push(v),
+            if n.flags.contains(NodeFlags::DELETE) || n.flags.contains(NodeFlags::EVACUATE) {
+                return Err(Criterion::NodeFlags);
             }
-        }
-        let mut diff = Vec::new();
-        for r in &diff_rules {
-            let v = node_value(n, &r.key);
-            if let Some(v) = v
-                && r.forbidden.iter().any(|x| x == v)
+            if let Some(list) = &f.node_name_list
+                && !list.contains(&n.name)
             {
-                return Err(Criterion::ReplicasOnDifferent);
+                return Err(Criterion::NodeNameList);
             }
-            if let Some(cap) = r.cap {
-                let v = v.unwrap_or(UNSET);
-                if r.used.get(v).copied().unwrap_or(0) >= cap {
+            if !node_is_target(state, n) {
+                return Err(Criterion::AutoplaceTargetNode);
+            }
+            if rd.is_some_and(|rd| rd.resources.contains_key(&n.name)) {
+                return Err(Criterion::HasReplica);
+            }
+            if !npw_nodes.is_empty() && npw_nodes.contains(&n.name) {
+                return Err(Criterion::NotPlaceWith);
+            }
+            if !npw_re_nodes.is_empty() && npw_re_nodes.contains(&n.name) {
+                return Err(Criterion::NotPlaceWithRegex);
+            }
+            if !layers.is_empty() {
+                let caps = obs.and_then(|o| o.capabilities.as_ref());
+                match caps {
+                    None => return Err(Criterion::CapabilitiesUnknown),
+                    Some(c) if layers.iter().all(|l| c.resource_layers.contains(l)) => {}
+                    Some(_) => return Err(Criterion::LayerStack),
+                }
+            }
+            let mut same = Vec::new();
+            for r in &same_rules {
+                match (node_value(n, &r.key), &r.fixed) {
+                    (None, _) => return Err(Criterion::ReplicasOnSame),
+                    (Some(v), Some(fx)) if v != fx => return Err(Criterion::ReplicasOnSame),
+                    (Some(_), Some(_)) => {}
+                    (Some(v), None) => same.push(v),
+                }
+            }
+            let mut diff = Vec::new();
+            for r in &diff_rules {
+                let v = node_value(n, &r.key);
+                if let Some(v) = v
+                    && r.forbidden.iter().any(|x| x == v)
+                {
                     return Err(Criterion::ReplicasOnDifferent);
                 }
-                diff.push(v);
+                if let Some(cap) = r.cap {
+                    let v = v.unwrap_or(UNSET);
+                    if r.used.get(v).copied().unwrap_or(0) >= cap {
+                        return Err(Criterion::ReplicasOnDifferent);
+                    }
+                    diff.push(v);
+                }
             }
-        }
-        Ok(NodeOk { same, diff })
-    });
+            Ok(NodeOk { same, diff })
+        },
+    );
 
     // Candidates.
     struct Cand<'a> {
         node: &'a Node,
         pool: &'a StoragePool,
+        ordinal: usize,
         ok: usize,
         input: ScoreInput,
     }
     let mut node_oks: Vec<NodeOk<'_>> = Vec::new();
     let mut cands: Vec<Cand<'_>> = Vec::new();
-    let mut elim: BTreeMap<Criterion, (usize, BTreeSet<&NodeName>)> = BTreeMap::new();
+    // Per criterion: pools, nodes, last node ordinal counted.
+    let mut elim: BTreeMap<Criterion, (usize, usize, usize)> = BTreeMap::new();
     let mut misses: Vec<(u64, NearMiss)> = Vec::new();
     let mut total = 0usize;
-    let mut total_nodes: BTreeSet<&NodeName> = BTreeSet::new();
+    let mut total_nodes = 0usize;
+    let mut observed = state.observed.nodes.iter().peekable();
     let pool_list = match mode {
         Mode::Diskful => f.pool_list(),
         Mode::Diskless(_) => f.storage_pool_diskless_list.clone(),
     };
     let size = req.size.0;
-    for n in state.nodes.values() {
+    for (ordinal, n) in state.nodes.values().enumerate() {
+        // Merge-join: both maps are ordered by node name.
+        while observed.peek().is_some_and(|(k, _)| *k < &n.name) {
+            observed.next();
+        }
+        let obs: Option<&NodeObserved> = observed
+            .peek()
+            .filter(|(k, _)| *k == &n.name)
+            .map(|(_, o)| *o);
         let mut node_res: Option<Result<usize, Criterion>> = None;
+        let mut counted = false;
         for p in n.storage_pools.values() {
             let wanted = match mode {
                 Mode::Diskful => p.kind.is_diskful(),
@@ -422,7 +435,10 @@ pub(crate) fn run(
                 continue;
             }
             total += 1;
-            total_nodes.insert(&n.name);
+            if !counted {
+                counted = true;
+                total_nodes += 1;
+            }
             let verdict: Result<(usize, ScoreInput), Criterion> = (|| {
                 if let Some(l) = &pool_list
                     && !l.contains(&p.name)
@@ -436,7 +452,7 @@ pub(crate) fn run(
                     return Err(Criterion::ProviderList);
                 }
                 let ok = *node_res.get_or_insert_with(|| {
-                    node_check(n).map(|o| {
+                    node_check(n, obs).map(|o| {
                         node_oks.push(o);
                         node_oks.len() - 1
                     })
@@ -446,7 +462,10 @@ pub(crate) fn run(
                     return Err(Criterion::AutoplaceTargetPool);
                 }
                 if mode == Mode::Diskful {
-                    if seed_shared.contains(&p.free_space_mgr_name.to_ascii_uppercase()) {
+                    if seed_shared
+                        .iter()
+                        .any(|s| s.eq_ignore_ascii_case(&p.free_space_mgr_name))
+                    {
                         return Err(Criterion::SharedSpace);
                     }
                     let class = mix_class(p.kind, allow_mix);
@@ -455,7 +474,7 @@ pub(crate) fn run(
                     }
                 }
                 let u = usage.get(&n.name, &p.name);
-                let est = estimate(state, p, u);
+                let est = estimate_with(state, p, u, obs.and_then(|o| o.pools.get(&p.name)));
                 let input = ScoreInput {
                     est,
                     usage: u,
@@ -504,13 +523,17 @@ pub(crate) fn run(
                 Ok((ok, input)) => cands.push(Cand {
                     node: n,
                     pool: p,
+                    ordinal,
                     ok,
                     input,
                 }),
                 Err(c) => {
-                    let e = elim.entry(c).or_default();
+                    let e = elim.entry(c).or_insert((0, 0, usize::MAX));
                     e.0 += 1;
-                    e.1.insert(&n.name);
+                    if e.2 != ordinal {
+                        e.1 += 1;
+                        e.2 = ordinal;
+                    }
                 }
             }
         }
@@ -520,23 +543,23 @@ pub(crate) fn run(
     let inputs: Vec<ScoreInput> = cands.iter().map(|c| c.input).collect();
     let scores = score_all(state, strategy, size, &inputs);
     let mut order: Vec<usize> = (0..cands.len()).collect();
-    order.sort_by(|&a, &b| {
-        scores[b]
-            .cmp(&scores[a])
-            .then_with(|| cands[a].node.name.cmp(&cands[b].node.name))
-            .then_with(|| cands[a].pool.name.cmp(&cands[b].pool.name))
-    });
+    // Candidates were produced in (node, pool) name order: ties break on that order.
+    order.sort_by(|&a, &b| scores[b].cmp(&scores[a]).then(a.cmp(&b)));
 
     // The selection problem.
-    fn id(dim: usize, v: &str, ids: &mut Vec<HashMap<String, u32>>) -> u32 {
+    fn id(dim: usize, v: &str, ids: &mut Vec<FnvMap<String, u32>>) -> u32 {
         if ids.len() <= dim {
-            ids.resize_with(dim + 1, HashMap::new);
+            ids.resize_with(dim + 1, FnvMap::default);
         }
         let m = &mut ids[dim];
+        if let Some(x) = m.get(v) {
+            return *x;
+        }
         let next = u32::try_from(m.len()).unwrap_or(u32::MAX);
-        *m.entry(v.to_string()).or_insert(next)
+        m.insert(v.to_string(), next);
+        next
     }
-    let mut ids: Vec<HashMap<String, u32>> = Vec::new();
+    let mut ids: Vec<FnvMap<String, u32>> = Vec::new();
     let diff_caps: Vec<&DiffRule> = diff_rules.iter().filter(|r| r.cap.is_some()).collect();
     let mut prob = Problem {
         scores: Vec::with_capacity(order.len()),
@@ -554,23 +577,42 @@ pub(crate) fn run(
         need: usize::try_from(need).unwrap_or(usize::MAX),
     };
     let base = diff_caps.len();
+    // The mixing class only needs a dimension when the candidates have more than one.
+    let mix_dim = mode == Mode::Diskful
+        && seed_classes.is_empty()
+        && cands
+            .windows(2)
+            .any(|w| mix_class(w[0].pool.kind, allow_mix) != mix_class(w[1].pool.kind, allow_mix));
     for &i in &order {
         let c = &cands[i];
         let ok = &node_oks[c.ok];
         prob.scores.push(scores[i]);
-        prob.nodes.push(id(base, c.node.name.as_str(), &mut ids));
-        prob.shared.push(id(
-            base + 1,
-            &c.pool.free_space_mgr_name.to_ascii_uppercase(),
-            &mut ids,
-        ));
+        prob.nodes
+            .push(u32::try_from(c.ordinal).unwrap_or(u32::MAX));
+        // Default shared spaces are unique per pool: no interning needed.
+        let shared = if default_shared(
+            &c.pool.free_space_mgr_name,
+            c.node.name.as_str(),
+            c.pool.name.as_str(),
+        ) {
+            u32::try_from(i).unwrap_or(u32::MAX)
+        } else {
+            u32::try_from(cands.len())
+                .unwrap_or(u32::MAX)
+                .saturating_add(id(
+                    base + 1,
+                    &c.pool.free_space_mgr_name.to_ascii_uppercase(),
+                    &mut ids,
+                ))
+        };
+        prob.shared.push(shared);
         let mut same: Vec<u32> = ok
             .same
             .iter()
             .enumerate()
             .map(|(k, v)| id(base + 2 + k, v, &mut ids))
             .collect();
-        if mode == Mode::Diskful && seed_classes.is_empty() {
+        if mix_dim {
             same.push(mix_class(c.pool.kind, allow_mix));
         }
         prob.same.push(same);
@@ -721,19 +763,21 @@ pub(crate) fn run(
             needed: need,
             size: req.size,
             diskless: mode != Mode::Diskful,
-            candidates: total,
-            nodes: total_nodes.len(),
-            survivors,
-            eliminated: elim
-                .into_iter()
-                .map(|(criterion, (pools, nodes))| Elimination {
-                    criterion,
-                    nodes: nodes.len(),
-                    pools,
-                })
-                .collect(),
-            shortfall,
-            nearest_misses: misses.into_iter().take(5).map(|(_, m)| m).collect(),
+            detail: Box::new(crate::placement::explain::Explanation {
+                candidates: total,
+                nodes: total_nodes,
+                survivors,
+                eliminated: elim
+                    .into_iter()
+                    .map(|(criterion, (pools, nodes, _))| Elimination {
+                        criterion,
+                        nodes,
+                        pools,
+                    })
+                    .collect(),
+                shortfall,
+                nearest_misses: misses.into_iter().take(5).map(|(_, m)| m).collect(),
+            }),
         });
     };
 

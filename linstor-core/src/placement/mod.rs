@@ -186,20 +186,12 @@ impl Placement {
 
 /// Places `req.resource` on `state`: the best set of pools satisfying every constraint, or a
 /// refusal that says why none exists.
-#[allow(
-    clippy::result_large_err,
-    reason = "a refusal is the rare path, built once; boxing would only add noise for callers"
-)]
 pub fn autoplace(state: &ClusterState, req: &PlacementRequest) -> Result<Placement, Refusal> {
     let usage = PoolUsage::compute(state);
     autoplace_with_usage(state, &usage, req)
 }
 
 /// [`autoplace`] with a precomputed (or incrementally maintained) [`PoolUsage`].
-#[allow(
-    clippy::result_large_err,
-    reason = "a refusal is the rare path, built once; boxing would only add noise for callers"
-)]
 pub fn autoplace_with_usage(
     state: &ClusterState,
     usage: &PoolUsage,

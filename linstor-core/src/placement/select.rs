@@ -26,7 +26,9 @@
 //!    of pools. A budget of [`SEARCH_BUDGET`] steps bounds pathological inputs; when it runs out
 //!    the best set found so far is returned and the outcome says so.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::placement::capacity::FnvMap as HashMap;
 
 /// Search steps before the branch and bound gives up.
 pub const SEARCH_BUDGET: u64 = 2_000_000;
@@ -75,6 +77,17 @@ pub enum Outcome {
 pub fn select(p: &Problem) -> Outcome {
     if p.need == 0 {
         return Outcome::Found(Vec::new(), 0);
+    }
+    if p.same.iter().all(|s| *s == p.same[0]) {
+        let all: Vec<usize> = (0..p.scores.len()).collect();
+        if all.len() < p.need {
+            return Outcome::Infeasible;
+        }
+        return match solve_group(p, &all) {
+            (b, true) => Outcome::Exhausted(b),
+            (Some((picks, s)), false) => Outcome::Found(picks, s),
+            (None, false) => Outcome::Infeasible,
+        };
     }
     let mut groups: BTreeMap<&[u32], Vec<usize>> = BTreeMap::new();
     let mut order: Vec<&[u32]> = Vec::new();
@@ -134,25 +147,39 @@ struct GDim {
 
 fn reduce(p: &Problem, members: &[usize]) -> (Vec<usize>, Vec<GDim>) {
     // Shared spaces repeated across candidates of different nodes?
-    let mut shared_nodes: HashMap<u32, u32> = HashMap::new();
     let mut custom_shared = false;
-    for &m in members {
-        match shared_nodes.get(&p.shared[m]) {
-            Some(n) if *n != p.nodes[m] => custom_shared = true,
-            Some(_) => {}
-            None => {
-                shared_nodes.insert(p.shared[m], p.nodes[m]);
+    let max_shared = members.iter().map(|&m| p.shared[m]).max().unwrap_or(0) as usize;
+    if max_shared <= 4 * members.len() + 64 {
+        let mut owner = vec![u32::MAX; max_shared + 1];
+        for &m in members {
+            let slot = &mut owner[p.shared[m] as usize];
+            if *slot == u32::MAX {
+                *slot = p.nodes[m];
+            } else if *slot != p.nodes[m] {
+                custom_shared = true;
+            }
+        }
+    } else {
+        let mut shared_nodes: HashMap<u32, u32> = HashMap::default();
+        for &m in members {
+            match shared_nodes.get(&p.shared[m]) {
+                Some(n) if *n != p.nodes[m] => custom_shared = true,
+                Some(_) => {}
+                None => {
+                    shared_nodes.insert(p.shared[m], p.nodes[m]);
+                }
             }
         }
     }
     let kept: Vec<usize> = if custom_shared {
         members.to_vec()
     } else {
-        let mut seen = std::collections::HashSet::new();
+        let max = members.iter().map(|&m| p.nodes[m]).max().unwrap_or(0) as usize;
+        let mut seen = vec![false; max + 1];
         members
             .iter()
             .copied()
-            .filter(|&m| seen.insert(p.nodes[m]))
+            .filter(|&m| !std::mem::replace(&mut seen[p.nodes[m] as usize], true))
             .collect()
     };
     let mut dims: Vec<GDim> = p
@@ -202,7 +229,7 @@ fn greedy(p: &Problem, members: &[usize], dims: &[GDim], need: usize) -> Vec<usi
 
 fn laminar(dims: &[GDim]) -> bool {
     let refines = |a: &GDim, b: &GDim| {
-        let mut map: HashMap<u32, u32> = HashMap::new();
+        let mut map: HashMap<u32, u32> = HashMap::default();
         a.values
             .iter()
             .zip(&b.values)
@@ -259,7 +286,7 @@ fn branch_and_bound(
     dims: &[GDim],
 ) -> (Option<(Vec<usize>, i64)>, bool) {
     let need = p.need;
-    let mut index: HashMap<Vec<u32>, usize> = HashMap::new();
+    let mut index: HashMap<Vec<u32>, usize> = HashMap::default();
     let mut classes: Vec<Class> = Vec::new();
     for (k, &m) in kept.iter().enumerate() {
         let vals: Vec<u32> = dims.iter().map(|d| d.values[k]).collect();

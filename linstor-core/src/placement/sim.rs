@@ -22,7 +22,9 @@ use crate::model::{
     VolumeDefinition,
 };
 use crate::name::{NodeName, ResourceGroupName, ResourceName, StorPoolName, well_known};
-use crate::placement::Placement;
+use serde::Serialize;
+
+use crate::placement::{Placement, PlacementRequest, PoolUsage, Refusal, Strategy};
 use crate::props::Props;
 use crate::size::SizeKib;
 use crate::state::ClusterState;
@@ -463,5 +465,482 @@ pub fn apply_placement(state: &mut ClusterState, rsc: &ResourceName, p: &Placeme
     }
     for (n, pool) in &p.diskless {
         add_resource(state, rsc, n, pool, RscFlags::DRBD_DISKLESS);
+    }
+}
+
+/// How pool sizes are drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sizes {
+    /// Every pool has `base` GiB.
+    Identical,
+    /// Pool sizes uniform in `base × [1, max_factor]`.
+    Spread {
+        /// Largest multiple of `base`.
+        max_factor: u64,
+    },
+}
+
+/// A generated cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterSpec {
+    /// Nodes.
+    pub nodes: usize,
+    /// Diskful pools per node (`pool1`, `pool2`, …).
+    pub pools_per_node: usize,
+    /// Base pool size in GiB.
+    pub base_gib: u64,
+    /// Size distribution.
+    pub sizes: Sizes,
+    /// Zones (`Aux/zone`), 0 for none.
+    pub zones: usize,
+    /// Racks per zone (`Aux/rack`), 0 for none.
+    pub racks_per_zone: usize,
+    /// Thin pools (LVM_THIN) instead of thick (LVM).
+    pub thin: bool,
+}
+
+/// Generates a cluster: nodes `node0001…`, online, with `Aux/zone` / `Aux/rack` labels
+/// assigned round-robin, and empty pools.
+pub fn generate(spec: &ClusterSpec, rng: &mut Rng) -> ClusterState {
+    let mut b = ClusterBuilder::new();
+    let kind = if spec.thin {
+        ProviderKind::LVM_THIN
+    } else {
+        ProviderKind::LVM
+    };
+    for i in 0..spec.nodes {
+        let n = format!("node{i:05}");
+        b.node(&n);
+        if spec.zones > 0 {
+            let z = i % spec.zones;
+            b.node_prop(&n, "Aux/zone", &format!("z{z}"));
+            if spec.racks_per_zone > 0 {
+                let r = (i / spec.zones) % spec.racks_per_zone;
+                b.node_prop(&n, "Aux/rack", &format!("z{z}r{r}"));
+            }
+        }
+        for p in 0..spec.pools_per_node {
+            let gib = match spec.sizes {
+                Sizes::Identical => spec.base_gib,
+                Sizes::Spread { max_factor } => {
+                    rng.range(spec.base_gib, spec.base_gib * max_factor.max(1))
+                }
+            };
+            b.pool(&n, &format!("pool{}", p + 1), kind, gib, gib);
+        }
+    }
+    b.build()
+}
+
+/// A workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// Operations to run (at most).
+    pub ops: usize,
+    /// Stop at the first refused spawn (capacity scenarios).
+    pub stop_at_first_refusal: bool,
+    /// Replicas per resource.
+    pub replicas: u32,
+    /// Resource sizes, uniform in this range (GiB).
+    pub size_gib: (u64, u64),
+    /// Percent of operations that delete a random resource.
+    pub delete_pct: u64,
+    /// Percent of operations that resize a random resource (grow by up to 50 %).
+    pub resize_pct: u64,
+    /// Fail a random node every this many operations (its replicas are re-placed).
+    pub fail_every: Option<usize>,
+    /// Spread replicas over `Aux/zone` (`replicas_on_different`).
+    pub zone_spread: bool,
+    /// Satellites report free space every this many operations.
+    pub report_every: usize,
+}
+
+/// What one run produced.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SimReport {
+    /// Placement calls.
+    pub placements: usize,
+    /// Refused placements (spawns and re-placements).
+    pub refusals: usize,
+    /// Spawns placed.
+    pub spawned: usize,
+    /// Resources deleted.
+    pub deleted: usize,
+    /// Resizes applied / refused for lack of space.
+    pub resized: usize,
+    /// Resizes refused.
+    pub resize_refused: usize,
+    /// Nodes failed.
+    pub failed_nodes: usize,
+    /// Replicas re-placed after failures.
+    pub replaced: usize,
+    /// Data (one copy) placed before the first refusal, KiB.
+    pub placed_before_refusal_kib: u64,
+    /// Upper bound of the data (one copy) the cluster can hold with this spread, KiB.
+    pub bound_kib: u64,
+    /// `placed_before_refusal_kib / bound_kib`.
+    pub placed_fraction_of_bound: f64,
+    /// max / mean of the used fraction over the pools of online nodes.
+    pub max_over_mean: f64,
+    /// min / mean of the used fraction over the pools of online nodes.
+    pub min_over_mean: f64,
+}
+
+#[allow(clippy::cast_precision_loss, reason = "ratios")]
+fn frac(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// Upper bound of the data (one copy, KiB) placeable with `r` replicas on distinct units of the
+/// given capacities: the largest `T` with `Σ min(c_i, T) ≥ r·T`.
+pub fn capacity_bound(caps: &[u64], r: u64) -> u64 {
+    if r == 0 {
+        return 0;
+    }
+    let total: u64 = caps.iter().sum();
+    let (mut lo, mut hi) = (0u64, total / r);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        let s: u64 = caps.iter().map(|c| (*c).min(mid)).sum();
+        if s >= r.saturating_mul(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
+}
+
+/// A placer: the simulator hands it the state, the maintained pool usage and the request.
+pub type Placer<'a> =
+    dyn FnMut(&ClusterState, &PoolUsage, &PlacementRequest) -> Result<Placement, Refusal> + 'a;
+
+/// Replays `w` on `state` with `strategy`; `place` performs (and may time) each placement.
+pub fn run(
+    mut state: ClusterState,
+    w: &Workload,
+    strategy: Strategy,
+    seed: u64,
+    place: &mut Placer<'_>,
+) -> SimReport {
+    let mut rng = Rng::new(seed);
+    let mut usage = PoolUsage::compute(&state);
+    let mut rep = SimReport::default();
+    let mut live: Vec<ResourceName> = Vec::new();
+    let mut next = 0usize;
+    let mut refused_once = false;
+    let filter = |count: Option<u32>, add: Option<u32>| SelectFilter {
+        place_count: count,
+        additional_place_count: add,
+        replicas_on_different: w.zone_spread.then(|| vec!["Aux/zone".to_string()]),
+        ..Default::default()
+    };
+    // Bound: per node (or per zone) capacity.
+    let mut unit_caps: BTreeMap<String, u64> = BTreeMap::new();
+    for n in state.nodes.values() {
+        let unit = if w.zone_spread {
+            n.props.get("Aux/zone").unwrap_or("-").to_string()
+        } else {
+            n.name.to_string()
+        };
+        let cap: u64 = state
+            .observed
+            .nodes
+            .get(&n.name)
+            .map_or(0, |o| o.pools.values().map(|c| c.total.0).sum());
+        *unit_caps.entry(unit).or_default() += cap;
+    }
+    let caps: Vec<u64> = unit_caps.values().copied().collect();
+    rep.bound_kib = capacity_bound(&caps, u64::from(w.replicas));
+
+    for op in 0..w.ops {
+        if w.report_every > 0 && op % w.report_every == 0 {
+            report(&mut state, &usage);
+        }
+        if let Some(every) = w.fail_every
+            && op > 0
+            && op % every == 0
+        {
+            fail_node(
+                &mut state, &mut usage, &mut rng, &mut rep, w, strategy, place, &filter,
+            );
+            continue;
+        }
+        let roll = rng.range(0, 99);
+        if roll < w.delete_pct && !live.is_empty() {
+            let i = rng.index(live.len());
+            let r = live.swap_remove(i);
+            if let Some(rd) = state.resource_definitions.remove(&r) {
+                let size = rd.total_size();
+                for res in rd.resources.values() {
+                    for v in res.volumes.values() {
+                        usage.remove(
+                            &res.node,
+                            &v.storage_pool,
+                            if res.is_diskless() {
+                                SizeKib::ZERO
+                            } else {
+                                size
+                            },
+                        );
+                    }
+                }
+            }
+            rep.deleted += 1;
+            continue;
+        }
+        if roll < w.delete_pct + w.resize_pct && !live.is_empty() {
+            let r = &live[rng.index(live.len())];
+            resize(&mut state, &mut usage, &mut rng, &mut rep, r);
+            continue;
+        }
+        // Spawn.
+        let size = SizeKib(rng.range(w.size_gib.0, w.size_gib.1) * GIB);
+        let rsc: ResourceName = name(&format!("sim{next:07}"));
+        next += 1;
+        add_rd(&mut state, &rsc, size);
+        let mut req = PlacementRequest::new(rsc.clone(), filter(Some(w.replicas), None), size);
+        req.strategy = Some(strategy);
+        rep.placements += 1;
+        match place(&state, &usage, &req) {
+            Ok(p) => {
+                for (n, pool) in &p.diskful {
+                    usage.add(n, pool, size);
+                }
+                apply_placement(&mut state, &rsc, &p);
+                live.push(rsc);
+                rep.spawned += 1;
+                if !refused_once {
+                    rep.placed_before_refusal_kib += size.0;
+                }
+            }
+            Err(_) => {
+                state.resource_definitions.remove(&rsc);
+                rep.refusals += 1;
+                refused_once = true;
+                if w.stop_at_first_refusal {
+                    break;
+                }
+            }
+        }
+    }
+    rep.placed_fraction_of_bound = frac(rep.placed_before_refusal_kib, rep.bound_kib);
+    let fills: Vec<f64> = state
+        .nodes
+        .values()
+        .filter(|n| crate::placement::filter::is_online(&state, &n.name))
+        .flat_map(|n| {
+            n.storage_pools
+                .values()
+                .filter(|p| p.kind.is_diskful())
+                .map(|p| {
+                    let total = state
+                        .observed
+                        .nodes
+                        .get(&n.name)
+                        .and_then(|o| o.pools.get(&p.name))
+                        .map_or(0, |c| c.total.0);
+                    frac(usage.get(&n.name, &p.name).reserved, total)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    #[allow(clippy::cast_precision_loss, reason = "pool count")]
+    let mean = fills.iter().sum::<f64>() / fills.len().max(1) as f64;
+    if mean > 0.0 {
+        rep.max_over_mean = fills.iter().copied().fold(f64::MIN, f64::max) / mean;
+        rep.min_over_mean = fills.iter().copied().fold(f64::MAX, f64::min) / mean;
+    }
+    rep
+}
+
+/// Satellites report: observed free = total − reserved (thin pools: half of it is allocated).
+fn report(state: &mut ClusterState, usage: &PoolUsage) {
+    let thin: BTreeMap<(NodeName, StorPoolName), bool> = state
+        .storage_pools()
+        .map(|p| ((p.node.clone(), p.name.clone()), p.kind.caps().thin))
+        .collect();
+    for (n, o) in &mut state.observed.nodes {
+        for (p, c) in &mut o.pools {
+            let mut used = usage.get(n, p).reserved;
+            if thin.get(&(n.clone(), p.clone())).copied().unwrap_or(false) {
+                used /= 2;
+            }
+            c.free = SizeKib(c.total.0.saturating_sub(used));
+        }
+    }
+}
+
+fn resize(
+    state: &mut ClusterState,
+    usage: &mut PoolUsage,
+    rng: &mut Rng,
+    rep: &mut SimReport,
+    r: &ResourceName,
+) {
+    let Some(rd) = state.resource_definitions.get(r) else {
+        return;
+    };
+    let old = rd.total_size().0;
+    let delta = rng.range(1, (old / 2).max(1));
+    let pools: Vec<(NodeName, StorPoolName)> = rd
+        .resources
+        .values()
+        .filter(|x| !x.is_diskless())
+        .flat_map(|x| {
+            x.volumes
+                .values()
+                .map(|v| (x.node.clone(), v.storage_pool.clone()))
+        })
+        .collect();
+    let fits = pools.iter().all(|(n, p)| {
+        state.storage_pool(n, p).is_some_and(|sp| {
+            crate::placement::capacity::estimate(state, sp, usage.get(n, p)).free >= delta
+        })
+    });
+    if !fits {
+        rep.resize_refused += 1;
+        return;
+    }
+    if let Some(vd) = state
+        .resource_definitions
+        .get_mut(r)
+        .and_then(|rd| rd.volume_definitions.get_mut(&0))
+    {
+        vd.size = SizeKib(vd.size.0 + delta);
+    }
+    for (n, p) in &pools {
+        usage.grow(n, p, SizeKib(delta));
+    }
+    rep.resized += 1;
+}
+
+#[allow(clippy::too_many_arguments, reason = "the simulator's moving parts")]
+fn fail_node(
+    state: &mut ClusterState,
+    usage: &mut PoolUsage,
+    rng: &mut Rng,
+    rep: &mut SimReport,
+    w: &Workload,
+    strategy: Strategy,
+    place: &mut Placer<'_>,
+    filter: &dyn Fn(Option<u32>, Option<u32>) -> SelectFilter,
+) {
+    let online: Vec<NodeName> = state
+        .nodes
+        .keys()
+        .filter(|n| crate::placement::filter::is_online(state, n))
+        .cloned()
+        .collect();
+    if online.len() <= w.replicas as usize {
+        return;
+    }
+    let victim = online[rng.index(online.len())].clone();
+    if let Some(o) = state.observed.nodes.get_mut(&victim) {
+        o.connection = ConnectionStatus::OFFLINE;
+    }
+    rep.failed_nodes += 1;
+    let affected: Vec<ResourceName> = state
+        .resource_definitions
+        .values()
+        .filter(|rd| rd.resources.contains_key(&victim))
+        .map(|rd| rd.name.clone())
+        .collect();
+    for r in affected {
+        let Some(rd) = state.resource_definitions.get_mut(&r) else {
+            continue;
+        };
+        let size = rd.total_size();
+        if let Some(res) = rd.resources.remove(&victim) {
+            for v in res.volumes.values() {
+                usage.remove(
+                    &victim,
+                    &v.storage_pool,
+                    if res.is_diskless() {
+                        SizeKib::ZERO
+                    } else {
+                        size
+                    },
+                );
+            }
+        }
+        let mut req = PlacementRequest::new(r.clone(), filter(Some(w.replicas), None), size);
+        req.strategy = Some(strategy);
+        rep.placements += 1;
+        match place(state, usage, &req) {
+            Ok(p) => {
+                for (n, pool) in &p.diskful {
+                    usage.add(n, pool, size);
+                }
+                rep.replaced += p.diskful.len();
+                apply_placement(state, &r, &p);
+            }
+            Err(_) => rep.refusals += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::placement::autoplace_with_usage;
+
+    #[test]
+    fn rng_is_deterministic() {
+        let mut a = Rng::new(7);
+        let mut b = Rng::new(7);
+        let xs: Vec<u64> = (0..5).map(|_| a.next_u64()).collect();
+        let ys: Vec<u64> = (0..5).map(|_| b.next_u64()).collect();
+        assert_eq!(xs, ys);
+        assert_ne!(Rng::new(8).next_u64(), xs[0]);
+        assert!((0..1000).all(|_| a.range(3, 5) >= 3));
+    }
+
+    #[test]
+    fn bound_table() {
+        assert_eq!(capacity_bound(&[1, 1, 1, 4], 3), 1); // integer T: 1.5 rounds down
+        assert_eq!(capacity_bound(&[10, 10, 10, 40], 3), 15);
+        assert_eq!(capacity_bound(&[10, 10, 10], 3), 10);
+        assert_eq!(capacity_bound(&[100, 1, 1], 3), 1);
+        assert_eq!(capacity_bound(&[10, 10], 3), 0);
+    }
+
+    #[test]
+    fn small_run_is_deterministic_and_sane() {
+        let spec = ClusterSpec {
+            nodes: 12,
+            pools_per_node: 1,
+            base_gib: 500,
+            sizes: Sizes::Spread { max_factor: 4 },
+            zones: 3,
+            racks_per_zone: 2,
+            thin: false,
+        };
+        let w = Workload {
+            ops: 300,
+            stop_at_first_refusal: false,
+            replicas: 3,
+            size_gib: (1, 50),
+            delete_pct: 20,
+            resize_pct: 10,
+            fail_every: Some(100),
+            zone_spread: true,
+            report_every: 10,
+        };
+        let go = |strategy| {
+            let st = generate(&spec, &mut Rng::new(1));
+            run(st, &w, strategy, 2, &mut |s, u, r| {
+                autoplace_with_usage(s, u, r)
+            })
+        };
+        let a = go(Strategy::Balanced);
+        assert_eq!(a, go(Strategy::Balanced));
+        assert!(
+            a.spawned > 100 && a.failed_nodes == 2 && a.replaced > 0,
+            "{a:?}"
+        );
+        assert!(a.max_over_mean >= 1.0 && a.min_over_mean <= 1.0);
+        let l = go(Strategy::Linstor);
+        assert!(l.spawned > 100, "{l:?}");
     }
 }

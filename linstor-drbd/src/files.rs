@@ -70,7 +70,18 @@ fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
         .map_err(|e| DrbdError::io("write", &tmp, e))?;
     f.sync_all().map_err(|e| DrbdError::io("sync", &tmp, e))?;
     drop(f);
-    fs::rename(&tmp, path).map_err(|e| DrbdError::io("rename", &tmp, e))
+    fs::rename(&tmp, path).map_err(|e| DrbdError::io("rename", &tmp, e))?;
+    sync_parent(path)
+}
+
+/// Makes a rename durable: fsync the directory that holds `path`.
+fn sync_parent(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(dir) => fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| DrbdError::io("sync directory", dir, e)),
+        None => Ok(()),
+    }
 }
 
 fn remove_if_present(path: &Path) -> Result<bool> {
@@ -167,6 +178,7 @@ impl ResFileStore {
             return Err(e);
         }
         fs::rename(&tmp, &res).map_err(|e| DrbdError::io("rename", &tmp, e))?;
+        sync_parent(&res)?;
         Ok(Installed::Written)
     }
 

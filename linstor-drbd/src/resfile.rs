@@ -213,6 +213,14 @@ impl Out {
     }
 }
 
+/// The first option name that appears twice in `list`.
+fn duplicate(list: &[OptionValue]) -> Option<&str> {
+    let mut seen = std::collections::BTreeSet::new();
+    list.iter()
+        .map(|o| o.name.as_str())
+        .find(|n| !seen.insert(*n))
+}
+
 fn host_addr(addr: SocketAddr) -> String {
     match addr {
         SocketAddr::V4(a) => format!("ipv4 {}:{}", a.ip(), a.port()),
@@ -298,6 +306,12 @@ impl ResConfig {
                 for o in &v.disk_options {
                     whitelist.validate(Section::Disk, &o.name, &o.value)?;
                 }
+                if let Some(dup) = duplicate(&v.disk_options) {
+                    return Err(self.invalid(format!(
+                        "disk option '{dup}' appears twice on volume {} of '{}'",
+                        v.nr, n.uname
+                    )));
+                }
                 let paths = v.disk.iter().chain(match &v.meta_disk {
                     MetaDisk::External(p) => Some(p),
                     MetaDisk::Internal => None,
@@ -321,12 +335,28 @@ impl ResConfig {
                 whitelist.validate(section, &o.name, &o.value)?;
             }
         }
+        let mut peers_seen = std::collections::BTreeSet::new();
         for c in &self.connections {
             if self.node(&c.peer).is_none() || c.peer == self.local_node {
                 return Err(self.invalid(format!(
                     "connection settings for '{}', which is not a peer",
                     c.peer
                 )));
+            }
+            if !peers_seen.insert(c.peer.as_str()) {
+                return Err(self.invalid(format!("two connection settings for '{}'", c.peer)));
+            }
+            let mut path_names = std::collections::BTreeSet::new();
+            if !c.paths.iter().all(|p| path_names.insert(p.name.as_str())) {
+                return Err(self.invalid(format!("two paths with the same name to '{}'", c.peer)));
+            }
+            for (what, list) in [("net", &c.net), ("peer-device", &c.peer_device)] {
+                if let Some(dup) = duplicate(list) {
+                    return Err(self.invalid(format!(
+                        "{what} option '{dup}' appears twice for '{}'",
+                        c.peer
+                    )));
+                }
             }
             for o in &c.net {
                 whitelist.validate(Section::Net, &o.name, &o.value)?;

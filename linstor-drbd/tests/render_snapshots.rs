@@ -49,9 +49,7 @@ fn invalid_input_is_refused() {
         }),
         ("bad enum in connection", {
             let mut c = ok();
-            c.connections[0]
-                .net
-                .push(OptionValue::plain("protocol", "D"));
+            c.connections[0].net[0].value = "D".into();
             c
         }),
         ("secret as option", {
@@ -88,6 +86,25 @@ fn invalid_input_is_refused() {
         ("relative disk", {
             let mut c = ok();
             c.nodes[0].volumes[0].disk = Some("dev/sdb".into());
+            c
+        }),
+        ("two settings for one peer", {
+            let mut c = ok();
+            let again = c.connections[0].clone();
+            c.connections.push(again);
+            c
+        }),
+        ("duplicate connection option", {
+            let mut c = ok();
+            c.connections[0]
+                .net
+                .push(OptionValue::plain("protocol", "B"));
+            c
+        }),
+        ("duplicate volume option", {
+            let mut c = ok();
+            let o = OptionValue::plain("al-extents", "100");
+            c.nodes[0].volumes[0].disk_options = vec![o.clone(), o];
             c
         }),
         ("connection to unknown peer", {

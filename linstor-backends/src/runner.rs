@@ -3,8 +3,9 @@
 //! * [`Cmd`] describes a command: a bare program name (resolved by the runner), argv words (never
 //!   a shell line), extra environment, stdin, a timeout and the exit codes that count as success.
 //! * [`CommandRunner`] runs it. [`RealRunner`] resolves the program to an absolute path in a fixed
-//!   list of directories, starts it without a shell, kills it on timeout (and when the future is
-//!   dropped), and wraps each run in a `tracing` span named `cmd`. [`ScriptedRunner`] is the fake
+//!   list of directories, starts it without a shell in a process group of its own, kills that
+//!   whole group (so helpers it started die too) on timeout and when the future is dropped, and
+//!   wraps each run in a `tracing` span named `cmd`. [`ScriptedRunner`] is the fake
 //!   for tests: an ordered queue of expected argvs with canned outputs; it fails on any unexpected
 //!   call and on expectations left unused.
 //!
@@ -328,6 +329,7 @@ impl RealRunner {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            .process_group(0)
             .kill_on_drop(true);
         for (k, v) in &cmd.env {
             command.env(k, v);
@@ -337,6 +339,9 @@ impl RealRunner {
             source,
         })?;
         tracing::debug!(pid = child.id(), "started");
+        // Declared after `child`, so dropped before it: kills the group while the leader is
+        // not yet reaped (its pid, which is the group id, cannot have been reused).
+        let mut group = GroupKiller(child.id());
 
         let stdin = child.stdin.take();
         let input = cmd.stdin.clone();
@@ -369,7 +374,9 @@ impl RealRunner {
         let result = tokio::time::timeout(cmd.timeout, io).await;
         let (_, out, err, status) = match result {
             Err(_elapsed) => {
-                // Kill and reap; if it already exited, kill fails harmlessly.
+                // Kill the group, then kill and reap the leader; if it already exited, the
+                // kills fail harmlessly.
+                group.kill();
                 let _ = child.kill().await;
                 tracing::warn!(timeout = ?cmd.timeout, "timed out, killed");
                 return Err(BackendError::Timeout {
@@ -378,11 +385,14 @@ impl RealRunner {
                 });
             }
             Ok(Err(source)) => {
+                group.kill();
                 let _ = child.kill().await;
                 return Err(BackendError::Spawn { argv, source });
             }
             Ok(Ok(v)) => v,
         };
+        // The leader has been reaped: its pid may be reused from now on.
+        group.disarm();
         let stdout = String::from_utf8_lossy(&out).into_owned();
         let stderr = String::from_utf8_lossy(&err).into_owned();
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -410,6 +420,34 @@ impl RealRunner {
                 })
             }
         }
+    }
+}
+
+/// Kills a command's process group with SIGKILL when dropped, unless disarmed.
+#[derive(Debug)]
+struct GroupKiller(Option<u32>);
+
+impl GroupKiller {
+    fn kill(&mut self) {
+        if let Some(pgid) = self.0.take() {
+            let pid = i32::try_from(pgid)
+                .ok()
+                .and_then(rustix::process::Pid::from_raw);
+            if let Some(pid) = pid {
+                // ESRCH (group already gone) is fine.
+                let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+            }
+        }
+    }
+
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for GroupKiller {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -767,6 +805,75 @@ mod tests {
             }
             other => panic!("wrong error {other:?}"),
         }
+    }
+
+    fn state_of(pid: &str) -> Option<char> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit_once(") ")
+            .and_then(|(_, rest)| rest.chars().next())
+    }
+
+    #[test]
+    fn real_runner_kills_the_whole_process_group_at_timeout() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pids = dir.path().join("pids");
+        let script = format!("sleep 30 & echo $! > {}; wait", pids.display());
+        let r = RealRunner::new();
+        let err = rt()
+            .block_on(
+                r.run(
+                    &Cmd::new("sh")
+                        .args(["-c", &script])
+                        .timeout(Duration::from_millis(300)),
+                ),
+            )
+            .expect_err("times out");
+        assert!(matches!(err, BackendError::Timeout { .. }), "{err:?}");
+        let pid = std::fs::read_to_string(&pids).expect("pid written");
+        let pid = pid.trim();
+        // Give the kernel a moment to deliver SIGKILL to the background sleep.
+        let mut state = state_of(pid);
+        for _ in 0..50 {
+            if matches!(state, None | Some('Z')) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            state = state_of(pid);
+        }
+        assert!(
+            matches!(state, None | Some('Z')),
+            "grandchild {pid} still alive: {state:?}"
+        );
+    }
+
+    #[test]
+    fn real_runner_kills_the_group_when_the_future_is_dropped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pids = dir.path().join("pids");
+        let script = format!("sleep 30 & echo $! > {}; wait", pids.display());
+        let r = RealRunner::new();
+        let cmd = Cmd::new("sh").args(["-c", &script]);
+        let rt = rt();
+        let timed_out = rt.block_on(async {
+            tokio::time::timeout(Duration::from_millis(300), r.run(&cmd))
+                .await
+                .is_err()
+        });
+        assert!(timed_out, "the caller's timeout dropped the future");
+        let pid = std::fs::read_to_string(&pids).expect("pid written");
+        let pid = pid.trim();
+        let mut state = state_of(pid);
+        for _ in 0..50 {
+            if matches!(state, None | Some('Z')) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            state = state_of(pid);
+        }
+        assert!(
+            matches!(state, None | Some('Z')),
+            "grandchild {pid} still alive: {state:?}"
+        );
     }
 
     #[test]

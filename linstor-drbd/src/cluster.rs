@@ -1,7 +1,7 @@
 //! Building a [`ResConfig`] from the core's cluster model.
 //!
 //! [`ResConfig::from_cluster`] reads one resource definition of a
-//! [`ClusterState`](linstor_core::state::ClusterState) from one node's point of view and resolves
+//! [`ClusterState`] from one node's point of view and resolves
 //! everything the renderer needs:
 //! * options from the core's chains: resource level `Chains::drbd_resource` (R > RD > RG > N >
 //!   C); per-volume `disk` options from `Chains::drbd_volume`, keeping only values that come

@@ -177,6 +177,25 @@ impl DrbdCapability {
     pub fn usable(&self) -> bool {
         self.missing.is_empty()
     }
+
+    /// Records this probe in the satellite's capability report: the kernel module version, and
+    /// the DRBD layer either as supported or as unsupported with the reasons.
+    pub fn report_into(&self, caps: &mut linstor_core::model::Capabilities) {
+        use linstor_core::model::LayerKind;
+        let short = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
+        caps.drbd_version = self
+            .versions
+            .kernel
+            .map(|k| (short(k.major), short(k.minor), short(k.patch)));
+        caps.resource_layers.retain(|l| *l != LayerKind::DRBD);
+        caps.unsupported_layers.remove(&LayerKind::DRBD);
+        if self.usable() {
+            caps.resource_layers.push(LayerKind::DRBD);
+        } else {
+            caps.unsupported_layers
+                .insert(LayerKind::DRBD, self.missing.clone());
+        }
+    }
 }
 
 /// Probes the host: `drbdadm --version` through `runner`, `/proc/drbd` through `proc`.
@@ -253,6 +272,34 @@ mod tests {
         assert_eq!(info.kernel, None);
         let proc = "version: 9.2.12 (api:2/proto:86-122)\nGIT-hash: abc build by x\nTransports (api:21): tcp (9.2.12)\n";
         assert_eq!(parse_proc_drbd(proc), Some(DrbdVersion::new(9, 2, 12)));
+    }
+
+    #[test]
+    fn capability_report() {
+        use linstor_core::model::{Capabilities, LayerKind};
+        let mut caps = Capabilities::default();
+        let ok = DrbdCapability {
+            versions: DrbdVersions::new(DrbdVersion::new(9, 2, 12), DrbdVersion::new(9, 22, 0)),
+            missing: Vec::new(),
+        };
+        ok.report_into(&mut caps);
+        ok.report_into(&mut caps);
+        assert_eq!(caps.resource_layers, [LayerKind::DRBD]);
+        assert_eq!(caps.drbd_version, Some((9, 2, 12)));
+        let bad = DrbdCapability {
+            versions: DrbdVersions {
+                kernel: None,
+                utils: Some(DrbdVersion::new(9, 22, 0)),
+            },
+            missing: vec!["no module".into()],
+        };
+        bad.report_into(&mut caps);
+        assert!(caps.resource_layers.is_empty());
+        assert_eq!(
+            caps.unsupported_layers.get(&LayerKind::DRBD),
+            Some(&vec!["no module".to_owned()])
+        );
+        assert_eq!(caps.drbd_version, None);
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //! | snapshot | `cp --reflink=always <file> <dir>/<name>_<snap>.img` (needs btrfs or xfs) |
 //! | restore | `cp <snapfile> <newfile>`, then attach |
 //!
+//! [`FileProvider::supports_reflink`] checks, as LINSTOR does, that snapshots can work.
+//!
 //! File existence, sizes and directory listings are read in-process (`std::fs`), as LINSTOR's
 //! Java code does; every program runs through the [`CommandRunner`].
 
@@ -298,6 +300,33 @@ impl FileProvider {
             }
         }
         Ok(dev)
+    }
+
+    /// Whether the pool's file system can make reflink copies (needed for snapshots), checked
+    /// as LINSTOR does: `cp --reflink=always` of a small test file
+    /// (`LinstorSnapshotTestSource.img` → `LinstorSnapshotTestTarget.img`), both removed after.
+    pub async fn supports_reflink(&self) -> Result<bool, BackendError> {
+        self.check_dir()?;
+        let src = self.dir.join("LinstorSnapshotTestSource.img");
+        let dst = self.dir.join("LinstorSnapshotTestTarget.img");
+        std::fs::write(&src, [0u8; 4096]).map_err(|source| BackendError::Io {
+            action: "write the reflink test file",
+            path: src.clone(),
+            source,
+        })?;
+        let result = self
+            .exec
+            .run(
+                "cp",
+                vec!["--reflink=always".into(), path_arg(&src), path_arg(&dst)],
+            )
+            .await;
+        let cleanup = Self::remove(&src).and(Self::remove(&dst));
+        match result {
+            Ok(_) => cleanup.map(|()| true),
+            Err(BackendError::CommandFailed { .. }) => cleanup.map(|()| false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs a command that writes `file`; on failure removes whatever it left.

@@ -415,3 +415,25 @@ fn fake_file_deleted_backing_file_is_still_detached() {
     );
     f.finish();
 }
+
+#[test]
+fn fake_file_reflink_check() {
+    let f = Fx::new(false);
+    let src = f.path("LinstorSnapshotTestSource.img");
+    let dst = f.path("LinstorSnapshotTestTarget.img");
+    f.runner
+        .expect_ok(&["cp", "--reflink=always", &src, &dst], "");
+    f.runner.expect(
+        &["cp", "--reflink=always", &src, &dst],
+        CmdOutput::exit(1, "", "cp: failed to clone: Operation not supported"),
+    );
+    let rt = rt();
+    assert!(rt.block_on(f.p.supports_reflink()).expect("check"));
+    assert!(!rt.block_on(f.p.supports_reflink()).expect("check"));
+    assert_eq!(
+        std::fs::read_dir(f.tmp.path()).expect("dir").count(),
+        0,
+        "test files removed"
+    );
+    insta::assert_snapshot!(f.finish());
+}

@@ -57,6 +57,11 @@ fn lifecycle(thin: bool) {
     let rt = rt();
     let v = vol("real", 0);
     const MIB: u64 = 1024 * 1024;
+    assert!(
+        rt.block_on(p.supports_reflink()).expect("reflink check"),
+        "btrfs makes reflinks"
+    );
+    assert!(files_in(&dir).is_empty(), "reflink test files removed");
 
     // Create, and create again.
     let created = rt
@@ -436,4 +441,49 @@ fn real_file_failure_midway_detaches_and_removes() {
         "file removed again: {:?}",
         files_in(&dir)
     );
+}
+
+#[test]
+fn real_file_snapshot_without_reflink_fails_cleanly() {
+    if !have_tools("real_file_snapshot_without_reflink_fails_cleanly", TOOLS) {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("linstor-real-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path().join("pool");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let _leftovers = LoopsUnder(dir.clone());
+    let p = FileProvider::thin(Arc::new(RealRunner::new()), &dir, FileConfig::default())
+        .expect("valid");
+    let rt = rt();
+    let reflink = rt.block_on(p.supports_reflink()).expect("reflink check");
+    eprintln!("reflink on the temp dir's file system: {reflink}");
+    assert!(files_in(&dir).is_empty(), "reflink test files removed");
+    if reflink {
+        eprintln!("SKIP the failure half: the temp dir's file system makes reflinks");
+        return;
+    }
+    let v = vol("noref", 0);
+    rt.block_on(p.create_volume(&v, SizeKib(1024)))
+        .expect("create");
+    let err = rt
+        .block_on(p.create_snapshot(&v, &snap("s1")))
+        .expect_err("no reflink");
+    assert!(
+        matches!(&err, BackendError::CommandFailed { argv, .. } if argv[1] == "--reflink=always"),
+        "{err:?}"
+    );
+    assert_eq!(
+        files_in(&dir),
+        ["noref_00000.img"],
+        "no partial snapshot file"
+    );
+    assert_eq!(
+        rt.block_on(p.delete_volume(&v)).expect("delete"),
+        DeleteOutcome::Deleted
+    );
+    assert!(loops_under(&dir).is_empty());
+    assert!(files_in(&dir).is_empty());
 }

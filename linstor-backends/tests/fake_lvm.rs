@@ -776,3 +776,33 @@ fn fake_lvm_thin_pool_check_turns_zeroing_on() {
     assert!(matches!(err, BackendError::InvalidInput { .. }), "{err:?}");
     insta::assert_snapshot!(f.finish());
 }
+
+#[test]
+fn fake_lvm_thin_resize() {
+    let f = thin();
+    f.runner
+        .expect_ok(LVS, &fixture("lvs_thin.txt"))
+        .expect_ok(VGS_THIN, &fixture("vgs_lvs_thin.txt"));
+    f.runner.expect_ok(
+        &argv(&lvm(
+            "lvresize",
+            &["--size", "20480k", "linstor_vg/pvc-abc_00000", "-f"],
+        )),
+        "",
+    );
+    f.runner.expect_ok(
+        LVS,
+        &fixture("lvs_thin.txt").replacen(";10240.00;", ";20480.00;", 1),
+    );
+    let out = rt()
+        .block_on(f.p.resize_volume(&vol("pvc-abc", 0), SizeKib(20480)))
+        .expect("grow");
+    assert_eq!(
+        out,
+        ResizeOutcome::Resized {
+            from: SizeKib(10240),
+            to: SizeKib(20480)
+        }
+    );
+    insta::assert_snapshot!(f.finish());
+}

@@ -425,3 +425,32 @@ fn fake_zfs_device_path() {
     );
     finish(&r);
 }
+
+#[test]
+fn fake_zfs_thin_resize() {
+    let (r, p) = setup(true);
+    let resized = fixture("zfs_list.txt").replacen("1073741824\tvolume", "2147483648\tvolume", 1);
+    r.expect_ok(LIST, &fixture("zfs_list.txt"));
+    expect_capacity(&r, true);
+    r.expect_ok(
+        &[
+            "zfs",
+            "set",
+            "volsize=2097152KB",
+            "tank/linstor/pvc-abc_00000",
+        ],
+        "",
+    );
+    r.expect_ok(LIST, &resized);
+    let out = rt()
+        .block_on(p.resize_volume(&vol("pvc-abc", 0), SizeKib(2_097_152)))
+        .expect("grow");
+    assert_eq!(
+        out,
+        ResizeOutcome::Resized {
+            from: SizeKib(1_048_576),
+            to: SizeKib(2_097_152)
+        }
+    );
+    insta::assert_snapshot!(finish(&r));
+}

@@ -86,6 +86,8 @@ fn cluster() -> (Cluster, SeededEnv) {
             props: PropsModify::set([
                 ("DrbdOptions/Net/max-buffers", "8000"),
                 ("DrbdOptions/Resource/on-no-quorum", "io-error"),
+                // Keep the node set fixed: no automatic tiebreaker while resources are added.
+                ("DrbdOptions/auto-add-quorum-tiebreaker", "False"),
             ]),
         },
     );
@@ -184,9 +186,21 @@ fn from_cluster_resolves_chains_names_addresses_and_roles() {
         alpha.contains("al-extents 6007;"),
         "volume-definition disk option: {alpha}"
     );
-    insta::assert_snapshot!("from_cluster_alpha", alpha);
+    let ooq = config
+        .options
+        .get(linstor_drbd::Section::Resource, "on-no-quorum")
+        .expect("on-no-quorum");
+    assert_eq!(
+        (ooq.value.as_str(), ooq.source.as_deref()),
+        ("io-error", Some("controller"))
+    );
+    assert!(alpha.contains("max-buffers 10000;    # from resource; overrides '9000' from resource definition, '8000' from controller"));
+    // The option sections depend on what the core manages automatically (auto-quorum may add
+    // `quorum`); the snapshots pin the part this adapter decides: nodes, volumes, connections.
+    let nodes_part = |text: &str| text[text.find("    on \"").unwrap_or(0)..].to_owned();
+    insta::assert_snapshot!("from_cluster_alpha", nodes_part(&alpha));
     let (_, gamma) = render(&c, "gamma");
-    insta::assert_snapshot!("from_cluster_gamma", gamma);
+    insta::assert_snapshot!("from_cluster_gamma", nodes_part(&gamma));
 }
 
 #[test]

@@ -21,6 +21,12 @@
 //! * `shared-secret` and `cram-hmac-alg` come from [`ResConfig::secret`] and
 //!   [`ResConfig::cram_hmac_alg`]; such keys among the net options are refused by the whitelist
 //!   ([`crate::options::MANAGED_OPTIONS`]).
+//!
+//! Not rendered (yet), compared with LINSTOR: DRBD proxy sections and `via proxy` / `via
+//! outside-address` host lines; LINSTOR's automatic option rules (`verify-alg`,
+//! `rs-discard-granularity`, `resync-after`, `block-size`), which need facts from the devices;
+//! connection-level `net` only carries the caller's per-connection values (LINSTOR repeats the
+//! RD/RG/controller net options in every connection, which changes nothing for drbdadm).
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};

@@ -25,6 +25,7 @@
 //! | snapshot delete             | —                                                            | its per-node snapshots                          |
 //! | key-value store delete      | —                                                            | its properties                                  |
 
+mod autoplace;
 mod chains;
 mod env;
 mod invariants;
@@ -33,6 +34,7 @@ mod ops_group;
 mod ops_node;
 mod ops_rsc;
 mod ops_snap;
+mod quorum;
 #[cfg(test)]
 mod tests;
 
@@ -375,6 +377,15 @@ pub enum Command {
         /// Properties.
         #[serde(default)]
         props: BTreeMap<String, String>,
+    },
+    /// Autoplaces replicas of an existing resource definition (the request's filter over the
+    /// definition's group filter).
+    Autoplace {
+        /// Resource definition.
+        rsc_dfn: String,
+        /// Filter over the group's.
+        #[serde(default)]
+        select_filter: SelectFilter,
     },
     /// Marks a resource for deletion.
     RscDelete {
@@ -918,7 +929,8 @@ impl Cluster {
                     peer_slots,
                     rsc_dfn_props: &rsc_dfn_props,
                 },
-            ),
+            )
+            .map(|()| quorum::manage(self, ctx, &rsc_dfn)),
             C::RscDfnCreate {
                 name,
                 rsc_grp,
@@ -974,10 +986,17 @@ impl Cluster {
                 diskless,
                 drbd_client,
                 &props,
-            ),
-            C::RscDelete { rsc_dfn, node } => ops_rsc::rsc_delete(self, ctx, &rsc_dfn, &node),
+            )
+            .map(|()| quorum::manage(self, ctx, &rsc_dfn)),
+            C::Autoplace {
+                rsc_dfn,
+                select_filter,
+            } => autoplace::autoplace_cmd(self, ctx, &rsc_dfn, &select_filter),
+            C::RscDelete { rsc_dfn, node } => ops_rsc::rsc_delete(self, ctx, &rsc_dfn, &node)
+                .map(|()| quorum::manage(self, ctx, &rsc_dfn)),
             C::ResourceDeleted { rsc_dfn, node } => {
                 ops_rsc::rsc_deleted(self, ctx, &rsc_dfn, &node)
+                    .map(|()| quorum::manage(self, ctx, &rsc_dfn))
             }
             C::SnapshotCreate {
                 rsc_dfn,

@@ -1088,14 +1088,12 @@ pub(super) fn spawn(c: &mut Cluster, ctx: &mut Ctx<'_>, a: SpawnArgs<'_>) -> Res
     Ok(())
 }
 
-/// Autoplacement hook for spawn (wired to the placement engine by `cluster::autoplace`).
+/// Autoplacement for spawn: the placement engine, through `cluster::autoplace`.
 fn spawn_autoplace(
-    _c: &mut Cluster,
+    c: &mut Cluster,
     ctx: &mut Ctx<'_>,
     n: &ResourceName,
-    _filter: &SelectFilter,
+    filter: &SelectFilter,
 ) -> Res {
-    // PLACEMENT HOOK: replaced when the placement engine is wired in.
-    ctx.info(Obj::RscDfn, code::INFO_NO_RSC_SPAWNED, format!("Resource definition '{n}' created; autoplacement is not available in this build, so no resources were deployed."));
-    Ok(())
+    super::autoplace::place(c, ctx, n, filter)
 }

@@ -1,0 +1,364 @@
+//! Autoplacement inside the command executor: the `Autoplace` command and spawn's placement.
+//!
+//! The placement engine ([`crate::placement`]) decides; this module creates the chosen
+//! resources through the ordinary resource-create path (so numbers, properties and change sets
+//! are exactly those of a manual create), then runs the quorum helpers. A refusal answers with
+//! the engine's explanation (`FAIL_NOT_ENOUGH_NODES`, cause, correction, nearest misses) and
+//! changes nothing.
+
+use std::collections::BTreeMap;
+
+use super::{Cluster, Ctx, Res, ops_rsc};
+use crate::model::SelectFilter;
+use crate::name::ResourceName;
+use crate::placement::{self, PlacementRequest};
+use crate::rc::{Obj, Op, code};
+
+/// Places `rd` with an already merged `filter` and creates the chosen resources. On error the
+/// caller's state is untouched (the definition and the indexes are restored).
+pub(super) fn place(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    rd: &ResourceName,
+    filter: &SelectFilter,
+) -> Res {
+    let Some(def) = c.state.resource_definitions.get(rd) else {
+        return Ok(());
+    };
+    let req = PlacementRequest::new(rd.clone(), filter.clone(), def.total_size());
+    let placement = placement::autoplace(&c.state, &req).map_err(|r| Box::new(r.to_rc()))?;
+    if placement.already_satisfied {
+        ctx.warn(
+            Obj::Rsc,
+            code::WARN_RSC_ALREADY_DEPLOYED,
+            format!("Resource '{rd}' is already deployed as requested."),
+        );
+        return Ok(());
+    }
+    let backup = (def.clone(), c.idx.clone());
+    let empty = BTreeMap::new();
+    let res = (|| -> Res {
+        for (node, pool) in &placement.diskful {
+            ops_rsc::rsc_create(
+                c,
+                ctx,
+                rd.as_str(),
+                node.as_str(),
+                Some(pool.as_str()),
+                false,
+                false,
+                &empty,
+            )?;
+        }
+        for (node, pool) in &placement.diskless {
+            ops_rsc::rsc_create(
+                c,
+                ctx,
+                rd.as_str(),
+                node.as_str(),
+                Some(pool.as_str()),
+                true,
+                false,
+                &empty,
+            )?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = res {
+        c.state.resource_definitions.insert(rd.clone(), backup.0);
+        c.idx = backup.1;
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// The `Autoplace` command: merges `request` over the definition's group filter and places.
+pub(super) fn autoplace_cmd(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    rd: &str,
+    request: &SelectFilter,
+) -> Res {
+    let op = Op::Create;
+    super::ops_group::validate_filter(op, Obj::Rsc, request)?;
+    let n = ops_rsc::existing_rd(c, op, Obj::Rsc, rd)?;
+    let def = &c.state.resource_definitions[&n];
+    let filter = match c.state.resource_groups.get(&def.resource_group) {
+        Some(g) => request.merged_over(&g.select_filter),
+        None => request.clone(),
+    };
+    place(c, ctx, &n, &filter)?;
+    super::quorum::manage(c, ctx, n.as_str());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cluster::{Cluster, Command, NetIfSpec, SeededEnv};
+    use crate::model::{
+        Capabilities, ConnectionStatus, LayerKind, NodeType, ProviderKind, RscFlags, SelectFilter,
+    };
+    use crate::rc::{Severity, code};
+    use crate::size::SizeKib;
+
+    fn run(c: &mut Cluster, env: &mut SeededEnv, cmd: Command) -> crate::cluster::Outcome {
+        c.execute(cmd, env)
+    }
+
+    /// A cluster of `n` online nodes with one 100 GiB LVM pool `data` each, zone labels a/b/c….
+    fn cluster(n: usize) -> (Cluster, SeededEnv) {
+        let mut env = SeededEnv::new(1);
+        let mut c = Cluster::new(&mut env);
+        for i in 0..n {
+            let name = format!("n{i}");
+            let zone = ["a", "b", "c", "d"][i % 4];
+            let out = run(
+                &mut c,
+                &mut env,
+                Command::NodeCreate {
+                    name: name.clone(),
+                    node_type: NodeType::Satellite,
+                    net_interfaces: vec![NetIfSpec {
+                        name: "default".into(),
+                        address: format!("10.0.0.{}", i + 1),
+                        satellite_port: None,
+                        encryption: Default::default(),
+                    }],
+                    props: [("Aux/zone".to_string(), zone.to_string())]
+                        .into_iter()
+                        .collect(),
+                },
+            );
+            assert!(!out.is_error(), "{out:?}");
+            let out = run(
+                &mut c,
+                &mut env,
+                Command::StorPoolCreate {
+                    node: name.clone(),
+                    name: "data".into(),
+                    kind: ProviderKind::LVM,
+                    props: [("StorDriver/StorPoolName".to_string(), "vg".to_string())]
+                        .into_iter()
+                        .collect(),
+                    shared_space: None,
+                },
+            );
+            assert!(!out.is_error(), "{out:?}");
+            run(
+                &mut c,
+                &mut env,
+                Command::ReportNode {
+                    node: name.clone(),
+                    connection: ConnectionStatus::ONLINE,
+                    capabilities: Some(Capabilities {
+                        storage_providers: vec![ProviderKind::LVM, ProviderKind::DISKLESS],
+                        resource_layers: vec![LayerKind::DRBD, LayerKind::STORAGE],
+                        drbd_version: Some((9, 2, 8)),
+                        ..Default::default()
+                    }),
+                },
+            );
+            run(
+                &mut c,
+                &mut env,
+                Command::ReportPoolCapacity {
+                    node: name,
+                    pool: "data".into(),
+                    free: SizeKib(100 << 20),
+                    total: SizeKib(100 << 20),
+                },
+            );
+        }
+        (c, env)
+    }
+
+    fn spawn(
+        c: &mut Cluster,
+        env: &mut SeededEnv,
+        rd: &str,
+        place: u32,
+        gib: u64,
+    ) -> crate::cluster::Outcome {
+        run(
+            c,
+            env,
+            Command::Spawn {
+                rsc_grp: "DfltRscGrp".into(),
+                rsc_dfn: rd.into(),
+                external_name: None,
+                volume_sizes: vec![SizeKib(gib << 20)],
+                partial: false,
+                nodes: vec![],
+                select_filter: Some(SelectFilter {
+                    place_count: Some(place),
+                    ..Default::default()
+                }),
+                definitions_only: false,
+                peer_slots: None,
+                rsc_dfn_props: Default::default(),
+            },
+        )
+    }
+
+    fn flags(c: &Cluster, rd: &str) -> Vec<(String, Vec<&'static str>)> {
+        let rd: crate::name::ResourceName = rd.parse().unwrap();
+        c.state().resource_definitions[&rd]
+            .resources
+            .values()
+            .map(|r| (r.node.to_string(), r.flags.names()))
+            .collect()
+    }
+
+    #[test]
+    fn spawn_places_and_manages_quorum_and_tiebreaker() {
+        let (mut c, mut env) = cluster(4);
+        let out = spawn(&mut c, &mut env, "r1", 2, 10);
+        assert!(!out.is_error(), "{out:?}");
+        // 2 diskful + a tiebreaker, quorum majority.
+        let f = flags(&c, "r1");
+        assert_eq!(f.iter().filter(|(_, fl)| fl.is_empty()).count(), 2, "{f:?}");
+        assert_eq!(
+            f.iter()
+                .filter(|(_, fl)| fl.contains(&"TIE_BREAKER"))
+                .count(),
+            1,
+            "{f:?}"
+        );
+        let rd = &c.state().resource_definitions[&"r1".parse().unwrap()];
+        assert_eq!(
+            rd.props.get("DrbdOptions/Resource/quorum"),
+            Some("majority")
+        );
+        assert!(
+            out.rc
+                .0
+                .iter()
+                .any(|e| e.code == code::INFO_TIE_BREAKER_CREATED),
+            "{out:?}"
+        );
+        // Autoplace one more: 3 diskful → the tiebreaker goes away (marked DELETE).
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::Autoplace {
+                rsc_dfn: "r1".into(),
+                select_filter: SelectFilter {
+                    additional_place_count: Some(1),
+                    ..Default::default()
+                },
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        let f = flags(&c, "r1");
+        assert_eq!(f.iter().filter(|(_, fl)| fl.is_empty()).count(), 3, "{f:?}");
+        assert!(f.iter().any(|(_, fl)| fl.contains(&"DELETE")), "{f:?}");
+        let rd = &c.state().resource_definitions[&"r1".parse().unwrap()];
+        assert_eq!(
+            rd.props.get("DrbdOptions/Resource/quorum"),
+            Some("majority")
+        );
+    }
+
+    #[test]
+    fn refusal_is_explained_and_changes_nothing() {
+        let (mut c, mut env) = cluster(3);
+        let before = c.state().clone();
+        let out = spawn(&mut c, &mut env, "big", 2, 200);
+        assert!(out.is_error());
+        let e = &out.rc.0[0];
+        assert_eq!(
+            (e.severity, e.code),
+            (Severity::Error, code::NOT_ENOUGH_NODES)
+        );
+        assert_eq!(e.message, "Not enough available nodes");
+        assert!(
+            e.cause
+                .as_deref()
+                .unwrap_or("")
+                .contains("not enough free space: 3 pool(s)"),
+            "{e:?}"
+        );
+        assert!(
+            e.details
+                .as_deref()
+                .unwrap_or("")
+                .contains("100 GiB free, 200 GiB needed"),
+            "{e:?}"
+        );
+        assert_eq!(c.state(), &before);
+        // Autoplace on an existing definition with too many replicas: refused, unchanged.
+        assert!(!spawn(&mut c, &mut env, "r2", 1, 1).is_error());
+        let before = c.state().clone();
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::Autoplace {
+                rsc_dfn: "r2".into(),
+                select_filter: SelectFilter {
+                    place_count: Some(5),
+                    ..Default::default()
+                },
+            },
+        );
+        assert!(out.is_error());
+        assert_eq!(c.state(), &before);
+    }
+
+    #[test]
+    fn already_deployed_and_user_quorum() {
+        let (mut c, mut env) = cluster(3);
+        assert!(!spawn(&mut c, &mut env, "r1", 3, 1).is_error());
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::Autoplace {
+                rsc_dfn: "r1".into(),
+                select_filter: SelectFilter {
+                    place_count: Some(3),
+                    ..Default::default()
+                },
+            },
+        );
+        assert!(
+            out.rc
+                .0
+                .iter()
+                .any(|e| e.code == code::WARN_RSC_ALREADY_DEPLOYED),
+            "{out:?}"
+        );
+        // 3 diskful: majority, no tiebreaker.
+        assert!(flags(&c, "r1").iter().all(|(_, f)| f.is_empty()));
+        // Deleting one replica: 2 diskful → a tiebreaker is added on the third node? No: that
+        // node still holds the resource being deleted → takeover.
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::RscDelete {
+                rsc_dfn: "r1".into(),
+                node: "n2".into(),
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        let f = flags(&c, "r1");
+        assert!(
+            f.iter()
+                .any(|(n, fl)| n == "n2" && fl.contains(&"TIE_BREAKER") && !fl.contains(&"DELETE")),
+            "{f:?}"
+        );
+        // A user setting wins over auto-quorum.
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::RscDfnModify {
+                name: "r1".into(),
+                props: crate::props::PropsModify::set([("DrbdOptions/Resource/quorum", "off")]),
+                peer_slots: None,
+                rsc_grp: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        let rd = &c.state().resource_definitions[&"r1".parse().unwrap()];
+        assert_eq!(rd.props.get("DrbdOptions/Resource/quorum"), Some("off"));
+        let _ = RscFlags::TIE_BREAKER;
+    }
+}

@@ -208,6 +208,27 @@ typedef uint32_t linstor_result;
 #endif // __cplusplus
 
 /**
+ * How the simulated autoplacer scores candidates (passed as `uint32_t`).
+ */
+enum linstor_strategy
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+    /**
+     * Our default: lowest relative fill after placement.
+     */
+    LINSTOR_STRATEGY_BALANCED = 0,
+    /**
+     * LINSTOR's weighted strategies (MaxFreeSpace, MinReservedSpace, MinRscCount).
+     */
+    LINSTOR_STRATEGY_LINSTOR = 1,
+};
+#ifndef __cplusplus
+typedef uint32_t linstor_strategy;
+#endif // __cplusplus
+
+/**
  * What the auto tiebreaker would do for a resource (passed out as `uint32_t`).
  */
 enum linstor_tiebreaker_action
@@ -364,6 +385,152 @@ typedef struct {
      */
     size_t tiebreakers;
 } linstor_quorum_counts;
+
+/**
+ * A generated cluster: nodes `node00000…`, online, labelled `Aux/zone` (`z0…`) and `Aux/rack`
+ * round-robin, with empty pools `pool1…`. Plain data: fill it with
+ * `linstor_sim_cluster_default` and change fields.
+ */
+typedef struct {
+    /**
+     * Nodes (1–10000).
+     */
+    uint32_t nodes;
+    /**
+     * Diskful pools per node (1–16).
+     */
+    uint32_t pools_per_node;
+    /**
+     * Pool size in GiB (at least 1).
+     */
+    uint64_t pool_gib;
+    /**
+     * 0 or 1: identical pools; n > 1: sizes uniform in `pool_gib × [1, n]`.
+     */
+    uint32_t pool_size_max_factor;
+    /**
+     * Zones (`Aux/zone`), 0 for none.
+     */
+    uint32_t zones;
+    /**
+     * Racks per zone (`Aux/rack`), 0 for none.
+     */
+    uint32_t racks_per_zone;
+    /**
+     * Thin pools (LVM_THIN) instead of thick (LVM).
+     */
+    bool thin;
+} linstor_sim_cluster;
+
+/**
+ * A workload to replay. Plain data: fill it with `linstor_sim_workload_default` and change
+ * fields.
+ */
+typedef struct {
+    /**
+     * Operations to run, at most (1–1000000).
+     */
+    uint32_t ops;
+    /**
+     * Stop at the first refused spawn (capacity questions).
+     */
+    bool stop_at_first_refusal;
+    /**
+     * Replicas per resource (1–32).
+     */
+    uint32_t replicas;
+    /**
+     * Smallest resource, GiB (at least 1).
+     */
+    uint64_t size_min_gib;
+    /**
+     * Largest resource, GiB (at least `size_min_gib`).
+     */
+    uint64_t size_max_gib;
+    /**
+     * Percent of operations that delete a random resource.
+     */
+    uint32_t delete_percent;
+    /**
+     * Percent of operations that grow a random resource (by up to 50 %).
+     */
+    uint32_t resize_percent;
+    /**
+     * Fail a random node every this many operations (its replicas are re-placed); 0: never.
+     */
+    uint32_t fail_every;
+    /**
+     * Spread replicas over `Aux/zone`.
+     */
+    bool zone_spread;
+    /**
+     * Satellites report free space every this many operations (1: always fresh).
+     */
+    uint32_t report_every;
+    /**
+     * A `linstor_strategy` value.
+     */
+    uint32_t strategy;
+} linstor_sim_workload;
+
+/**
+ * What a simulation produced. Plain data, written by `linstor_sim_run` and
+ * `linstor_cluster_simulate`.
+ */
+typedef struct {
+    /**
+     * Placement calls.
+     */
+    uint64_t placements;
+    /**
+     * Refused placements (spawns and re-placements).
+     */
+    uint64_t refusals;
+    /**
+     * Resources spawned.
+     */
+    uint64_t spawned;
+    /**
+     * Resources deleted.
+     */
+    uint64_t deleted;
+    /**
+     * Resizes applied.
+     */
+    uint64_t resized;
+    /**
+     * Resizes refused for lack of space.
+     */
+    uint64_t resize_refused;
+    /**
+     * Nodes failed.
+     */
+    uint64_t failed_nodes;
+    /**
+     * Replicas re-placed after failures.
+     */
+    uint64_t replaced;
+    /**
+     * Data (one copy) placed before the first refusal, KiB.
+     */
+    uint64_t placed_before_refusal_kib;
+    /**
+     * Upper bound of the data (one copy) the cluster can hold with this spread, KiB.
+     */
+    uint64_t bound_kib;
+    /**
+     * `placed_before_refusal_kib / bound_kib` (1.0 = perfect packing).
+     */
+    double placed_fraction_of_bound;
+    /**
+     * Fullest pool's fill divided by the mean fill (1.0 = perfectly balanced).
+     */
+    double max_over_mean;
+    /**
+     * Emptiest pool's fill divided by the mean fill.
+     */
+    double min_over_mean;
+} linstor_sim_report;
 
 #ifdef __cplusplus
 extern "C" {
@@ -975,6 +1142,51 @@ linstor_result linstor_cluster_partition_may_write(const linstor_cluster *cluste
                                                    size_t n_side,
                                                    bool *may_write_out,
                                                    linstor_error **err_out);
+
+/**
+ * Writes the default generated cluster (12 nodes in 3 zones, one 1 TiB thick pool each).
+ *
+ * # Safety
+ * `cluster_out` is NULL or writable.
+ */
+linstor_result linstor_sim_cluster_default(linstor_sim_cluster *cluster_out);
+
+/**
+ * Writes the default workload: 50 GiB resources with 3 replicas spread over zones, spawned
+ * until the first refusal (at most 10000), balanced strategy, fresh free-space reports.
+ *
+ * # Safety
+ * `workload_out` is NULL or writable.
+ */
+linstor_result linstor_sim_workload_default(linstor_sim_workload *workload_out);
+
+/**
+ * Generates a cluster from `cluster` (with `seed`), replays `workload` on it and writes the
+ * figures to `*report_out`. Deterministic: the same inputs give the same report.
+ * `LINSTOR_INVALID_ARGUMENT` names a parameter out of range. Thread-safe (touches no handle).
+ *
+ * # Safety
+ * `cluster` and `workload` are NULL or valid; `report_out` and `err_out` are NULL or writable.
+ */
+linstor_result linstor_sim_run(const linstor_sim_cluster *cluster,
+                               const linstor_sim_workload *workload,
+                               uint64_t seed,
+                               linstor_sim_report *report_out,
+                               linstor_error **err_out);
+
+/**
+ * Replays `workload` on a copy of the model's current state (the model is not changed) and
+ * writes the figures to `*report_out`. Nodes need `Aux/zone` labels for `zone_spread`.
+ *
+ * # Safety
+ * `cluster` is NULL or live; `workload` is NULL or valid; `report_out` and `err_out` are NULL
+ * or writable.
+ */
+linstor_result linstor_cluster_simulate(const linstor_cluster *cluster,
+                                        const linstor_sim_workload *workload,
+                                        uint64_t seed,
+                                        linstor_sim_report *report_out,
+                                        linstor_error **err_out);
 
 /**
  * The text of `s`, borrowed from it (valid until `linstor_string_free(s)`).

@@ -58,6 +58,7 @@ mod names;
 mod panic;
 mod placement;
 mod quorum;
+mod sim;
 mod strings;
 
 pub use cluster::*;
@@ -66,6 +67,7 @@ pub use filter::*;
 pub use names::*;
 pub use placement::*;
 pub use quorum::*;
+pub use sim::*;
 pub use strings::*;
 
 /// Major version of this library (matches `Cargo.toml`; checked by a test).

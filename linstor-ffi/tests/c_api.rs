@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 fn crate_dir() -> &'static Path {
@@ -90,12 +91,18 @@ fn compile(source: &Path, name: &str) -> PathBuf {
     exe
 }
 
+/// The compiled API test, built once per run (tests run in parallel; compiling the same
+/// executable twice at once would race with running it: "text file busy").
 fn api_test() -> Option<PathBuf> {
-    if !have("gcc") {
-        eprintln!("SKIPPED: gcc is not installed (CI installs it; see .ci/run)");
-        return None;
-    }
-    Some(compile(&crate_dir().join("tests/c/api_test.c"), "api_test"))
+    static EXE: OnceLock<Option<PathBuf>> = OnceLock::new();
+    EXE.get_or_init(|| {
+        if !have("gcc") {
+            eprintln!("SKIPPED: gcc is not installed (CI installs it; see .ci/run)");
+            return None;
+        }
+        Some(compile(&crate_dir().join("tests/c/api_test.c"), "api_test"))
+    })
+    .clone()
 }
 
 #[test]

@@ -53,6 +53,58 @@ class _QuorumCounts(ctypes.Structure):
     ]
 
 
+class _SimCluster(ctypes.Structure):
+    """``linstor_sim_cluster``."""
+
+    _fields_ = [
+        ("nodes", ctypes.c_uint32),
+        ("pools_per_node", ctypes.c_uint32),
+        ("pool_gib", ctypes.c_uint64),
+        ("pool_size_max_factor", ctypes.c_uint32),
+        ("zones", ctypes.c_uint32),
+        ("racks_per_zone", ctypes.c_uint32),
+        ("thin", ctypes.c_bool),
+    ]
+
+
+class _SimWorkload(ctypes.Structure):
+    """``linstor_sim_workload``."""
+
+    _fields_ = [
+        ("ops", ctypes.c_uint32),
+        ("stop_at_first_refusal", ctypes.c_bool),
+        ("replicas", ctypes.c_uint32),
+        ("size_min_gib", ctypes.c_uint64),
+        ("size_max_gib", ctypes.c_uint64),
+        ("delete_percent", ctypes.c_uint32),
+        ("resize_percent", ctypes.c_uint32),
+        ("fail_every", ctypes.c_uint32),
+        ("zone_spread", ctypes.c_bool),
+        ("report_every", ctypes.c_uint32),
+        ("strategy", ctypes.c_uint32),
+    ]
+
+
+class _SimReport(ctypes.Structure):
+    """``linstor_sim_report``."""
+
+    _fields_ = [
+        ("placements", ctypes.c_uint64),
+        ("refusals", ctypes.c_uint64),
+        ("spawned", ctypes.c_uint64),
+        ("deleted", ctypes.c_uint64),
+        ("resized", ctypes.c_uint64),
+        ("resize_refused", ctypes.c_uint64),
+        ("failed_nodes", ctypes.c_uint64),
+        ("replaced", ctypes.c_uint64),
+        ("placed_before_refusal_kib", ctypes.c_uint64),
+        ("bound_kib", ctypes.c_uint64),
+        ("placed_fraction_of_bound", ctypes.c_double),
+        ("max_over_mean", ctypes.c_double),
+        ("min_over_mean", ctypes.c_double),
+    ]
+
+
 def _candidates() -> list[Path]:
     found: list[Path] = []
     starts = [Path(__file__).resolve().parent, Path.cwd().resolve()]
@@ -154,6 +206,16 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "linstor_quorum_tiebreaker_node": (_Str, [_P]),
     "linstor_quorum_tiebreaker_explanation": (_Str, [_P]),
     "linstor_quorum_free": (None, [_P]),
+    "linstor_sim_cluster_default": (_RC, [ctypes.POINTER(_SimCluster)]),
+    "linstor_sim_workload_default": (_RC, [ctypes.POINTER(_SimWorkload)]),
+    "linstor_sim_run": (
+        _RC,
+        [ctypes.POINTER(_SimCluster), ctypes.POINTER(_SimWorkload), _U64, ctypes.POINTER(_SimReport), _PP],
+    ),
+    "linstor_cluster_simulate": (
+        _RC,
+        [_P, ctypes.POINTER(_SimWorkload), _U64, ctypes.POINTER(_SimReport), _PP],
+    ),
     "linstor_cluster_partition_may_write": (
         _RC,
         [_P, _S, ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, ctypes.POINTER(ctypes.c_bool), _PP],

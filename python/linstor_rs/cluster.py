@@ -168,6 +168,123 @@ class _FilterHandle:
         self.close()
 
 
+class Strategy(enum.IntEnum):
+    """``linstor_strategy``: how the autoplacer scores candidates."""
+
+    BALANCED = 0
+    LINSTOR = 1
+
+
+@dataclass
+class SimCluster:
+    """A generated cluster for :func:`simulate`. ``None`` fields take the library's default
+    (12 nodes in 3 zones, one 1024 GiB thick pool each). Nodes are ``node00000…``, labelled
+    ``Aux/zone`` = ``z0…`` and ``Aux/rack``."""
+
+    nodes: Optional[int] = None
+    pools_per_node: Optional[int] = None
+    pool_gib: Optional[int] = None
+    pool_size_max_factor: Optional[int] = None
+    zones: Optional[int] = None
+    racks_per_zone: Optional[int] = None
+    thin: Optional[bool] = None
+
+    def _struct(self) -> "_ffi._SimCluster":
+        s = _ffi._SimCluster()
+        _ffi.call_noerr("linstor_sim_cluster_default", ctypes.byref(s))
+        _override(s, self)
+        return s
+
+
+@dataclass
+class SimWorkload:
+    """A workload for :func:`simulate` / :meth:`Cluster.simulate`. ``None`` fields take the
+    library's default: 50 GiB resources with 3 replicas spread over zones, spawned until the
+    first refusal (at most 10000), balanced strategy, fresh free-space reports."""
+
+    ops: Optional[int] = None
+    stop_at_first_refusal: Optional[bool] = None
+    replicas: Optional[int] = None
+    size_min_gib: Optional[int] = None
+    size_max_gib: Optional[int] = None
+    delete_percent: Optional[int] = None
+    resize_percent: Optional[int] = None
+    fail_every: Optional[int] = None
+    zone_spread: Optional[bool] = None
+    report_every: Optional[int] = None
+    strategy: Optional[Strategy] = None
+
+    def _struct(self) -> "_ffi._SimWorkload":
+        s = _ffi._SimWorkload()
+        _ffi.call_noerr("linstor_sim_workload_default", ctypes.byref(s))
+        _override(s, self)
+        return s
+
+
+def _override(struct: ctypes.Structure, values: object) -> None:
+    for name, _ in struct._fields_:
+        v = getattr(values, name)
+        if v is not None:
+            if not isinstance(v, bool) and (v < 0 or v >= 2**64):
+                raise ValueError(f"{name} = {v} is out of range")
+            try:
+                setattr(struct, name, int(v) if not isinstance(v, bool) else v)
+            except (TypeError, OverflowError) as e:
+                raise ValueError(f"{name} = {v!r}: {e}") from None
+            if getattr(struct, name) != v:  # ctypes truncates silently
+                raise ValueError(f"{name} = {v} is out of range")
+
+
+@dataclass(frozen=True)
+class SimReport:
+    """The figures of a simulation run.
+
+    Attributes:
+        placements, refusals, spawned, deleted, resized, resize_refused, failed_nodes,
+            replaced: counts.
+        placed_before_refusal_kib: data (one copy) placed before the first refusal.
+        bound_kib: upper bound of the data (one copy) the cluster can hold with this spread.
+        placed_fraction_of_bound: their ratio (1.0 = perfect packing).
+        max_over_mean, min_over_mean: fullest / emptiest pool fill over the mean fill.
+    """
+
+    placements: int
+    refusals: int
+    spawned: int
+    deleted: int
+    resized: int
+    resize_refused: int
+    failed_nodes: int
+    replaced: int
+    placed_before_refusal_kib: int
+    bound_kib: int
+    placed_fraction_of_bound: float
+    max_over_mean: float
+    min_over_mean: float
+
+    @staticmethod
+    def _from(r: "_ffi._SimReport") -> "SimReport":
+        return SimReport(**{name: getattr(r, name) for name, _ in r._fields_})
+
+
+def simulate(
+    cluster: Optional[SimCluster] = None,
+    workload: Optional[SimWorkload] = None,
+    seed: int = 0,
+) -> SimReport:
+    """Generates a cluster, replays a workload with the autoplacer, and returns the figures.
+    Deterministic for a given seed.
+
+    Raises:
+        InvalidArgumentError: a parameter out of range (the message names it).
+    """
+    c = (cluster or SimCluster())._struct()
+    w = (workload or SimWorkload())._struct()
+    out = _ffi._SimReport()
+    _ffi.call("linstor_sim_run", ctypes.byref(c), ctypes.byref(w), seed, ctypes.byref(out))
+    return SimReport._from(out)
+
+
 class TiebreakerAction(enum.IntEnum):
     """``linstor_tiebreaker_action``: what the auto tiebreaker would do."""
 
@@ -587,3 +704,10 @@ class Cluster:
             ctypes.byref(out),
         )
         return bool(out.value)
+
+    def simulate(self, workload: Optional[SimWorkload] = None, seed: int = 0) -> SimReport:
+        """Replays ``workload`` on a copy of this model (which does not change)."""
+        w = (workload or SimWorkload())._struct()
+        out = _ffi._SimReport()
+        _ffi.call("linstor_cluster_simulate", self._ptr, ctypes.byref(w), seed, ctypes.byref(out))
+        return SimReport._from(out)

@@ -282,3 +282,61 @@ def test_concurrent_use_is_serialised(cluster: L.Cluster) -> None:
     for t in threads:
         t.join()
     assert not errors
+
+
+# -- simulator ---------------------------------------------------------------------------
+
+
+def test_simulate_capacity_until_refusal() -> None:
+    r = L.simulate(L.SimCluster(nodes=12, zones=3, pool_gib=1024), seed=1)
+    # 4 nodes × 1024 GiB per zone, 50 GiB per replica: at most 81 volumes.
+    assert 70 <= r.spawned <= 81
+    assert r.refusals == 1
+    assert 0.8 < r.placed_fraction_of_bound <= 1.0
+    assert r == L.simulate(L.SimCluster(nodes=12, zones=3, pool_gib=1024), seed=1)
+
+
+def test_simulate_with_failures_and_strategy() -> None:
+    w = L.SimWorkload(
+        ops=300,
+        stop_at_first_refusal=False,
+        fail_every=50,
+        delete_percent=20,
+        size_min_gib=10,
+        size_max_gib=100,
+        strategy=L.Strategy.LINSTOR,
+    )
+    r = L.simulate(L.SimCluster(nodes=9), w, seed=3)
+    assert r.failed_nodes > 0 and r.deleted > 0
+
+
+@pytest.mark.parametrize(
+    ("cluster", "workload"),
+    [
+        (L.SimCluster(nodes=0), None),
+        (L.SimCluster(nodes=3, zones=4), None),
+        (None, L.SimWorkload(replicas=0)),
+        (None, L.SimWorkload(size_min_gib=10, size_max_gib=5)),
+        (None, L.SimWorkload(strategy=9)),  # type: ignore[arg-type]
+    ],
+)
+def test_simulate_rejects_bad_parameters(
+    cluster: "L.SimCluster | None", workload: "L.SimWorkload | None"
+) -> None:
+    with pytest.raises(L.InvalidArgumentError) as ei:
+        L.simulate(cluster, workload)
+    assert "range" in ei.value.message or "valid" in ei.value.message
+
+
+def test_simulate_python_side_range_checks() -> None:
+    with pytest.raises(ValueError):
+        L.simulate(L.SimCluster(nodes=-1))
+    with pytest.raises(ValueError):
+        L.simulate(L.SimCluster(nodes=2**40))
+
+
+def test_cluster_simulate_leaves_the_model_alone(cluster: L.Cluster) -> None:
+    before = cluster.to_json()
+    r = cluster.simulate(L.SimWorkload(ops=50), seed=2)
+    assert r.spawned > 0
+    assert cluster.to_json() == before

@@ -501,6 +501,74 @@ static void test_plan_and_quorum(linstor_cluster *c) {
     EXPECT_OK(linstor_cluster_resource_delete(c, "vol_q", ERR));
 }
 
+static void test_sim(linstor_cluster *c) {
+    CHECK(linstor_sim_cluster_default(NULL) == LINSTOR_NULL_PARAMETER);
+    CHECK(linstor_sim_workload_default(NULL) == LINSTOR_NULL_PARAMETER);
+    linstor_sim_cluster spec;
+    linstor_sim_workload w;
+    CHECK(linstor_sim_cluster_default(&spec) == LINSTOR_OK);
+    CHECK(linstor_sim_workload_default(&w) == LINSTOR_OK);
+    CHECK(spec.nodes > 0 && w.replicas == 3);
+
+    linstor_sim_report r1, r2;
+    EXPECT_OK(linstor_sim_run(&spec, &w, 5, &r1, ERR));
+    CHECK(r1.spawned > 0 && r1.refusals == 1 && r1.placements == r1.spawned + 1);
+    CHECK(r1.placed_fraction_of_bound > 0.5 && r1.placed_fraction_of_bound <= 1.0);
+    CHECK(r1.bound_kib > 0 && r1.max_over_mean >= 1.0);
+    EXPECT_OK(linstor_sim_run(&spec, &w, 5, &r2, ERR));
+    CHECK(memcmp(&r1, &r2, sizeof r1) == 0); /* deterministic */
+    w.strategy = LINSTOR_STRATEGY_LINSTOR;
+    w.fail_every = 10;
+    w.delete_percent = 20;
+    w.resize_percent = 10;
+    w.stop_at_first_refusal = false;
+    w.ops = 200;
+    EXPECT_OK(linstor_sim_run(&spec, &w, 5, &r2, ERR));
+    CHECK(r2.failed_nodes > 0 && r2.deleted > 0);
+
+    linstor_sim_report untouched = r1;
+    linstor_sim_cluster bad = spec;
+    bad.nodes = 0;
+    EXPECT_FAIL(linstor_sim_run(&bad, &w, 5, &r1, ERR), LINSTOR_INVALID_ARGUMENT);
+    bad = spec;
+    bad.zones = bad.nodes + 1;
+    EXPECT_FAIL(linstor_sim_run(&bad, &w, 5, &r1, ERR), LINSTOR_INVALID_ARGUMENT);
+    linstor_sim_workload badw = w;
+    badw.strategy = 7;
+    EXPECT_FAIL(linstor_sim_run(&spec, &badw, 5, &r1, ERR), LINSTOR_INVALID_ARGUMENT);
+    badw = w;
+    badw.size_max_gib = badw.size_min_gib - 1;
+    EXPECT_FAIL(linstor_sim_run(&spec, &badw, 5, &r1, ERR), LINSTOR_INVALID_ARGUMENT);
+    badw = w;
+    badw.delete_percent = 60;
+    badw.resize_percent = 60;
+    EXPECT_FAIL(linstor_sim_run(&spec, &badw, 5, &r1, ERR), LINSTOR_INVALID_ARGUMENT);
+    badw = w;
+    badw.replicas = 0;
+    EXPECT_FAIL(linstor_sim_run(&spec, &badw, 5, &r1, ERR), LINSTOR_INVALID_ARGUMENT);
+    EXPECT_FAIL(linstor_sim_run(NULL, &w, 5, &r1, ERR), LINSTOR_NULL_PARAMETER);
+    EXPECT_FAIL(linstor_sim_run(&spec, NULL, 5, &r1, ERR), LINSTOR_NULL_PARAMETER);
+    EXPECT_FAIL(linstor_sim_run(&spec, &w, 5, NULL, ERR), LINSTOR_NULL_PARAMETER);
+    CHECK(memcmp(&r1, &untouched, sizeof r1) == 0); /* out-parameter untouched on failure */
+
+    /* On the model's own state, which does not change. */
+    linstor_string *before = NULL, *after = NULL;
+    EXPECT_OK(linstor_cluster_to_json(c, &before, ERR));
+    CHECK(linstor_sim_workload_default(&w) == LINSTOR_OK);
+    w.ops = 100;
+    EXPECT_OK(linstor_cluster_simulate(c, &w, 1, &r1, ERR));
+    CHECK(r1.spawned > 0);
+    EXPECT_OK(linstor_cluster_to_json(c, &after, ERR));
+    CHECK(strcmp(linstor_string_get(before).data, linstor_string_get(after).data) == 0);
+    linstor_string_free(before);
+    linstor_string_free(after);
+    EXPECT_FAIL(linstor_cluster_simulate(NULL, &w, 1, &r1, ERR), LINSTOR_NULL_PARAMETER);
+    EXPECT_FAIL(linstor_cluster_simulate(c, NULL, 1, &r1, ERR), LINSTOR_NULL_PARAMETER);
+    EXPECT_FAIL(linstor_cluster_simulate(c, &w, 1, NULL, ERR), LINSTOR_NULL_PARAMETER);
+    w.ops = 0;
+    EXPECT_FAIL(linstor_cluster_simulate(c, &w, 1, &r1, ERR), LINSTOR_INVALID_ARGUMENT);
+}
+
 int main(void) {
     test_static();
     test_null_getters();
@@ -510,6 +578,7 @@ int main(void) {
     test_cluster_errors(c);
     test_json(c);
     test_plan_and_quorum(c);
+    test_sim(c);
     test_spawn(c);
     linstor_cluster_free(c);
     printf("C API test: %d passed, %d failed\n", passed, failed);

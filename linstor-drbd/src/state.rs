@@ -444,6 +444,23 @@ impl Tracker {
         out
     }
 
+    /// Whether DRBD no longer knows the resource (what `down` waits for); `None` until the
+    /// initial dump is complete.
+    pub fn is_down(&self, name: &str) -> Option<bool> {
+        self.ready.then(|| !self.resources.contains_key(name))
+    }
+
+    /// Whether every local volume of the resource is `UpToDate` (what mkfs on a new resource
+    /// waits for); `None` until the initial dump is complete, `Some(false)` for an unknown
+    /// resource or one without volumes.
+    pub fn is_up_to_date(&self, name: &str) -> Option<bool> {
+        self.ready.then(|| {
+            self.resources.get(name).is_some_and(|r| {
+                !r.devices.is_empty() && r.devices.values().all(|d| d.disk == DiskState::UpToDate)
+            })
+        })
+    }
+
     /// The status summary of one resource; `None` before the initial dump or when DRBD does
     /// not know the resource (it is down).
     pub fn status(&self, name: &str) -> Option<ResourceStatus> {
@@ -664,6 +681,26 @@ mod tests {
             t.status("r").map(|s| s.to_string()).as_deref(),
             Some("r Primary: UpToDate")
         );
+    }
+
+    #[test]
+    fn waiting_conditions() {
+        let mut t = Tracker::new();
+        assert_eq!(t.is_down("r"), None);
+        assert_eq!(t.is_up_to_date("r"), None);
+        feed(&mut t, "exists -\ncreate resource name:r role:Secondary");
+        assert_eq!(t.is_down("r"), Some(false));
+        assert_eq!(t.is_up_to_date("r"), Some(false), "no volumes yet");
+        feed(
+            &mut t,
+            "create device name:r volume:0 minor:1 disk:UpToDate client:no\n\
+             create device name:r volume:1 minor:2 disk:Inconsistent client:no",
+        );
+        assert_eq!(t.is_up_to_date("r"), Some(false));
+        feed(&mut t, "change device name:r volume:1 disk:UpToDate");
+        assert_eq!(t.is_up_to_date("r"), Some(true));
+        feed(&mut t, "destroy resource name:r");
+        assert_eq!(t.is_down("r"), Some(true));
     }
 
     #[test]

@@ -194,8 +194,31 @@ impl MetaDev {
 pub enum MetadataAction {
     /// There was no valid metadata: it was created and the day-0 GIs written.
     Created,
-    /// Valid metadata was already there and left untouched (its data is live).
+    /// Metadata existed but still had the "just created" current GI (an earlier attempt stopped
+    /// between `create-md` and `set-gi`): the day-0 GIs were written now.
+    Resumed,
+    /// Initialized metadata was already there and left untouched (its data is live).
     AlreadyPresent,
+}
+
+/// The current GI of metadata that `create-md` has just written (DRBD's `UUID_JUST_CREATED`).
+pub const GI_JUST_CREATED: Gi = Gi(4);
+
+/// A local volume whose DRBD metadata [`Drbd::ensure_metadata`] sets up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeInit {
+    /// Volume number.
+    pub vol: u16,
+    /// Where its metadata lives.
+    pub meta: MetaDev,
+    /// `--max-peers` (the resource definition's peer slots).
+    pub max_peers: u8,
+    /// Day-0 rule for this node.
+    pub rule: InitialGi,
+    /// This node's DRBD node id.
+    pub own_node_id: u8,
+    /// The volume definition's day-0 GI (`DrbdCurrentGi`).
+    pub day0: Gi,
 }
 
 /// Flags of `drbdadm adjust`.
@@ -419,29 +442,27 @@ impl Drbd {
         }
     }
 
-    /// Idempotent metadata set-up of a new volume: if `get-gi` finds valid metadata, nothing is
-    /// done (re-creating it would throw away the generation ids of live data); otherwise
-    /// `create-md` through drbdadm, then the day-0 generation ids of `rule`.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "each input is a distinct DRBD fact"
-    )]
-    pub async fn ensure_metadata(
-        &self,
-        rsc: &str,
-        vol: u16,
-        meta: &MetaDev,
-        max_peers: u8,
-        rule: InitialGi,
-        own_node_id: u8,
-        day0: Gi,
-    ) -> Result<MetadataAction> {
-        if self.get_gi(meta, own_node_id).await?.is_some() {
-            return Ok(MetadataAction::AlreadyPresent);
-        }
-        self.create_md(rsc, vol, max_peers, None).await?;
-        self.set_initial_gi(meta, rule, own_node_id, day0).await?;
-        Ok(MetadataAction::Created)
+    /// Idempotent, resumable metadata set-up of a new volume:
+    /// * no valid metadata (`get-gi` exit 1/255): `create-md` through drbdadm, then the day-0
+    ///   generation ids of the rule → [`MetadataAction::Created`];
+    /// * metadata whose current GI is still "just created" while the rule writes GIs: only the
+    ///   GIs → [`MetadataAction::Resumed`];
+    /// * anything else is live metadata and is never touched (re-creating it would throw away
+    ///   the generation ids of real data) → [`MetadataAction::AlreadyPresent`].
+    pub async fn ensure_metadata(&self, rsc: &str, v: &VolumeInit) -> Result<MetadataAction> {
+        let action = match self.get_gi(&v.meta, v.own_node_id).await? {
+            None => {
+                self.create_md(rsc, v.vol, v.max_peers, None).await?;
+                MetadataAction::Created
+            }
+            Some(gi) if gi.current == GI_JUST_CREATED && v.rule != InitialGi::ThickLoser => {
+                MetadataAction::Resumed
+            }
+            Some(_) => return Ok(MetadataAction::AlreadyPresent),
+        };
+        self.set_initial_gi(&v.meta, v.rule, v.own_node_id, v.day0)
+            .await?;
+        Ok(action)
     }
 
     /// `drbdadm -vvv adjust [--discard-my-data] [--skip-net] [--skip-disk] <rsc>`.

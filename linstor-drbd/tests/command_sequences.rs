@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use linstor_backends::{CmdOutput, ScriptedRunner};
 use linstor_drbd::DrbdError;
-use linstor_drbd::commands::{AdjustOpts, Drbd, Gi, InitialGi, MetaDev};
+use linstor_drbd::commands::{
+    AdjustOpts, Drbd, Gi, InitialGi, MetaDev, MetadataAction, VolumeInit,
+};
 use linstor_drbd::files::ConfigChecker;
 
 fn rt() -> tokio::runtime::Runtime {
@@ -343,7 +345,18 @@ fn ensure_metadata_never_recreates_existing_metadata() {
         "3",
         "--force",
     ];
-    runner.expect_ok(&get_gi, "1111222233334444:0000000000000000:0000000000000000:0000000000000000:1:1:0:0:1:0:0:0:0:0:0:0\n");
+    let live = "1111222233334444:0000000000000000:0000000000000000:0000000000000000:1:1:0:0:1:0:0:0:0:0:0:0\n";
+    let fresh = "0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:1:0:0:0:0:0:0:0\n";
+    let set_gi = |id: u8| {
+        let flags = if id == 3 { ":1:1" } else { "" };
+        (
+            id.to_string(),
+            format!("1111222233334444:0000000000000000:0000000000000000:0000000000000000{flags}"),
+        )
+    };
+    // 1. live metadata: nothing else runs.
+    runner.expect_ok(&get_gi, live);
+    // 2. no metadata: create-md, then the 32 set-gi calls.
     runner.expect(
         &get_gi,
         CmdOutput::exit(255, "", "No valid meta data found"),
@@ -361,18 +374,75 @@ fn ensure_metadata_never_recreates_existing_metadata() {
         ],
         "",
     );
+    for id in 0..32u8 {
+        let (id, gi) = set_gi(id);
+        runner.expect_ok(
+            &[
+                "drbdmeta",
+                "--force",
+                "--node-id",
+                &id,
+                "1000",
+                "v09",
+                "/dev/vg0/pvc-1_00000",
+                "internal",
+                "set-gi",
+                &gi,
+            ],
+            "",
+        );
+    }
+    // 3. metadata left "just created" by an interrupted attempt: only the set-gi calls.
+    runner.expect_ok(&get_gi, fresh);
+    for id in 0..32u8 {
+        let (id, gi) = set_gi(id);
+        runner.expect_ok(
+            &[
+                "drbdmeta",
+                "--force",
+                "--node-id",
+                &id,
+                "1000",
+                "v09",
+                "/dev/vg0/pvc-1_00000",
+                "internal",
+                "set-gi",
+                &gi,
+            ],
+            "",
+        );
+    }
+    // 4. a thick loser with fresh metadata: nothing to do.
+    runner.expect_ok(&get_gi, fresh);
+    let v = |rule| VolumeInit {
+        vol: 0,
+        meta: meta(),
+        max_peers: 7,
+        rule,
+        own_node_id: 3,
+        day0: Gi(0x1111_2222_3333_4444),
+    };
     rt().block_on(async {
-        let day0 = Gi(0x1111_2222_3333_4444);
         let did = drbd
-            .ensure_metadata("pvc-1", 0, &meta(), 7, InitialGi::ThickLoser, 3, day0)
+            .ensure_metadata("pvc-1", &v(InitialGi::ThinLoser))
             .await
             .expect("ensure");
-        assert_eq!(did, linstor_drbd::commands::MetadataAction::AlreadyPresent);
+        assert_eq!(did, MetadataAction::AlreadyPresent);
         let did = drbd
-            .ensure_metadata("pvc-1", 0, &meta(), 7, InitialGi::ThickLoser, 3, day0)
+            .ensure_metadata("pvc-1", &v(InitialGi::ThinLoser))
             .await
             .expect("ensure");
-        assert_eq!(did, linstor_drbd::commands::MetadataAction::Created);
+        assert_eq!(did, MetadataAction::Created);
+        let did = drbd
+            .ensure_metadata("pvc-1", &v(InitialGi::ThinLoser))
+            .await
+            .expect("ensure");
+        assert_eq!(did, MetadataAction::Resumed);
+        let did = drbd
+            .ensure_metadata("pvc-1", &v(InitialGi::ThickLoser))
+            .await
+            .expect("ensure");
+        assert_eq!(did, MetadataAction::AlreadyPresent);
     });
     runner.finish();
 }

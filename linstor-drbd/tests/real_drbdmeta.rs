@@ -11,7 +11,7 @@ use std::sync::Arc;
 use common::{LoopDev, scenarios};
 use linstor_backends::RealRunner;
 use linstor_drbd::commands::{
-    AdjustOpts, Drbd, Gi, InitialGi, MetaDev, MetadataAction, NODE_ID_SLOTS,
+    AdjustOpts, Drbd, Gi, InitialGi, MetaDev, MetadataAction, NODE_ID_SLOTS, VolumeInit,
 };
 use linstor_drbd::files::{Installed, ResFileStore};
 use linstor_drbd::{DrbdError, NodeRole, OptionWhitelist};
@@ -183,14 +183,16 @@ fn real_create_md_and_day0_gi_read_back_exactly() {
             .drbd
             .ensure_metadata(
                 rsc,
-                0,
-                &meta,
-                7,
-                InitialGi::Winner {
-                    new_current: Gi(0xBAD),
+                &VolumeInit {
+                    vol: 0,
+                    meta: meta.clone(),
+                    max_peers: 7,
+                    rule: InitialGi::Winner {
+                        new_current: Gi(0xBAD),
+                    },
+                    own_node_id: 1,
+                    day0: Gi(0xBAD),
                 },
-                1,
-                Gi(0xBAD),
             )
             .await
             .expect("ensure");
@@ -242,6 +244,54 @@ fn real_get_gi_without_metadata_is_none_and_ensure_metadata_creates_it() {
             .expect("no metadata is not an error"),
         None
     );
+    // ensure_metadata creates it (through drbdadm and the installed .res) and writes the GIs.
+    let rsc = "pvc-ensure";
+    let day0 = Gi(0x5555_6666_7777_8888);
+    let init = VolumeInit {
+        vol: 0,
+        meta: meta.clone(),
+        max_peers: 7,
+        rule: InitialGi::ThinLoser,
+        own_node_id: 0,
+        day0,
+    };
+    rt().block_on(async {
+        s.store
+            .install(rsc, &render_for(&lo.dev, rsc), &s.drbd)
+            .await
+            .expect("install");
+        let did = s.drbd.ensure_metadata(rsc, &init).await.expect("ensure");
+        assert_eq!(did, MetadataAction::Created);
+        let r = s
+            .drbd
+            .get_gi(&meta, 0)
+            .await
+            .expect("get-gi")
+            .expect("metadata now");
+        assert_eq!(r.current, day0);
+        // An attempt that stopped after create-md is completed, not redone.
+        s.drbd
+            .drbdmeta_create_md(&meta, 7)
+            .await
+            .expect("drbdmeta create-md");
+        assert_eq!(
+            s.drbd.ensure_metadata(rsc, &init).await.expect("ensure"),
+            MetadataAction::Resumed
+        );
+        assert_eq!(
+            s.drbd
+                .get_gi(&meta, 0)
+                .await
+                .expect("get-gi")
+                .map(|r| r.current),
+            Some(day0)
+        );
+        // Once initialized, it is left alone.
+        assert_eq!(
+            s.drbd.ensure_metadata(rsc, &init).await.expect("ensure"),
+            MetadataAction::AlreadyPresent
+        );
+    });
 }
 
 #[test]

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use linstor_backends::{BackendError, Cmd, CmdOutput, CommandRunner};
 
 use crate::error::{DrbdError, Result};
-use crate::files::ConfigChecker;
+use crate::files::{ConfigChecker, Installed, ResFileStore};
 
 /// Number of node-id slots DRBD 9 metadata has (node ids 0..=31).
 pub const NODE_ID_SLOTS: u8 = 32;
@@ -615,6 +615,46 @@ impl Drbd {
         let back = self.secondary(rsc).await;
         made?;
         back
+    }
+}
+
+/// What [`Drbd::apply_resource`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Whether the `.res` file was rewritten.
+    pub file: Installed,
+    /// Per local volume, what happened to its metadata.
+    pub metadata: Vec<(u16, MetadataAction)>,
+}
+
+impl Drbd {
+    /// Brings one resource up to date on this node, in LINSTOR's order: install the `.res`
+    /// (checked by drbdadm, see [`ResFileStore::install`]), set up the metadata of each local
+    /// volume ([`ensure_metadata`](Self::ensure_metadata); needs the file), then `drbdadm
+    /// adjust`. If anything after the install fails, the last good `.res` is put back (or the
+    /// new one removed) and the error returned; on success the file becomes the last good copy.
+    pub async fn apply_resource(
+        &self,
+        store: &ResFileStore,
+        rsc: &str,
+        text: &str,
+        volumes: &[VolumeInit],
+        opts: AdjustOpts,
+    ) -> Result<Applied> {
+        let done = std::sync::Mutex::new(Vec::new());
+        let file = store
+            .apply(rsc, text, self, || async {
+                for v in volumes {
+                    let action = self.ensure_metadata(rsc, v).await?;
+                    if let Ok(mut d) = done.lock() {
+                        d.push((v.vol, action));
+                    }
+                }
+                self.adjust(rsc, opts).await
+            })
+            .await?;
+        let metadata = done.into_inner().unwrap_or_default();
+        Ok(Applied { file, metadata })
     }
 }
 

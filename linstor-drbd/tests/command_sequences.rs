@@ -456,3 +456,91 @@ fn create_md_refuses_impossible_peer_counts() {
     assert!(matches!(err, DrbdError::InvalidConfig { .. }));
     runner.finish();
 }
+
+/// The whole per-resource flow through the scripted runner and a real temp directory.
+#[test]
+fn apply_resource_installs_sets_up_metadata_adjusts_and_keeps_a_backup() {
+    let (runner, drbd) = setup();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = linstor_drbd::files::ResFileStore::new(dir.path());
+    let tmp = store.tmp_path("pvc-1").display().to_string();
+    let res = store.res_path("pvc-1").display().to_string();
+    let check = [
+        "drbdadm",
+        "--config-to-test",
+        &tmp,
+        "--config-to-exclude",
+        &res,
+        "sh-nop",
+    ];
+    let get_gi = [
+        "drbdmeta",
+        "1000",
+        "v09",
+        "/dev/vg0/pvc-1_00000",
+        "internal",
+        "get-gi",
+        "--node-id",
+        "0",
+        "--force",
+    ];
+    let live = "1111222233334444:0000000000000000:0000000000000000:0000000000000000:1:1:0:0:1:0:0:0:0:0:0:0\n";
+    // First version: installs, metadata already live, adjust works.
+    runner.expect_ok(&check, "");
+    runner.expect_ok(&get_gi, live);
+    runner.expect_ok(&["drbdadm", "-vvv", "adjust", "pvc-1"], "");
+    // Second version: installs, adjust fails: the first version comes back.
+    runner.expect_ok(&check, "");
+    runner.expect_ok(&get_gi, live);
+    runner.expect(
+        &["drbdadm", "-vvv", "adjust", "pvc-1"],
+        CmdOutput::exit(10, "", "adjust failed"),
+    );
+    let v1 = "# v1\nresource \"pvc-1\"\n{\n    one\n}\n";
+    let v2 = "# v2\nresource \"pvc-1\"\n{\n    two\n}\n";
+    let init = VolumeInit {
+        vol: 0,
+        meta: meta(),
+        max_peers: 7,
+        rule: InitialGi::ThickLoser,
+        own_node_id: 0,
+        day0: Gi(1),
+    };
+    rt().block_on(async {
+        let applied = drbd
+            .apply_resource(
+                &store,
+                "pvc-1",
+                v1,
+                std::slice::from_ref(&init),
+                AdjustOpts::default(),
+            )
+            .await
+            .expect("applies");
+        assert_eq!(applied.file, linstor_drbd::files::Installed::Written);
+        assert_eq!(applied.metadata, [(0, MetadataAction::AlreadyPresent)]);
+        assert_eq!(
+            std::fs::read_to_string(store.backup_path("pvc-1"))
+                .ok()
+                .as_deref(),
+            Some(v1)
+        );
+        let err = drbd
+            .apply_resource(
+                &store,
+                "pvc-1",
+                v2,
+                std::slice::from_ref(&init),
+                AdjustOpts::default(),
+            )
+            .await
+            .expect_err("adjust fails");
+        assert!(err.to_string().contains("adjust failed"), "{err}");
+        assert_eq!(
+            store.read("pvc-1").ok().flatten().as_deref(),
+            Some(v1),
+            "last good copy restored"
+        );
+    });
+    runner.finish();
+}

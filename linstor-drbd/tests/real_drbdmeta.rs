@@ -439,3 +439,66 @@ fn real_drbdadm_dry_runs_of_our_sequences() {
         insta::assert_snapshot!(report);
     });
 }
+
+/// The real flow on a host without the DRBD kernel module: the `.res` passes drbdadm, metadata is
+/// created on the loop device, `adjust` fails (no module), and the previous good file is back.
+#[test]
+fn real_apply_resource_restores_the_last_good_file_when_adjust_fails() {
+    let test = "real_apply_resource_restores_the_last_good_file_when_adjust_fails";
+    if !have_tools(test) {
+        return;
+    }
+    let Some(lo) = LoopDev::new(32, test) else {
+        return;
+    };
+    let s = setup();
+    let rsc = "pvc-apply";
+    let meta = MetaDev {
+        minor: 1000,
+        device: lo.dev.clone().into(),
+        internal: true,
+    };
+    let good = render_for("/dev/vg0/pvc-apply_00000", rsc);
+    let new = render_for(&lo.dev, rsc);
+    let init = VolumeInit {
+        vol: 0,
+        meta: meta.clone(),
+        max_peers: 7,
+        rule: InitialGi::Winner {
+            new_current: Gi(0x00AB_CDEF_0123_4567),
+        },
+        own_node_id: 0,
+        day0: Gi(0x0765_4321_0FED_CBA9),
+    };
+    let module = std::path::Path::new("/proc/drbd").exists();
+    rt().block_on(async {
+        s.store.install(rsc, &good, &s.drbd).await.expect("install");
+        s.store.mark_good(rsc).expect("mark good");
+        let result = s
+            .drbd
+            .apply_resource(&s.store, rsc, &new, &[init], AdjustOpts::default())
+            .await;
+        if module {
+            // A host with DRBD really brought it up: take it down again.
+            let _ = s.drbd.down(rsc).await;
+            common::skip(&format!(
+                "{test}: the DRBD module is loaded, adjust may succeed here: {result:?}"
+            ));
+            return;
+        }
+        let err = result.expect_err("adjust cannot work without the kernel module");
+        assert!(matches!(err, DrbdError::Command(_)), "{err}");
+        assert_eq!(
+            s.store.read(rsc).expect("read").as_deref(),
+            Some(good.as_str()),
+            "last good file restored"
+        );
+        let gi = s
+            .drbd
+            .get_gi(&meta, 0)
+            .await
+            .expect("get-gi")
+            .expect("metadata was created");
+        assert_eq!(gi.current, Gi(0x00AB_CDEF_0123_4567));
+    });
+}

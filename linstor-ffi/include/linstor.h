@@ -771,6 +771,23 @@ linstor_result linstor_cluster_spawn(const linstor_cluster *cluster,
                                      linstor_error **err_out);
 
 /**
+ * Autoplaces more replicas of the existing resource `resource`: `filter` (NULL for none) over
+ * the resource group's filter, e.g. a higher place count. Replicas already deployed count
+ * (and seed the spreading rules). On success, if `placement_out` is not NULL, writes where all
+ * replicas now are. If no valid placement exists nothing changes, and the error
+ * (`LINSTOR_PLACEMENT_REFUSED`) explains why and what to change.
+ *
+ * # Safety
+ * `cluster` is NULL or live; `resource` is NULL or NUL-terminated; `filter` is NULL or live;
+ * `placement_out` and `err_out` are NULL or writable.
+ */
+linstor_result linstor_cluster_autoplace(const linstor_cluster *cluster,
+                                         const char *resource,
+                                         const linstor_select_filter *filter,
+                                         linstor_placement **placement_out,
+                                         linstor_error **err_out);
+
+/**
  * Reads where the replicas of resource `resource` are (`LINSTOR_NOT_FOUND` if it does not
  * exist).
  *

@@ -754,6 +754,41 @@ pub unsafe extern "C" fn linstor_cluster_spawn(
     }
 }
 
+/// Autoplaces more replicas of the existing resource `resource`: `filter` (NULL for none) over
+/// the resource group's filter, e.g. a higher place count. Replicas already deployed count
+/// (and seed the spreading rules). On success, if `placement_out` is not NULL, writes where all
+/// replicas now are. If no valid placement exists nothing changes, and the error
+/// (`LINSTOR_PLACEMENT_REFUSED`) explains why and what to change.
+///
+/// # Safety
+/// `cluster` is NULL or live; `resource` is NULL or NUL-terminated; `filter` is NULL or live;
+/// `placement_out` and `err_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn linstor_cluster_autoplace(
+    cluster: *const linstor_cluster,
+    resource: *const c_char,
+    filter: *const linstor_select_filter,
+    placement_out: *mut *mut linstor_placement,
+    err_out: *mut *mut linstor_error,
+) -> linstor_result {
+    // SAFETY: each pointer argument is NULL or valid as the `# Safety` section above requires;
+    // that is all the pointer helpers used in the body (`arg_*`, `write_out`, `give`) need.
+    unsafe {
+        with_cluster(cluster, err_out, |c| {
+            let name = arg_str(resource, "resource")?;
+            let filter = opt_filter(filter).unwrap_or_default();
+            c.run(Command::Autoplace {
+                rsc_dfn: name.to_owned(),
+                select_filter: filter,
+            })?;
+            if !placement_out.is_null() {
+                give(placement_out, placement_of(c, name)?);
+            }
+            Ok(())
+        })
+    }
+}
+
 /// Reads where the replicas of resource `resource` are (`LINSTOR_NOT_FOUND` if it does not
 /// exist).
 ///

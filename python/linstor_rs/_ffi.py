@@ -196,6 +196,7 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
         [_P, _S, _S, ctypes.POINTER(_U64), ctypes.c_size_t, _P, _PP, _PP],
     ),
     "linstor_cluster_resource_placement": (_RC, [_P, _S, _PP, _PP]),
+    "linstor_cluster_autoplace": (_RC, [_P, _S, _P, _PP, _PP]),
     "linstor_cluster_resource_delete": (_RC, [_P, _S, _PP]),
     "linstor_cluster_plan_placement": (_RC, [_P, _S, _S, _U64, _P, _PP, _PP]),
     "linstor_cluster_quorum": (_RC, [_P, _S, _PP, _PP]),

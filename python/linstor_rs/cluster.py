@@ -611,6 +611,23 @@ class Cluster:
                 _ffi.call("linstor_cluster_spawn", *args, h.ptr, ctypes.byref(out))
         return Placement._take(out)
 
+    def autoplace(self, name: str, select_filter: Optional[SelectFilter] = None) -> Placement:
+        """Autoplaces more replicas of resource ``name`` (``select_filter`` over its group's
+        filter, e.g. a higher ``place_count``); returns where all replicas now are.
+
+        Raises:
+            PlacementRefusedError: no valid placement (nothing changed); ``cause`` and
+                ``correction`` explain.
+        """
+        out = ctypes.c_void_p()
+        n = _ffi.cstr(name, "name")
+        if select_filter is None:
+            _ffi.call("linstor_cluster_autoplace", self._ptr, n, None, ctypes.byref(out))
+        else:
+            with select_filter._handle() as h:
+                _ffi.call("linstor_cluster_autoplace", self._ptr, n, h.ptr, ctypes.byref(out))
+        return Placement._take(out)
+
     def placement(self, name: str) -> Placement:
         """Where the replicas of resource ``name`` are.
 

@@ -208,7 +208,9 @@ def test_spawn_and_read_back(cluster: L.Cluster) -> None:
     p = cluster.spawn("rg", "vol_1", ["50G"])
     assert p.resource == "vol_1"
     assert cluster.placement("vol_1") == p
-    assert len(p) in (0, 3)  # 3 once spawn autoplaces (see README: status)
+    assert len(p.diskful) == 3
+    assert sorted(r.node[5] for r in p) == ["a", "b", "c"]
+    assert all(r.storage_pool == "pool_ssd" for r in p)
     with pytest.raises(L.AlreadyExistsError):
         cluster.spawn("rg", "vol_1", ["50G"])
     with pytest.raises(L.InvalidArgumentError):
@@ -216,6 +218,43 @@ def test_spawn_and_read_back(cluster: L.Cluster) -> None:
     cluster.delete_resource("vol_1")
     assert not cluster.has_resource("vol_1")
     cluster.delete_resource_group("rg")
+
+
+def test_refused_spawn_raises_with_cause_and_correction(cluster: L.Cluster) -> None:
+    cluster.create_resource_group("rg", THREE_ZONES, volume_groups=1)
+    with pytest.raises(L.PlacementRefusedError) as ei:
+        cluster.spawn("rg", "vol_big", ["2T"])  # each pool has 1 TiB
+    e = ei.value
+    assert e.code == L.Result.PLACEMENT_REFUSED
+    assert "free space" in (e.cause or "")
+    assert e.correction and "capacity" in e.correction
+    assert not cluster.has_resource("vol_big")  # a refused spawn creates nothing
+
+
+def test_capacity_fills_up_then_refuses(cluster: L.Cluster) -> None:
+    cluster.create_resource_group("rg", THREE_ZONES, volume_groups=1)
+    fitted = 0
+    with pytest.raises(L.PlacementRefusedError):
+        while True:
+            cluster.spawn("rg", f"vol_{fitted:03d}", ["100G"])
+            fitted += 1
+    # Two nodes of 1 TiB per zone: 10 volumes of 100 GiB per node, 20 per zone.
+    assert fitted == 20
+
+
+def test_autoplace_adds_replicas_or_explains(cluster: L.Cluster) -> None:
+    cluster.create_resource_group("rg", THREE_ZONES, volume_groups=1)
+    cluster.spawn("rg", "vol_1", ["50G"])
+    assert len(cluster.autoplace("vol_1").diskful) == 3  # already satisfied
+    with pytest.raises(L.PlacementRefusedError) as ei:
+        cluster.autoplace("vol_1", L.SelectFilter(place_count=4))
+    assert "replicas_on_different" in (ei.value.cause or "")
+    assert ei.value.correction
+    cluster.create_resource_group("plain", L.SelectFilter(place_count=2), volume_groups=1)
+    assert len(cluster.spawn("plain", "vol_2", ["50G"]).diskful) == 2
+    assert len(cluster.autoplace("vol_2", L.SelectFilter(place_count=4)).diskful) == 4
+    with pytest.raises(L.NotFoundError):
+        cluster.autoplace("nothing")
 
 
 # -- quorum ------------------------------------------------------------------------------
@@ -230,10 +269,12 @@ def test_quorum_and_zone_failure(cluster: L.Cluster) -> None:
     cluster.create_resource_group("manual", volume_groups=1)
     cluster.spawn("manual", "vol_q", ["10G"])
     _place(cluster, "vol_q", "node-a1", "node-b1")
+    # Two diskful replicas: the core adds the auto tiebreaker at once, and quorum is on.
     q = cluster.quorum("vol_q")
-    assert (q.diskful, q.value, q.set_by_user) == (2, "off", False)
-    assert q.tiebreaker == L.TiebreakerAction.CREATE
-    assert q.tiebreaker_node not in (None, "node-a1", "node-b1")
+    assert (q.diskful, q.tiebreakers, q.value, q.set_by_user) == (2, 1, "majority", False)
+    assert q.tiebreaker == L.TiebreakerAction.NONE
+    tb = [r for r in cluster.placement("vol_q") if r.tie_breaker]
+    assert len(tb) == 1 and tb[0].diskless and tb[0].node not in ("node-a1", "node-b1")
 
     _place(cluster, "vol_q", "node-c1")
     q = cluster.quorum("vol_q")

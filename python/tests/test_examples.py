@@ -16,4 +16,7 @@ def test_capacity_plan_example_runs() -> None:
         capture_output=True,
         text=True,
     ).stdout
-    assert "volumes of 50 GiB with 3 replicas" in out
+    # 2 nodes of 500 GiB per zone: 10 volumes per node, 20 per zone.
+    assert "20 volumes of 50 GiB with 3 replicas" in out
+    assert "20 of 20 volumes keep quorum" in out
+    assert "cannot be rebuilt" in out

@@ -337,13 +337,15 @@ static void test_spawn(linstor_cluster *c) {
     CHECK(p != NULL);
     CHECK(str_eq(linstor_placement_resource(p), "vol_1"));
     size_t n = linstor_placement_len(p);
-    CHECK(n == 0 || n == 3); /* 3 once the autoplacer is wired into spawn */
-    CHECK(linstor_placement_diskful_count(p) <= n);
+    CHECK(n == 3 && linstor_placement_diskful_count(p) == 3);
+    char zones[3] = {0};
     for (size_t i = 0; i < n; i++) {
         linstor_replica r;
         CHECK(linstor_placement_get(p, i, &r) == LINSTOR_OK);
-        CHECK(r.node.data != NULL && r.storage_pool.data != NULL);
+        CHECK(str_eq(r.storage_pool, "pool_ssd") && !r.diskless && !r.tie_breaker);
+        zones[r.node.data[5] - 'a'] = 1;
     }
+    CHECK(zones[0] && zones[1] && zones[2]); /* one replica per zone */
     linstor_replica r;
     CHECK(linstor_placement_get(p, n, &r) == LINSTOR_OUT_OF_RANGE);
     CHECK(linstor_placement_get(p, 0, NULL) == LINSTOR_NULL_PARAMETER);
@@ -364,6 +366,40 @@ static void test_spawn(linstor_cluster *c) {
     EXPECT_OK(linstor_cluster_resource_placement(c, "vol_1", &p, ERR));
     CHECK(linstor_placement_len(p) == n);
     linstor_placement_free(p);
+
+    /* A spawn that cannot be placed is refused with its explanation, and creates nothing. */
+    uint64_t huge[2] = {100ull << 30, 1024}; /* 100 TiB: more than a thin pool promises */
+    linstor_error *err = NULL;
+    p = NULL;
+    CHECK(linstor_cluster_spawn(c, "rg_three", "vol_huge", huge, 2, NULL, &p, &err) ==
+          LINSTOR_PLACEMENT_REFUSED);
+    CHECK(p == NULL);
+    CHECK(str_contains(linstor_error_cause(err), "free space"));
+    CHECK(linstor_error_correction(err).data != NULL);
+    linstor_error_free(err);
+    EXPECT_FAIL(linstor_cluster_resource_placement(c, "vol_huge", &p, ERR), LINSTOR_NOT_FOUND);
+
+    /* Autoplace more replicas: a 4th one in another zone does not exist. */
+    EXPECT_OK(linstor_cluster_autoplace(c, "vol_1", NULL, NULL, ERR)); /* already satisfied */
+    linstor_select_filter *four = NULL;
+    CHECK(linstor_select_filter_new(&four) == LINSTOR_OK);
+    EXPECT_OK(linstor_select_filter_set_place_count(four, 4, ERR));
+    err = NULL;
+    CHECK(linstor_cluster_autoplace(c, "vol_1", four, &p, &err) == LINSTOR_PLACEMENT_REFUSED);
+    CHECK(str_contains(linstor_error_cause(err), "replicas_on_different"));
+    CHECK(linstor_error_correction(err).data != NULL);
+    linstor_error_free(err);
+    CHECK(p == NULL);
+    /* Without the zone rule (another resource in a plain group), a 4th replica fits. */
+    EXPECT_OK(linstor_cluster_spawn(c, "rg_manual", "vol_4", sizes, 1, NULL, NULL, ERR));
+    EXPECT_OK(linstor_cluster_autoplace(c, "vol_4", four, &p, ERR));
+    CHECK(linstor_placement_diskful_count(p) == 4);
+    linstor_placement_free(p);
+    linstor_select_filter_free(four);
+    EXPECT_FAIL(linstor_cluster_autoplace(c, "nope", NULL, NULL, ERR), LINSTOR_NOT_FOUND);
+    EXPECT_FAIL(linstor_cluster_autoplace(c, NULL, NULL, NULL, ERR), LINSTOR_NULL_PARAMETER);
+    EXPECT_FAIL(linstor_cluster_autoplace(NULL, "vol_1", NULL, NULL, ERR), LINSTOR_NULL_PARAMETER);
+    EXPECT_OK(linstor_cluster_resource_delete(c, "vol_4", ERR));
 
     EXPECT_FAIL(linstor_cluster_resource_group_delete(c, "rg_three", ERR), LINSTOR_REFUSED);
     EXPECT_OK(linstor_cluster_resource_delete(c, "vol_1", ERR));
@@ -430,7 +466,7 @@ static void test_plan_and_quorum(linstor_cluster *c) {
                 LINSTOR_NULL_PARAMETER);
     linstor_select_filter_free(f);
 
-    /* Quorum: three diskful replicas in three zones. */
+    /* Quorum: two explicit diskful replicas; the core adds the auto tiebreaker at once. */
     uint64_t size = 10ull << 20;
     EXPECT_OK(linstor_cluster_resource_group_create(c, "rg_manual", NULL, ERR));
     EXPECT_OK(linstor_cluster_volume_group_create(c, "rg_manual", NULL, ERR));
@@ -440,18 +476,55 @@ static void test_plan_and_quorum(linstor_cluster *c) {
     linstor_quorum *q = NULL;
     EXPECT_OK(linstor_cluster_quorum(c, "vol_q", &q, ERR));
     linstor_quorum_counts n = linstor_quorum_get_counts(q);
-    CHECK(n.diskful == 2 && n.tiebreakers == 0);
+    CHECK(n.diskful == 2 && n.diskless == 1 && n.tiebreakers == 1);
+    CHECK(str_eq(linstor_quorum_value(q), "majority"));
     CHECK(!linstor_quorum_set_by_user(q));
-    /* Two diskful replicas: auto-quorum is off until a tiebreaker joins; the auto tiebreaker
-     * goes to a node without a replica. */
-    CHECK(str_eq(linstor_quorum_value(q), "off"));
-    CHECK(linstor_quorum_tiebreaker(q) == LINSTOR_TIEBREAKER_CREATE);
-    CHECK(linstor_quorum_tiebreaker_node(q).data != NULL);
-    CHECK(!str_eq(linstor_quorum_tiebreaker_node(q), "node-a1"));
-    CHECK(!str_eq(linstor_quorum_tiebreaker_node(q), "node-b1"));
-    (void)linstor_quorum_tiebreaker_explanation(q);
-    CHECK(linstor_quorum_value(q).data != NULL);
+    CHECK(linstor_quorum_tiebreaker(q) == LINSTOR_TIEBREAKER_NONE);
     linstor_quorum_free(q);
+    p = NULL;
+    EXPECT_OK(linstor_cluster_resource_placement(c, "vol_q", &p, ERR));
+    int tiebreakers = 0;
+    for (size_t i = 0; i < linstor_placement_len(p); i++) {
+        linstor_replica r;
+        CHECK(linstor_placement_get(p, i, &r) == LINSTOR_OK);
+        if (r.tie_breaker) {
+            tiebreakers++;
+            CHECK(r.diskless && str_eq(r.storage_pool, "DfltDisklessStorPool"));
+        }
+    }
+    CHECK(tiebreakers == 1 && linstor_placement_diskful_count(p) == 2);
+    linstor_placement_free(p);
+
+    /* With the auto tiebreaker switched off, two replicas run without quorum; switched on
+     * again, the decision says where the tiebreaker goes. */
+    EXPECT_OK(linstor_cluster_spawn(c, "rg_manual", "vol_t", &size, 1, NULL, NULL, ERR));
+    EXPECT_OK(linstor_cluster_execute_json(
+        c, "{\"cmd\":\"rsc_dfn_modify\",\"name\":\"vol_t\",\"props\":{\"override_props\":"
+           "{\"DrbdOptions/auto-add-quorum-tiebreaker\":\"false\"}}}",
+        NULL, ERR));
+    place_on(c, "vol_t", "node-a1");
+    place_on(c, "vol_t", "node-b1");
+    q = NULL;
+    EXPECT_OK(linstor_cluster_quorum(c, "vol_t", &q, ERR));
+    CHECK(str_eq(linstor_quorum_value(q), "off"));
+    CHECK(linstor_quorum_tiebreaker(q) == LINSTOR_TIEBREAKER_NONE);
+    linstor_quorum_free(q);
+    EXPECT_OK(linstor_cluster_execute_json(
+        c, "{\"cmd\":\"rsc_dfn_modify\",\"name\":\"vol_t\",\"props\":{\"delete_props\":"
+           "[\"DrbdOptions/auto-add-quorum-tiebreaker\"]}}",
+        NULL, ERR));
+    q = NULL;
+    EXPECT_OK(linstor_cluster_quorum(c, "vol_t", &q, ERR));
+    if (linstor_quorum_tiebreaker(q) == LINSTOR_TIEBREAKER_CREATE) {
+        CHECK(linstor_quorum_tiebreaker_node(q).data != NULL);
+        CHECK(!str_eq(linstor_quorum_tiebreaker_node(q), "node-a1"));
+        CHECK(!str_eq(linstor_quorum_tiebreaker_node(q), "node-b1"));
+    } else { /* the core already acted on the property change */
+        CHECK(linstor_quorum_get_counts(q).tiebreakers == 1);
+    }
+    (void)linstor_quorum_tiebreaker_explanation(q);
+    linstor_quorum_free(q);
+    EXPECT_OK(linstor_cluster_resource_delete(c, "vol_t", ERR));
 
     place_on(c, "vol_q", "node-c1");
     q = NULL;

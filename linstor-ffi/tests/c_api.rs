@@ -166,10 +166,14 @@ fn real_c_example_capacity_plan_runs() {
     let o = Command::new(&exe).output().expect("run capacity_plan");
     assert!(o.status.success(), "capacity_plan failed:\n{}", show(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        out.contains("volumes of 50 GiB"),
-        "unexpected output:\n{out}"
-    );
+    // 3 zones × 3 nodes × 1024 GiB: 20 volumes of 50 GiB per node, 60 per zone.
+    for want in [
+        "60 volumes of 50 GiB with 3 replicas",
+        "60 of 60 volumes keep quorum",
+        "cannot be rebuilt",
+    ] {
+        assert!(out.contains(want), "`{want}` not in the output:\n{out}");
+    }
 }
 
 /// Every function the header declares is called by the C test.

@@ -170,3 +170,18 @@ impl ResConfig {
         })
     }
 }
+
+impl crate::commands::AdjustOpts {
+    /// The adjust flags the cluster model asks for on `node`: `--skip-disk` when
+    /// `DrbdOptions/SkipDisk` (resource > storage pools > node > RD > controller) is true.
+    pub fn from_cluster(state: &ClusterState, rd: &ResourceName, node: &NodeName) -> Self {
+        crate::commands::AdjustOpts {
+            skip_disk: is_true(
+                Chains::new(state)
+                    .skip_disk(rd, node)
+                    .get("DrbdOptions/SkipDisk"),
+            ),
+            ..Self::default()
+        }
+    }
+}

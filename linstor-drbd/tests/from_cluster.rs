@@ -242,3 +242,23 @@ fn unknown_or_missing_objects_are_errors() {
     assert!(ResConfig::from_cluster(c.state(), &missing_rd, &alpha, &disks, "t", None, v).is_err());
     assert!(ResConfig::from_cluster(c.state(), &rd, &nowhere, &disks, "t", None, v).is_err());
 }
+
+#[test]
+fn skip_disk_comes_from_the_chain() {
+    let (mut c, mut e) = cluster();
+    let rd = ResourceName::new("pvc-core").expect("name");
+    let beta = NodeName::new("beta").expect("name");
+    assert!(!linstor_drbd::commands::AdjustOpts::from_cluster(c.state(), &rd, &beta).skip_disk);
+    must(
+        &mut c,
+        &mut e,
+        Command::NodeModify {
+            name: "beta".into(),
+            node_type: None,
+            props: PropsModify::set([("DrbdOptions/SkipDisk", "True")]),
+        },
+    );
+    assert!(linstor_drbd::commands::AdjustOpts::from_cluster(c.state(), &rd, &beta).skip_disk);
+    let alpha = NodeName::new("alpha").expect("name");
+    assert!(!linstor_drbd::commands::AdjustOpts::from_cluster(c.state(), &rd, &alpha).skip_disk);
+}

@@ -21,6 +21,16 @@ use linstor_backends::{BackendError, Cmd, CmdOutput, CommandRunner};
 use crate::error::{DrbdError, Result};
 use crate::files::{ConfigChecker, Installed, ResFileStore};
 
+/// The long-running command whose output [`crate::events2::parse_line`] reads (the satellite
+/// runs it as a daemon and restarts it, calling [`crate::state::Tracker::restart`], when it ends).
+pub const EVENTS2_ARGV: &[&str] = &[
+    "drbdsetup",
+    "events2",
+    "--timestamps",
+    "--statistics",
+    "all",
+];
+
 /// Number of node-id slots DRBD 9 metadata has (node ids 0..=31).
 pub const NODE_ID_SLOTS: u8 = 32;
 
@@ -551,6 +561,28 @@ impl Drbd {
         self.run_all(&self.remove_peer_cmds(rsc, peer_node_id))
             .await
             .map(drop)
+    }
+
+    /// `drbdsetup detach <minor> [--diskless]` (`--diskless`: the volume becomes intentionally
+    /// diskless, e.g. when toggling a resource to diskless).
+    pub fn detach_cmd(&self, minor: u32, diskless: bool) -> Cmd {
+        let c = self.cmd("drbdsetup").arg("detach").arg(minor.to_string());
+        if diskless { c.arg("--diskless") } else { c }
+    }
+
+    /// Detaches a volume's backing disk.
+    pub async fn detach(&self, minor: u32, diskless: bool) -> Result<()> {
+        self.run(&self.detach_cmd(minor, diskless)).await.map(drop)
+    }
+
+    /// `drbdadm -vvv disconnect <rsc>`.
+    pub fn disconnect_cmd(&self, rsc: &str) -> Cmd {
+        self.drbdadm().arg("-vvv").arg("disconnect").arg(rsc)
+    }
+
+    /// Disconnects from every peer (reconnect with `adjust --skip-disk`).
+    pub async fn disconnect(&self, rsc: &str) -> Result<()> {
+        self.run(&self.disconnect_cmd(rsc)).await.map(drop)
     }
 
     /// `drbdadm suspend-io <rsc>`.

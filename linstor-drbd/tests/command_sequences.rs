@@ -164,6 +164,9 @@ fn everyday_operations() {
         &["drbdadm", "suspend-io", "pvc-1"],
         &["drbdadm", "resume-io", "pvc-1"],
         &["drbdsetup", "down", "pvc-1"],
+        &["drbdsetup", "detach", "1000", "--diskless"],
+        &["drbdsetup", "detach", "1001"],
+        &["drbdadm", "-vvv", "disconnect", "pvc-1"],
     ];
     for argv in calls {
         runner.expect_ok(argv, "");
@@ -198,6 +201,9 @@ fn everyday_operations() {
         drbd.suspend_io("pvc-1").await.expect("suspend");
         drbd.resume_io("pvc-1").await.expect("resume");
         drbd.down("pvc-1").await.expect("down");
+        drbd.detach(1000, true).await.expect("detach diskless");
+        drbd.detach(1001, false).await.expect("detach");
+        drbd.disconnect("pvc-1").await.expect("disconnect");
     });
     runner.finish();
 }

@@ -415,6 +415,7 @@ fn real_drbdadm_dry_runs_of_our_sequences() {
             ("resume-io", dry.resume_io_cmd(rsc)),
             ("primary --force", dry.primary_force_cmd(rsc)),
             ("secondary", dry.secondary_cmd(rsc)),
+            ("disconnect", dry.disconnect_cmd(rsc)),
         ] {
             report.push_str(&format!(
                 "== {what}: {}\n",

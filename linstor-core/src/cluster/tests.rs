@@ -1414,6 +1414,27 @@ fn arb_command() -> impl Strategy<Value = Command> {
                     "vg0"
                 }
             )),
+        3 => (rd.clone(), 1u32..4, proptest::option::of(proptest::sample::select(&["data", "files"][..])), proptest::bool::weighted(0.3)).prop_map(|(r, n, p, dl)| Command::Autoplace {
+            rsc_dfn: r,
+            select_filter: SelectFilter {
+                place_count: Some(n),
+                storage_pool_list: p.map(|p| vec![StorPoolName::new(p).expect("valid")]),
+                diskless_on_remaining: Some(dl),
+                ..Default::default()
+            },
+        }),
+        2 => (rd.clone(), 1u32..4).prop_map(|(r, n)| Command::Spawn {
+            rsc_grp: "DfltRscGrp".into(),
+            rsc_dfn: r,
+            external_name: None,
+            volume_sizes: vec![SizeKib(1 << 20)],
+            partial: false,
+            nodes: vec![],
+            select_filter: Some(SelectFilter { place_count: Some(n), ..Default::default() }),
+            definitions_only: false,
+            peer_slots: None,
+            rsc_dfn_props: BTreeMap::new(),
+        }),
         1 => node.clone().prop_map(|n| Command::NodeDelete { name: n }),
         1 => node.clone().prop_map(|n| Command::NodeLost { name: n }),
         1 => Just(Command::NodeLost { name: "n1".into() }),
@@ -1526,6 +1547,10 @@ proptest! {
             c.execute(node(&n, &format!("10.0.0.{i}")), &mut e);
             c.execute(pool(&n, "data", PK::LVM, "vg0"), &mut e);
             c.execute(pool(&n, "files", PK::FILE_THIN, "/srv/p"), &mut e);
+            c.execute(Command::ReportNode { node: n.clone(), connection: ConnectionStatus::ONLINE, capabilities: None }, &mut e);
+            for p in ["data", "files"] {
+                c.execute(Command::ReportPoolCapacity { node: n.clone(), pool: p.into(), free: SizeKib(3 << 20), total: SizeKib(4 << 20) }, &mut e);
+            }
         }
         for cmd in cmds {
             let before = c.to_json();

@@ -222,7 +222,8 @@ class SimWorkload:
 
 
 def _override(struct: ctypes.Structure, values: object) -> None:
-    for name, _ in struct._fields_:
+    for field_def in struct._fields_:
+        name = field_def[0]
         v = getattr(values, name)
         if v is not None:
             if not isinstance(v, bool) and (v < 0 or v >= 2**64):
@@ -264,7 +265,7 @@ class SimReport:
 
     @staticmethod
     def _from(r: "_ffi._SimReport") -> "SimReport":
-        return SimReport(**{name: getattr(r, name) for name, _ in r._fields_})
+        return SimReport(**{f[0]: getattr(r, f[0]) for f in r._fields_})
 
 
 def simulate(

@@ -8,7 +8,10 @@
 use std::collections::BTreeMap;
 
 use linstor_core::cluster::{Cluster, Command, NetIfSpec, NodePlacement, Outcome, SeededEnv};
-use linstor_core::model::{EncryptionType, NodeType, ProviderKind, SelectFilter, VlmGrpFlags};
+use linstor_core::model::{
+    Capabilities, ConnectionStatus, EncryptionType, LayerKind, NodeType, ProviderKind,
+    SelectFilter, VlmGrpFlags,
+};
 use linstor_core::props::PropsModify;
 use linstor_core::size::SizeKib;
 
@@ -66,6 +69,30 @@ fn main() {
         run(
             &mut c,
             &mut env,
+            &format!("(satellite {node} connects)"),
+            Command::ReportNode {
+                node: node.clone(),
+                connection: ConnectionStatus::ONLINE,
+                capabilities: Some(Capabilities {
+                    storage_providers: vec![
+                        ProviderKind::DISKLESS,
+                        ProviderKind::LVM,
+                        ProviderKind::LVM_THIN,
+                    ],
+                    resource_layers: vec![LayerKind::DRBD, LayerKind::STORAGE],
+                    unsupported_providers: [(
+                        ProviderKind::ZFS,
+                        vec!["'zfs' kernel module is not loaded".to_owned()],
+                    )]
+                    .into(),
+                    drbd_version: Some((9, 2, 12)),
+                    ..Default::default()
+                }),
+            },
+        );
+        run(
+            &mut c,
+            &mut env,
             &format!("(satellite {node} reports its pool)"),
             Command::ReportPoolCapacity {
                 node,
@@ -109,7 +136,7 @@ fn main() {
     }
 
     println!(
-        "\n== Spawning a resource (data 20G, log 1G) on alpha1 and alpha2, diskless on alpha3 =="
+        "\n== Spawning: the autoplacer picks two zones, auto-quorum and a tiebreaker follow =="
     );
     let sizes = ["20G", "1G"]
         .map(|s| SizeKib::parse(s).expect("valid size"))
@@ -124,30 +151,11 @@ fn main() {
             external_name: None,
             volume_sizes: sizes,
             partial: false,
-            nodes: vec![
-                NodePlacement {
-                    node: "alpha1".into(),
-                    storage_pool: None,
-                    diskless: false,
-                },
-                NodePlacement {
-                    node: "alpha2".into(),
-                    storage_pool: None,
-                    diskless: false,
-                },
-                NodePlacement {
-                    node: "alpha3".into(),
-                    storage_pool: None,
-                    diskless: true,
-                },
-            ],
-            select_filter: Some(SelectFilter {
-                storage_pool_list: None,
-                ..Default::default()
-            }),
+            nodes: Vec::new(),
+            select_filter: None,
             definitions_only: false,
             peer_slots: None,
-            rsc_dfn_props: [("StorPoolName".to_owned(), "thin".to_owned())].into(),
+            rsc_dfn_props: BTreeMap::new(),
         },
     );
     println!(
@@ -155,6 +163,29 @@ fn main() {
         o.changes.created.len(),
         o.changes.modified.len(),
         o.changes.deleted.len()
+    );
+    run(
+        &mut c,
+        &mut env,
+        "resource-group spawn sc-replicated pvc-web 5G 1G (explicitly on alpha3)",
+        Command::Spawn {
+            rsc_grp: "sc-replicated".into(),
+            rsc_dfn: "pvc-web".into(),
+            external_name: None,
+            volume_sizes: ["5G", "1G"]
+                .map(|s| SizeKib::parse(s).expect("valid size"))
+                .to_vec(),
+            partial: false,
+            nodes: vec![NodePlacement {
+                node: "alpha3".into(),
+                storage_pool: Some("thin".into()),
+                diskless: false,
+            }],
+            select_filter: None,
+            definitions_only: false,
+            peer_slots: None,
+            rsc_dfn_props: BTreeMap::new(),
+        },
     );
 
     println!("\n== What the cluster holds ==");
@@ -211,8 +242,10 @@ fn main() {
         let chain = c
             .chains()
             .drbd_resource(&rd.name, &"alpha1".parse().expect("valid"));
-        if let Some((v, level)) = chain.get_with_level("DrbdOptions/Net/protocol") {
-            println!("  DRBD net protocol = {v} (from the {level})");
+        for key in ["DrbdOptions/Net/protocol", "DrbdOptions/Resource/quorum"] {
+            if let Some((v, level)) = chain.get_with_level(key) {
+                println!("  {key} = {v} (from the {level})");
+            }
         }
     }
 
@@ -253,6 +286,28 @@ fn main() {
             props: PropsModify::set([("StorPoolNam", "thin")]),
             peer_slots: None,
             rsc_grp: None,
+        },
+    );
+    run(
+        &mut c,
+        &mut env,
+        "resource-group spawn sc-replicated pvc-big 20G 1G --place-count 4",
+        Command::Spawn {
+            rsc_grp: "sc-replicated".into(),
+            rsc_dfn: "pvc-big".into(),
+            external_name: None,
+            volume_sizes: ["20G", "1G"]
+                .map(|s| SizeKib::parse(s).expect("valid size"))
+                .to_vec(),
+            partial: false,
+            nodes: Vec::new(),
+            select_filter: Some(SelectFilter {
+                place_count: Some(4),
+                ..Default::default()
+            }),
+            definitions_only: false,
+            peer_slots: None,
+            rsc_dfn_props: BTreeMap::new(),
         },
     );
     run(

@@ -27,7 +27,7 @@
 //! Thick pools always use ratio 1 (`min(free, total − reserved)`): a thick pool cannot promise
 //! more than it has. Unknown capacity (no report, or the node is offline) counts as 0.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::model::{RscFlags, SnapshotDfnFlags, StoragePool, VlmDfnFlags};
@@ -48,7 +48,12 @@ impl Default for Fnv {
 
 impl Hasher for Fnv {
     fn finish(&self) -> u64 {
-        self.0
+        // Fold the high bits down and mix: hash tables use both ends of the hash.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
     }
     fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
@@ -75,10 +80,11 @@ pub struct Usage {
 /// Reserved space and resource count of every pool, computed in one pass over the state.
 ///
 /// Computing it costs O(volumes); callers that place many resources against a slowly changing
-/// state may keep one and [`add`](PoolUsage::add) to it.
+/// state may keep one and [`add`](PoolUsage::add) to it. Ordered by node like
+/// `ClusterState::nodes`, so the engine walks both in step instead of looking names up.
 #[derive(Debug, Clone, Default)]
 pub struct PoolUsage {
-    map: FnvMap<NodeName, FnvMap<StorPoolName, Usage>>,
+    map: BTreeMap<NodeName, Vec<(StorPoolName, Usage)>>,
 }
 
 impl PoolUsage {
@@ -125,22 +131,37 @@ impl PoolUsage {
 
     fn slot(&mut self, node: &NodeName, pool: &StorPoolName) -> &mut Usage {
         if !self.map.contains_key(node) {
-            self.map.insert(node.clone(), FnvMap::default());
+            self.map.insert(node.clone(), Vec::new());
         }
-        let m = self.map.get_mut(node).expect("inserted above");
-        if !m.contains_key(pool) {
-            m.insert(pool.clone(), Usage::default());
-        }
-        m.get_mut(pool).expect("inserted above")
+        let v = self.map.get_mut(node).expect("inserted above");
+        let i = match v.iter().position(|(p, _)| p == pool) {
+            Some(i) => i,
+            None => {
+                v.push((pool.clone(), Usage::default()));
+                v.len() - 1
+            }
+        };
+        &mut v[i].1
     }
 
     /// The usage of one pool (zero if nothing is placed there).
     pub fn get(&self, node: &NodeName, pool: &StorPoolName) -> Usage {
         self.map
             .get(node)
-            .and_then(|m| m.get(pool))
-            .copied()
-            .unwrap_or_default()
+            .map_or_else(Usage::default, |v| Self::in_node(v, pool))
+    }
+
+    /// The usage of `pool` among one node's entries.
+    pub(crate) fn in_node(entries: &[(StorPoolName, Usage)], pool: &StorPoolName) -> Usage {
+        entries
+            .iter()
+            .find(|(p, _)| p == pool)
+            .map_or_else(Usage::default, |(_, u)| *u)
+    }
+
+    /// Per node, in node order.
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = (&NodeName, &[(StorPoolName, Usage)])> {
+        self.map.iter().map(|(n, v)| (n, v.as_slice()))
     }
 
     /// Records one more resource of `size` in a pool (diskless pools: pass 0).
@@ -158,9 +179,13 @@ impl PoolUsage {
 
     /// Forgets one resource of `size` in a pool.
     pub fn remove(&mut self, node: &NodeName, pool: &StorPoolName, size: SizeKib) {
-        if let Some(u) = self.map.get_mut(node).and_then(|m| m.get_mut(pool)) {
-            u.reserved = u.reserved.saturating_sub(size.0);
-            u.resources = u.resources.saturating_sub(1);
+        if let Some(u) = self
+            .map
+            .get_mut(node)
+            .and_then(|v| v.iter_mut().find(|(p, _)| p == pool))
+        {
+            u.1.reserved = u.1.reserved.saturating_sub(size.0);
+            u.1.resources = u.1.resources.saturating_sub(1);
         }
     }
 }

@@ -57,6 +57,14 @@ pub fn node_is_target(state: &ClusterState, node: &Node) -> bool {
 
 /// True if `shared` is the default shared-space name `<node>;<pool>` (case-insensitive).
 fn default_shared(shared: &str, node: &str, pool: &str) -> bool {
+    let b = shared.as_bytes();
+    if b.len() == node.len() + 1 + pool.len()
+        && &b[..node.len()] == node.as_bytes()
+        && b[node.len()] == b';'
+        && &b[node.len() + 1..] == pool.as_bytes()
+    {
+        return true;
+    }
     shared.len() == node.len() + 1 + pool.len()
         && shared[..node.len()].eq_ignore_ascii_case(node)
         && shared.as_bytes()[node.len()] == b';'
@@ -410,6 +418,7 @@ pub(crate) fn run(
     let mut total = 0usize;
     let mut total_nodes = 0usize;
     let mut observed = state.observed.nodes.iter().peekable();
+    let mut used = usage.nodes().peekable();
     let pool_list = match mode {
         Mode::Diskful => f.pool_list(),
         Mode::Diskless(_) => f.storage_pool_diskless_list.clone(),
@@ -417,13 +426,26 @@ pub(crate) fn run(
     let size = req.size.0;
     for (ordinal, n) in state.nodes.values().enumerate() {
         // Merge-join: both maps are ordered by node name.
-        while observed.peek().is_some_and(|(k, _)| *k < &n.name) {
+        while observed
+            .peek()
+            .is_some_and(|(k, _)| *k != &n.name && *k < &n.name)
+        {
             observed.next();
         }
         let obs: Option<&NodeObserved> = observed
             .peek()
             .filter(|(k, _)| *k == &n.name)
             .map(|(_, o)| *o);
+        while used
+            .peek()
+            .is_some_and(|(k, _)| *k != &n.name && *k < &n.name)
+        {
+            used.next();
+        }
+        let node_usage: &[(StorPoolName, crate::placement::capacity::Usage)] = used
+            .peek()
+            .filter(|(k, _)| *k == &n.name)
+            .map_or(&[], |(_, u)| *u);
         let mut node_res: Option<Result<usize, Criterion>> = None;
         let mut counted = false;
         for p in n.storage_pools.values() {
@@ -473,7 +495,7 @@ pub(crate) fn run(
                         return Err(Criterion::ProviderMixing);
                     }
                 }
-                let u = usage.get(&n.name, &p.name);
+                let u = PoolUsage::in_node(node_usage, &p.name);
                 let est = estimate_with(state, p, u, obs.and_then(|o| o.pools.get(&p.name)));
                 let input = ScoreInput {
                     est,
@@ -544,7 +566,7 @@ pub(crate) fn run(
     let scores = score_all(state, strategy, size, &inputs);
     let mut order: Vec<usize> = (0..cands.len()).collect();
     // Candidates were produced in (node, pool) name order: ties break on that order.
-    order.sort_by(|&a, &b| scores[b].cmp(&scores[a]).then(a.cmp(&b)));
+    order.sort_unstable_by_key(|&a| (std::cmp::Reverse(scores[a]), a));
 
     // The selection problem.
     fn id(dim: usize, v: &str, ids: &mut Vec<FnvMap<String, u32>>) -> u32 {
@@ -583,6 +605,17 @@ pub(crate) fn run(
         && cands
             .windows(2)
             .any(|w| mix_class(w[0].pool.kind, allow_mix) != mix_class(w[1].pool.kind, allow_mix));
+    // Spreading values are node properties: intern them once per node.
+    let node_diff_ids: Vec<Vec<u32>> = node_oks
+        .iter()
+        .map(|ok| {
+            ok.diff
+                .iter()
+                .enumerate()
+                .map(|(d, v)| id(d, v, &mut ids))
+                .collect()
+        })
+        .collect();
     for &i in &order {
         let c = &cands[i];
         let ok = &node_oks[c.ok];
@@ -616,9 +649,8 @@ pub(crate) fn run(
             same.push(mix_class(c.pool.kind, allow_mix));
         }
         prob.same.push(same);
-        for (d, v) in ok.diff.iter().enumerate() {
-            let vid = id(d, v, &mut ids);
-            prob.dims[d].values.push(vid);
+        for (d, vid) in node_diff_ids[c.ok].iter().enumerate() {
+            prob.dims[d].values.push(*vid);
         }
     }
     for (d, r) in diff_caps.iter().enumerate() {

@@ -78,7 +78,13 @@ pub fn select(p: &Problem) -> Outcome {
     if p.need == 0 {
         return Outcome::Found(Vec::new(), 0);
     }
-    if p.same.iter().all(|s| *s == p.same[0]) {
+    let first = p.same.first().map_or(&[][..], Vec::as_slice);
+    let uniform = if first.is_empty() {
+        p.same.iter().all(Vec::is_empty)
+    } else {
+        p.same.iter().all(|s| s.as_slice() == first)
+    };
+    if uniform {
         let all: Vec<usize> = (0..p.scores.len()).collect();
         if all.len() < p.need {
             return Outcome::Infeasible;

@@ -58,6 +58,12 @@ fn show(o: &Output) -> String {
 
 /// Compiles one C file into an executable linked against the library; returns its path.
 fn compile(source: &Path, name: &str) -> PathBuf {
+    compile_with(source, name, &[])
+        .unwrap_or_else(|o| panic!("gcc failed on {}:\n{}", source.display(), show(&o)))
+}
+
+/// [`compile`] with extra gcc flags; the gcc output on failure.
+fn compile_with(source: &Path, name: &str, extra: &[&str]) -> Result<PathBuf, Output> {
     let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let exe = out_dir.join(name);
     let lib = lib_dir();
@@ -71,6 +77,7 @@ fn compile(source: &Path, name: &str) -> PathBuf {
             "-g",
             "-O0",
         ])
+        .args(extra)
         .arg("-I")
         .arg(crate_dir().join("include"))
         .arg(source)
@@ -82,13 +89,7 @@ fn compile(source: &Path, name: &str) -> PathBuf {
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .output()
         .expect("run gcc");
-    assert!(
-        o.status.success(),
-        "gcc failed on {}:\n{}",
-        source.display(),
-        show(&o)
-    );
-    exe
+    if o.status.success() { Ok(exe) } else { Err(o) }
 }
 
 /// The compiled API test, built once per run (tests run in parallel; compiling the same
@@ -149,6 +150,49 @@ fn real_c_api_test_is_clean_under_valgrind() {
     assert!(
         err.contains("definitely lost: 0 bytes") || err.contains("All heap blocks were freed"),
         "leaks:\n{}",
+        show(&o)
+    );
+}
+
+#[test]
+fn real_c_api_test_is_clean_under_asan_and_ubsan() {
+    if !have("gcc") {
+        eprintln!("SKIPPED: gcc is not installed (CI installs it; see .ci/run)");
+        return;
+    }
+    let flags = [
+        "-fsanitize=address,undefined",
+        "-fno-sanitize-recover=all",
+        "-fno-omit-frame-pointer",
+    ];
+    let exe = match compile_with(
+        &crate_dir().join("tests/c/api_test.c"),
+        "api_test_asan",
+        &flags,
+    ) {
+        Ok(exe) => exe,
+        Err(o) if String::from_utf8_lossy(&o.stderr).contains("san") => {
+            eprintln!(
+                "SKIPPED: gcc cannot link the sanitizer runtimes:\n{}",
+                show(&o)
+            );
+            return;
+        }
+        Err(o) => panic!("gcc failed:\n{}", show(&o)),
+    };
+    // LeakSanitizer runs at exit and fails the process on a leak.
+    let o = Command::new(&exe)
+        .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        .output()
+        .expect("run api_test_asan");
+    assert!(
+        o.status.success(),
+        "sanitizers reported errors:\n{}",
+        show(&o)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(", 0 failed"),
+        "{}",
         show(&o)
     );
 }

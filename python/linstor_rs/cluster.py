@@ -377,8 +377,9 @@ class Cluster:
     """A LINSTOR cluster model: nodes, storage pools, resource groups, resources.
 
     The model is deterministic: UUIDs, DRBD secrets and timestamps derive from ``seed``.
-    A ``Cluster`` may be used from several threads (the library serialises calls). Close it
-    with :meth:`close` or a ``with`` block; it is also freed when garbage-collected.
+    A ``Cluster`` may be used from several threads (the library serialises calls), but must
+    not be closed while another thread still uses it. Close it with :meth:`close` or a
+    ``with`` block; it is also freed when garbage-collected.
 
     Every method raises a :class:`~linstor_rs.errors.LinstorError` subclass on failure, with
     the cause and correction LINSTOR would give.

@@ -5,7 +5,7 @@
 //! | capacity / free | `df -B 1 --output=size <dir>`, `df -B 1 --output=avail <dir>` |
 //! | create (thick) | `fallocate -x -l <n>KiB <file>` |
 //! | create (thin) | `truncate -s <n>KiB <file>` |
-//! | attach | `losetup -f --show <file>`, then `wipefs -a -f <dev>` |
+//! | attach | `losetup -f --show <file>`, then the quick wipe of [`crate::wipe`] (`wipefs -a -f <dev>`, `blockdev --getsize64 <dev>`, `dd` zeroing the DRBD superblock areas) |
 //! | list attachments | `losetup -l -O NAME,BACK-FILE` |
 //! | allocated (thin) | `stat -c '%B %b' <file>` |
 //! | resize | thick grow `fallocate -x -l`, otherwise `truncate -s`; then `losetup -c <dev>` |
@@ -37,11 +37,13 @@ use crate::provider::{
     check_fits, check_size, size_mismatch,
 };
 use crate::runner::CommandRunner;
+use crate::wipe::quick_wipe;
 
 /// Settings of a FILE pool.
 #[derive(Debug, Clone)]
 pub struct FileConfig {
-    /// Quick-wipe new loop devices with `wipefs -a -f` (default true).
+    /// Quick-wipe new loop devices (`wipefs -a -f` and zeroing the DRBD superblock areas, see
+    /// [`crate::wipe`]; default true).
     pub wipe: bool,
     /// Timeout per command.
     pub timeout: Duration,
@@ -282,11 +284,7 @@ impl FileProvider {
             }
         };
         if wipe && self.cfg.wipe {
-            if let Err(cause) = self
-                .exec
-                .run("wipefs", vec!["-a".into(), "-f".into(), path_arg(&dev)])
-                .await
-            {
+            if let Err(cause) = quick_wipe(&self.exec, &path_arg(&dev)).await {
                 let detached = self.detach(&dev).await;
                 let removed = Self::remove(file);
                 let left = match (&detached, &removed) {

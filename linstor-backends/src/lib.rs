@@ -18,6 +18,8 @@
 //! * [`probe`]: which providers work on this host and why the others do not (LINSTOR's
 //!   `unsupported_providers`).
 //! * [`pool`]: pool set-up for the physical-storage API.
+//! * [`wipe`]: LINSTOR's quick wipe of new devices (`wipefs`, then zeroing the DRBD metadata
+//!   superblock areas at both ends with `dd`).
 //! * [`error`]: the crate's one error type, [`BackendError`].
 //!
 //! Capability flags and pool capacities use `linstor_core::model::{ProviderKind, ProviderCaps,
@@ -37,6 +39,7 @@ pub mod probe;
 pub mod provider;
 pub mod runner;
 pub mod sim;
+pub mod wipe;
 pub mod zfs;
 
 pub use error::{BackendError, ExitKind};

@@ -10,17 +10,22 @@
 //! |---|---|---|
 //! | list | `lvs … <vg>` | same, LVs in the thin pool |
 //! | space | `vgs` size / free | thin pool LV size, size × (1 − data%) |
-//! | create | `lvcreate --size <n>k <vg> -n <lv> -y` + `wipefs` | `lvcreate --virtualsize <n>k <vg> --thinpool <pool> --name <lv>`, `lvchange -ay -K`, `wipefs` |
+//! | create | `lvcreate --size <n>k <vg> -n <lv> -y` + quick wipe | `lvcreate --virtualsize <n>k <vg> --thinpool <pool> --name <lv>`, `lvchange -ay -K`, quick wipe |
 //! | resize | `lvresize --size <n>k <vg>/<lv> -f` | same |
-//! | delete | `wipefs`, `lvremove -f <vg>/<lv>` | `lvremove -f <vg>/<lv>` |
+//! | delete | quick wipe, `lvremove -f <vg>/<lv>` (retried while busy) | `lvremove -f <vg>/<lv>` (retried while busy) |
 //! | snapshot | unsupported | `lvcreate --snapshot --setactivationskip y --ignoreactivationskip --activate y --name <vg>/<lv>_<snap> <vg>/<lv>` |
 //! | restore | unsupported | `lvcreate --snapshot --name <new> <vg>/<lv>_<snap>`, `lvchange -ay -K` |
 //!
 //! [`LvmProvider::check_thin_pool`] does LINSTOR's pool check: the thin pool must exist, and if
 //! its `lv_attr` lacks `z` (new blocks not zeroed), `lvchange --zero y <vg>/<pool>` is run.
 //!
-//! Not done (yet): the 1.34 PV selection (`--sort pv_used`) appended to `lvcreate`, zeroing of
-//! DRBD metadata areas after `wipefs`, rounding for striped LVs.
+//! The quick wipe is [`crate::wipe`]'s: `wipefs -a -f`, `blockdev --getsize64`, and `dd`
+//! zeroing the DRBD metadata superblock areas at both ends ([`LvmConfig::wipe`] turns all of it
+//! off). `lvremove` is retried while the LV is busy ([`is_busy`],
+//! [`LvmConfig::lvremove_busy_retries`]); a busy failure does not rebuild the device filter.
+//!
+//! Not done (yet): the 1.34 PV selection (`--sort pv_used`) appended to `lvcreate`, rounding
+//! for striped LVs.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -30,7 +35,7 @@ use async_trait::async_trait;
 use linstor_core::model::{PoolCapacity, ProviderKind};
 use linstor_core::{SizeKib, SnapshotName};
 
-use crate::error::BackendError;
+use crate::error::{BackendError, display_argv};
 use crate::exec::{Exec, after_rollback};
 use crate::naming::{
     VolumeId, check_option_words, check_thin_pool_spec, check_vg_name, looks_like_volume,
@@ -44,6 +49,7 @@ use crate::provider::{
     check_fits, check_size, round_up, size_matches, size_mismatch, unsupported,
 };
 use crate::runner::{CmdOutput, CommandRunner};
+use crate::wipe::quick_wipe;
 
 /// The filter `pvdisplay` runs with to find a VG's PVs (rejects DRBD devices, accepts the rest).
 pub const PVDISPLAY_FILTER: &str = "devices { filter=[\"r|^/dev/drbd.*|\"] }";
@@ -57,11 +63,17 @@ pub struct LvmConfig {
     pub lvcreate_options: Vec<String>,
     /// Pass LINSTOR's `--config` device filter (default true).
     pub use_filter: bool,
-    /// Quick-wipe new volumes and thick volumes before delete with `wipefs -a -f` (default
-    /// true; a host without device-mapper has no LV device nodes to wipe).
+    /// Quick-wipe new volumes and thick volumes before delete (`wipefs -a -f` and zeroing the
+    /// DRBD superblock areas, see [`crate::wipe`]; default true; a host without device-mapper
+    /// has no LV device nodes to wipe, so nothing of the wipe runs there).
     pub wipe: bool,
     /// Timeout per command.
     pub timeout: Duration,
+    /// How many more times `lvremove` is run while it fails because the LV is busy (stderr
+    /// says "in use", "open" or "busy", see [`is_busy`]); default 5.
+    pub lvremove_busy_retries: u32,
+    /// The pause before each of those retries (default 1 s; tests make it short).
+    pub lvremove_busy_delay: Duration,
 }
 
 impl Default for LvmConfig {
@@ -72,6 +84,8 @@ impl Default for LvmConfig {
             use_filter: true,
             wipe: true,
             timeout: Duration::from_secs(120),
+            lvremove_busy_retries: 5,
+            lvremove_busy_delay: Duration::from_secs(1),
         }
     }
 }
@@ -85,6 +99,20 @@ pub struct LvmProvider {
     pool: String,
     cfg: LvmConfig,
     filter: Mutex<Option<String>>,
+}
+
+/// Whether an LVM command failed because the LV is busy (open or in use), as `lvremove` reports
+/// it: "Logical volume vg/lv in use.", "Can't remove open logical volume", or device-mapper's
+/// "Device or resource busy". A new device filter does not help then, so such failures are not
+/// retried with a rebuilt filter; `lvremove` is retried after a pause instead.
+pub fn is_busy(e: &BackendError) -> bool {
+    match e {
+        BackendError::CommandFailed { stderr, .. } => {
+            let s = stderr.to_ascii_lowercase();
+            s.contains("in use") || s.contains("open logical volume") || s.contains("busy")
+        }
+        _ => false,
+    }
 }
 
 /// Builds LINSTOR's `--config` value accepting exactly these PVs.
@@ -238,7 +266,7 @@ impl LvmProvider {
             cmd = cmd.any_exit_code();
         }
         match self.exec.run_cmd(&cmd).await {
-            Err(first @ BackendError::CommandFailed { .. }) => {
+            Err(first @ BackendError::CommandFailed { .. }) if !is_busy(&first) => {
                 tracing::info!(error = %first, "LVM command failed; rebuilding the device filter and retrying once");
                 self.set_filter(None);
                 let filter = self.build_filter().await?;
@@ -345,22 +373,49 @@ impl LvmProvider {
 
     async fn wipe(&self, lv: &str) -> Result<(), BackendError> {
         if self.cfg.wipe {
-            let dev = self.device(lv).display().to_string();
-            self.exec
-                .run("wipefs", vec!["-a".into(), "-f".into(), dev])
-                .await?;
+            quick_wipe(&self.exec, &self.device(lv).display().to_string()).await?;
         }
         Ok(())
     }
 
+    /// `lvremove -f <vg>/<lv>`, retried while the LV is busy ([`is_busy`]) up to
+    /// [`LvmConfig::lvremove_busy_retries`] more times, [`LvmConfig::lvremove_busy_delay`] apart.
+    /// If it is still busy then, the result is [`BackendError::InUse`] naming the last argv and
+    /// its stderr.
     async fn lvremove(&self, lv: &str) -> Result<(), BackendError> {
-        self.lvm(
-            "lvremove",
-            vec!["-f".into(), format!("{}/{}", self.vg, lv)],
-            false,
-        )
-        .await
-        .map(|_| ())
+        let target = format!("{}/{}", self.vg, lv);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            match self
+                .lvm("lvremove", vec!["-f".into(), target.clone()], false)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(e) if is_busy(&e) => {
+                    if attempt > self.cfg.lvremove_busy_retries {
+                        let BackendError::CommandFailed { argv, stderr, .. } = &e else {
+                            return Err(e);
+                        };
+                        return Err(BackendError::InUse {
+                            what: "logical volume",
+                            name: target,
+                            reason: format!(
+                                "`{}` still failed after {attempt} attempts {:?} apart: {}; \
+                                 close what holds it open (a mount, a DRBD resource, a process) \
+                                 and delete again",
+                                display_argv(argv),
+                                self.cfg.lvremove_busy_delay,
+                                stderr.trim()
+                            ),
+                        });
+                    }
+                    tracing::info!(error = %e, attempt, "LV busy; retrying lvremove");
+                    tokio::time::sleep(self.cfg.lvremove_busy_delay).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     async fn activate(&self, lv: &str) -> Result<(), BackendError> {

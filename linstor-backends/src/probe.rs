@@ -26,6 +26,8 @@ pub const LVM_TOOLS: &[&str] = &[
     "lvremove",
     "lvchange",
     "wipefs",
+    "blockdev",
+    "dd",
 ];
 /// Programs the ZFS providers run.
 pub const ZFS_TOOLS: &[&str] = &["zfs", "zpool"];
@@ -38,6 +40,8 @@ pub const FILE_TOOLS: &[&str] = &[
     "df",
     "stat",
     "wipefs",
+    "blockdev",
+    "dd",
 ];
 
 /// The programs a provider kind needs.

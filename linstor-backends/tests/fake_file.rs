@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::{fixture, rt, snap, vol};
+use common::{expect_quick_wipe, fixture, rt, snap, vol};
 use linstor_backends::file::{FileConfig, FileProvider};
 use linstor_backends::provider::{CreateOutcome, DeleteOutcome, ResizeOutcome, StorageProvider};
 use linstor_backends::{BackendError, CmdOutput, ScriptedRunner};
@@ -90,8 +90,7 @@ fn fake_file_create_thick_and_thin() {
         }
         f.runner
             .expect_ok(&["losetup", "-f", "--show", &file], "/dev/loop7\n");
-        f.runner
-            .expect_ok(&["wipefs", "-a", "-f", "/dev/loop7"], "");
+        expect_quick_wipe(&f.runner, "/dev/loop7", 4096 * 1024);
         if thin {
             f.runner
                 .expect_ok(&["stat", "-c", "%B %b", &file], "512 8\n");
@@ -196,6 +195,67 @@ fn fake_file_failed_attach_removes_the_file() {
     );
     assert!(!Path::new(&file).exists());
     insta::assert_snapshot!(f.finish());
+}
+
+/// The quick wipe fails at its `dd` of the last block, or `blockdev` prints garbage: the loop
+/// device is detached and the file removed, and the error names the step.
+#[test]
+fn fake_file_failed_md_wipe_detaches_and_removes() {
+    for case in ["dd", "blockdev"] {
+        let f = Fx::new(false);
+        let file = f.path("new_00000.img");
+        f.expect_df();
+        f.runner
+            .expect_ok(&["fallocate", "-x", "-l", "1024KiB", &file], "");
+        f.runner
+            .expect_ok(&["losetup", "-f", "--show", &file], "/dev/loop7\n");
+        f.runner
+            .expect_ok(&["wipefs", "-a", "-f", "/dev/loop7"], "");
+        if case == "dd" {
+            f.runner
+                .expect_ok(&["blockdev", "--getsize64", "/dev/loop7"], "1048576\n");
+            let zero = |seek: &str| {
+                [
+                    "dd",
+                    "if=/dev/zero",
+                    "of=/dev/loop7",
+                    "bs=4096",
+                    "count=1",
+                    seek,
+                    "conv=notrunc",
+                    "oflag=direct",
+                ]
+                .map(str::to_owned)
+            };
+            let first = zero("seek=0");
+            let first: Vec<&str> = first.iter().map(String::as_str).collect();
+            f.runner.expect_ok(&first, "");
+            let last = zero("seek=255");
+            let last: Vec<&str> = last.iter().map(String::as_str).collect();
+            f.runner.expect(
+                &last,
+                CmdOutput::exit(1, "", "dd: error writing '/dev/loop7': Input/output error"),
+            );
+        } else {
+            f.runner
+                .expect_ok(&["blockdev", "--getsize64", "/dev/loop7"], "1M\n");
+        }
+        f.runner.expect_ok(&["losetup", "-d", "/dev/loop7"], "");
+        let err = rt()
+            .block_on(f.p.create_volume(&vol("new", 0), SizeKib(1024)))
+            .expect_err("fails");
+        match (&err, case) {
+            (BackendError::CommandFailed { argv, stderr, .. }, "dd") => {
+                assert_eq!(argv[0], "dd");
+                assert_eq!(argv[5], "seek=255");
+                assert!(stderr.contains("Input/output error"), "{stderr}");
+            }
+            (BackendError::ParseError { tool, .. }, "blockdev") => assert_eq!(*tool, "blockdev"),
+            other => panic!("{other:?}"),
+        }
+        assert!(!Path::new(&file).exists(), "file removed again");
+        insta::assert_snapshot!(format!("failed_md_wipe_{case}"), f.finish());
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{fixture, paused_rt, rt, snap, vol};
+use common::{expect_quick_wipe, fixture, paused_rt, rt, snap, vol};
 use linstor_backends::lvm::{LvmConfig, LvmProvider};
 use linstor_backends::provider::{CreateOutcome, DeleteOutcome, ResizeOutcome, StorageProvider};
 use linstor_backends::{BackendError, CmdOutput, ScriptedRunner};
@@ -124,8 +124,7 @@ fn fake_lvm_create_thick() {
         )),
         "",
     );
-    f.runner
-        .expect_ok(&["wipefs", "-a", "-f", "/dev/linstor_vg/new_00000"], "");
+    expect_quick_wipe(&f.runner, "/dev/linstor_vg/new_00000", 8192 * 1024);
     f.runner.expect_ok(
         LVS,
         &lvs_after_create(
@@ -250,8 +249,7 @@ fn fake_lvm_hostile_pool_names_run_nothing() {
 fn fake_lvm_delete_wipes_then_removes_and_is_idempotent() {
     let f = thick();
     f.runner.expect_ok(LVS, &fixture("lvs_thick.txt"));
-    f.runner
-        .expect_ok(&["wipefs", "-a", "-f", "/dev/linstor_vg/pvc-abc_00000"], "");
+    expect_quick_wipe(&f.runner, "/dev/linstor_vg/pvc-abc_00000", 8192 * 1024);
     f.runner.expect_ok(
         &argv(&lvm("lvremove", &["-f", "linstor_vg/pvc-abc_00000"])),
         "",
@@ -270,6 +268,114 @@ fn fake_lvm_delete_wipes_then_removes_and_is_idempotent() {
         rt.block_on(f.p.delete_volume(&vol("pvc-abc", 0)))
             .expect("absent"),
         DeleteOutcome::AlreadyAbsent
+    );
+    insta::assert_snapshot!(f.finish());
+}
+
+/// A thick pool whose `lvremove` is retried twice, 10 ms apart, while the LV is busy.
+fn thick_busy_retries() -> Fx {
+    let runner = Arc::new(ScriptedRunner::new());
+    let cfg = LvmConfig {
+        lvremove_busy_retries: 2,
+        lvremove_busy_delay: Duration::from_millis(10),
+        ..LvmConfig::default()
+    };
+    let p = LvmProvider::thick(runner.clone(), "linstor_vg", cfg).expect("valid");
+    runner.expect_ok(PVDISPLAY, &fixture("pvdisplay.txt"));
+    Fx { runner, p }
+}
+
+#[test]
+fn fake_lvm_lvremove_retried_while_busy() {
+    let f = thick_busy_retries();
+    f.runner.expect_ok(LVS, &fixture("lvs_thick.txt"));
+    expect_quick_wipe(&f.runner, "/dev/linstor_vg/pvc-abc_00000", 8192 * 1024);
+    let remove = lvm("lvremove", &["-f", "linstor_vg/pvc-abc_00000"]);
+    // Busy is not a filter problem: no pvdisplay in between, the same argv again.
+    f.runner.expect(
+        &argv(&remove),
+        CmdOutput::exit(5, "", "  Logical volume linstor_vg/pvc-abc_00000 in use.\n"),
+    );
+    f.runner.expect(
+        &argv(&remove),
+        CmdOutput::exit(
+            5,
+            "",
+            "  Logical volume linstor_vg/pvc-abc_00000 contains a filesystem in use.\n",
+        ),
+    );
+    f.runner.expect_ok(&argv(&remove), "");
+    let rt = paused_rt();
+    let started = rt.block_on(async { tokio::time::Instant::now() });
+    assert_eq!(
+        rt.block_on(f.p.delete_volume(&vol("pvc-abc", 0)))
+            .expect("deleted on the third try"),
+        DeleteOutcome::Deleted
+    );
+    let waited = rt.block_on(async { started.elapsed() });
+    assert!(
+        waited >= Duration::from_millis(20) && waited < Duration::from_secs(1),
+        "two pauses of 10 ms: {waited:?}"
+    );
+    insta::assert_snapshot!(f.finish());
+}
+
+#[test]
+fn fake_lvm_lvremove_still_busy_is_in_use() {
+    let f = thick_busy_retries();
+    f.runner.expect_ok(LVS, &fixture("lvs_thick.txt"));
+    expect_quick_wipe(&f.runner, "/dev/linstor_vg/pvc-abc_00000", 8192 * 1024);
+    let remove = lvm("lvremove", &["-f", "linstor_vg/pvc-abc_00000"]);
+    for _ in 0..3 {
+        f.runner.expect(
+            &argv(&remove),
+            CmdOutput::exit(5, "", "  Logical volume linstor_vg/pvc-abc_00000 in use.\n"),
+        );
+    }
+    let err = paused_rt()
+        .block_on(f.p.delete_volume(&vol("pvc-abc", 0)))
+        .expect_err("stays busy");
+    match &err {
+        BackendError::InUse { what, name, reason } => {
+            assert_eq!(*what, "logical volume");
+            assert_eq!(name, "linstor_vg/pvc-abc_00000");
+            assert!(reason.contains("after 3 attempts 10ms apart"), "{reason}");
+            assert!(
+                reason.contains("lvremove --config"),
+                "names the argv: {reason}"
+            );
+            assert!(
+                reason.contains("Logical volume linstor_vg/pvc-abc_00000 in use."),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    insta::assert_snapshot!(format!("{}\n---\n{err}", f.finish()));
+}
+
+/// Other lvremove failures are not retried for busy (only once with a fresh filter).
+#[test]
+fn fake_lvm_lvremove_other_failure_not_retried_for_busy() {
+    let f = thick_busy_retries();
+    f.runner.expect_ok(LVS, &fixture("lvs_thick.txt"));
+    expect_quick_wipe(&f.runner, "/dev/linstor_vg/pvc-abc_00000", 8192 * 1024);
+    let remove = lvm("lvremove", &["-f", "linstor_vg/pvc-abc_00000"]);
+    f.runner.expect(
+        &argv(&remove),
+        CmdOutput::exit(5, "", "  Failed to write VG linstor_vg.\n"),
+    );
+    f.runner.expect_ok(PVDISPLAY, &fixture("pvdisplay.txt"));
+    f.runner.expect(
+        &argv(&remove),
+        CmdOutput::exit(5, "", "  Failed to write VG linstor_vg.\n"),
+    );
+    let err = paused_rt()
+        .block_on(f.p.delete_volume(&vol("pvc-abc", 0)))
+        .expect_err("fails");
+    assert!(
+        matches!(&err, BackendError::CommandFailed { stderr, .. } if stderr.contains("Failed to write VG")),
+        "{err:?}"
     );
     insta::assert_snapshot!(f.finish());
 }
@@ -449,13 +555,13 @@ fn fake_lvm_failed_rollback_reports_what_was_left() {
     let remove = lvm("lvremove", &["-f", "linstor_vg/new_00000"]);
     f.runner.expect(
         &argv(&remove),
-        CmdOutput::exit(5, "", "Logical volume in use."),
+        CmdOutput::exit(5, "", "Failed to write VG linstor_vg."),
     );
     // LINSTOR's execWithRetry: rebuild the filter, try once more.
     f.runner.expect_ok(PVDISPLAY, &fixture("pvdisplay.txt"));
     f.runner.expect(
         &argv(&remove),
-        CmdOutput::exit(5, "", "Logical volume in use."),
+        CmdOutput::exit(5, "", "Failed to write VG linstor_vg."),
     );
     let err = rt()
         .block_on(f.p.create_volume(&vol("new", 0), SizeKib(4096)))
@@ -467,7 +573,10 @@ fn fake_lvm_failed_rollback_reports_what_was_left() {
             left_behind,
         } => {
             assert!(cause.to_string().contains("wipe failed"), "{cause}");
-            assert!(rollback.to_string().contains("in use"), "{rollback}");
+            assert!(
+                rollback.to_string().contains("Failed to write VG"),
+                "{rollback}"
+            );
             assert_eq!(left_behind, "LV linstor_vg/new_00000");
         }
         other => panic!("{other:?}"),
@@ -491,8 +600,7 @@ fn fake_lvm_retries_once_with_a_fresh_filter() {
     );
     f.runner.expect_ok(PVDISPLAY, &fixture("pvdisplay.txt"));
     f.runner.expect_ok(&argv(&create), "");
-    f.runner
-        .expect_ok(&["wipefs", "-a", "-f", "/dev/linstor_vg/new_00000"], "");
+    expect_quick_wipe(&f.runner, "/dev/linstor_vg/new_00000", 4096 * 1024);
     f.runner.expect_ok(
         LVS,
         &lvs_after_create(
@@ -595,8 +703,7 @@ fn fake_lvm_thin_create_activates_and_wipes() {
         &argv(&lvm("lvchange", &["-ay", "-K", "linstor_vg/new_00000"])),
         "",
     );
-    f.runner
-        .expect_ok(&["wipefs", "-a", "-f", "/dev/linstor_vg/new_00000"], "");
+    expect_quick_wipe(&f.runner, "/dev/linstor_vg/new_00000", 1_048_576 * 1024);
     f.runner.expect_ok(
         LVS,
         &(fixture("lvs_thin.txt")

@@ -6,7 +6,8 @@
 //!
 //! * [`lvm`]: `lvs`, `vgs` (with `--separator ';' --units k --nosuffix --noheadings`), `pvdisplay`.
 //! * [`zfs`]: `zfs list -H -p`, `zfs get -Hp`, `zpool get -Hp`.
-//! * [`util`]: `losetup -l -O NAME,BACK-FILE`, `df -B 1 --output=…`, `stat -c '%B %b'`.
+//! * [`util`]: `losetup -l -O NAME,BACK-FILE`, `df -B 1 --output=…`, `stat -c '%B %b'`,
+//!   `blockdev --getsize64`.
 
 pub mod lvm;
 pub mod util;

@@ -109,6 +109,19 @@ pub fn parse_stat_allocated(out: &str) -> Result<u64, BackendError> {
         .ok_or_else(|| err(T, no, line, "allocated bytes overflow"))
 }
 
+/// Parses `blockdev --getsize64 <dev>`: the device size in bytes on one line.
+pub fn parse_blockdev_size(out: &str) -> Result<u64, BackendError> {
+    const T: &str = "blockdev";
+    let mut it = lines(out);
+    let Some((no, line)) = it.next() else {
+        return Err(err(T, 0, out, "empty output"));
+    };
+    if let Some((extra_no, extra)) = it.next() {
+        return Err(err(T, extra_no, extra, "expected exactly one number"));
+    }
+    uint(line).ok_or_else(|| err(T, no, line, "not a number of bytes"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +191,11 @@ mod tests {
         check(parse_df_bytes, "100\n", Err("header"));
         check(parse_df_bytes, "Avail\n10G\n", Err("not a number"));
         check(parse_df_bytes, "Avail\n1\n2\n", Err("exactly one"));
+        check(parse_blockdev_size, "8388608\n", Ok(8_388_608));
+        check(parse_blockdev_size, "", Err("empty"));
+        check(parse_blockdev_size, "8388608\n1\n", Err("exactly one"));
+        check(parse_blockdev_size, "8M\n", Err("not a number"));
+        check(parse_blockdev_size, "-1\n", Err("not a number"));
         check(parse_stat_allocated, "512", Err("expected"));
         check(parse_stat_allocated, "512 x", Err("not numbers"));
         check(
@@ -195,6 +213,7 @@ mod tests {
             let _ = parse_df_bytes(&s);
             let _ = parse_df_source(&s);
             let _ = parse_stat_allocated(&s);
+            let _ = parse_blockdev_size(&s);
         }
 
         #[test]
@@ -202,6 +221,7 @@ mod tests {
             let _ = parse_losetup_list(&s);
             let _ = parse_df_bytes(&s);
             let _ = parse_stat_allocated(&s);
+            let _ = parse_blockdev_size(&s);
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use linstor_backends::ScriptedRunner;
 use linstor_backends::naming::VolumeId;
 use linstor_core::SnapshotName;
 
@@ -45,6 +46,31 @@ pub fn vol(rsc: &str, nr: u16) -> VolumeId {
 /// A snapshot name.
 pub fn snap(name: &str) -> SnapshotName {
     SnapshotName::new(name).expect("valid snapshot name")
+}
+
+/// Expects the quick wipe of `dev`, a device of `bytes` bytes: `wipefs`, `blockdev
+/// --getsize64`, then `dd` zeroing the first and the last whole 4 KiB block.
+pub fn expect_quick_wipe(runner: &ScriptedRunner, dev: &str, bytes: u64) {
+    runner.expect_ok(&["wipefs", "-a", "-f", dev], "");
+    runner.expect_ok(&["blockdev", "--getsize64", dev], &format!("{bytes}\n"));
+    let of = format!("of={dev}");
+    let last = bytes / 4096 - 1;
+    for block in [0, last] {
+        let seek = format!("seek={block}");
+        runner.expect_ok(
+            &[
+                "dd",
+                "if=/dev/zero",
+                &of,
+                "bs=4096",
+                "count=1",
+                &seek,
+                "conv=notrunc",
+                "oflag=direct",
+            ],
+            "",
+        );
+    }
 }
 
 pub mod real;

@@ -27,7 +27,7 @@
 //! Thick pools always use ratio 1 (`min(free, total − reserved)`): a thick pool cannot promise
 //! more than it has. Unknown capacity (no report, or the node is offline) counts as 0.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::model::{RscFlags, SnapshotDfnFlags, StoragePool, VlmDfnFlags};
@@ -80,11 +80,11 @@ pub struct Usage {
 /// Reserved space and resource count of every pool, computed in one pass over the state.
 ///
 /// Computing it costs O(volumes); callers that place many resources against a slowly changing
-/// state may keep one and [`add`](PoolUsage::add) to it. Ordered by node like
-/// `ClusterState::nodes`, so the engine walks both in step instead of looking names up.
+/// state may keep one and [`add`](PoolUsage::add) to it. The engine looks each node up once and
+/// scans its (few) pools.
 #[derive(Debug, Clone, Default)]
 pub struct PoolUsage {
-    map: BTreeMap<NodeName, Vec<(StorPoolName, Usage)>>,
+    map: FnvMap<NodeName, Vec<(StorPoolName, Usage)>>,
 }
 
 impl PoolUsage {
@@ -97,12 +97,17 @@ impl PoolUsage {
                     continue;
                 }
                 let mut seen: Vec<&StorPoolName> = Vec::new();
+                // One lookup per resource: the node's entries.
+                if !out.map.contains_key(&r.node) {
+                    out.map.insert(r.node.clone(), Vec::new());
+                }
+                let entries = out.map.get_mut(&r.node).expect("inserted above");
                 for v in r.volumes.values() {
                     let size = match rd.volume_definitions.get(&v.number) {
                         Some(vd) if !vd.flags.contains(VlmDfnFlags::DELETE) => vd.size.0,
                         _ => continue,
                     };
-                    let u = out.slot(&r.node, &v.storage_pool);
+                    let u = Self::slot_in(entries, &v.storage_pool);
                     if !r.is_diskless() {
                         u.reserved = u.reserved.saturating_add(size);
                     }
@@ -130,10 +135,14 @@ impl PoolUsage {
     }
 
     fn slot(&mut self, node: &NodeName, pool: &StorPoolName) -> &mut Usage {
-        if !self.map.contains_key(node) {
+        if self.map.get(node).is_none() {
             self.map.insert(node.clone(), Vec::new());
         }
         let v = self.map.get_mut(node).expect("inserted above");
+        Self::slot_in(v, pool)
+    }
+
+    fn slot_in<'v>(v: &'v mut Vec<(StorPoolName, Usage)>, pool: &StorPoolName) -> &'v mut Usage {
         let i = match v.iter().position(|(p, _)| p == pool) {
             Some(i) => i,
             None => {
@@ -159,9 +168,9 @@ impl PoolUsage {
             .map_or_else(Usage::default, |(_, u)| *u)
     }
 
-    /// Per node, in node order.
-    pub(crate) fn nodes(&self) -> impl Iterator<Item = (&NodeName, &[(StorPoolName, Usage)])> {
-        self.map.iter().map(|(n, v)| (n, v.as_slice()))
+    /// The entries of one node.
+    pub(crate) fn node(&self, node: &NodeName) -> &[(StorPoolName, Usage)] {
+        self.map.get(node).map_or(&[], Vec::as_slice)
     }
 
     /// Records one more resource of `size` in a pool (diskless pools: pass 0).

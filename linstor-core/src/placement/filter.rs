@@ -418,7 +418,6 @@ pub(crate) fn run(
     let mut total = 0usize;
     let mut total_nodes = 0usize;
     let mut observed = state.observed.nodes.iter().peekable();
-    let mut used = usage.nodes().peekable();
     let pool_list = match mode {
         Mode::Diskful => f.pool_list(),
         Mode::Diskless(_) => f.storage_pool_diskless_list.clone(),
@@ -436,16 +435,7 @@ pub(crate) fn run(
             .peek()
             .filter(|(k, _)| *k == &n.name)
             .map(|(_, o)| *o);
-        while used
-            .peek()
-            .is_some_and(|(k, _)| *k != &n.name && *k < &n.name)
-        {
-            used.next();
-        }
-        let node_usage: &[(StorPoolName, crate::placement::capacity::Usage)] = used
-            .peek()
-            .filter(|(k, _)| *k == &n.name)
-            .map_or(&[], |(_, u)| *u);
+        let node_usage = usage.node(&n.name);
         let mut node_res: Option<Result<usize, Criterion>> = None;
         let mut counted = false;
         for p in n.storage_pools.values() {

@@ -135,7 +135,7 @@ impl PoolUsage {
     }
 
     fn slot(&mut self, node: &NodeName, pool: &StorPoolName) -> &mut Usage {
-        if self.map.get(node).is_none() {
+        if !self.map.contains_key(node) {
             self.map.insert(node.clone(), Vec::new());
         }
         let v = self.map.get_mut(node).expect("inserted above");

@@ -346,6 +346,74 @@ fn fake_bin(tmp: &Path, name: &str, script: &str) -> RealRunner {
     RealRunner::with_search_dirs(dirs)
 }
 
+/// A stale volume's leftovers on a new FILE volume: a `fallocate` wrapper runs the real one and
+/// then writes a fake DRBD superblock (magic + pattern) into the first 4 KiB block and into the
+/// last whole 4 KiB block (where internal metadata keeps it), plus data into block 1. After the
+/// provider's create (with its quick wipe) both superblock areas read zero and block 1 is
+/// untouched (the wipe zeroes exactly those areas; `wipefs` alone would not clear them).
+#[test]
+fn real_file_create_zeroes_drbd_superblock_areas() {
+    if !have_tools("real_file_create_zeroes_drbd_superblock_areas", TOOLS) {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("linstor-real-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path().join("pool");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let _leftovers = LoopsUnder(dir.clone());
+    let mut block = vec![0x83, 0x74, 0x02, 0x6d];
+    block.extend(pattern(9, 4092));
+    let stale = tmp.path().join("stale.bin");
+    std::fs::write(&stale, &block).expect("write stale block");
+    let real = RealRunner::new()
+        .resolve("fallocate")
+        .expect("fallocate installed");
+    let script = format!(
+        "#!/bin/sh\n\
+         {real} \"$@\" || exit $?\n\
+         for f; do :; done\n\
+         last=$(( $(stat -c %s \"$f\") / 4096 - 1 ))\n\
+         for seek in 0 1 $last; do\n\
+           dd if={stale} of=\"$f\" bs=4096 count=1 seek=$seek conv=notrunc status=none || exit 1\n\
+         done\n",
+        real = real.display(),
+        stale = stale.display(),
+    );
+    let runner = fake_bin(tmp.path(), "fallocate", &script);
+    let p = FileProvider::thick(Arc::new(runner), &dir, FileConfig::default()).expect("valid");
+    let v = vol("stale", 0);
+    let file = p.volume_file(&v);
+    // 4098 KiB: not a multiple of 4 KiB, so the last whole block is not the device's tail.
+    let size = 4098 * 1024u64;
+    let last = (size / 4096 - 1) * 4096;
+    assert_eq!(last, 4_190_208);
+    let rt = rt();
+    let info = rt
+        .block_on(p.create_volume(&v, SizeKib(4098)))
+        .expect("create")
+        .into_inner();
+    let dev = info.device_path.expect("a loop device");
+    assert_eq!(device_bytes(&dev), size);
+    for path in [dev.as_path(), file.as_path()] {
+        for (what, at) in [("first", 0), ("last", last)] {
+            let nonzero = read_at(path, at, 4096).iter().filter(|b| **b != 0).count();
+            assert_eq!(nonzero, 0, "{what} 4 KiB block of {path:?} at {at} zeroed");
+        }
+        assert!(
+            read_at(path, 4096, 4096) == block,
+            "block 1 of {path:?} untouched"
+        );
+    }
+    assert_eq!(
+        rt.block_on(p.delete_volume(&v)).expect("delete"),
+        DeleteOutcome::Deleted
+    );
+    assert!(loops_under(&dir).is_empty());
+    assert!(files_in(&dir).is_empty(), "{:?}", files_in(&dir));
+}
+
 #[test]
 fn real_file_hanging_tool_is_killed_and_its_partial_file_removed() {
     if !have_tools(

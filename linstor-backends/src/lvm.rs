@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | list | `lvs … <vg>` | same, LVs in the thin pool |
 //! | space | `vgs` size / free | thin pool LV size, size × (1 − data%) |
-//! | create | `lvcreate --size <n>k <vg> -n <lv> -y` + quick wipe | `lvcreate --virtualsize <n>k <vg> --thinpool <pool> --name <lv>`, `lvchange -ay -K`, quick wipe |
+//! | create | `pvdisplay … --sort pv_used` (PV selection), `lvcreate --size <n>k <vg> -n <lv> -y <opts…> <PVs…>` + quick wipe | `lvcreate --virtualsize <n>k <vg> --thinpool <pool> --name <lv>`, `lvchange -ay -K`, quick wipe |
 //! | resize | `lvresize --size <n>k <vg>/<lv> -f` | same |
 //! | delete | quick wipe, `lvremove -f <vg>/<lv>` (retried while busy) | `lvremove -f <vg>/<lv>` (retried while busy) |
 //! | snapshot | unsupported | `lvcreate --snapshot --setactivationskip y --ignoreactivationskip --activate y --name <vg>/<lv>_<snap> <vg>/<lv>` |
@@ -24,8 +24,11 @@
 //! off). `lvremove` is retried while the LV is busy ([`is_busy`],
 //! [`LvmConfig::lvremove_busy_retries`]); a busy failure does not rebuild the device filter.
 //!
-//! Not done (yet): the 1.34 PV selection (`--sort pv_used`) appended to `lvcreate`, rounding
-//! for striped LVs.
+//! Thick `lvcreate` gets the VG's PVs appended in the order `pvdisplay <LvcreatePvSelection>`
+//! lists them ([`LvmConfig::lvcreate_pv_selection`], default `--sort pv_used`, as in LINSTOR
+//! 1.34); this `pvdisplay` runs with the same DRBD-rejecting filter as the filter's own.
+//!
+//! Not done (yet): rounding for striped LVs.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -61,6 +64,11 @@ pub struct LvmConfig {
     pub env: Vec<(String, String)>,
     /// Extra `lvcreate` words (`StorDriver/LvcreateOptions`), appended as LINSTOR does.
     pub lvcreate_options: Vec<String>,
+    /// `StorDriver/LvcreatePvSelection`: extra `pvdisplay` words that order the VG's PVs for a
+    /// thick `lvcreate`, which then gets the PV names appended (LINSTOR 1.34: new LVs go to the
+    /// least-used PVs first). Default `--sort pv_used`; empty turns the selection off (no
+    /// `pvdisplay`, no PVs appended). Not used for thin pools.
+    pub lvcreate_pv_selection: Vec<String>,
     /// Pass LINSTOR's `--config` device filter (default true).
     pub use_filter: bool,
     /// Quick-wipe new volumes and thick volumes before delete (`wipefs -a -f` and zeroing the
@@ -81,6 +89,7 @@ impl Default for LvmConfig {
         LvmConfig {
             env: Vec::new(),
             lvcreate_options: Vec::new(),
+            lvcreate_pv_selection: vec!["--sort".into(), "pv_used".into()],
             use_filter: true,
             wipe: true,
             timeout: Duration::from_secs(120),
@@ -158,6 +167,7 @@ impl LvmProvider {
         mut cfg: LvmConfig,
     ) -> Result<Self, BackendError> {
         check_option_words("LvcreateOptions", &cfg.lvcreate_options)?;
+        check_option_words("LvcreatePvSelection", &cfg.lvcreate_pv_selection)?;
         for (k, _) in &cfg.env {
             if k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 return Err(BackendError::invalid(
@@ -209,26 +219,28 @@ impl LvmProvider {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = f;
     }
 
+    /// The VG's PVs as `pvdisplay` lists them, with `extra` words (e.g. `--sort pv_used`)
+    /// appended to its argv.
+    async fn pv_names(&self, extra: &[String]) -> Result<Vec<String>, BackendError> {
+        let mut args: Vec<String> = vec![
+            "--config".into(),
+            PVDISPLAY_FILTER.into(),
+            "--columns".into(),
+            "-o".into(),
+            "pv_name".into(),
+            "-S".into(),
+            format!("vg_name={}", self.vg),
+            "--noheadings".into(),
+            "--nosuffix".into(),
+        ];
+        args.extend(extra.iter().cloned());
+        let out = self.exec.run("pvdisplay", args).await?;
+        parse_pv_names(&out.stdout)
+    }
+
     /// Lists the VG's PVs with `pvdisplay` and builds the filter.
     async fn build_filter(&self) -> Result<String, BackendError> {
-        let out = self
-            .exec
-            .run(
-                "pvdisplay",
-                vec![
-                    "--config".into(),
-                    PVDISPLAY_FILTER.into(),
-                    "--columns".into(),
-                    "-o".into(),
-                    "pv_name".into(),
-                    "-S".into(),
-                    format!("vg_name={}", self.vg),
-                    "--noheadings".into(),
-                    "--nosuffix".into(),
-                ],
-            )
-            .await?;
-        let filter = device_filter(&parse_pv_names(&out.stdout)?);
+        let filter = device_filter(&self.pv_names(&[]).await?);
         self.set_filter(Some(filter.clone()));
         Ok(filter)
     }
@@ -625,6 +637,9 @@ impl StorageProvider for LvmProvider {
             }
         }
         args.extend(self.cfg.lvcreate_options.iter().cloned());
+        if self.thin_pool.is_none() && !self.cfg.lvcreate_pv_selection.is_empty() {
+            args.extend(self.pv_names(&self.cfg.lvcreate_pv_selection).await?);
+        }
         self.lvm("lvcreate", args, false).await?;
         self.finish_create(&lv, self.thin_pool.is_some(), true)
             .await?;

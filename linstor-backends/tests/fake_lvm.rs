@@ -26,6 +26,21 @@ const PVDISPLAY: &[&str] = &[
     "--noheadings",
     "--nosuffix",
 ];
+/// The PV selection before a thick `lvcreate` (`StorDriver/LvcreatePvSelection` default).
+const PVDISPLAY_SORTED: &[&str] = &[
+    "pvdisplay",
+    "--config",
+    "devices { filter=[\"r|^/dev/drbd.*|\"] }",
+    "--columns",
+    "-o",
+    "pv_name",
+    "-S",
+    "vg_name=linstor_vg",
+    "--noheadings",
+    "--nosuffix",
+    "--sort",
+    "pv_used",
+];
 const LVS: &[&str] = &[
     "lvs",
     "--config",
@@ -117,10 +132,20 @@ fn fake_lvm_create_thick() {
     let f = thick();
     f.runner.expect_ok(LVS, &fixture("lvs_thick.txt"));
     f.runner.expect_ok(VGS, &fixture("vgs_thick.txt"));
+    f.runner
+        .expect_ok(PVDISPLAY_SORTED, &fixture("pvdisplay.txt"));
     f.runner.expect_ok(
         &argv(&lvm(
             "lvcreate",
-            &["--size", "5000k", "linstor_vg", "-n", "new_00000", "-y"],
+            &[
+                "--size",
+                "5000k",
+                "linstor_vg",
+                "-n",
+                "new_00000",
+                "-y",
+                "/dev/loop1",
+            ],
         )),
         "",
     );
@@ -270,6 +295,76 @@ fn fake_lvm_delete_wipes_then_removes_and_is_idempotent() {
         DeleteOutcome::AlreadyAbsent
     );
     insta::assert_snapshot!(f.finish());
+}
+
+/// `StorDriver/LvcreatePvSelection`: the PVs come back in `pvdisplay`'s order and are appended
+/// after the user's `LvcreateOptions`; an empty selection runs no `pvdisplay` and appends
+/// nothing; a selection with shell syntax is refused before anything runs.
+#[test]
+fn fake_lvm_create_thick_pv_selection() {
+    for selection in [vec!["--sort", "-pv_free"], vec![]] {
+        let runner = Arc::new(ScriptedRunner::new());
+        let cfg = LvmConfig {
+            lvcreate_options: vec!["--type".into(), "linear".into()],
+            lvcreate_pv_selection: selection.iter().map(|s| (*s).to_owned()).collect(),
+            ..LvmConfig::default()
+        };
+        let p = LvmProvider::thick(runner.clone(), "linstor_vg", cfg).expect("valid");
+        runner.expect_ok(PVDISPLAY, &fixture("pvdisplay.txt"));
+        runner
+            .expect_ok(LVS, &fixture("lvs_thick.txt"))
+            .expect_ok(VGS, &fixture("vgs_thick.txt"));
+        let mut create = vec![
+            "--size",
+            "4096k",
+            "linstor_vg",
+            "-n",
+            "new_00000",
+            "-y",
+            "--type",
+            "linear",
+        ];
+        if !selection.is_empty() {
+            runner.expect_ok(
+                &[PVDISPLAY, &selection[..]].concat(),
+                "  /dev/loop2\n  /dev/loop1\n",
+            );
+            create.extend(["/dev/loop2", "/dev/loop1"]);
+        }
+        runner.expect_ok(&argv(&lvm("lvcreate", &create)), "");
+        expect_quick_wipe(&runner, "/dev/linstor_vg/new_00000", 4096 * 1024);
+        runner.expect_ok(
+            LVS,
+            &lvs_after_create(
+                "  new_00000;/dev/linstor_vg/new_00000;4096.00;linstor_vg;;;-wi-a-----;;0;1\n",
+            ),
+        );
+        let out = rt()
+            .block_on(p.create_volume(&vol("new", 0), SizeKib(4096)))
+            .expect("created");
+        assert!(out.is_changed());
+        runner.finish();
+        let name = if selection.is_empty() {
+            "pv_selection_off"
+        } else {
+            "pv_selection_custom"
+        };
+        insta::assert_snapshot!(name, runner.transcript());
+    }
+    for bad in ["--sort;reboot", "$(id)", "--sort pv_used"] {
+        let runner = Arc::new(ScriptedRunner::new());
+        let cfg = LvmConfig {
+            lvcreate_pv_selection: vec![bad.to_owned()],
+            ..LvmConfig::default()
+        };
+        let err = LvmProvider::thick(runner.clone(), "linstor_vg", cfg).expect_err(bad);
+        assert!(
+            matches!(&err, BackendError::InvalidInput { field, .. } if *field == "LvcreatePvSelection"),
+            "{bad}: {err:?}"
+        );
+        runner.finish();
+        assert_eq!(runner.transcript(), "");
+    }
 }
 
 /// A thick pool whose `lvremove` is retried twice, 10 ms apart, while the LV is busy.
@@ -508,10 +603,20 @@ fn fake_lvm_failure_midway_removes_the_new_lv() {
     f.runner
         .expect_ok(LVS, &fixture("lvs_thick.txt"))
         .expect_ok(VGS, &fixture("vgs_thick.txt"));
+    f.runner
+        .expect_ok(PVDISPLAY_SORTED, &fixture("pvdisplay.txt"));
     f.runner.expect_ok(
         &argv(&lvm(
             "lvcreate",
-            &["--size", "4096k", "linstor_vg", "-n", "new_00000", "-y"],
+            &[
+                "--size",
+                "4096k",
+                "linstor_vg",
+                "-n",
+                "new_00000",
+                "-y",
+                "/dev/loop1",
+            ],
         )),
         "",
     );
@@ -541,10 +646,20 @@ fn fake_lvm_failed_rollback_reports_what_was_left() {
     f.runner
         .expect_ok(LVS, &fixture("lvs_thick.txt"))
         .expect_ok(VGS, &fixture("vgs_thick.txt"));
+    f.runner
+        .expect_ok(PVDISPLAY_SORTED, &fixture("pvdisplay.txt"));
     f.runner.expect_ok(
         &argv(&lvm(
             "lvcreate",
-            &["--size", "4096k", "linstor_vg", "-n", "new_00000", "-y"],
+            &[
+                "--size",
+                "4096k",
+                "linstor_vg",
+                "-n",
+                "new_00000",
+                "-y",
+                "/dev/loop1",
+            ],
         )),
         "",
     );
@@ -590,9 +705,19 @@ fn fake_lvm_retries_once_with_a_fresh_filter() {
     f.runner
         .expect_ok(LVS, &fixture("lvs_thick.txt"))
         .expect_ok(VGS, &fixture("vgs_thick.txt"));
+    f.runner
+        .expect_ok(PVDISPLAY_SORTED, &fixture("pvdisplay.txt"));
     let create = lvm(
         "lvcreate",
-        &["--size", "4096k", "linstor_vg", "-n", "new_00000", "-y"],
+        &[
+            "--size",
+            "4096k",
+            "linstor_vg",
+            "-n",
+            "new_00000",
+            "-y",
+            "/dev/loop1",
+        ],
     );
     f.runner.expect(
         &argv(&create),
@@ -632,6 +757,7 @@ fn fake_lvm_hanging_lvcreate_times_out_with_argv() {
     };
     runner.expect_ok(&argv(&no_filter(LVS)), &fixture("lvs_thick.txt"));
     runner.expect_ok(&argv(&no_filter(VGS)), &fixture("vgs_thick.txt"));
+    runner.expect_ok(PVDISPLAY_SORTED, &fixture("pvdisplay.txt"));
     runner.expect_hang(&[
         "lvcreate",
         "--size",
@@ -640,6 +766,7 @@ fn fake_lvm_hanging_lvcreate_times_out_with_argv() {
         "-n",
         "new_00000",
         "-y",
+        "/dev/loop1",
     ]);
     let err = paused_rt()
         .block_on(p.create_volume(&vol("new", 0), SizeKib(4096)))
@@ -648,7 +775,7 @@ fn fake_lvm_hanging_lvcreate_times_out_with_argv() {
         BackendError::Timeout { argv, timeout } => {
             assert_eq!(
                 argv.join(" "),
-                "lvcreate --size 4096k linstor_vg -n new_00000 -y"
+                "lvcreate --size 4096k linstor_vg -n new_00000 -y /dev/loop1"
             );
             assert_eq!(*timeout, Duration::from_secs(7));
         }

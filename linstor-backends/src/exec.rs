@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::BackendError;
+use crate::error::{BackendError, display_argv};
 use crate::runner::{Cmd, CmdOutput, CommandRunner};
 
 /// A runner plus the environment and timeout a provider applies to all its commands.
@@ -51,6 +51,61 @@ pub(crate) fn after_rollback(
                 cause: Box::new(cause),
                 rollback: Box::new(rb),
                 left_behind,
+            }
+        }
+    }
+}
+
+/// How often and how far apart a command is retried while its target is busy.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BusyRetry {
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// The pause before each retry.
+    pub delay: Duration,
+}
+
+impl BusyRetry {
+    /// Runs `attempt` until it succeeds, fails in a way `is_busy` does not recognise, or has
+    /// failed busy `1 + retries` times; then the result is [`BackendError::InUse`] naming the
+    /// last argv and its stderr.
+    pub async fn run<F, Fut>(
+        self,
+        what: &'static str,
+        name: &str,
+        is_busy: fn(&BackendError) -> bool,
+        mut attempt: F,
+    ) -> Result<CmdOutput, BackendError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<CmdOutput, BackendError>>,
+    {
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            match attempt().await {
+                Err(e) if is_busy(&e) => {
+                    if attempts > self.retries {
+                        let BackendError::CommandFailed { argv, stderr, .. } = &e else {
+                            return Err(e);
+                        };
+                        return Err(BackendError::InUse {
+                            what,
+                            name: name.to_owned(),
+                            reason: format!(
+                                "`{}` still failed after {attempts} attempts {:?} apart: {}; \
+                                 close what holds it open (a mount, a DRBD resource, a process) \
+                                 and delete again",
+                                display_argv(argv),
+                                self.delay,
+                                stderr.trim()
+                            ),
+                        });
+                    }
+                    tracing::info!(error = %e, attempts, "{what} {name} busy; retrying");
+                    tokio::time::sleep(self.delay).await;
+                }
+                other => return other,
             }
         }
     }

@@ -38,8 +38,8 @@ use async_trait::async_trait;
 use linstor_core::model::{PoolCapacity, ProviderKind};
 use linstor_core::{SizeKib, SnapshotName};
 
-use crate::error::{BackendError, display_argv};
-use crate::exec::{Exec, after_rollback};
+use crate::error::BackendError;
+use crate::exec::{BusyRetry, Exec, after_rollback};
 use crate::naming::{
     VolumeId, check_option_words, check_thin_pool_spec, check_vg_name, looks_like_volume,
 };
@@ -396,38 +396,16 @@ impl LvmProvider {
     /// its stderr.
     async fn lvremove(&self, lv: &str) -> Result<(), BackendError> {
         let target = format!("{}/{}", self.vg, lv);
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            match self
-                .lvm("lvremove", vec!["-f".into(), target.clone()], false)
-                .await
-            {
-                Ok(_) => return Ok(()),
-                Err(e) if is_busy(&e) => {
-                    if attempt > self.cfg.lvremove_busy_retries {
-                        let BackendError::CommandFailed { argv, stderr, .. } = &e else {
-                            return Err(e);
-                        };
-                        return Err(BackendError::InUse {
-                            what: "logical volume",
-                            name: target,
-                            reason: format!(
-                                "`{}` still failed after {attempt} attempts {:?} apart: {}; \
-                                 close what holds it open (a mount, a DRBD resource, a process) \
-                                 and delete again",
-                                display_argv(argv),
-                                self.cfg.lvremove_busy_delay,
-                                stderr.trim()
-                            ),
-                        });
-                    }
-                    tracing::info!(error = %e, attempt, "LV busy; retrying lvremove");
-                    tokio::time::sleep(self.cfg.lvremove_busy_delay).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let retry = BusyRetry {
+            retries: self.cfg.lvremove_busy_retries,
+            delay: self.cfg.lvremove_busy_delay,
+        };
+        retry
+            .run("logical volume", &target, is_busy, || {
+                self.lvm("lvremove", vec!["-f".into(), target.clone()], false)
+            })
+            .await
+            .map(|_| ())
     }
 
     async fn activate(&self, lv: &str) -> Result<(), BackendError> {

@@ -8,7 +8,7 @@
 //! | total | `zfs get quota -o name,value -Hp <ds>`; if 0, `zpool get size -Hp <zpool>` |
 //! | create | `zfs create [-s] -V <n>KB <ZfscreateOptions…> <ds>/<name>` |
 //! | resize | `zfs set volsize=<n>KB <ds>/<name>` |
-//! | delete | `zfs destroy <ds>/<name>` (refused while snapshots exist: ZFS is snapshot-dependent) |
+//! | delete | `zfs destroy <ds>/<name>` (refused while snapshots exist: ZFS is snapshot-dependent); retried while "dataset is busy" ([`is_busy`]) |
 //! | snapshot | `zfs snapshot <ds>/<name>@<snap>`; delete: `zfs destroy <ds>/<name>@<snap>` |
 //! | restore | `zfs clone <ds>/<name>@<snap> <ds>/<new>` |
 //!
@@ -27,7 +27,7 @@ use linstor_core::model::{PoolCapacity, ProviderKind};
 use linstor_core::{SizeKib, SnapshotName};
 
 use crate::error::BackendError;
-use crate::exec::Exec;
+use crate::exec::{BusyRetry, Exec};
 use crate::naming::{VolumeId, check_option_words, check_zfs_dataset, looks_like_volume};
 use crate::parse::zfs::{
     ZFS_LIST_COLUMNS, ZfsListRow, ZfsType, parse_zfs_available, parse_zfs_get_value,
@@ -50,6 +50,17 @@ pub struct ZfsConfig {
     pub extent_size: SizeKib,
     /// Timeout per command.
     pub timeout: Duration,
+    /// How many more times `zfs destroy` is run while it fails with "dataset is busy" (see
+    /// [`is_busy`]); default 5.
+    pub destroy_busy_retries: u32,
+    /// The pause before each of those retries (default 1 s; tests make it short).
+    pub destroy_busy_delay: Duration,
+}
+
+/// Whether a `zfs` command failed because the dataset is busy ("cannot destroy 'tank/x':
+/// dataset is busy", e.g. a zvol still open by DRBD or udev).
+pub fn is_busy(e: &BackendError) -> bool {
+    matches!(e, BackendError::CommandFailed { stderr, .. } if stderr.to_ascii_lowercase().contains("busy"))
 }
 
 impl Default for ZfsConfig {
@@ -58,6 +69,8 @@ impl Default for ZfsConfig {
             zfscreate_options: Vec::new(),
             extent_size: SizeKib(16),
             timeout: Duration::from_secs(120),
+            destroy_busy_retries: 5,
+            destroy_busy_delay: Duration::from_secs(1),
         }
     }
 }
@@ -76,6 +89,22 @@ fn kb(size: SizeKib) -> String {
 }
 
 impl ZfsProvider {
+    /// `zfs destroy <ds>`, retried while the dataset is busy ([`is_busy`]) up to
+    /// [`ZfsConfig::destroy_busy_retries`] more times, [`ZfsConfig::destroy_busy_delay`] apart;
+    /// still busy then: [`BackendError::InUse`].
+    async fn destroy(&self, what: &'static str, ds: &str) -> Result<(), BackendError> {
+        let retry = BusyRetry {
+            retries: self.cfg.destroy_busy_retries,
+            delay: self.cfg.destroy_busy_delay,
+        };
+        retry
+            .run(what, ds, is_busy, || {
+                self.exec.run("zfs", vec!["destroy".into(), ds.to_owned()])
+            })
+            .await
+            .map(|_| ())
+    }
+
     /// A thick pool on `dataset` (`zpool` or `zpool/dataset`).
     pub fn thick(
         runner: Arc<dyn CommandRunner>,
@@ -345,7 +374,7 @@ impl StorageProvider for ZfsProvider {
                 reason: format!("it has snapshots ({}); delete them first", names.join(", ")),
             });
         }
-        self.exec.run("zfs", vec!["destroy".into(), full]).await?;
+        self.destroy("zvol", &full).await?;
         Ok(DeleteOutcome::Deleted)
     }
 
@@ -446,9 +475,7 @@ impl StorageProvider for ZfsProvider {
                 ),
             });
         }
-        self.exec
-            .run("zfs", vec!["destroy".into(), snap_full])
-            .await?;
+        self.destroy("zfs snapshot", &snap_full).await?;
         Ok(DeleteOutcome::Deleted)
     }
 

@@ -454,3 +454,59 @@ fn fake_zfs_thin_resize() {
     );
     insta::assert_snapshot!(finish(&r));
 }
+
+/// `zfs destroy` is retried while the dataset is busy (no other argv in between), 10 ms apart
+/// here; still busy after the retries it is [`BackendError::InUse`] naming the argv.
+#[test]
+fn fake_zfs_destroy_retried_while_busy() {
+    let runner = Arc::new(ScriptedRunner::new());
+    let cfg = ZfsConfig {
+        destroy_busy_retries: 2,
+        destroy_busy_delay: Duration::from_millis(10),
+        ..ZfsConfig::default()
+    };
+    let p = ZfsProvider::thick(runner.clone(), DS, cfg).expect("valid");
+    let meta = linstor_backends::naming::VolumeId::with_suffix(
+        "rsc".parse().expect("name"),
+        linstor_backends::naming::LayerSuffix::DrbdMeta,
+        0,
+    )
+    .expect("valid");
+    let destroy = ["zfs", "destroy", "tank/linstor/rsc.meta_00000"];
+    let busy = || {
+        CmdOutput::exit(
+            1,
+            "",
+            "cannot destroy 'tank/linstor/rsc.meta_00000': dataset is busy\n",
+        )
+    };
+    // Busy once, then gone.
+    runner.expect_ok(LIST, &fixture("zfs_list.txt"));
+    runner.expect(&destroy, busy());
+    runner.expect_ok(&destroy, "");
+    // Busy on every attempt.
+    runner.expect_ok(LIST, &fixture("zfs_list.txt"));
+    for _ in 0..3 {
+        runner.expect(&destroy, busy());
+    }
+    let rt = paused_rt();
+    assert_eq!(
+        rt.block_on(p.delete_volume(&meta)).expect("second try"),
+        DeleteOutcome::Deleted
+    );
+    let err = rt.block_on(p.delete_volume(&meta)).expect_err("stays busy");
+    match &err {
+        BackendError::InUse { what, name, reason } => {
+            assert_eq!(*what, "zvol");
+            assert_eq!(name, "tank/linstor/rsc.meta_00000");
+            assert!(reason.contains("after 3 attempts 10ms apart"), "{reason}");
+            assert!(
+                reason.contains("`zfs destroy tank/linstor/rsc.meta_00000`"),
+                "{reason}"
+            );
+            assert!(reason.contains("dataset is busy"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    insta::assert_snapshot!(format!("{}\n---\n{err}", finish(&runner)));
+}

@@ -806,3 +806,43 @@ impl StorageProvider for LvmProvider {
         Ok(self.find_lv(&lv).await?.map(|_| self.device(&lv)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ExitKind;
+
+    fn failed(stderr: &str) -> BackendError {
+        BackendError::CommandFailed {
+            argv: vec!["lvremove".into()],
+            exit: ExitKind::Code(5),
+            stdout: String::new(),
+            stderr: stderr.into(),
+        }
+    }
+
+    fn check(stderr: &str, want: bool) {
+        assert_eq!(is_busy(&failed(stderr)), want, "{stderr:?}");
+    }
+
+    #[test]
+    fn busy_texts() {
+        check("  Logical volume vg/lv in use.\n", true);
+        check(
+            "  Logical volume vg/lv contains a filesystem in use.\n",
+            true,
+        );
+        check("  Can't remove open logical volume \"lv\"\n", true);
+        check(
+            "  device-mapper: remove ioctl on (253:3) failed: Device or resource busy\n",
+            true,
+        );
+        check("  Failed to find logical volume \"vg/lv\"\n", false);
+        check("  Volume group \"vg\" not found\n", false);
+        check("", false);
+        assert!(!is_busy(&BackendError::NotFound {
+            what: "logical volume",
+            name: "in use".into()
+        }));
+    }
+}

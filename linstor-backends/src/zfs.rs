@@ -514,3 +514,30 @@ impl StorageProvider for ZfsProvider {
         Ok(Self::find(&rows, &full).map(|r| PathBuf::from(format!("/dev/zvol/{}", r.name))))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ExitKind;
+
+    fn check(stderr: &str, want: bool) {
+        let e = BackendError::CommandFailed {
+            argv: vec!["zfs".into(), "destroy".into()],
+            exit: ExitKind::Code(1),
+            stdout: String::new(),
+            stderr: stderr.into(),
+        };
+        assert_eq!(is_busy(&e), want, "{stderr:?}");
+    }
+
+    #[test]
+    fn busy_texts() {
+        check("cannot destroy 'tank/x': dataset is busy\n", true);
+        check("cannot destroy 'tank/x': dataset does not exist\n", false);
+        check(
+            "cannot destroy 'tank/x': volume has children\nuse '-r' to destroy the following datasets:\n",
+            false,
+        );
+        check("", false);
+    }
+}

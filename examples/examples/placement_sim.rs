@@ -1,7 +1,8 @@
 //! The placement simulator: LINSTOR's default weights against our balanced strategy, side by
 //! side, on generated clusters and replayed workloads (fixed seeds).
 //!
-//! Run: `cargo run --release --example placement_sim [-- --json] [-- --quick]`.
+//! Run: `cargo run --release --example placement_sim [-- --json] [--quick] [--only <scenario>]
+//! [--abs-free-weight W]` (W sets `Autoplacer/Weights/MaxFreeSpace` for both strategies).
 //! The table shows, per scenario and strategy: placement latency (median, p99 of the calling
 //! thread's CPU time per call to `autoplace_with_usage`, timed here — the simulator itself never
 //! reads a clock; `--json` adds wall-clock figures, which include other processes), balance
@@ -153,6 +154,14 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let json = args.iter().any(|a| a == "--json");
     let quick = args.iter().any(|a| a == "--quick");
+    let abs_weight: Option<&String> = args
+        .iter()
+        .position(|a| a == "--abs-free-weight")
+        .and_then(|i| args.get(i + 1));
+    let only: Option<&String> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1));
     if !json {
         println!(
             "{:<20} {:<9} {:>6} {:>8} {:>9} {:>9} {:>9} {:>9} {:>12} {:>9}",
@@ -169,17 +178,59 @@ fn main() {
         );
     }
     for sc in scenarios(quick) {
+        if only.is_some_and(|o| !sc.name.contains(o.as_str())) {
+            continue;
+        }
         for strategy in [Strategy::Linstor, Strategy::Balanced] {
-            let state = sim::generate(&sc.spec, &mut Rng::new(42));
+            // Capacity scenarios end at a single random event (the first refusal): average them
+            // over ten fixed seeds. The others run once.
+            let seeds: Vec<u64> = if sc.work.stop_at_first_refusal {
+                (0..10).collect()
+            } else {
+                vec![0]
+            };
             let mut times: Vec<Duration> = Vec::new();
             let mut wall: Vec<Duration> = Vec::new();
-            let rep = sim::run(state, &sc.work, strategy, 7, &mut |s, u, r| {
-                let (t, c) = (Instant::now(), cpu_now());
-                let out = autoplace_with_usage(s, u, r);
-                times.push(cpu_now().saturating_sub(c));
-                wall.push(t.elapsed());
-                out
-            });
+            let mut reps = Vec::new();
+            for seed in &seeds {
+                let mut state = sim::generate(&sc.spec, &mut Rng::new(42 + seed));
+                if let Some(w) = abs_weight {
+                    state
+                        .ctrl_props
+                        .set("Autoplacer/Weights/MaxFreeSpace", w.as_str());
+                }
+                reps.push(sim::run(
+                    state,
+                    &sc.work,
+                    strategy,
+                    7 + seed,
+                    &mut |s, u, r| {
+                        let (t, c) = (Instant::now(), cpu_now());
+                        let out = autoplace_with_usage(s, u, r);
+                        times.push(cpu_now().saturating_sub(c));
+                        wall.push(t.elapsed());
+                        out
+                    },
+                ));
+            }
+            #[allow(clippy::cast_precision_loss, reason = "seed count")]
+            let n = reps.len() as f64;
+            let mean = |f: &dyn Fn(&sim::SimReport) -> f64| reps.iter().map(f).sum::<f64>() / n;
+            let rep = sim::SimReport {
+                placements: reps.iter().map(|r| r.placements).sum(),
+                refusals: reps.iter().map(|r| r.refusals).sum(),
+                spawned: reps.iter().map(|r| r.spawned).sum(),
+                deleted: reps.iter().map(|r| r.deleted).sum(),
+                resized: reps.iter().map(|r| r.resized).sum(),
+                resize_refused: reps.iter().map(|r| r.resize_refused).sum(),
+                failed_nodes: reps.iter().map(|r| r.failed_nodes).sum(),
+                replaced: reps.iter().map(|r| r.replaced).sum(),
+                placed_before_refusal_kib: reps.iter().map(|r| r.placed_before_refusal_kib).sum(),
+                bound_kib: reps.iter().map(|r| r.bound_kib).sum(),
+                placed_fraction_of_bound: mean(&|r| r.placed_fraction_of_bound),
+                max_over_mean: mean(&|r| r.max_over_mean),
+                min_over_mean: mean(&|r| r.min_over_mean),
+            };
             times.sort_unstable();
             wall.sort_unstable();
             let (p50, p99) = (pct_us(&times, 0.5), pct_us(&times, 0.99));
@@ -188,6 +239,7 @@ fn main() {
                     "scenario": sc.name,
                     "strategy": strategy.as_str(),
                     "nodes": sc.spec.nodes,
+                    "runs": seeds.len(),
                     "pools": sc.spec.nodes * sc.spec.pools_per_node,
                     "placements": rep.placements,
                     "p50_us": (p50 * 10.0).round() / 10.0,

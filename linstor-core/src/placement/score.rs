@@ -18,11 +18,25 @@
 //! `fill = max(used / total, (reserved + size) / (total × MaxTotalCapacityOversubscriptionRatio))`
 //! — the relative fill *after* placement, counting space promised but not yet reported. Two
 //! identical pools therefore never favour the fuller one, and pools of different sizes fill at
-//! the same relative rate. Diskless pools score `w × (1 − resources / max resources)`.
+//! the same relative rate. **End game**: a pool whose fill after placement would exceed
+//! [`PACK_ABOVE`] (90 %) scores `w × (1 + fill)` instead, so it is filled up first (best fit)
+//! and the other pools keep their headroom for large volumes; without it, perfectly even fill
+//! strands a little space on every pool and the first refusal comes about 1 % of capacity
+//! earlier than with LINSTOR's weights (measured with the simulator, spread 1×–4×). Diskless pools score `w × (1 − resources / max resources)`.
+//! An optional absolute term, `Autoplacer/Weights/MaxFreeSpace × free_after / max free_after`
+//! (default weight [`BALANCED_ABS_FREE`] = 0 in this strategy), trades relative balance for
+//! equal absolute headroom; the simulator showed no gain in capacity placed before the first
+//! refusal, so it is off by default.
 
 use crate::placement::Strategy;
 use crate::placement::capacity::{PoolEstimate, Usage};
 use crate::state::ClusterState;
+
+/// Relative fill above which the balanced strategy packs a pool instead of spreading.
+pub const PACK_ABOVE: f64 = 0.9;
+
+/// Default weight of the absolute free-space term in the balanced strategy (see the module docs).
+pub const BALANCED_ABS_FREE: f64 = 0.0;
 
 /// The inputs of one candidate's score.
 #[derive(Debug, Clone, Copy)]
@@ -102,6 +116,19 @@ pub fn score_all(
         }
         Strategy::Balanced => {
             let w = weight(state, "Autoplacer/Weights/BalancedFill", 1.0);
+            let w_abs = weight(state, "Autoplacer/Weights/MaxFreeSpace", BALANCED_ABS_FREE);
+            let free_after = |i: &ScoreInput| {
+                i.est.reported_total.map_or(0, |t| {
+                    let used = t.saturating_sub(i.est.reported_free.unwrap_or(0));
+                    t.saturating_sub(used.max(i.usage.reserved).saturating_add(size))
+                })
+            };
+            let max_free = inputs
+                .iter()
+                .filter(|i| i.diskful)
+                .map(free_after)
+                .max()
+                .unwrap_or(0);
             let max_cnt = inputs
                 .iter()
                 .map(|i| u64::from(i.usage.resources))
@@ -113,7 +140,15 @@ pub fn score_all(
                     if !i.diskful {
                         return to_fixed(w * (1.0 - ratio(u64::from(i.usage.resources), max_cnt)));
                     }
-                    to_fixed(w * (1.0 - fill_after(i, size)))
+                    let fill = fill_after(i, size);
+                    // End game: a pool that would pass PACK_ABOVE is filled up first (best fit),
+                    // which keeps the headroom of the other pools for large volumes.
+                    let base = if fill > PACK_ABOVE {
+                        1.0 + fill
+                    } else {
+                        1.0 - fill
+                    };
+                    to_fixed(w * base + w_abs * ratio(free_after(i), max_free))
                 })
                 .collect()
         }
@@ -199,9 +234,17 @@ mod tests {
         check(
             Balanced,
             &[],
-            &[(100, 1000, 900, 9), (90, 100, 10, 1)],
+            &[(200, 1000, 800, 9), (90, 100, 10, 1)],
             1,
             &[1, 0],
+        );
+        // … until the end game: a pool passing 90 % is packed first (best fit).
+        check(
+            Balanced,
+            &[],
+            &[(100, 1000, 900, 9), (90, 100, 10, 1)],
+            1,
+            &[0, 1],
         );
         // Identical pools: balanced prefers the less reserved one even before the satellite
         // reports (free is stale, reserved is not).
@@ -227,7 +270,7 @@ mod tests {
                 ("Autoplacer/Weights/MaxFreeSpace", "0"),
                 ("Autoplacer/Weights/MinReservedSpace", "1"),
             ],
-            &[(100, 1000, 900, 9), (90, 100, 10, 1)],
+            &[(200, 1000, 800, 9), (90, 100, 10, 1)],
             1,
             &[1, 0],
         );
@@ -235,7 +278,7 @@ mod tests {
         check(
             Balanced,
             &[("Autoplacer/Weights/BalancedFill", "-1")],
-            &[(100, 1000, 900, 9), (90, 100, 10, 1)],
+            &[(200, 1000, 800, 9), (90, 100, 10, 1)],
             1,
             &[0, 1],
         );

@@ -55,20 +55,10 @@ pub fn node_is_target(state: &ClusterState, node: &Node) -> bool {
         .unwrap_or(true)
 }
 
-/// True if `shared` is the default shared-space name `<node>;<pool>` (case-insensitive).
-fn default_shared(shared: &str, node: &str, pool: &str) -> bool {
-    let b = shared.as_bytes();
-    if b.len() == node.len() + 1 + pool.len()
-        && &b[..node.len()] == node.as_bytes()
-        && b[node.len()] == b';'
-        && &b[node.len() + 1..] == pool.as_bytes()
-    {
-        return true;
-    }
-    shared.len() == node.len() + 1 + pool.len()
-        && shared[..node.len()].eq_ignore_ascii_case(node)
-        && shared.as_bytes()[node.len()] == b';'
-        && shared[node.len() + 1..].eq_ignore_ascii_case(pool)
+/// True if `shared` is a default shared-space name (`<node>;<pool>`): custom shared-space names
+/// cannot contain `;`, LINSTOR's reserved node;pool connector.
+fn default_shared(shared: &str) -> bool {
+    shared.as_bytes().contains(&b';')
 }
 
 /// The mixing class of a provider kind: two kinds mix iff their classes are equal
@@ -613,11 +603,7 @@ pub(crate) fn run(
         prob.nodes
             .push(u32::try_from(c.ordinal).unwrap_or(u32::MAX));
         // Default shared spaces are unique per pool: no interning needed.
-        let shared = if default_shared(
-            &c.pool.free_space_mgr_name,
-            c.node.name.as_str(),
-            c.pool.name.as_str(),
-        ) {
+        let shared = if default_shared(&c.pool.free_space_mgr_name) {
             u32::try_from(i).unwrap_or(u32::MAX)
         } else {
             u32::try_from(cands.len())

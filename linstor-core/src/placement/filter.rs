@@ -398,10 +398,10 @@ pub(crate) fn run(
         pool: &'a StoragePool,
         ordinal: usize,
         ok: usize,
-        input: ScoreInput,
     }
-    let mut node_oks: Vec<NodeOk<'_>> = Vec::new();
-    let mut cands: Vec<Cand<'_>> = Vec::new();
+    let mut node_oks: Vec<NodeOk<'_>> = Vec::with_capacity(state.nodes.len());
+    let mut cands: Vec<Cand<'_>> = Vec::with_capacity(state.nodes.len() * 2);
+    let mut inputs: Vec<ScoreInput> = Vec::with_capacity(state.nodes.len() * 2);
     // Per criterion: pools, nodes, last node ordinal counted.
     let mut elim: BTreeMap<Criterion, (usize, usize, usize)> = BTreeMap::new();
     let mut misses: Vec<(u64, NearMiss)> = Vec::new();
@@ -522,13 +522,15 @@ pub(crate) fn run(
                 Ok((ok, input))
             })();
             match verdict {
-                Ok((ok, input)) => cands.push(Cand {
-                    node: n,
-                    pool: p,
-                    ordinal,
-                    ok,
-                    input,
-                }),
+                Ok((ok, input)) => {
+                    cands.push(Cand {
+                        node: n,
+                        pool: p,
+                        ordinal,
+                        ok,
+                    });
+                    inputs.push(input);
+                }
                 Err(c) => {
                     let e = elim.entry(c).or_insert((0, 0, usize::MAX));
                     e.0 += 1;
@@ -542,7 +544,6 @@ pub(crate) fn run(
     }
 
     // Score and order.
-    let inputs: Vec<ScoreInput> = cands.iter().map(|c| c.input).collect();
     let scores = score_all(state, strategy, size, &inputs);
     let mut order: Vec<usize> = (0..cands.len()).collect();
     // Candidates were produced in (node, pool) name order: ties break on that order.

@@ -33,12 +33,12 @@ fn rss_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn pct(sorted: &[Duration], p: f64) -> Duration {
+fn pct(sorted: &[Duration], permille: usize) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i]
+    // Nearest-rank percentile in integer arithmetic.
+    sorted[(sorted.len() - 1) * permille / 1000]
 }
 
 fn main() {
@@ -155,8 +155,8 @@ fn main() {
         println!(
             "{k:<28} {:>8} {:>12?} {:>12?}",
             v.len(),
-            pct(v, 0.5),
-            pct(v, 0.99)
+            pct(v, 500),
+            pct(v, 990)
         );
         all.extend(v.iter());
     }
@@ -165,8 +165,8 @@ fn main() {
         "{:<28} {:>8} {:>12?} {:>12?}",
         "all commands",
         all.len(),
-        pct(&all, 0.5),
-        pct(&all, 0.99)
+        pct(&all, 500),
+        pct(&all, 990)
     );
     println!(
         "peak RSS (VmHWM): {} KiB; RSS before {} KiB, after building {} KiB",

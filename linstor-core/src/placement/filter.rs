@@ -545,9 +545,9 @@ pub(crate) fn run(
 
     // Score and order.
     let scores = score_all(state, strategy, size, &inputs);
-    let mut order: Vec<usize> = (0..cands.len()).collect();
     // Candidates were produced in (node, pool) name order: ties break on that order.
-    order.sort_unstable_by_key(|&a| (std::cmp::Reverse(scores[a]), a));
+    let key = |a: usize| (std::cmp::Reverse(scores[a]), a);
+    let mut order: Vec<usize> = (0..cands.len()).collect();
 
     // The selection problem.
     fn id(dim: usize, v: &str, ids: &mut Vec<FnvMap<String, u32>>) -> u32 {
@@ -597,7 +597,65 @@ pub(crate) fn run(
                 .collect()
         })
         .collect();
-    for &i in &order {
+    // Fast path for the common case — one group, at most one spreading key without the
+    // partial-group rule, default shared spaces: the greedy of `select` (optimal there) run on
+    // the best few candidates only. It makes the same picks as the full path whenever it
+    // completes within them; otherwise the full path runs.
+    let need_n = usize::try_from(need).unwrap_or(usize::MAX);
+    let mut fast_picks: Option<Vec<usize>> = None;
+    if !mix_dim
+        && same_rules.iter().all(|r| r.fixed.is_some())
+        && diff_caps.len() <= 1
+        && diff_caps.iter().all(|r| !r.partial)
+        && cands
+            .iter()
+            .all(|c| default_shared(&c.pool.free_space_mgr_name))
+    {
+        let mut rem: Vec<u32> = Vec::new();
+        if let Some(r) = diff_caps.first() {
+            let cap = r.cap.unwrap_or(1);
+            let m = ids.first().cloned().unwrap_or_default();
+            rem = vec![0; m.len()];
+            for (v, vid) in &m {
+                rem[*vid as usize] = cap.saturating_sub(r.used.get(v).copied().unwrap_or(0));
+            }
+        }
+        let m = need_n.saturating_mul(4).saturating_add(16).min(cands.len());
+        let mut top: Vec<usize> = (0..cands.len()).collect();
+        if m > 0 && m < top.len() {
+            top.select_nth_unstable_by_key(m - 1, |&a| key(a));
+            top.truncate(m);
+        }
+        top.sort_unstable_by_key(|&a| key(a));
+        let mut picks: Vec<usize> = Vec::with_capacity(need_n);
+        let mut nodes: Vec<usize> = Vec::with_capacity(need_n);
+        for &ci in &top {
+            if picks.len() == need_n {
+                break;
+            }
+            let c = &cands[ci];
+            if nodes.contains(&c.ordinal) {
+                continue;
+            }
+            if !rem.is_empty() {
+                let v = node_diff_ids[c.ok][0] as usize;
+                if rem[v] == 0 {
+                    continue;
+                }
+                rem[v] -= 1;
+            }
+            nodes.push(c.ordinal);
+            picks.push(ci);
+        }
+        if picks.len() == need_n {
+            fast_picks = Some(picks);
+        }
+    }
+    if fast_picks.is_none() {
+        order.sort_unstable_by_key(|&a| key(a));
+    }
+    let prob_order: &[usize] = if fast_picks.is_some() { &[] } else { &order };
+    for &i in prob_order {
         let c = &cands[i];
         let ok = &node_oks[c.ok];
         prob.scores.push(scores[i]);
@@ -662,7 +720,11 @@ pub(crate) fn run(
         }
     }
 
-    let outcome = select::select(&prob);
+    // Fast picks are candidate indices; `order` is still the identity then.
+    let outcome = match fast_picks {
+        Some(p) => Outcome::Found(p, 0),
+        None => select::select(&prob),
+    };
     let picks = match &outcome {
         Outcome::Found(p, _) | Outcome::Exhausted(Some((p, _))) => Some(p.clone()),
         _ => None,

@@ -586,17 +586,6 @@ pub(crate) fn run(
         && cands
             .windows(2)
             .any(|w| mix_class(w[0].pool.kind, allow_mix) != mix_class(w[1].pool.kind, allow_mix));
-    // Spreading values are node properties: intern them once per node.
-    let node_diff_ids: Vec<Vec<u32>> = node_oks
-        .iter()
-        .map(|ok| {
-            ok.diff
-                .iter()
-                .enumerate()
-                .map(|(d, v)| id(d, v, &mut ids))
-                .collect()
-        })
-        .collect();
     // Fast path for the common case — one group, at most one spreading key without the
     // partial-group rule, default shared spaces: the greedy of `select` (optimal there) run on
     // the best few candidates only. It makes the same picks as the full path whenever it
@@ -611,15 +600,8 @@ pub(crate) fn run(
             .iter()
             .all(|c| default_shared(&c.pool.free_space_mgr_name))
     {
-        let mut rem: Vec<u32> = Vec::new();
-        if let Some(r) = diff_caps.first() {
-            let cap = r.cap.unwrap_or(1);
-            let m = ids.first().cloned().unwrap_or_default();
-            rem = vec![0; m.len()];
-            for (v, vid) in &m {
-                rem[*vid as usize] = cap.saturating_sub(r.used.get(v).copied().unwrap_or(0));
-            }
-        }
+        let rule = diff_caps.first();
+        let mut taken_values: Vec<&str> = Vec::with_capacity(need_n);
         let m = need_n.saturating_mul(4).saturating_add(16).min(cands.len());
         let mut top: Vec<usize> = (0..cands.len()).collect();
         if m > 0 && m < top.len() {
@@ -637,12 +619,14 @@ pub(crate) fn run(
             if nodes.contains(&c.ordinal) {
                 continue;
             }
-            if !rem.is_empty() {
-                let v = node_diff_ids[c.ok][0] as usize;
-                if rem[v] == 0 {
+            if let Some(r) = rule {
+                let v = node_oks[c.ok].diff[0];
+                let used = r.used.get(v).copied().unwrap_or(0);
+                let taken = taken_values.iter().filter(|t| **t == v).count();
+                if u64::from(used) + taken as u64 >= u64::from(r.cap.unwrap_or(1)) {
                     continue;
                 }
-                rem[v] -= 1;
+                taken_values.push(v);
             }
             nodes.push(c.ordinal);
             picks.push(ci);
@@ -654,6 +638,19 @@ pub(crate) fn run(
     if fast_picks.is_none() {
         order.sort_unstable_by_key(|&a| key(a));
     }
+    // Spreading values are node properties: intern them once per node.
+    let node_diff_ids: Vec<Vec<u32>> = node_oks
+        .iter()
+        .take(if fast_picks.is_some() { 0 } else { usize::MAX })
+        .map(|ok| {
+            ok.diff
+                .iter()
+                .enumerate()
+                .map(|(d, v)| id(d, v, &mut ids))
+                .collect()
+        })
+        .collect();
+
     let prob_order: &[usize] = if fast_picks.is_some() { &[] } else { &order };
     for &i in prob_order {
         let c = &cands[i];

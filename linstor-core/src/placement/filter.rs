@@ -111,8 +111,41 @@ struct SameRule {
 }
 
 struct NodeOk<'a> {
-    same: Vec<&'a str>,
-    diff: Vec<&'a str>,
+    same: Strs<'a>,
+    diff: Strs<'a>,
+}
+
+/// A short list of property values, inline up to two (no allocation per node).
+#[derive(Default)]
+struct Strs<'a> {
+    inline: [&'a str; 2],
+    len: usize,
+    more: Vec<&'a str>,
+}
+
+impl<'a> Strs<'a> {
+    fn push(&mut self, v: &'a str) {
+        if self.len < 2 && self.more.is_empty() {
+            self.inline[self.len] = v;
+            self.len += 1;
+        } else {
+            if self.more.is_empty() {
+                self.more.extend_from_slice(&self.inline[..self.len]);
+            }
+            self.more.push(v);
+        }
+    }
+}
+
+impl<'a> std::ops::Deref for Strs<'a> {
+    type Target = [&'a str];
+    fn deref(&self) -> &[&'a str] {
+        if self.more.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.more
+        }
+    }
 }
 
 /// Ties a closure's output lifetime to its input (a higher-ranked signature).
@@ -363,7 +396,7 @@ pub(crate) fn run(
                     Some(_) => return Err(Criterion::LayerStack),
                 }
             }
-            let mut same = Vec::new();
+            let mut same = Strs::default();
             for r in &same_rules {
                 match (node_value(n, &r.key), &r.fixed) {
                     (None, _) => return Err(Criterion::ReplicasOnSame),
@@ -372,7 +405,7 @@ pub(crate) fn run(
                     (Some(v), None) => same.push(v),
                 }
             }
-            let mut diff = Vec::new();
+            let mut diff = Strs::default();
             for r in &diff_rules {
                 let v = node_value(n, &r.key);
                 if let Some(v) = v

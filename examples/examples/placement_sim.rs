@@ -240,6 +240,8 @@ fn main() {
                     "strategy": strategy.as_str(),
                     "nodes": sc.spec.nodes,
                     "runs": seeds.len(),
+                    // Only meaningful where the run stops at the first refusal.
+                    "capacity_scenario": sc.work.stop_at_first_refusal,
                     "pools": sc.spec.nodes * sc.spec.pools_per_node,
                     "placements": rep.placements,
                     "p50_us": (p50 * 10.0).round() / 10.0,

@@ -26,7 +26,17 @@ pub(super) fn place(
         return Ok(());
     };
     let req = PlacementRequest::new(rd.clone(), filter.clone(), def.total_size());
-    let placement = placement::autoplace(&c.state, &req).map_err(|r| Box::new(r.to_rc()))?;
+    // The index holds every definition but the ones this command is changing; count this one as
+    // it is now for the duration of the decision.
+    let pending = c.idx.usage_pending.contains(rd);
+    if pending {
+        c.idx.usage.apply_rd(def, true);
+    }
+    let decided = placement::autoplace_with_usage(&c.state, &c.idx.usage, &req);
+    if pending {
+        c.idx.usage.apply_rd(def, false);
+    }
+    let placement = decided.map_err(|r| Box::new(r.to_rc()))?;
     if placement.already_satisfied {
         ctx.warn(
             Obj::Rsc,

@@ -142,6 +142,9 @@ impl Cluster {
             }
         }
         let fresh = Indexes::build(s)?;
+        if !self.idx.usage_pending.is_empty() || !fresh.usage.same_as(&self.idx.usage) {
+            return Err("pool usage index out of date".into());
+        }
         if fresh.minors != self.idx.minors {
             return Err("minor index out of date".into());
         }

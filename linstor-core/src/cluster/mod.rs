@@ -596,6 +596,11 @@ pub(crate) struct Indexes {
     pub minors: BitPool,
     pub ports: BTreeMap<NodeName, BTreeSet<u16>>,
     pub rscs_on_node: BTreeMap<NodeName, BTreeSet<ResourceName>>,
+    /// Reserved space and resource counts per pool, for the placer. While a command runs, the
+    /// definitions in `usage_pending` are subtracted out (they may change); `execute` adds them
+    /// back afterwards, so between commands `usage` equals `PoolUsage::compute(state)`.
+    pub usage: crate::placement::PoolUsage,
+    pub usage_pending: Vec<ResourceName>,
 }
 
 impl Indexes {
@@ -604,6 +609,8 @@ impl Indexes {
             minors: BitPool::new(MAX_MINOR),
             ports: BTreeMap::new(),
             rscs_on_node: BTreeMap::new(),
+            usage: crate::placement::PoolUsage::compute(state),
+            usage_pending: Vec::new(),
         };
         for rd in state.resource_definitions.values() {
             for vd in rd.volume_definitions.values() {
@@ -808,7 +815,21 @@ impl Cluster {
             rc: ApiCallRc::default(),
             changes: ChangeSet::default(),
         };
+        // Keep the pool usage current: take out the definitions this command may change, and
+        // put them back (as they are afterwards) when it is done.
+        let pending = self.rds_touched_by(&cmd);
+        for n in &pending {
+            if let Some(rd) = self.state.resource_definitions.get(n) {
+                self.idx.usage.apply_rd(rd, false);
+            }
+        }
+        self.idx.usage_pending = pending;
         let res = self.dispatch(cmd, &mut ctx);
+        for n in std::mem::take(&mut self.idx.usage_pending) {
+            if let Some(rd) = self.state.resource_definitions.get(&n) {
+                self.idx.usage.apply_rd(rd, true);
+            }
+        }
         match res {
             Ok(()) => Outcome {
                 rc: ctx.rc,
@@ -819,6 +840,42 @@ impl Cluster {
                 changes: ChangeSet::default(),
             },
         }
+    }
+
+    /// The resource definitions a command may change (the pool-usage index is updated for them).
+    fn rds_touched_by(&self, cmd: &Command) -> Vec<ResourceName> {
+        use Command as C;
+        let names: Vec<&str> = match cmd {
+            C::Spawn { rsc_dfn, .. }
+            | C::VlmDfnCreate { rsc_dfn, .. }
+            | C::VlmDfnResize { rsc_dfn, .. }
+            | C::RscCreate { rsc_dfn, .. }
+            | C::Autoplace { rsc_dfn, .. }
+            | C::RscDelete { rsc_dfn, .. }
+            | C::ResourceDeleted { rsc_dfn, .. }
+            | C::SnapshotCreate { rsc_dfn, .. }
+            | C::SnapshotDelete { rsc_dfn, .. } => vec![rsc_dfn],
+            C::SnapshotRestore {
+                rsc_dfn, target, ..
+            } => vec![rsc_dfn, target],
+            C::RscDfnCreate { name, .. }
+            | C::RscDfnModify { name, .. }
+            | C::RscDfnDelete { name } => vec![name],
+            C::NodeLost { name } | C::NodeDelete { name } => {
+                return NodeName::new(name)
+                    .ok()
+                    .and_then(|n| self.idx.rscs_on_node.get(&n))
+                    .map(|s| s.iter().cloned().collect())
+                    .unwrap_or_default();
+            }
+            _ => Vec::new(),
+        };
+        let mut out: Vec<ResourceName> = names
+            .into_iter()
+            .filter_map(|n| ResourceName::new(n).ok())
+            .collect();
+        out.dedup();
+        out
     }
 
     fn dispatch(&mut self, cmd: Command, ctx: &mut Ctx<'_>) -> Res {

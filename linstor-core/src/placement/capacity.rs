@@ -92,46 +92,74 @@ impl PoolUsage {
     pub fn compute(state: &ClusterState) -> PoolUsage {
         let mut out = PoolUsage::default();
         for rd in state.resource_definitions.values() {
-            for r in rd.resources.values() {
-                if r.flags.contains(RscFlags::DELETE) {
-                    continue;
+            out.apply_rd(rd, true);
+        }
+        out
+    }
+
+    /// Adds (`add = true`) or subtracts one resource definition's contribution: the reserved
+    /// space and resource counts of its live resources and snapshots. `Cluster` keeps a
+    /// `PoolUsage` current by subtracting a definition before a change and adding it after.
+    pub fn apply_rd(&mut self, rd: &crate::model::ResourceDefinition, add: bool) {
+        let op = |a: u64, b: u64| {
+            if add {
+                a.saturating_add(b)
+            } else {
+                a.saturating_sub(b)
+            }
+        };
+        for r in rd.resources.values() {
+            if r.flags.contains(RscFlags::DELETE) {
+                continue;
+            }
+            let mut seen: Vec<&StorPoolName> = Vec::new();
+            // One lookup per resource: the node's entries.
+            if !self.map.contains_key(&r.node) {
+                self.map.insert(r.node.clone(), Vec::new());
+            }
+            let entries = self.map.get_mut(&r.node).expect("inserted above");
+            for v in r.volumes.values() {
+                let size = match rd.volume_definitions.get(&v.number) {
+                    Some(vd) if !vd.flags.contains(VlmDfnFlags::DELETE) => vd.size.0,
+                    _ => continue,
+                };
+                let u = Self::slot_in(entries, &v.storage_pool);
+                if !r.is_diskless() {
+                    u.reserved = op(u.reserved, size);
                 }
-                let mut seen: Vec<&StorPoolName> = Vec::new();
-                // One lookup per resource: the node's entries.
-                if !out.map.contains_key(&r.node) {
-                    out.map.insert(r.node.clone(), Vec::new());
-                }
-                let entries = out.map.get_mut(&r.node).expect("inserted above");
-                for v in r.volumes.values() {
-                    let size = match rd.volume_definitions.get(&v.number) {
-                        Some(vd) if !vd.flags.contains(VlmDfnFlags::DELETE) => vd.size.0,
-                        _ => continue,
+                if !seen.contains(&&v.storage_pool) {
+                    seen.push(&v.storage_pool);
+                    u.resources = if add {
+                        u.resources + 1
+                    } else {
+                        u.resources.saturating_sub(1)
                     };
-                    let u = Self::slot_in(entries, &v.storage_pool);
-                    if !r.is_diskless() {
-                        u.reserved = u.reserved.saturating_add(size);
-                    }
-                    if !seen.contains(&&v.storage_pool) {
-                        seen.push(&v.storage_pool);
-                        u.resources += 1;
-                    }
                 }
             }
-            for sd in rd.snapshots.values() {
-                if sd.flags.contains(SnapshotDfnFlags::DELETE) {
-                    continue;
-                }
-                for s in sd.snapshots.values() {
-                    for (nr, pool) in &s.volume_pools {
-                        if let Some(size) = sd.volume_sizes.get(nr) {
-                            let u = out.slot(&s.node, pool);
-                            u.reserved = u.reserved.saturating_add(size.0);
-                        }
+        }
+        for sd in rd.snapshots.values() {
+            if sd.flags.contains(SnapshotDfnFlags::DELETE) {
+                continue;
+            }
+            for s in sd.snapshots.values() {
+                for (nr, pool) in &s.volume_pools {
+                    if let Some(size) = sd.volume_sizes.get(nr) {
+                        let u = self.slot(&s.node, pool);
+                        u.reserved = op(u.reserved, size.0);
                     }
                 }
             }
         }
-        out
+    }
+
+    /// True if both give the same usage for every pool (entries at zero count as absent).
+    pub fn same_as(&self, other: &PoolUsage) -> bool {
+        let covers = |a: &PoolUsage, b: &PoolUsage| {
+            a.map
+                .iter()
+                .all(|(n, v)| v.iter().all(|(p, u)| b.get(n, p) == *u))
+        };
+        covers(self, other) && covers(other, self)
     }
 
     fn slot(&mut self, node: &NodeName, pool: &StorPoolName) -> &mut Usage {

@@ -45,7 +45,9 @@ pub(super) fn place(
         );
         return Ok(());
     }
-    let backup = (def.clone(), c.idx.clone());
+    // Only the definition is saved: resource creation changes nothing else but the ports and
+    // the resources-per-node index, which the rollback below frees for the new resources.
+    let backup = def.clone();
     let empty = BTreeMap::new();
     let res = (|| -> Res {
         for (node, pool) in &placement.diskful {
@@ -75,8 +77,15 @@ pub(super) fn place(
         Ok(())
     })();
     if let Err(e) = res {
-        c.state.resource_definitions.insert(rd.clone(), backup.0);
-        c.idx = backup.1;
+        let current = c.state.resource_definitions.insert(rd.clone(), backup);
+        for r in current.iter().flat_map(|d| d.resources.values()) {
+            if !c.state.resource_definitions[rd]
+                .resources
+                .contains_key(&r.node)
+            {
+                ops_rsc::free_rsc_numbers(c, rd, r);
+            }
+        }
         return Err(e);
     }
     Ok(())

@@ -408,7 +408,7 @@ pub(super) fn remove_rd(c: &mut Cluster, ctx: &mut Ctx<'_>, n: &ResourceName) {
     ctx.deleted(ObjKey::RscDfn { rsc_dfn: n.clone() });
 }
 
-fn free_rsc_numbers(c: &mut Cluster, rd: &ResourceName, r: &Resource) {
+pub(super) fn free_rsc_numbers(c: &mut Cluster, rd: &ResourceName, r: &Resource) {
     if let Some(ports) = c.idx.ports.get_mut(&r.node) {
         for p in &r.tcp_ports {
             ports.remove(p);

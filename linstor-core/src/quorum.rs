@@ -42,7 +42,7 @@ use serde::Serialize;
 use crate::model::{LayerKind, NodeFlags, RscFlags, SelectFilter};
 use crate::name::{NodeName, ResourceName, StorPoolName};
 use crate::placement::filter::{is_online, node_is_target};
-use crate::placement::{PlacementRequest, Refusal, autoplace};
+use crate::placement::{PlacementRequest, PoolUsage, Refusal, autoplace_with_usage};
 use crate::props::{Level, PriorityProps, parse_bool};
 use crate::state::ClusterState;
 
@@ -262,6 +262,15 @@ pub fn tiebreaker_enabled(state: &ClusterState, rd: &crate::model::ResourceDefin
 
 /// The tiebreaker actions for `rd` (empty: nothing to do).
 pub fn tiebreaker_decision(state: &ClusterState, rd_name: &ResourceName) -> Vec<TiebreakerAction> {
+    tiebreaker_decision_with_usage(state, &PoolUsage::compute(state), rd_name)
+}
+
+/// [`tiebreaker_decision`] with a precomputed (or incrementally maintained) [`PoolUsage`].
+pub fn tiebreaker_decision_with_usage(
+    state: &ClusterState,
+    usage: &PoolUsage,
+    rd_name: &ResourceName,
+) -> Vec<TiebreakerAction> {
     let Some(rd) = state.resource_definitions.get(rd_name) else {
         return Vec::new();
     };
@@ -343,7 +352,7 @@ pub fn tiebreaker_decision(state: &ClusterState, rd_name: &ResourceName) -> Vec<
     let mut last = None;
     for (filter, is_relaxed) in [(strict, false), (relaxed, true)] {
         let req = PlacementRequest::new(rd_name.clone(), filter, rd.total_size());
-        match autoplace(state, &req) {
+        match autoplace_with_usage(state, usage, &req) {
             Ok(p) => {
                 if let Some((node, pool)) = p.diskless.into_iter().next() {
                     out.push(TiebreakerAction::Create {

@@ -14,6 +14,26 @@ use crate::name::ResourceName;
 use crate::placement::{self, PlacementRequest};
 use crate::rc::{Obj, Op, code};
 
+/// Runs a placement decision `f` over the state and the pool-usage index as they are now. The
+/// index holds every definition but the ones the running command may change
+/// (`usage_pending`); `rd` is counted as it is for the duration of the decision.
+pub(super) fn with_current_usage<T>(
+    c: &mut Cluster,
+    rd: &ResourceName,
+    f: impl FnOnce(&crate::state::ClusterState, &placement::PoolUsage) -> T,
+) -> T {
+    let pending = c.idx.usage_pending.contains(rd);
+    let def = c.state.resource_definitions.get(rd).filter(|_| pending);
+    if let Some(def) = def {
+        c.idx.usage.apply_rd(def, true);
+    }
+    let out = f(&c.state, &c.idx.usage);
+    if let Some(def) = def {
+        c.idx.usage.apply_rd(def, false);
+    }
+    out
+}
+
 /// Places `rd` with an already merged `filter` and creates the chosen resources. On error the
 /// caller's state is untouched (the definition and the indexes are restored).
 pub(super) fn place(
@@ -26,17 +46,11 @@ pub(super) fn place(
         return Ok(());
     };
     let req = PlacementRequest::new(rd.clone(), filter.clone(), def.total_size());
-    // The index holds every definition but the ones this command is changing; count this one as
-    // it is now for the duration of the decision.
-    let pending = c.idx.usage_pending.contains(rd);
-    if pending {
-        c.idx.usage.apply_rd(def, true);
-    }
-    let decided = placement::autoplace_with_usage(&c.state, &c.idx.usage, &req);
-    if pending {
-        c.idx.usage.apply_rd(def, false);
-    }
-    let placement = decided.map_err(|r| Box::new(r.to_rc()))?;
+    let placement = with_current_usage(c, rd, |state, usage| {
+        placement::autoplace_with_usage(state, usage, &req)
+    })
+    .map_err(|r| Box::new(r.to_rc()))?;
+    let def = &c.state.resource_definitions[rd];
     if placement.already_satisfied {
         ctx.warn(
             Obj::Rsc,

@@ -13,7 +13,7 @@ use super::{Cluster, Ctx, ObjKey, ops_rsc};
 use crate::model::RscFlags;
 use crate::name::ResourceName;
 use crate::quorum::{
-    QUORUM_KEY, RdPropAction, TiebreakerAction, quorum_decision, tiebreaker_decision,
+    QUORUM_KEY, RdPropAction, TiebreakerAction, quorum_decision, tiebreaker_decision_with_usage,
 };
 use crate::rc::{Obj, code};
 
@@ -25,7 +25,10 @@ pub(super) fn manage(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str) {
     if !c.state.resource_definitions.contains_key(&n) {
         return;
     }
-    for action in tiebreaker_decision(&c.state, &n) {
+    let actions = super::autoplace::with_current_usage(c, &n, |state, usage| {
+        tiebreaker_decision_with_usage(state, usage, &n)
+    });
+    for action in actions {
         apply_tiebreaker(c, ctx, &n, action);
     }
     let Some(d) = quorum_decision(&c.state, &n) else {
@@ -67,7 +70,7 @@ fn apply_tiebreaker(
             pool,
             relaxed,
         } => {
-            let before = (c.state.resource_definitions[n].clone(), c.idx.clone());
+            // rsc_create validates everything before it changes anything: on Err nothing changed.
             let res = ops_rsc::rsc_create(
                 c,
                 ctx,
@@ -100,8 +103,6 @@ fn apply_tiebreaker(
                     );
                 }
                 Err(e) => {
-                    c.state.resource_definitions.insert(n.clone(), before.0);
-                    c.idx = before.1;
                     ctx.warn(
                         Obj::Rsc,
                         code::WARN_NOT_ENOUGH_NODES_FOR_TIE_BREAKER,

@@ -3,17 +3,20 @@
 //! Run: `cargo run --release --example placement_bench [-- --nodes N --places M]`.
 //!
 //! 1. Latency: 3 replicas with `replicas_on_different` on `Aux/zone`, on clusters of 1,000 and
-//!    10,000 nodes × 2 pools (20 zones), each placement applied before the next. Every call to
-//!    the full `autoplace` (pool usage recomputed from the state) is timed.
+//!    10,000 nodes × 2 pools (20 zones), each placement applied before the next. Timed per
+//!    call (CPU time of this thread): the controller's path, `PlacementCache::autoplace`
+//!    (refresh the rows whose usage changed since the last decision, then place); the pure
+//!    `autoplace` (usage and view built from the state per call); and a full view rebuild (what
+//!    a change to the set of nodes or to controller properties costs the next decision).
 //! 2. Balance: 10,000 random 3-replica placements on 100 identical nodes, per strategy.
 #![allow(clippy::print_stdout, reason = "a benchmark prints its results")]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use linstor_core::model::SelectFilter;
 use linstor_core::name::ResourceName;
 use linstor_core::placement::sim::{self, ClusterSpec, GIB, Rng, Sizes, Workload};
-use linstor_core::placement::{PlacementRequest, Strategy, autoplace, autoplace_with_usage};
+use linstor_core::placement::{PlacementCache, PlacementRequest, Strategy, autoplace};
 use linstor_core::size::SizeKib;
 
 fn arg(name: &str) -> Option<usize> {
@@ -61,47 +64,56 @@ fn latency(nodes: usize, places: usize) {
         replicas_on_different: Some(vec!["Aux/zone".into()]),
         ..Default::default()
     };
-    let mut times = Vec::with_capacity(places);
-    let mut cpu = Vec::with_capacity(places);
+    let mut cpu_pure = Vec::with_capacity(places);
     let mut cpu_cached = Vec::with_capacity(places);
-    let mut usage = linstor_core::placement::PoolUsage::compute(&state);
+    let mut cache = PlacementCache::new(&state);
+    cache.refresh(&state);
     let mut refused = 0;
     for i in 0..places {
         let name: ResourceName = format!("bench{i:06}").parse().expect("valid");
         let size = SizeKib(rng.range(1, 100) * GIB);
         sim::add_rd(&mut state, &name, size);
         let req = PlacementRequest::new(name.clone(), filter.clone(), size);
-        let (t, c) = (Instant::now(), cpu_now());
-        let out = autoplace(&state, &req);
-        cpu.push(cpu_now().saturating_sub(c));
-        times.push(t.elapsed());
-        // The same placement with the pool usage maintained by the caller (a controller cache).
         let c = cpu_now();
-        let cached = autoplace_with_usage(&state, &usage, &req);
+        let out = cache.autoplace(&state, &req);
         cpu_cached.push(cpu_now().saturating_sub(c));
-        assert_eq!(cached, out, "cached usage must not change the answer");
-        if let Ok(p) = &out {
-            for (n, pool) in &p.diskful {
-                usage.add(n, pool, size);
-            }
+        // The pure function on the same state (every 10th call: it is slow at 10,000 nodes).
+        if i % 10 == 0 {
+            let c = cpu_now();
+            let pure = autoplace(&state, &req);
+            cpu_pure.push(cpu_now().saturating_sub(c));
+            assert_eq!(pure, out, "the cache must not change the answer");
         }
         match out {
-            Ok(p) => sim::apply_placement(&mut state, &name, &p),
+            Ok(p) => {
+                for (n, pool) in &p.diskful {
+                    cache.add(n, pool, size);
+                }
+                sim::apply_placement(&mut state, &name, &p);
+            }
             Err(_) => refused += 1,
         }
     }
-    times.sort_unstable();
-    cpu.sort_unstable();
-    cpu_cached.sort_unstable();
+    let mut rebuild = Vec::with_capacity(20);
+    for _ in 0..20 {
+        cache.all_changed();
+        let c = cpu_now();
+        cache.refresh(&state);
+        rebuild.push(cpu_now().saturating_sub(c));
+    }
+    for v in [&mut cpu_pure, &mut cpu_cached, &mut rebuild] {
+        v.sort_unstable();
+    }
     println!(
-        "latency  {nodes:>6} nodes x 2 pools, 3 replicas on different zones, {places} placements:\n  autoplace (usage recomputed): cpu p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms | wall p50 {:.3} ms  p99 {:.3} ms\n  autoplace_with_usage (cached): cpu p50 {:.3} ms  p99 {:.3} ms | refused {refused}",
-        pct(&cpu, 0.5),
-        pct(&cpu, 0.99),
-        pct(&cpu, 1.0),
-        pct(&times, 0.5),
-        pct(&times, 0.99),
+        "latency  {nodes:>6} nodes x 2 pools, 3 replicas on different zones, {places} placements:\n  PlacementCache::autoplace (controller path): cpu p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms | refused {refused}\n  autoplace (pure, usage + view per call):    cpu p50 {:.3} ms  p99 {:.3} ms ({} calls)\n  full view rebuild:                          cpu p50 {:.3} ms  max {:.3} ms",
         pct(&cpu_cached, 0.5),
         pct(&cpu_cached, 0.99),
+        pct(&cpu_cached, 1.0),
+        pct(&cpu_pure, 0.5),
+        pct(&cpu_pure, 0.99),
+        cpu_pure.len(),
+        pct(&rebuild, 0.5),
+        pct(&rebuild, 1.0),
     );
 }
 
@@ -128,9 +140,7 @@ fn balance() {
     };
     for strategy in [Strategy::Linstor, Strategy::Balanced] {
         let state = sim::generate(&spec, &mut Rng::new(42));
-        let rep = sim::run(state, &work, strategy, 7, &mut |s, u, r| {
-            autoplace_with_usage(s, u, r)
-        });
+        let rep = sim::run(state, &work, strategy, 7, &mut |s, c, r| c.autoplace(s, r));
         println!(
             "balance  100 identical nodes, 10,000 random 3-replica placements, {:<8}: max/mean {:.4}  min/mean {:.4}  refusals {}",
             strategy.as_str(),

@@ -4,16 +4,16 @@
 //! Run: `cargo run --release --example placement_sim [-- --json] [--quick] [--only <scenario>]
 //! [--abs-free-weight W]` (W sets `Autoplacer/Weights/MaxFreeSpace` for both strategies).
 //! The table shows, per scenario and strategy: placement latency (median, p99 of the calling
-//! thread's CPU time per call to `autoplace_with_usage`, timed here — the simulator itself never
-//! reads a clock; `--json` adds wall-clock figures, which include other processes), balance
+//! thread's CPU time per call to `PlacementCache::autoplace` — refreshing the rows changed since
+//! the last decision, then placing — timed here; the simulator itself never reads a clock; `--json` adds wall-clock figures, which include other processes), balance
 //! (max/mean and min/mean of the used fraction per pool), the data placed before the first
 //! refusal against an upper bound, and refusals. `--json` prints one JSON object per line.
 #![allow(clippy::print_stdout, reason = "an example prints its results")]
 
 use std::time::{Duration, Instant};
 
+use linstor_core::placement::Strategy;
 use linstor_core::placement::sim::{self, ClusterSpec, Rng, Sizes, Workload};
-use linstor_core::placement::{Strategy, autoplace_with_usage};
 
 struct Scenario {
     name: &'static str,
@@ -204,9 +204,11 @@ fn main() {
                     &sc.work,
                     strategy,
                     7 + seed,
-                    &mut |s, u, r| {
+                    &mut |s, cache, r| {
+                        // Timed: refreshing the rows changed since the last decision, then
+                        // placing — what a controller pays per decision.
                         let (t, c) = (Instant::now(), cpu_now());
-                        let out = autoplace_with_usage(s, u, r);
+                        let out = cache.autoplace(s, r);
                         times.push(cpu_now().saturating_sub(c));
                         wall.push(t.elapsed());
                         out

@@ -42,7 +42,7 @@ use serde::Serialize;
 use crate::model::{LayerKind, NodeFlags, RscFlags, SelectFilter};
 use crate::name::{NodeName, ResourceName, StorPoolName};
 use crate::placement::filter::{is_online, node_is_target};
-use crate::placement::{PlacementRequest, PoolUsage, Refusal, autoplace_with_usage};
+use crate::placement::{PlacementCache, PlacementRequest, Refusal};
 use crate::props::{Level, PriorityProps, parse_bool};
 use crate::state::ClusterState;
 
@@ -262,13 +262,13 @@ pub fn tiebreaker_enabled(state: &ClusterState, rd: &crate::model::ResourceDefin
 
 /// The tiebreaker actions for `rd` (empty: nothing to do).
 pub fn tiebreaker_decision(state: &ClusterState, rd_name: &ResourceName) -> Vec<TiebreakerAction> {
-    tiebreaker_decision_with_usage(state, &PoolUsage::compute(state), rd_name)
+    tiebreaker_decision_cached(state, &mut PlacementCache::new(state), rd_name)
 }
 
-/// [`tiebreaker_decision`] with a precomputed (or incrementally maintained) [`PoolUsage`].
-pub fn tiebreaker_decision_with_usage(
+/// [`tiebreaker_decision`] with the placer's maintained cache (see [`PlacementCache`]).
+pub fn tiebreaker_decision_cached(
     state: &ClusterState,
-    usage: &PoolUsage,
+    placer: &mut PlacementCache,
     rd_name: &ResourceName,
 ) -> Vec<TiebreakerAction> {
     let Some(rd) = state.resource_definitions.get(rd_name) else {
@@ -352,7 +352,7 @@ pub fn tiebreaker_decision_with_usage(
     let mut last = None;
     for (filter, is_relaxed) in [(strict, false), (relaxed, true)] {
         let req = PlacementRequest::new(rd_name.clone(), filter, rd.total_size());
-        match autoplace_with_usage(state, usage, &req) {
+        match placer.autoplace(state, &req) {
             Ok(p) => {
                 if let Some((node, pool)) = p.diskless.into_iter().next() {
                     out.push(TiebreakerAction::Create {

@@ -10,7 +10,7 @@ use linstor_core::model::{
     Capabilities, ConnectionStatus, LayerKind, ProviderKind, RscFlags, SelectFilter,
 };
 use linstor_core::name::{NodeName, ResourceName};
-use linstor_core::placement::{PlacementRequest, autoplace};
+use linstor_core::placement::PlacementRequest;
 use linstor_core::props::PropsModify;
 use linstor_core::state::ClusterState;
 
@@ -896,8 +896,10 @@ pub unsafe extern "C" fn linstor_cluster_plan_placement(
             let rgn =
                 linstor_core::ResourceGroupName::new(rg).map_err(|e| Failure::from_name(&e))?;
             let request = opt_filter(filter).unwrap_or_default();
-            let planned = c.with_state(|state| {
-                let group = state.resource_groups.get(&rgn).ok_or_else(|| {
+            let planned = {
+                let mut g = c.lock()?;
+                let cluster = &mut g.cluster;
+                let group = cluster.state().resource_groups.get(&rgn).ok_or_else(|| {
                     Failure::new(
                         linstor_result::LINSTOR_NOT_FOUND,
                         format!("Resource group '{rg}' not found"),
@@ -908,8 +910,10 @@ pub unsafe extern "C" fn linstor_cluster_plan_placement(
                     request.merged_over(&group.select_filter),
                     SizeKib(size_kib),
                 );
-                autoplace(state, &req).map_err(|r| Failure::from_entry(&r.to_rc()))
-            })??;
+                cluster
+                    .plan_placement(&req)
+                    .map_err(|r| Failure::from_entry(&r.to_rc()))?
+            };
             give(placement_out, linstor_placement::planned(name, &planned));
             Ok(())
         })

@@ -1,7 +1,7 @@
 //! The placement simulator: generated clusters or the model's own, a workload, and the figures.
 
+use linstor_core::placement::Strategy;
 use linstor_core::placement::sim::{ClusterSpec, Rng, SimReport, Sizes, Workload, generate, run};
-use linstor_core::placement::{Strategy, autoplace_with_usage};
 use linstor_core::state::ClusterState;
 
 use crate::cluster::linstor_cluster;
@@ -226,7 +226,7 @@ fn simulate(
     strategy: Strategy,
     seed: u64,
 ) -> linstor_sim_report {
-    run(state, w, strategy, seed, &mut autoplace_with_usage).into()
+    run(state, w, strategy, seed, &mut |s, c, r| c.autoplace(s, r)).into()
 }
 
 /// Writes the default generated cluster (12 nodes in 3 zones, one 1 TiB thick pool each).

@@ -14,24 +14,35 @@ use crate::name::ResourceName;
 use crate::placement::{self, PlacementRequest};
 use crate::rc::{Obj, Op, code};
 
-/// Runs a placement decision `f` over the state and the pool-usage index as they are now. The
-/// index holds every definition but the ones the running command may change
-/// (`usage_pending`); `rd` is counted as it is for the duration of the decision.
-pub(super) fn with_current_usage<T>(
+/// Runs a placement decision `f` over the state and the placer's cache as they are now (the
+/// view refreshed). The usage holds every definition but the ones the running command may
+/// change (`usage_pending`); `rd` is counted as it is for the duration of the decision.
+pub(super) fn with_placer<T>(
     c: &mut Cluster,
     rd: &ResourceName,
-    f: impl FnOnce(&crate::state::ClusterState, &placement::PoolUsage) -> T,
+    f: impl FnOnce(&crate::state::ClusterState, &mut placement::PlacementCache) -> T,
 ) -> T {
     let pending = c.idx.usage_pending.contains(rd);
     let def = c.state.resource_definitions.get(rd).filter(|_| pending);
     if let Some(def) = def {
-        c.idx.usage.apply_rd(def, true);
+        c.idx.placer.apply_rd(def, true);
     }
-    let out = f(&c.state, &c.idx.usage);
+    let out = f(&c.state, &mut c.idx.placer);
     if let Some(def) = def {
-        c.idx.usage.apply_rd(def, false);
+        c.idx.placer.apply_rd(def, false);
     }
     out
+}
+
+impl Cluster {
+    /// Plans a placement without changing the state: the placer's answer for `req` on the
+    /// current state, through the maintained cache (only its rows are refreshed).
+    pub fn plan_placement(
+        &mut self,
+        req: &PlacementRequest,
+    ) -> Result<placement::Placement, placement::Refusal> {
+        self.idx.placer.autoplace(&self.state, req)
+    }
 }
 
 /// Places `rd` with an already merged `filter` and creates the chosen resources. On error the
@@ -46,10 +57,8 @@ pub(super) fn place(
         return Ok(());
     };
     let req = PlacementRequest::new(rd.clone(), filter.clone(), def.total_size());
-    let placement = with_current_usage(c, rd, |state, usage| {
-        placement::autoplace_with_usage(state, usage, &req)
-    })
-    .map_err(|r| Box::new(r.to_rc()))?;
+    let placement = with_placer(c, rd, |state, placer| placer.autoplace(state, &req))
+        .map_err(|r| Box::new(r.to_rc()))?;
     let def = &c.state.resource_definitions[rd];
     if placement.already_satisfied {
         ctx.warn(

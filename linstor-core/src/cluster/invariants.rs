@@ -142,9 +142,10 @@ impl Cluster {
             }
         }
         let fresh = Indexes::build(s)?;
-        if !self.idx.usage_pending.is_empty() || !fresh.usage.same_as(&self.idx.usage) {
-            return Err("pool usage index out of date".into());
+        if !self.idx.usage_pending.is_empty() {
+            return Err("pool usage index: definitions still pending".into());
         }
+        self.idx.placer.check(s)?;
         if fresh.minors != self.idx.minors {
             return Err("minor index out of date".into());
         }

@@ -596,10 +596,12 @@ pub(crate) struct Indexes {
     pub minors: BitPool,
     pub ports: BTreeMap<NodeName, BTreeSet<u16>>,
     pub rscs_on_node: BTreeMap<NodeName, BTreeSet<ResourceName>>,
-    /// Reserved space and resource counts per pool, for the placer. While a command runs, the
-    /// definitions in `usage_pending` are subtracted out (they may change); `execute` adds them
-    /// back afterwards, so between commands `usage` equals `PoolUsage::compute(state)`.
-    pub usage: crate::placement::PoolUsage,
+    /// The placer's pool usage and its compact view of nodes and pools. While a command runs,
+    /// the definitions in `usage_pending` are subtracted out of the usage (they may change);
+    /// `execute` adds them back afterwards, so between commands the usage equals
+    /// `PoolUsage::compute(state)`. Changes to nodes, pools and observed state are marked by
+    /// `execute` ([`Cluster::mark_placement`]); the view is refreshed before each decision.
+    pub placer: crate::placement::PlacementCache,
     pub usage_pending: Vec<ResourceName>,
 }
 
@@ -609,7 +611,7 @@ impl Indexes {
             minors: BitPool::new(MAX_MINOR),
             ports: BTreeMap::new(),
             rscs_on_node: BTreeMap::new(),
-            usage: crate::placement::PoolUsage::compute(state),
+            placer: crate::placement::PlacementCache::new(state),
             usage_pending: Vec::new(),
         };
         for rd in state.resource_definitions.values() {
@@ -820,14 +822,19 @@ impl Cluster {
         let pending = self.rds_touched_by(&cmd);
         for n in &pending {
             if let Some(rd) = self.state.resource_definitions.get(n) {
-                self.idx.usage.apply_rd(rd, false);
+                self.idx.placer.apply_rd(rd, false);
             }
         }
         self.idx.usage_pending = pending;
+        // Marked before (a decision inside the command sees the change) and after (the change
+        // itself may come after such a decision).
+        let marks = self.placement_marks(&cmd);
+        self.mark_placement(&marks);
         let res = self.dispatch(cmd, &mut ctx);
+        self.mark_placement(&marks);
         for n in std::mem::take(&mut self.idx.usage_pending) {
             if let Some(rd) = self.state.resource_definitions.get(&n) {
-                self.idx.usage.apply_rd(rd, true);
+                self.idx.placer.apply_rd(rd, true);
             }
         }
         match res {
@@ -839,6 +846,64 @@ impl Cluster {
                 rc: ApiCallRc(vec![*e]),
                 changes: ChangeSet::default(),
             },
+        }
+    }
+
+    /// What a command may change of the placer's view besides pool usage (which follows the
+    /// definitions of [`Cluster::rds_touched_by`]): `None` for every row, else the nodes.
+    /// Exhaustive on purpose: a new command must decide.
+    fn placement_marks(&self, cmd: &Command) -> Option<Vec<NodeName>> {
+        use Command as C;
+        let node = |n: &str| NodeName::new(n).ok().into_iter().collect();
+        Some(match cmd {
+            // Every row: controller properties (AutoplaceTarget, MinThinFreeSpace, ratios),
+            // storage pool definitions (ratios) and the set of nodes.
+            C::CtrlPropsModify { .. }
+            | C::StorPoolDfnCreate { .. }
+            | C::StorPoolDfnModify { .. }
+            | C::StorPoolDfnDelete { .. }
+            | C::NodeCreate { .. }
+            | C::NodeDelete { .. }
+            | C::NodeLost { .. } => return None,
+            C::NodeModify { name, .. } => node(name),
+            C::StorPoolCreate { node: n, .. }
+            | C::StorPoolModify { node: n, .. }
+            | C::StorPoolDelete { node: n, .. }
+            | C::ReportNode { node: n, .. }
+            | C::ReportPoolCapacity { node: n, .. } => node(n),
+            // Nothing the placer reads per node or pool.
+            C::NetIfCreate { .. }
+            | C::NetIfModify { .. }
+            | C::NetIfDelete { .. }
+            | C::RscGrpCreate { .. }
+            | C::RscGrpModify { .. }
+            | C::RscGrpDelete { .. }
+            | C::VlmGrpCreate { .. }
+            | C::VlmGrpDelete { .. }
+            | C::KvsModify { .. }
+            | C::KvsDelete { .. } => Vec::new(),
+            // Resources and snapshots change pool usage only (marked by the usage updates).
+            C::Spawn { .. }
+            | C::RscDfnCreate { .. }
+            | C::RscDfnModify { .. }
+            | C::RscDfnDelete { .. }
+            | C::VlmDfnCreate { .. }
+            | C::VlmDfnResize { .. }
+            | C::RscCreate { .. }
+            | C::Autoplace { .. }
+            | C::RscDelete { .. }
+            | C::ResourceDeleted { .. }
+            | C::SnapshotCreate { .. }
+            | C::SnapshotDelete { .. }
+            | C::SnapshotRestore { .. } => Vec::new(),
+        })
+    }
+
+    /// Tells the placer's cache what [`Cluster::placement_marks`] found.
+    fn mark_placement(&mut self, marks: &Option<Vec<NodeName>>) {
+        match marks {
+            None => self.idx.placer.all_changed(),
+            Some(nodes) => nodes.iter().for_each(|n| self.idx.placer.node_changed(n)),
         }
     }
 

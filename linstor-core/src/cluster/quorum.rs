@@ -13,7 +13,7 @@ use super::{Cluster, Ctx, ObjKey, ops_rsc};
 use crate::model::RscFlags;
 use crate::name::ResourceName;
 use crate::quorum::{
-    QUORUM_KEY, RdPropAction, TiebreakerAction, quorum_decision, tiebreaker_decision_with_usage,
+    QUORUM_KEY, RdPropAction, TiebreakerAction, quorum_decision, tiebreaker_decision_cached,
 };
 use crate::rc::{Obj, code};
 
@@ -25,8 +25,8 @@ pub(super) fn manage(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str) {
     if !c.state.resource_definitions.contains_key(&n) {
         return;
     }
-    let actions = super::autoplace::with_current_usage(c, &n, |state, usage| {
-        tiebreaker_decision_with_usage(state, usage, &n)
+    let actions = super::autoplace::with_placer(c, &n, |state, placer| {
+        tiebreaker_decision_cached(state, placer, &n)
     });
     for action in actions {
         apply_tiebreaker(c, ctx, &n, action);

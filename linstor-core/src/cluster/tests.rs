@@ -1389,6 +1389,27 @@ const NODES: &[&str] = &["n1", "n2", "n3", "n4", "bad name"];
 const RDS: &[&str] = &["r1", "r2", "r1", "r2", "r3", "-x"];
 const POOLS: &[&str] = &["data", "files", "DfltDisklessStorPool", "nope"];
 
+/// Properties the placer reads, and values (valid or not for each key).
+const PLACER_KEYS: &[&str] = &[
+    "Aux/zone",
+    "AutoplaceTarget",
+    "Autoplacer/MinThinFreeSpace",
+    "MaxOversubscriptionRatio",
+    "MaxTotalCapacityOversubscriptionRatio",
+];
+const PLACER_VALUES: &[&str] = &["a", "b", "false", "true", "1", "50%", "2.5"];
+
+fn placer_props(key: &str, value: &str, delete: bool) -> PropsModify {
+    if delete {
+        PropsModify {
+            delete_props: vec![key.into()],
+            ..Default::default()
+        }
+    } else {
+        PropsModify::set([(key, value)])
+    }
+}
+
 fn arb_command() -> impl Strategy<Value = Command> {
     let node = proptest::sample::select(NODES).prop_map(str::to_owned);
     let rd = proptest::sample::select(RDS).prop_map(str::to_owned);
@@ -1520,6 +1541,38 @@ fn arb_command() -> impl Strategy<Value = Command> {
             Command::CtrlPropsModify {
                 props: PropsModify::set([("MinorNrAutoRange", r)]),
             }
+        }),
+        // What the placer's cached view reads: observed state, node and pool properties,
+        // storage pool definitions and controller properties; then placements that read them.
+        2 => (node.clone(), pool.clone(), 0u64..5, 1u64..5).prop_map(|(n, p, f, t)| Command::ReportPoolCapacity {
+            node: n,
+            pool: p,
+            free: SizeKib(f << 20),
+            total: SizeKib(t << 20),
+        }),
+        1 => (node.clone(), proptest::bool::weighted(0.7), proptest::bool::ANY).prop_map(|(n, on, caps)| Command::ReportNode {
+            node: n,
+            connection: if on { ConnectionStatus::ONLINE } else { ConnectionStatus::OFFLINE },
+            capabilities: caps.then(|| crate::model::Capabilities {
+                resource_layers: vec![crate::model::LayerKind::DRBD, crate::model::LayerKind::STORAGE],
+                ..Default::default()
+            }),
+        }),
+        2 => (node.clone(), proptest::sample::select(PLACER_KEYS), proptest::sample::select(PLACER_VALUES), proptest::bool::weighted(0.2))
+            .prop_map(|(n, k, v, del)| Command::NodeModify { name: n, node_type: None, props: placer_props(k, v, del) }),
+        1 => (node.clone(), pool.clone(), proptest::sample::select(PLACER_KEYS), proptest::sample::select(PLACER_VALUES), proptest::bool::weighted(0.2))
+            .prop_map(|(n, p, k, v, del)| Command::StorPoolModify { node: n, name: p, props: placer_props(k, v, del) }),
+        1 => (pool.clone(), proptest::sample::select(PLACER_KEYS), proptest::sample::select(PLACER_VALUES), proptest::bool::weighted(0.2))
+            .prop_map(|(p, k, v, del)| Command::StorPoolDfnModify { name: p, props: placer_props(k, v, del) }),
+        1 => (proptest::sample::select(PLACER_KEYS), proptest::sample::select(PLACER_VALUES), proptest::bool::weighted(0.2))
+            .prop_map(|(k, v, del)| Command::CtrlPropsModify { props: placer_props(k, v, del) }),
+        2 => (rd.clone(), 1u32..4).prop_map(|(r, n)| Command::Autoplace {
+            rsc_dfn: r,
+            select_filter: SelectFilter {
+                place_count: Some(n),
+                replicas_on_different: Some(vec!["Aux/zone".into()]),
+                ..Default::default()
+            },
         }),
         1 => (
             rd.clone(),

@@ -360,8 +360,17 @@ pub fn estimate_with(
     usage: Usage,
     reported: Option<&crate::model::PoolCapacity>,
 ) -> PoolEstimate {
-    let ratios = ratios(state, pool);
-    let caps = pool.kind.caps();
+    estimate_from(pool.kind, ratios(state, pool), usage, reported)
+}
+
+/// [`estimate_with`] from the pool's kind and its already resolved ratios.
+pub fn estimate_from(
+    kind: crate::model::ProviderKind,
+    ratios: Ratios,
+    usage: Usage,
+    reported: Option<&crate::model::PoolCapacity>,
+) -> PoolEstimate {
+    let caps = kind.caps();
     let (reported_free, reported_total) = match reported {
         Some(c) => (Some(c.free.0), Some(c.total.0)),
         None => (None, None),

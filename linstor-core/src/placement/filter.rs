@@ -7,21 +7,25 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::model::{
-    ConnectionStatus, DisklessType, LayerKind, Node, NodeFlags, NodeObserved, ProviderKind,
-    ResourceDefinition, RscFlags, StoragePool,
+    DisklessType, LayerKind, Node, NodeFlags, ProviderKind, ResourceDefinition, RscFlags,
+    StoragePool,
 };
 use crate::name::{NodeName, StorPoolName, well_known};
-use crate::placement::capacity::{FnvMap, Limit, PoolEstimate, estimate_with, min_thin_free};
+use crate::placement::capacity::{FnvMap, Limit, PoolEstimate, estimate_from, parse_min_free};
 use crate::placement::explain::{Criterion, Elimination, NearMiss, Refusal, RefusalKind};
 use crate::placement::score::{ScoreInput, score_all};
 use crate::placement::select::{self, Dim, Outcome, Problem};
-use crate::placement::{Mode, Placement, PlacementRequest, PoolUsage, Strategy};
+use crate::placement::view::{NO_ID, NodeRow, PlacementView, PoolRow, layer_bit};
+use crate::placement::{Mode, Placement, PlacementRequest, Strategy};
 use crate::props::{Level, PriorityProps, parse_bool};
 use crate::size::SizeKib;
 use crate::state::ClusterState;
 
 /// The value a node without a `replicas_on_different` key has: one shared "unset" group.
 const UNSET: &str = "\u{0}unset";
+
+/// The property key of `Autoplacer/MinThinFreeSpace`.
+const MIN_THIN_FREE: &str = "Autoplacer/MinThinFreeSpace";
 
 /// True if a resource counts as an existing replica (not deleted, evicted or evacuated, and not
 /// on an evacuating node).
@@ -57,7 +61,7 @@ pub fn node_is_target(state: &ClusterState, node: &Node) -> bool {
 
 /// True if `shared` is a default shared-space name (`<node>;<pool>`): custom shared-space names
 /// cannot contain `;`, LINSTOR's reserved node;pool connector.
-fn default_shared(shared: &str) -> bool {
+pub(crate) fn default_shared(shared: &str) -> bool {
     shared.as_bytes().contains(&b';')
 }
 
@@ -110,60 +114,72 @@ struct SameRule {
     fixed: Option<String>,
 }
 
-struct NodeOk<'a> {
-    same: Strs<'a>,
-    diff: Strs<'a>,
+/// A `replicas_on_same` rule resolved against the view: its property column and value id.
+struct SameIds<'v> {
+    col: &'v [u32],
+    /// `None`: free (the value is collected); `Some(None)`: fixed to a value no node has.
+    fixed: Option<Option<u32>>,
 }
 
-/// A short list of property values, inline up to two (no allocation per node).
-#[derive(Default)]
-struct Strs<'a> {
-    inline: [&'a str; 2],
-    len: usize,
-    more: Vec<&'a str>,
+/// A `replicas_on_different` rule resolved against the view: its property column and ids.
+struct DiffIds<'v> {
+    col: &'v [u32],
+    cap: Option<u32>,
+    forbidden: Vec<u32>,
+    used: FnvMap<u32, u32>,
 }
 
-impl<'a> Strs<'a> {
-    fn push(&mut self, v: &'a str) {
-        if self.len < 2 && self.more.is_empty() {
-            self.inline[self.len] = v;
-            self.len += 1;
-        } else {
-            if self.more.is_empty() {
-                self.more.extend_from_slice(&self.inline[..self.len]);
-            }
-            self.more.push(v);
-        }
-    }
-}
-
-impl<'a> std::ops::Deref for Strs<'a> {
-    type Target = [&'a str];
-    fn deref(&self) -> &[&'a str] {
-        if self.more.is_empty() {
-            &self.inline[..self.len]
-        } else {
-            &self.more
-        }
-    }
-}
-
-/// Ties a closure's output lifetime to its input (a higher-ranked signature).
-fn constrain<F>(f: F) -> F
-where
-    F: for<'x> Fn(&'x Node, Option<&NodeObserved>) -> Result<NodeOk<'x>, Criterion>,
-{
-    f
-}
+/// The value id of an unset spreading key (never an interned id).
+const UNSET_ID: u32 = u32::MAX;
 
 fn node_value<'a>(n: &'a Node, key: &str) -> Option<&'a str> {
     n.props.get(key)
 }
 
-/// Runs the whole pipeline (see [`super::autoplace`]).
+/// The node properties a filter's rules read (`replicas_on_same`, `replicas_on_different`,
+/// `x_replicas_on_different_map`): the view's columns a request needs.
+pub(crate) fn rule_keys(f: &crate::model::SelectFilter) -> Vec<&str> {
+    fn key(e: &str) -> &str {
+        e.split_once('=').map_or(e, |(k, _)| k)
+    }
+    let mut keys: Vec<&str> = f
+        .replicas_on_same
+        .iter()
+        .flatten()
+        .chain(f.replicas_on_different.iter().flatten())
+        .map(|e| key(e))
+        .chain(
+            f.x_replicas_on_different_map
+                .iter()
+                .flatten()
+                .map(|(k, _)| k.as_str()),
+        )
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Per-node request marks (one byte per node row).
+const M_NOT_LISTED: u8 = 1;
+const M_HAS_REPLICA: u8 = 2;
+const M_NPW: u8 = 4;
+const M_NPW_RE: u8 = 8;
+
+/// A pool that failed on capacity, kept for the refusal's nearest misses.
+struct Miss {
+    /// Estimated (or physical) free space: the sort key.
+    free: u64,
+    pool: usize,
+    node: usize,
+    /// `Some(min)`: below `Autoplacer/MinThinFreeSpace`; `None`: not enough free space.
+    min_thin: Option<u64>,
+}
+
+/// Runs the whole pipeline (see [`super::autoplace`]) over `view`, which must be current.
 pub(crate) fn run(
     state: &ClusterState,
-    usage: &PoolUsage,
+    view: &PlacementView,
     req: &PlacementRequest,
 ) -> Result<Placement, Refusal> {
     let f = &req.filter;
@@ -172,6 +188,7 @@ pub(crate) fn run(
     let rd = state.resource_definitions.get(&req.resource);
     let rg = rd.and_then(|rd| state.resource_groups.get(&rd.resource_group));
     let simple = |k: RefusalKind| Refusal::simple(k, req.resource.clone());
+    let strings = &view.strings;
 
     // Existing replicas.
     let live: Vec<&crate::model::Resource> = rd
@@ -301,6 +318,38 @@ pub(crate) fn run(
             *r.used.entry(v.to_string()).or_insert(0) += 1;
         }
     }
+    // The rules in the view's ids. A string no row uses matches no node.
+    let value_id = |v: &str| {
+        if v == UNSET {
+            Some(UNSET_ID)
+        } else {
+            strings.get(v)
+        }
+    };
+    let column = |key: &str| view.column(key).unwrap_or(&[]);
+    let same_ids: Vec<SameIds<'_>> = same_rules
+        .iter()
+        .map(|r| SameIds {
+            col: column(&r.key),
+            fixed: r.fixed.as_ref().map(|v| strings.get(v)),
+        })
+        .collect();
+    let diff_ids: Vec<DiffIds<'_>> = diff_rules
+        .iter()
+        .map(|r| DiffIds {
+            col: column(&r.key),
+            cap: r.cap,
+            forbidden: r.forbidden.iter().filter_map(|v| strings.get(v)).collect(),
+            used: r
+                .used
+                .iter()
+                .filter_map(|(v, u)| value_id(v).map(|id| (id, *u)))
+                .collect(),
+        })
+        .collect();
+    // Per node: the free `replicas_on_same` values, then the capped spreading values.
+    let n_same = same_ids.iter().filter(|r| r.fixed.is_none()).count();
+    let stride = n_same + diff_ids.iter().filter(|r| r.cap.is_some()).count();
 
     // Mixing and shared space, seeded by existing diskful replicas.
     let mut mix_chain = PriorityProps::new();
@@ -316,24 +365,49 @@ pub(crate) fn run(
         .and_then(parse_bool)
         .unwrap_or(false);
     let mut seed_classes: BTreeSet<u32> = BTreeSet::new();
-    let mut seed_shared: Vec<&str> = Vec::new();
+    let mut seed_shared: Vec<u32> = Vec::new();
     for r in &live_diskful {
         for v in r.volumes.values() {
             if let Some(p) = state.storage_pool(&r.node, &v.storage_pool) {
                 seed_classes.insert(mix_class(p.kind, allow_mix));
-                seed_shared.push(&p.free_space_mgr_name);
+                // Default names are unique per pool, and that pool's node already carries
+                // the resource: only custom names can eliminate another pool.
+                if !default_shared(&p.free_space_mgr_name)
+                    && let Some(id) = strings.get(&p.free_space_mgr_name.to_ascii_uppercase())
+                {
+                    seed_shared.push(id);
+                }
             }
         }
     }
 
-    // not_place_with.
-    let mut npw_nodes: HashSet<&NodeName> = HashSet::new();
-    for name in f.not_place_with_rsc.iter().flatten() {
-        if let Some(other) = state.resource_definitions.get(name) {
-            npw_nodes.extend(other.live_resources().map(|r| &r.node));
+    // Per-node marks: node_name_list, existing resources, not_place_with[_regex].
+    let mut marks = vec![0u8; view.nodes.len()];
+    if f.node_name_list.is_some() {
+        marks.fill(M_NOT_LISTED);
+    }
+    for n in f.node_name_list.iter().flatten() {
+        if let Some(o) = view.ordinal(n) {
+            marks[o] &= !M_NOT_LISTED;
         }
     }
-    let mut npw_re_nodes: HashSet<&NodeName> = HashSet::new();
+    let mut mark = |n: &NodeName, bit: u8| {
+        if let Some(o) = view.ordinal(n) {
+            marks[o] |= bit;
+        }
+    };
+    if let Some(rd) = rd {
+        for n in rd.resources.keys() {
+            mark(n, M_HAS_REPLICA);
+        }
+    }
+    for name in f.not_place_with_rsc.iter().flatten() {
+        if let Some(other) = state.resource_definitions.get(name) {
+            for r in other.live_resources() {
+                mark(&r.node, M_NPW);
+            }
+        }
+    }
     if let Some(pat) = &f.not_place_with_rsc_regex {
         let re = regex::RegexBuilder::new(pat)
             .case_insensitive(true)
@@ -341,7 +415,9 @@ pub(crate) fn run(
             .map_err(|e| simple(RefusalKind::InvalidRegex(e.to_string())))?;
         for other in state.resource_definitions.values() {
             if re.is_match(other.name.as_str()) {
-                npw_re_nodes.extend(other.live_resources().map(|r| &r.node));
+                for r in other.live_resources() {
+                    mark(&r.node, M_NPW_RE);
+                }
             }
         }
     }
@@ -354,114 +430,113 @@ pub(crate) fn run(
         Mode::Diskful => {}
     }
     layers.retain(|l| *l != LayerKind::STORAGE);
-    layers.sort();
-    layers.dedup();
+    let layer_mask = layers.iter().fold(0u32, |m, l| m | layer_bit(*l));
 
-    let rd_rg_props: Vec<(Level, &crate::props::Props)> = rd
-        .map(|rd| (Level::RscDfn, &rd.props))
-        .into_iter()
-        .chain(rg.map(|rg| (Level::RscGrp, &rg.props)))
-        .collect();
+    // `Autoplacer/MinThinFreeSpace` between the pool and the node: RD > RG.
+    let min_thin_mid: Option<&str> = rd
+        .and_then(|rd| rd.props.get(MIN_THIN_FREE))
+        .or_else(|| rg.and_then(|rg| rg.props.get(MIN_THIN_FREE)));
 
-    let node_check = constrain(
-        |n: &Node, obs: Option<&NodeObserved>| -> Result<NodeOk<'_>, Criterion> {
-            if obs.is_none_or(|o| o.connection != ConnectionStatus::ONLINE) {
-                return Err(Criterion::NodeOffline);
+    // Node-level criteria, in `Criterion` order; on success the node's rule values are
+    // appended to `vals`.
+    let node_check = |o: usize, row: &NodeRow, vals: &mut Vec<u32>| -> Result<(), Criterion> {
+        if !row.online {
+            return Err(Criterion::NodeOffline);
+        }
+        if row.flagged {
+            return Err(Criterion::NodeFlags);
+        }
+        let m = marks[o];
+        if m & M_NOT_LISTED != 0 {
+            return Err(Criterion::NodeNameList);
+        }
+        if !row.target {
+            return Err(Criterion::AutoplaceTargetNode);
+        }
+        if m & M_HAS_REPLICA != 0 {
+            return Err(Criterion::HasReplica);
+        }
+        if m & M_NPW != 0 {
+            return Err(Criterion::NotPlaceWith);
+        }
+        if m & M_NPW_RE != 0 {
+            return Err(Criterion::NotPlaceWithRegex);
+        }
+        if layer_mask != 0 {
+            match row.layers {
+                None => return Err(Criterion::CapabilitiesUnknown),
+                Some(l) if l & layer_mask == layer_mask => {}
+                Some(_) => return Err(Criterion::LayerStack),
             }
-            if n.flags.contains(NodeFlags::DELETE) || n.flags.contains(NodeFlags::EVACUATE) {
-                return Err(Criterion::NodeFlags);
+        }
+        let start = vals.len();
+        let prop = |col: &[u32]| col.get(o).copied().filter(|v| *v != NO_ID);
+        for r in &same_ids {
+            let v = prop(r.col);
+            match (v, r.fixed) {
+                (None, _) => {
+                    vals.truncate(start);
+                    return Err(Criterion::ReplicasOnSame);
+                }
+                (Some(v), Some(fx)) if Some(v) != fx => {
+                    vals.truncate(start);
+                    return Err(Criterion::ReplicasOnSame);
+                }
+                (Some(_), Some(_)) => {}
+                (Some(v), None) => vals.push(v),
             }
-            if let Some(list) = &f.node_name_list
-                && !list.contains(&n.name)
+        }
+        for r in &diff_ids {
+            let v = prop(r.col);
+            if let Some(v) = v
+                && r.forbidden.contains(&v)
             {
-                return Err(Criterion::NodeNameList);
+                vals.truncate(start);
+                return Err(Criterion::ReplicasOnDifferent);
             }
-            if !node_is_target(state, n) {
-                return Err(Criterion::AutoplaceTargetNode);
-            }
-            if rd.is_some_and(|rd| rd.resources.contains_key(&n.name)) {
-                return Err(Criterion::HasReplica);
-            }
-            if !npw_nodes.is_empty() && npw_nodes.contains(&n.name) {
-                return Err(Criterion::NotPlaceWith);
-            }
-            if !npw_re_nodes.is_empty() && npw_re_nodes.contains(&n.name) {
-                return Err(Criterion::NotPlaceWithRegex);
-            }
-            if !layers.is_empty() {
-                let caps = obs.and_then(|o| o.capabilities.as_ref());
-                match caps {
-                    None => return Err(Criterion::CapabilitiesUnknown),
-                    Some(c) if layers.iter().all(|l| c.resource_layers.contains(l)) => {}
-                    Some(_) => return Err(Criterion::LayerStack),
-                }
-            }
-            let mut same = Strs::default();
-            for r in &same_rules {
-                match (node_value(n, &r.key), &r.fixed) {
-                    (None, _) => return Err(Criterion::ReplicasOnSame),
-                    (Some(v), Some(fx)) if v != fx => return Err(Criterion::ReplicasOnSame),
-                    (Some(_), Some(_)) => {}
-                    (Some(v), None) => same.push(v),
-                }
-            }
-            let mut diff = Strs::default();
-            for r in &diff_rules {
-                let v = node_value(n, &r.key);
-                if let Some(v) = v
-                    && r.forbidden.iter().any(|x| x == v)
-                {
+            if let Some(cap) = r.cap {
+                let v = v.unwrap_or(UNSET_ID);
+                if r.used.get(&v).copied().unwrap_or(0) >= cap {
+                    vals.truncate(start);
                     return Err(Criterion::ReplicasOnDifferent);
                 }
-                if let Some(cap) = r.cap {
-                    let v = v.unwrap_or(UNSET);
-                    if r.used.get(v).copied().unwrap_or(0) >= cap {
-                        return Err(Criterion::ReplicasOnDifferent);
-                    }
-                    diff.push(v);
-                }
+                vals.push(v);
             }
-            Ok(NodeOk { same, diff })
-        },
-    );
+        }
+        Ok(())
+    };
 
     // Candidates.
-    struct Cand<'a> {
-        node: &'a Node,
-        pool: &'a StoragePool,
+    #[derive(Clone, Copy)]
+    struct Cand {
+        /// Pool row.
+        pool: usize,
+        /// Node row.
         ordinal: usize,
+        /// Index of the node's rule values (`vals[ok * stride..]`).
         ok: usize,
     }
-    let mut node_oks: Vec<NodeOk<'_>> = Vec::with_capacity(state.nodes.len());
-    let mut cands: Vec<Cand<'_>> = Vec::with_capacity(state.nodes.len() * 2);
-    let mut inputs: Vec<ScoreInput> = Vec::with_capacity(state.nodes.len() * 2);
+    let mut vals: Vec<u32> = Vec::new();
+    let mut n_ok = 0usize;
+    let mut cands: Vec<Cand> = Vec::with_capacity(view.pools.len());
+    let mut inputs: Vec<ScoreInput> = Vec::with_capacity(view.pools.len());
     // Per criterion: pools, nodes, last node ordinal counted.
     let mut elim: BTreeMap<Criterion, (usize, usize, usize)> = BTreeMap::new();
-    let mut misses: Vec<(u64, NearMiss)> = Vec::new();
+    let mut misses: Vec<Miss> = Vec::new();
     let mut total = 0usize;
     let mut total_nodes = 0usize;
-    let mut observed = state.observed.nodes.iter().peekable();
-    let pool_list = match mode {
+    let pool_list: Option<Vec<u32>> = match mode {
         Mode::Diskful => f.pool_list(),
         Mode::Diskless(_) => f.storage_pool_diskless_list.clone(),
-    };
+    }
+    .map(|l| l.iter().filter_map(|p| view.pool_name_id(p)).collect());
     let size = req.size.0;
-    for (ordinal, n) in state.nodes.values().enumerate() {
-        // Merge-join: both maps are ordered by node name.
-        while observed
-            .peek()
-            .is_some_and(|(k, _)| *k != &n.name && *k < &n.name)
-        {
-            observed.next();
-        }
-        let obs: Option<&NodeObserved> = observed
-            .peek()
-            .filter(|(k, _)| *k == &n.name)
-            .map(|(_, o)| *o);
-        let node_usage = usage.node(&n.name);
+    for (ordinal, row) in view.nodes.iter().enumerate() {
         let mut node_res: Option<Result<usize, Criterion>> = None;
         let mut counted = false;
-        for p in n.storage_pools.values() {
+        let (start, end) = (row.pools.0 as usize, row.pools.1 as usize);
+        for (pi, p) in view.pools[start..end].iter().enumerate() {
+            let pi = start + pi;
             let wanted = match mode {
                 Mode::Diskful => p.kind.is_diskful(),
                 Mode::Diskless(_) => p.kind == ProviderKind::DISKLESS,
@@ -476,7 +551,7 @@ pub(crate) fn run(
             }
             let verdict: Result<(usize, ScoreInput), Criterion> = (|| {
                 if let Some(l) = &pool_list
-                    && !l.contains(&p.name)
+                    && !l.contains(&p.name_id)
                 {
                     return Err(Criterion::StoragePoolList);
                 }
@@ -487,20 +562,17 @@ pub(crate) fn run(
                     return Err(Criterion::ProviderList);
                 }
                 let ok = *node_res.get_or_insert_with(|| {
-                    node_check(n, obs).map(|o| {
-                        node_oks.push(o);
-                        node_oks.len() - 1
+                    node_check(ordinal, row, &mut vals).map(|()| {
+                        n_ok += 1;
+                        n_ok - 1
                     })
                 });
                 let ok = ok?;
-                if p.props.get("AutoplaceTarget").and_then(parse_bool) == Some(false) {
+                if p.target_off {
                     return Err(Criterion::AutoplaceTargetPool);
                 }
                 if mode == Mode::Diskful {
-                    if seed_shared
-                        .iter()
-                        .any(|s| s.eq_ignore_ascii_case(&p.free_space_mgr_name))
-                    {
+                    if seed_shared.contains(&p.shared_id) {
                         return Err(Criterion::SharedSpace);
                     }
                     let class = mix_class(p.kind, allow_mix);
@@ -508,11 +580,10 @@ pub(crate) fn run(
                         return Err(Criterion::ProviderMixing);
                     }
                 }
-                let u = PoolUsage::in_node(node_usage, &p.name);
-                let est = estimate_with(state, p, u, obs.and_then(|o| o.pools.get(&p.name)));
+                let est = estimate_from(p.kind, p.ratios, p.usage, p.reported.as_ref());
                 let input = ScoreInput {
                     est,
-                    usage: u,
+                    usage: p.usage,
                     diskful: mode == Mode::Diskful,
                 };
                 if mode == Mode::Diskful {
@@ -520,34 +591,24 @@ pub(crate) fn run(
                         return Err(Criterion::CapacityUnknown);
                     }
                     if est.free < size {
-                        misses.push((
-                            est.free,
-                            NearMiss {
-                                node: n.name.clone(),
-                                pool: p.name.clone(),
-                                free: SizeKib(est.free),
-                                needed: req.size,
-                                note: limit_note(&est),
-                            },
-                        ));
+                        misses.push(Miss {
+                            free: est.free,
+                            pool: pi,
+                            node: ordinal,
+                            min_thin: None,
+                        });
                         return Err(Criterion::FreeSpace);
                     }
                     if est.thin {
-                        let t = est.reported_total.unwrap_or(0);
-                        let min = min_thin_free(state, p, &rd_rg_props, t);
+                        let min = min_thin_of(p, min_thin_mid, est.reported_total.unwrap_or(0));
                         let phys = est.reported_free.unwrap_or(0);
                         if phys < min {
-                            misses.push((
-                                phys,
-                                NearMiss {
-                                    node: n.name.clone(),
-                                    pool: p.name.clone(),
-                                    free: SizeKib(phys),
-                                    needed: SizeKib(min),
-                                    note: "thin pool physically below Autoplacer/MinThinFreeSpace"
-                                        .into(),
-                                },
-                            ));
+                            misses.push(Miss {
+                                free: phys,
+                                pool: pi,
+                                node: ordinal,
+                                min_thin: Some(min),
+                            });
                             return Err(Criterion::MinThinFreeSpace);
                         }
                     }
@@ -557,8 +618,7 @@ pub(crate) fn run(
             match verdict {
                 Ok((ok, input)) => {
                     cands.push(Cand {
-                        node: n,
-                        pool: p,
+                        pool: pi,
                         ordinal,
                         ok,
                     });
@@ -575,6 +635,17 @@ pub(crate) fn run(
             }
         }
     }
+    let pool_of = |c: &Cand| &view.pools[c.pool];
+    let node_of = |c: &Cand| &view.nodes[c.ordinal];
+    let same_of = |c: &Cand| &vals[c.ok * stride..c.ok * stride + n_same];
+    let diff_of = |c: &Cand| &vals[c.ok * stride + n_same..(c.ok + 1) * stride];
+    let value_str = |id: u32| {
+        if id == UNSET_ID {
+            UNSET
+        } else {
+            strings.str(id)
+        }
+    };
 
     // Score and order.
     let scores = score_all(state, strategy, size, &inputs);
@@ -582,30 +653,30 @@ pub(crate) fn run(
     let key = |a: usize| (std::cmp::Reverse(scores[a]), a);
     let mut order: Vec<usize> = (0..cands.len()).collect();
 
-    // The selection problem.
-    fn id(dim: usize, v: &str, ids: &mut Vec<FnvMap<String, u32>>) -> u32 {
+    // The selection problem. Ids are dense per dimension.
+    fn id(dim: usize, raw: u32, ids: &mut Vec<FnvMap<u32, u32>>) -> u32 {
         if ids.len() <= dim {
             ids.resize_with(dim + 1, FnvMap::default);
         }
         let m = &mut ids[dim];
-        if let Some(x) = m.get(v) {
-            return *x;
-        }
         let next = u32::try_from(m.len()).unwrap_or(u32::MAX);
-        m.insert(v.to_string(), next);
-        next
+        *m.entry(raw).or_insert(next)
     }
-    let mut ids: Vec<FnvMap<String, u32>> = Vec::new();
-    let diff_caps: Vec<&DiffRule> = diff_rules.iter().filter(|r| r.cap.is_some()).collect();
+    let mut ids: Vec<FnvMap<u32, u32>> = Vec::new();
+    let diff_caps: Vec<(&DiffRule, &DiffIds<'_>)> = diff_rules
+        .iter()
+        .zip(&diff_ids)
+        .filter(|(r, _)| r.cap.is_some())
+        .collect();
     let mut prob = Problem {
-        scores: Vec::with_capacity(order.len()),
-        nodes: Vec::with_capacity(order.len()),
-        shared: Vec::with_capacity(order.len()),
-        same: Vec::with_capacity(order.len()),
+        scores: Vec::new(),
+        nodes: Vec::new(),
+        shared: Vec::new(),
+        same: Vec::new(),
         dims: diff_caps
             .iter()
-            .map(|r| Dim {
-                values: Vec::with_capacity(order.len()),
+            .map(|(r, _)| Dim {
+                values: Vec::new(),
                 remaining: Vec::new(),
                 partial: r.partial.then(|| (r.cap.unwrap_or(1), Vec::new())),
             })
@@ -616,9 +687,9 @@ pub(crate) fn run(
     // The mixing class only needs a dimension when the candidates have more than one.
     let mix_dim = mode == Mode::Diskful
         && seed_classes.is_empty()
-        && cands
-            .windows(2)
-            .any(|w| mix_class(w[0].pool.kind, allow_mix) != mix_class(w[1].pool.kind, allow_mix));
+        && cands.windows(2).any(|w| {
+            mix_class(pool_of(&w[0]).kind, allow_mix) != mix_class(pool_of(&w[1]).kind, allow_mix)
+        });
     // Fast path for the common case — one group, at most one spreading key without the
     // partial-group rule, default shared spaces: the greedy of `select` (optimal there) run on
     // the best few candidates only. It makes the same picks as the full path whenever it
@@ -628,13 +699,11 @@ pub(crate) fn run(
     if !mix_dim
         && same_rules.iter().all(|r| r.fixed.is_some())
         && diff_caps.len() <= 1
-        && diff_caps.iter().all(|r| !r.partial)
-        && cands
-            .iter()
-            .all(|c| default_shared(&c.pool.free_space_mgr_name))
+        && diff_caps.iter().all(|(r, _)| !r.partial)
+        && cands.iter().all(|c| pool_of(c).default_shared)
     {
         let rule = diff_caps.first();
-        let mut taken_values: Vec<&str> = Vec::with_capacity(need_n);
+        let mut taken_values: Vec<u32> = Vec::with_capacity(need_n);
         let m = need_n.saturating_mul(4).saturating_add(16).min(cands.len());
         let mut top: Vec<usize> = (0..cands.len()).collect();
         if m > 0 && m < top.len() {
@@ -652,9 +721,9 @@ pub(crate) fn run(
             if nodes.contains(&c.ordinal) {
                 continue;
             }
-            if let Some(r) = rule {
-                let v = node_oks[c.ok].diff[0];
-                let used = r.used.get(v).copied().unwrap_or(0);
+            if let Some((r, ri)) = rule {
+                let v = diff_of(c)[0];
+                let used = ri.used.get(&v).copied().unwrap_or(0);
                 let taken = taken_values.iter().filter(|t| **t == v).count();
                 if u64::from(used) + taken as u64 >= u64::from(r.cap.unwrap_or(1)) {
                     continue;
@@ -670,61 +739,57 @@ pub(crate) fn run(
     }
     if fast_picks.is_none() {
         order.sort_unstable_by_key(|&a| key(a));
-    }
-    // Spreading values are node properties: intern them once per node.
-    let node_diff_ids: Vec<Vec<u32>> = node_oks
-        .iter()
-        .take(if fast_picks.is_some() { 0 } else { usize::MAX })
-        .map(|ok| {
-            ok.diff
+        prob.scores.reserve(order.len());
+        prob.nodes.reserve(order.len());
+        prob.shared.reserve(order.len());
+        prob.same.reserve(order.len());
+        // Spreading values are interned in node order, over every node that passed the node
+        // criteria.
+        for k in 0..n_ok {
+            for (d, v) in vals[k * stride + n_same..(k + 1) * stride]
                 .iter()
                 .enumerate()
-                .map(|(d, v)| id(d, v, &mut ids))
-                .collect()
-        })
-        .collect();
-
-    let prob_order: &[usize] = if fast_picks.is_some() { &[] } else { &order };
-    for &i in prob_order {
-        let c = &cands[i];
-        let ok = &node_oks[c.ok];
-        prob.scores.push(scores[i]);
-        prob.nodes
-            .push(u32::try_from(c.ordinal).unwrap_or(u32::MAX));
-        // Default shared spaces are unique per pool: no interning needed.
-        let shared = if default_shared(&c.pool.free_space_mgr_name) {
-            u32::try_from(i).unwrap_or(u32::MAX)
-        } else {
-            u32::try_from(cands.len())
-                .unwrap_or(u32::MAX)
-                .saturating_add(id(
-                    base + 1,
-                    &c.pool.free_space_mgr_name.to_ascii_uppercase(),
-                    &mut ids,
-                ))
-        };
-        prob.shared.push(shared);
-        let mut same: Vec<u32> = ok
-            .same
-            .iter()
-            .enumerate()
-            .map(|(k, v)| id(base + 2 + k, v, &mut ids))
-            .collect();
-        if mix_dim {
-            same.push(mix_class(c.pool.kind, allow_mix));
+            {
+                id(d, *v, &mut ids);
+            }
         }
-        prob.same.push(same);
-        for (d, vid) in node_diff_ids[c.ok].iter().enumerate() {
-            prob.dims[d].values.push(*vid);
+        for &i in &order {
+            let c = &cands[i];
+            let p = pool_of(c);
+            prob.scores.push(scores[i]);
+            prob.nodes
+                .push(u32::try_from(c.ordinal).unwrap_or(u32::MAX));
+            // Default shared spaces are unique per pool: no interning needed.
+            let shared = if p.default_shared {
+                u32::try_from(i).unwrap_or(u32::MAX)
+            } else {
+                u32::try_from(cands.len())
+                    .unwrap_or(u32::MAX)
+                    .saturating_add(id(base + 1, p.shared_id, &mut ids))
+            };
+            prob.shared.push(shared);
+            let mut same: Vec<u32> = same_of(c)
+                .iter()
+                .enumerate()
+                .map(|(k, v)| id(base + 2 + k, *v, &mut ids))
+                .collect();
+            if mix_dim {
+                same.push(mix_class(p.kind, allow_mix));
+            }
+            prob.same.push(same);
+            for (d, v) in diff_of(c).iter().enumerate() {
+                let vid = id(d, *v, &mut ids);
+                prob.dims[d].values.push(vid);
+            }
         }
     }
-    for (d, r) in diff_caps.iter().enumerate() {
+    for (d, (r, ri)) in diff_caps.iter().enumerate() {
         let cap = r.cap.unwrap_or(1);
         let m = ids.get(d).cloned().unwrap_or_default();
         let mut remaining = vec![0u32; m.len()];
         let mut used = vec![0u32; m.len()];
-        for (v, vid) in &m {
-            let u = r.used.get(v).copied().unwrap_or(0);
+        for (raw, vid) in &m {
+            let u = ri.used.get(raw).copied().unwrap_or(0);
             remaining[*vid as usize] = cap.saturating_sub(u);
             used[*vid as usize] = u;
         }
@@ -737,7 +802,7 @@ pub(crate) fn run(
             let extra: Vec<u32> = r
                 .used
                 .iter()
-                .filter(|(v, _)| !m.contains_key(v.as_str()))
+                .filter(|(v, _)| value_id(v).is_none_or(|raw| !m.contains_key(&raw)))
                 .map(|(_, u)| *u)
                 .collect();
             for u in extra {
@@ -763,7 +828,7 @@ pub(crate) fn run(
         // Refusal.
         let survivors = cands.len();
         let mut shortfall = Vec::new();
-        let distinct: BTreeSet<&NodeName> = cands.iter().map(|c| &c.node.name).collect();
+        let distinct: BTreeSet<&NodeName> = cands.iter().map(|c| &node_of(c).name).collect();
         if distinct.is_empty() {
         } else if distinct.len() < prob.need {
             shortfall.push(format!(
@@ -778,9 +843,9 @@ pub(crate) fn run(
                 }
                 let mut by: BTreeMap<&str, BTreeSet<&NodeName>> = BTreeMap::new();
                 for c in &cands {
-                    by.entry(node_oks[c.ok].same[k])
+                    by.entry(value_str(same_of(c)[k]))
                         .or_default()
-                        .insert(&c.node.name);
+                        .insert(&node_of(c).name);
                 }
                 k += 1;
                 let (v, best) = by
@@ -798,9 +863,9 @@ pub(crate) fn run(
             if mode == Mode::Diskful && seed_classes.is_empty() {
                 let mut by: BTreeMap<u32, BTreeSet<&NodeName>> = BTreeMap::new();
                 for c in &cands {
-                    by.entry(mix_class(c.pool.kind, allow_mix))
+                    by.entry(mix_class(pool_of(c).kind, allow_mix))
                         .or_default()
-                        .insert(&c.node.name);
+                        .insert(&node_of(c).name);
                 }
                 let best = by.values().map(BTreeSet::len).max().unwrap_or(0);
                 if by.len() > 1 && best < prob.need {
@@ -809,13 +874,13 @@ pub(crate) fn run(
                     ));
                 }
             }
-            for (d, r) in diff_caps.iter().enumerate() {
+            for (d, (r, _)) in diff_caps.iter().enumerate() {
                 let cap = r.cap.unwrap_or(1);
                 let mut by: BTreeMap<&str, BTreeSet<&NodeName>> = BTreeMap::new();
                 for c in &cands {
-                    by.entry(node_oks[c.ok].diff[d])
+                    by.entry(value_str(diff_of(c)[d]))
                         .or_default()
-                        .insert(&c.node.name);
+                        .insert(&node_of(c).name);
                 }
                 let achievable: usize = by
                     .iter()
@@ -853,11 +918,37 @@ pub(crate) fn run(
                 ));
             }
         }
-        misses.sort_by(|a, b| {
-            b.0.cmp(&a.0)
-                .then_with(|| a.1.node.cmp(&b.1.node))
-                .then_with(|| a.1.pool.cmp(&b.1.pool))
-        });
+        // Rows are in (node, pool) name order: sorting by row index breaks ties by name.
+        misses.sort_by(|a, b| b.free.cmp(&a.free).then_with(|| a.pool.cmp(&b.pool)));
+        let nearest_misses = misses
+            .iter()
+            .take(5)
+            .map(|m| {
+                let p = &view.pools[m.pool];
+                let node = view.nodes[m.node].name.clone();
+                match m.min_thin {
+                    None => NearMiss {
+                        node,
+                        pool: p.name.clone(),
+                        free: SizeKib(m.free),
+                        needed: req.size,
+                        note: limit_note(&estimate_from(
+                            p.kind,
+                            p.ratios,
+                            p.usage,
+                            p.reported.as_ref(),
+                        )),
+                    },
+                    Some(min) => NearMiss {
+                        node,
+                        pool: p.name.clone(),
+                        free: SizeKib(m.free),
+                        needed: SizeKib(min),
+                        note: "thin pool physically below Autoplacer/MinThinFreeSpace".into(),
+                    },
+                }
+            })
+            .collect();
         return Err(Refusal {
             kind: RefusalKind::NotEnoughNodes,
             resource: req.resource.clone(),
@@ -877,7 +968,7 @@ pub(crate) fn run(
                     })
                     .collect(),
                 shortfall,
-                nearest_misses: misses.into_iter().take(5).map(|(_, m)| m).collect(),
+                nearest_misses,
             }),
         });
     };
@@ -886,7 +977,7 @@ pub(crate) fn run(
         .iter()
         .map(|&k| {
             let c = &cands[order[k]];
-            (c.node.name.clone(), c.pool.name.clone())
+            (node_of(c).name.clone(), pool_of(c).name.clone())
         })
         .collect();
     let mut placement = Placement {
@@ -921,6 +1012,18 @@ pub(crate) fn run(
         }
     }
     Ok(placement)
+}
+
+/// `Autoplacer/MinThinFreeSpace` of a thin pool (SP > RD > RG > Node > C, default 10 % of
+/// `total`), in KiB; `mid` is the RD > RG value.
+fn min_thin_of(p: &PoolRow, mid: Option<&str>, total: u64) -> u64 {
+    let raw = p
+        .min_thin_sp
+        .as_deref()
+        .or(mid)
+        .or(p.min_thin_low.as_deref())
+        .unwrap_or("10%");
+    parse_min_free(raw, total).unwrap_or(total / 10)
 }
 
 fn level_note(r: &crate::placement::capacity::Ratio) -> String {

@@ -46,6 +46,7 @@ pub mod score;
 pub mod select;
 pub mod sim;
 pub mod unplace;
+pub mod view;
 
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -63,6 +64,7 @@ use crate::state::ClusterState;
 pub use capacity::{PoolEstimate, PoolUsage};
 pub use explain::{Criterion, Elimination, NearMiss, Refusal, RefusalKind};
 pub use unplace::choose_replica_to_remove;
+pub use view::{PlacementCache, PlacementView};
 
 /// How candidate pools are scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -197,5 +199,23 @@ pub fn autoplace_with_usage(
     usage: &PoolUsage,
     req: &PlacementRequest,
 ) -> Result<Placement, Refusal> {
-    filter::run(state, usage, req)
+    let mut view = PlacementView::build(state, usage);
+    view.ensure_columns(state, &filter::rule_keys(&req.filter));
+    filter::run(state, &view, req)
+}
+
+impl PlacementCache {
+    /// [`autoplace`] over the cached view: refreshes the rows marked as changed, then places.
+    /// The answer is the one [`autoplace`] gives for `state`, provided every change since the
+    /// cache was built was reported to it.
+    pub fn autoplace(
+        &mut self,
+        state: &ClusterState,
+        req: &PlacementRequest,
+    ) -> Result<Placement, Refusal> {
+        self.refresh(state);
+        self.view_mut()
+            .ensure_columns(state, &filter::rule_keys(&req.filter));
+        filter::run(state, self.view(), req)
+    }
 }

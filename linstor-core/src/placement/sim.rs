@@ -24,7 +24,7 @@ use crate::model::{
 use crate::name::{NodeName, ResourceGroupName, ResourceName, StorPoolName, well_known};
 use serde::Serialize;
 
-use crate::placement::{Placement, PlacementRequest, PoolUsage, Refusal, Strategy};
+use crate::placement::{Placement, PlacementCache, PlacementRequest, Refusal, Strategy};
 use crate::props::Props;
 use crate::size::SizeKib;
 use crate::state::ClusterState;
@@ -611,9 +611,10 @@ pub fn capacity_bound(caps: &[u64], r: u64) -> u64 {
     lo
 }
 
-/// A placer: the simulator hands it the state, the maintained pool usage and the request.
-pub type Placer<'a> =
-    dyn FnMut(&ClusterState, &PoolUsage, &PlacementRequest) -> Result<Placement, Refusal> + 'a;
+/// A placer: the simulator hands it the state, the maintained placement cache (pool usage and
+/// view, every change marked) and the request.
+pub type Placer<'a> = dyn FnMut(&ClusterState, &mut PlacementCache, &PlacementRequest) -> Result<Placement, Refusal>
+    + 'a;
 
 /// Replays `w` on `state` with `strategy`; `place` performs (and may time) each placement.
 pub fn run(
@@ -624,7 +625,7 @@ pub fn run(
     place: &mut Placer<'_>,
 ) -> SimReport {
     let mut rng = Rng::new(seed);
-    let mut usage = PoolUsage::compute(&state);
+    let mut usage = PlacementCache::new(&state);
     let mut rep = SimReport::default();
     let mut live: Vec<ResourceName> = Vec::new();
     let mut next = 0usize;
@@ -655,7 +656,7 @@ pub fn run(
 
     for op in 0..w.ops {
         if w.report_every > 0 && op % w.report_every == 0 {
-            report(&mut state, &usage);
+            report(&mut state, &mut usage);
         }
         if let Some(every) = w.fail_every
             && op > 0
@@ -702,7 +703,7 @@ pub fn run(
         let mut req = PlacementRequest::new(rsc.clone(), filter(Some(w.replicas), None), size);
         req.strategy = Some(strategy);
         rep.placements += 1;
-        match place(&state, &usage, &req) {
+        match place(&state, &mut usage, &req) {
             Ok(p) => {
                 for (n, pool) in &p.diskful {
                     usage.add(n, pool, size);
@@ -740,7 +741,7 @@ pub fn run(
                         .get(&n.name)
                         .and_then(|o| o.pools.get(&p.name))
                         .map_or(0, |c| c.total.0);
-                    frac(usage.get(&n.name, &p.name).reserved, total)
+                    frac(usage.usage().get(&n.name, &p.name).reserved, total)
                 })
                 .collect::<Vec<_>>()
         })
@@ -755,25 +756,30 @@ pub fn run(
 }
 
 /// Satellites report: observed free = total − reserved (thin pools: half of it is allocated).
-fn report(state: &mut ClusterState, usage: &PoolUsage) {
+/// Nodes whose numbers changed are marked in the cache.
+fn report(state: &mut ClusterState, usage: &mut PlacementCache) {
     let thin: BTreeMap<(NodeName, StorPoolName), bool> = state
         .storage_pools()
         .map(|p| ((p.node.clone(), p.name.clone()), p.kind.caps().thin))
         .collect();
     for (n, o) in &mut state.observed.nodes {
         for (p, c) in &mut o.pools {
-            let mut used = usage.get(n, p).reserved;
+            let mut used = usage.usage().get(n, p).reserved;
             if thin.get(&(n.clone(), p.clone())).copied().unwrap_or(false) {
                 used /= 2;
             }
-            c.free = SizeKib(c.total.0.saturating_sub(used));
+            let free = SizeKib(c.total.0.saturating_sub(used));
+            if c.free != free {
+                c.free = free;
+                usage.node_changed(n);
+            }
         }
     }
 }
 
 fn resize(
     state: &mut ClusterState,
-    usage: &mut PoolUsage,
+    usage: &mut PlacementCache,
     rng: &mut Rng,
     rep: &mut SimReport,
     r: &ResourceName,
@@ -795,7 +801,7 @@ fn resize(
         .collect();
     let fits = pools.iter().all(|(n, p)| {
         state.storage_pool(n, p).is_some_and(|sp| {
-            crate::placement::capacity::estimate(state, sp, usage.get(n, p)).free >= delta
+            crate::placement::capacity::estimate(state, sp, usage.usage().get(n, p)).free >= delta
         })
     });
     if !fits {
@@ -818,7 +824,7 @@ fn resize(
 #[allow(clippy::too_many_arguments, reason = "the simulator's moving parts")]
 fn fail_node(
     state: &mut ClusterState,
-    usage: &mut PoolUsage,
+    usage: &mut PlacementCache,
     rng: &mut Rng,
     rep: &mut SimReport,
     w: &Workload,
@@ -839,6 +845,7 @@ fn fail_node(
     if let Some(o) = state.observed.nodes.get_mut(&victim) {
         o.connection = ConnectionStatus::OFFLINE;
     }
+    usage.node_changed(&victim);
     rep.failed_nodes += 1;
     let affected: Vec<ResourceName> = state
         .resource_definitions
@@ -929,8 +936,13 @@ mod tests {
         };
         let go = |strategy| {
             let st = generate(&spec, &mut Rng::new(1));
-            run(st, &w, strategy, 2, &mut |s, u, r| {
-                autoplace_with_usage(s, u, r)
+            // The cached placer must answer exactly as the pure one, with every row current,
+            // through deletes, resizes, capacity reports and node failures.
+            run(st, &w, strategy, 2, &mut |s, c, r| {
+                let cached = c.autoplace(s, r);
+                c.check(s).expect("every change was marked");
+                assert_eq!(cached, autoplace_with_usage(s, c.usage(), r));
+                cached
             })
         };
         let a = go(Strategy::Balanced);

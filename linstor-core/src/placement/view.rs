@@ -1,0 +1,541 @@
+//! The placer's working set: a compact, cache-friendly copy of everything it reads per node and
+//! per pool, and [`PlacementCache`], which keeps that copy current between decisions.
+//!
+//! # Why
+//!
+//! A placement looks at every (node, pool) pair. Read straight from [`ClusterState`], each pair
+//! costs a dozen pointer chases (node map, property maps and their heap keys, the observed map,
+//! the pool-usage map, the free-space-manager name); at 10,000 nodes the working set no longer
+//! fits in cache and the scan is memory bound. The view holds the same facts in two flat arrays
+//! — one row per node, one per pool, in the state's (node name, pool name) order — with strings
+//! interned to integers. Node properties are read by key, so they are kept as columns, one per
+//! key a request has used (`Aux/zone`: one value id per node), built on first use. Whatever
+//! depends on the request (lists, spreading keys, existing replicas) is resolved once per call
+//! against the view.
+//!
+//! # Keeping it current
+//!
+//! [`PlacementView::build`] is a pure function of `(state, usage)`. [`PlacementCache`] owns the
+//! pool usage and a view, and is told what changed: [`PlacementCache::apply_rd`], `add`, `grow`
+//! and `remove` mark the nodes whose usage changed, [`PlacementCache::node_changed`] a node whose
+//! properties, flags, pools or observed state changed, [`PlacementCache::all_changed`] anything
+//! that affects every row (controller properties, storage pool definitions, the set of nodes).
+//! [`PlacementCache::refresh`] rebuilds the marked rows in place (or everything, when the node
+//! set or a node's pool count changed). [`PlacementCache::check`] compares every unmarked row
+//! with a fresh build; the cluster's invariant check runs it after every command of the
+//! proptest, so a change that was not marked is found.
+
+use std::collections::BTreeSet;
+
+use crate::model::{ConnectionStatus, LayerKind, Node, NodeFlags, NodeObserved, PoolCapacity};
+use crate::model::{ProviderKind, ResourceDefinition};
+use crate::name::{NodeName, StorPoolName};
+use crate::placement::capacity::{FnvMap, PoolUsage, Ratios, Usage, ratios};
+use crate::placement::filter::{default_shared, node_is_target};
+use crate::props::parse_bool;
+use crate::size::SizeKib;
+use crate::state::ClusterState;
+
+/// The property key of `Autoplacer/MinThinFreeSpace`.
+const MIN_THIN_FREE: &str = "Autoplacer/MinThinFreeSpace";
+
+/// Interned strings: equal strings get equal ids.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Interner {
+    ids: FnvMap<Box<str>, u32>,
+    strs: Vec<Box<str>>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(i) = self.ids.get(s) {
+            return *i;
+        }
+        let id = u32::try_from(self.strs.len()).unwrap_or(u32::MAX);
+        self.strs.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    /// The id of `s`, if some row uses it.
+    pub(crate) fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
+    /// The string of `id`.
+    pub(crate) fn str(&self, id: u32) -> &str {
+        self.strs.get(id as usize).map_or("", |s| s)
+    }
+
+    fn len(&self) -> usize {
+        self.strs.len()
+    }
+}
+
+/// The bit of a resource layer in [`NodeRow::layers`].
+pub(crate) fn layer_bit(l: LayerKind) -> u32 {
+    1 << (l as u32)
+}
+
+/// What the placer reads of one node.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NodeRow {
+    pub name: NodeName,
+    /// This node's pools: `pools[start..end]` of the view.
+    pub pools: (u32, u32),
+    /// Observed `ONLINE`.
+    pub online: bool,
+    /// Flagged `DELETE` or `EVACUATE`.
+    pub flagged: bool,
+    /// `AutoplaceTarget` (Node > C, default true).
+    pub target: bool,
+    /// Reported resource layers (bits of [`layer_bit`]); `None` before the first report.
+    pub layers: Option<u32>,
+}
+
+/// What the placer reads of one storage pool.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PoolRow {
+    pub name: StorPoolName,
+    /// Id of the pool name (case-insensitive, [`PlacementView::pool_name_id`]).
+    pub name_id: u32,
+    pub kind: ProviderKind,
+    /// `AutoplaceTarget=false` on the pool.
+    pub target_off: bool,
+    /// Id of the upper-case free-space-manager name; [`NO_ID`] for the default `<node>;<pool>`
+    /// names, which are unique per pool (a pool never shares space with a replica elsewhere).
+    pub shared_id: u32,
+    /// The free-space-manager name is the default `<node>;<pool>`.
+    pub default_shared: bool,
+    /// Last reported capacity.
+    pub reported: Option<PoolCapacity>,
+    /// Over-provisioning ratios (SP > SPD > C).
+    pub ratios: Ratios,
+    /// `Autoplacer/MinThinFreeSpace` on the pool.
+    pub min_thin_sp: Option<Box<str>>,
+    /// `Autoplacer/MinThinFreeSpace` on the node, else on the controller.
+    pub min_thin_low: Option<Box<str>>,
+    /// Reserved space and resource count.
+    pub usage: Usage,
+}
+
+/// The id of "no value" in a column, and of a default shared-space name.
+pub(crate) const NO_ID: u32 = u32::MAX;
+
+/// Columns beyond this many are dropped (and rebuilt on demand).
+const MAX_COLUMNS: usize = 32;
+
+/// The compact copy of the state the placer scans (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub struct PlacementView {
+    pub(crate) nodes: Vec<NodeRow>,
+    pub(crate) pools: Vec<PoolRow>,
+    /// Node property columns: key, and the value id per node row ([`NO_ID`]: unset).
+    columns: Vec<(String, Vec<u32>)>,
+    /// Interned property values and custom shared-space names.
+    pub(crate) strings: Interner,
+    /// Pool name ids.
+    pool_names: FnvMap<StorPoolName, u32>,
+    /// Strings interned by the last full build (a refresh that interned many more compacts).
+    built_strings: usize,
+}
+
+impl PlacementView {
+    /// The view of `state` with `usage` (which must equal `PoolUsage::compute(state)` for the
+    /// answers to be those of the state). Property columns are added by
+    /// [`PlacementView::ensure_columns`].
+    pub fn build(state: &ClusterState, usage: &PoolUsage) -> PlacementView {
+        let mut v = PlacementView {
+            nodes: Vec::with_capacity(state.nodes.len()),
+            pools: Vec::with_capacity(state.nodes.len() * 2),
+            ..PlacementView::default()
+        };
+        let mut ratio_cache: FnvMap<(u32, ProviderKind), Ratios> = FnvMap::default();
+        let mut observed = state.observed.nodes.iter().peekable();
+        for n in state.nodes.values() {
+            // Merge-join: both maps are ordered by node name.
+            while observed.peek().is_some_and(|(k, _)| *k < &n.name) {
+                observed.next();
+            }
+            let obs = observed
+                .peek()
+                .filter(|(k, _)| *k == &n.name)
+                .map(|(_, o)| *o);
+            let start = u32::try_from(v.pools.len()).unwrap_or(u32::MAX);
+            let mut row = node_row(state, n, obs);
+            let mut ctx = RowCtx {
+                strings: &mut v.strings,
+                pool_names: &mut v.pool_names,
+                ratio_cache: &mut ratio_cache,
+            };
+            pool_rows(state, n, obs, usage.node(&n.name), &mut ctx, &mut v.pools);
+            row.pools = (start, u32::try_from(v.pools.len()).unwrap_or(u32::MAX));
+            v.nodes.push(row);
+        }
+        v.built_strings = v.strings.len();
+        v
+    }
+
+    /// The row index of `node`.
+    pub(crate) fn ordinal(&self, node: &NodeName) -> Option<usize> {
+        self.nodes.binary_search_by(|r| r.name.cmp(node)).ok()
+    }
+
+    /// The id of a pool name, if some pool has it.
+    pub(crate) fn pool_name_id(&self, name: &StorPoolName) -> Option<u32> {
+        self.pool_names.get(name).copied()
+    }
+
+    /// The pool rows of node row `row`.
+    pub(crate) fn pools_of(&self, row: &NodeRow) -> &[PoolRow] {
+        &self.pools[row.pools.0 as usize..row.pools.1 as usize]
+    }
+
+    /// Adds the property columns of `keys` that are missing. `state` must be the state the
+    /// view was built or refreshed from.
+    pub fn ensure_columns(&mut self, state: &ClusterState, keys: &[&str]) {
+        for key in keys {
+            if self.column(key).is_some() {
+                continue;
+            }
+            if self.columns.len() >= MAX_COLUMNS {
+                self.columns.clear();
+            }
+            let col: Vec<u32> = state
+                .nodes
+                .values()
+                .map(|n| n.props.get(key).map_or(NO_ID, |v| self.strings.intern(v)))
+                .collect();
+            self.columns.push(((*key).to_string(), col));
+        }
+    }
+
+    /// The column of property `key`, if built: value id per node row.
+    pub(crate) fn column(&self, key: &str) -> Option<&[u32]> {
+        self.columns
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, c)| c.as_slice())
+    }
+
+    /// Rebuilds the rows of `node` in place; false if that is not possible (the node is new or
+    /// gone, or its pool count changed) and the whole view must be rebuilt.
+    fn refresh_node(&mut self, state: &ClusterState, usage: &PoolUsage, node: &NodeName) -> bool {
+        let (Some(o), Some(n)) = (self.ordinal(node), state.nodes.get(node)) else {
+            return false;
+        };
+        let obs = state.observed.nodes.get(node);
+        let (start, end) = self.nodes[o].pools;
+        let mut pools = Vec::with_capacity((end - start) as usize);
+        let mut ratio_cache = FnvMap::default();
+        let mut ctx = RowCtx {
+            strings: &mut self.strings,
+            pool_names: &mut self.pool_names,
+            ratio_cache: &mut ratio_cache,
+        };
+        pool_rows(state, n, obs, usage.node(node), &mut ctx, &mut pools);
+        if pools.len() != (end - start) as usize {
+            return false;
+        }
+        let mut row = node_row(state, n, obs);
+        row.pools = (start, end);
+        self.nodes[o] = row;
+        for (slot, p) in self.pools[start as usize..end as usize]
+            .iter_mut()
+            .zip(pools)
+        {
+            *slot = p;
+        }
+        for (key, col) in &mut self.columns {
+            col[o] = n.props.get(key).map_or(NO_ID, |v| self.strings.intern(v));
+        }
+        true
+    }
+
+    /// Row `node` with its ids resolved: the form two views are compared in.
+    fn resolved(&self, node: usize) -> String {
+        let r = &self.nodes[node];
+        let id = |i: u32| if i == NO_ID { "-" } else { self.strings.str(i) };
+        let props: Vec<(&str, &str)> = self
+            .columns
+            .iter()
+            .map(|(k, c)| (k.as_str(), id(c[node])))
+            .collect();
+        let pools: Vec<String> = self
+            .pools_of(r)
+            .iter()
+            .map(|p| {
+                let pool_name = self
+                    .pool_names
+                    .iter()
+                    .find(|(_, i)| **i == p.name_id)
+                    .map(|(n, _)| n.key());
+                format!(
+                    "{} {pool_name:?} {:?} off={} shared={} default={} {:?} {:?} {:?} {:?} {:?}",
+                    p.name,
+                    p.kind,
+                    p.target_off,
+                    id(p.shared_id),
+                    p.default_shared,
+                    p.reported,
+                    p.ratios,
+                    p.min_thin_sp,
+                    p.min_thin_low,
+                    p.usage
+                )
+            })
+            .collect();
+        format!(
+            "{} online={} flagged={} target={} layers={:?} props={props:?} pools={pools:?}",
+            r.name, r.online, r.flagged, r.target, r.layers
+        )
+    }
+
+    /// The same view built from scratch, with the same columns.
+    fn rebuilt(&self, state: &ClusterState, usage: &PoolUsage) -> PlacementView {
+        let mut v = PlacementView::build(state, usage);
+        let keys: Vec<&str> = self.columns.iter().map(|(k, _)| k.as_str()).collect();
+        v.ensure_columns(state, &keys);
+        v
+    }
+}
+
+/// The interning tables a pool row is built with.
+struct RowCtx<'a> {
+    strings: &'a mut Interner,
+    pool_names: &'a mut FnvMap<StorPoolName, u32>,
+    ratio_cache: &'a mut FnvMap<(u32, ProviderKind), Ratios>,
+}
+
+fn node_row(state: &ClusterState, n: &Node, obs: Option<&NodeObserved>) -> NodeRow {
+    NodeRow {
+        name: n.name.clone(),
+        pools: (0, 0),
+        online: obs.is_some_and(|o| o.connection == ConnectionStatus::ONLINE),
+        flagged: n.flags.contains(NodeFlags::DELETE) || n.flags.contains(NodeFlags::EVACUATE),
+        target: node_is_target(state, n),
+        layers: obs
+            .and_then(|o| o.capabilities.as_ref())
+            .map(|c| c.resource_layers.iter().fold(0, |m, l| m | layer_bit(*l))),
+    }
+}
+
+/// The pool properties the over-provisioning ratios read.
+const RATIO_KEYS: [&str; 3] = [
+    "MaxOversubscriptionRatio",
+    "MaxFreeCapacityOversubscriptionRatio",
+    "MaxTotalCapacityOversubscriptionRatio",
+];
+
+fn pool_rows(
+    state: &ClusterState,
+    n: &Node,
+    obs: Option<&NodeObserved>,
+    usage: &[(StorPoolName, Usage)],
+    ctx: &mut RowCtx<'_>,
+    out: &mut Vec<PoolRow>,
+) {
+    let low: Option<Box<str>> = n
+        .props
+        .get(MIN_THIN_FREE)
+        .or_else(|| state.ctrl_props.get(MIN_THIN_FREE))
+        .map(Into::into);
+    let mut reported = obs.map(|o| o.pools.iter().peekable());
+    for p in n.storage_pools.values() {
+        // Merge-join: the observed pools are ordered by pool name too.
+        let cap = reported.as_mut().and_then(|it| {
+            while it.peek().is_some_and(|(k, _)| *k < &p.name) {
+                it.next();
+            }
+            it.peek().filter(|(k, _)| *k == &p.name).map(|(_, c)| **c)
+        });
+        let next = u32::try_from(ctx.pool_names.len()).unwrap_or(u32::MAX);
+        let name_id = match ctx.pool_names.get(&p.name) {
+            Some(i) => *i,
+            None => {
+                ctx.pool_names.insert(p.name.clone(), next);
+                next
+            }
+        };
+        // Without pool-level ratio properties the ratios depend on the name and kind only.
+        let ratios = if RATIO_KEYS.iter().any(|k| p.props.get(k).is_some()) {
+            ratios(state, p)
+        } else {
+            *ctx.ratio_cache
+                .entry((name_id, p.kind))
+                .or_insert_with(|| ratios(state, p))
+        };
+        let shared = &p.free_space_mgr_name;
+        let default = default_shared(shared);
+        out.push(PoolRow {
+            name: p.name.clone(),
+            name_id,
+            kind: p.kind,
+            target_off: p.props.get("AutoplaceTarget").and_then(parse_bool) == Some(false),
+            shared_id: if default {
+                NO_ID
+            } else {
+                ctx.strings.intern(&shared.to_ascii_uppercase())
+            },
+            default_shared: default,
+            reported: cap,
+            ratios,
+            min_thin_sp: p.props.get(MIN_THIN_FREE).map(Into::into),
+            min_thin_low: low.clone(),
+            usage: PoolUsage::in_node(usage, &p.name),
+        });
+    }
+}
+
+/// The pool usage and the view, kept current between decisions (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub struct PlacementCache {
+    usage: PoolUsage,
+    view: PlacementView,
+    dirty: BTreeSet<NodeName>,
+    /// The whole view must be rebuilt.
+    stale: bool,
+}
+
+impl PlacementCache {
+    /// A cache for `state`: usage computed now, the view built at the first refresh.
+    pub fn new(state: &ClusterState) -> PlacementCache {
+        PlacementCache::with_usage(PoolUsage::compute(state))
+    }
+
+    /// A cache over an already computed `usage`.
+    pub fn with_usage(usage: PoolUsage) -> PlacementCache {
+        PlacementCache {
+            usage,
+            view: PlacementView::default(),
+            dirty: BTreeSet::new(),
+            stale: true,
+        }
+    }
+
+    /// The maintained pool usage.
+    pub fn usage(&self) -> &PoolUsage {
+        &self.usage
+    }
+
+    /// The view as of the last [`PlacementCache::refresh`].
+    pub fn view(&self) -> &PlacementView {
+        &self.view
+    }
+
+    /// The view, for adding columns after a refresh.
+    pub(crate) fn view_mut(&mut self) -> &mut PlacementView {
+        &mut self.view
+    }
+
+    /// True if nothing changed since the last refresh.
+    pub fn is_current(&self) -> bool {
+        !self.stale && self.dirty.is_empty()
+    }
+
+    /// Adds (`add`) or subtracts a definition's usage (see [`PoolUsage::apply_rd`]) and marks
+    /// the nodes it touches.
+    pub fn apply_rd(&mut self, rd: &ResourceDefinition, add: bool) {
+        self.usage.apply_rd(rd, add);
+        if self.stale {
+            return;
+        }
+        for r in rd.resources.values() {
+            self.mark(&r.node);
+        }
+        for sd in rd.snapshots.values() {
+            for s in sd.snapshots.values() {
+                self.mark(&s.node);
+            }
+        }
+    }
+
+    /// A new replica of `size` in `pool` on `node`.
+    pub fn add(&mut self, node: &NodeName, pool: &StorPoolName, size: SizeKib) {
+        self.usage.add(node, pool, size);
+        self.mark(node);
+    }
+
+    /// A replica in `pool` on `node` grew by `delta`.
+    pub fn grow(&mut self, node: &NodeName, pool: &StorPoolName, delta: SizeKib) {
+        self.usage.grow(node, pool, delta);
+        self.mark(node);
+    }
+
+    /// A replica of `size` in `pool` on `node` is gone.
+    pub fn remove(&mut self, node: &NodeName, pool: &StorPoolName, size: SizeKib) {
+        self.usage.remove(node, pool, size);
+        self.mark(node);
+    }
+
+    /// The node's properties, flags, storage pools or observed state changed.
+    pub fn node_changed(&mut self, node: &NodeName) {
+        self.mark(node);
+    }
+
+    /// Something every row depends on changed: controller properties, a storage pool
+    /// definition, or the set of nodes.
+    pub fn all_changed(&mut self) {
+        self.stale = true;
+        self.dirty.clear();
+    }
+
+    fn mark(&mut self, node: &NodeName) {
+        if !self.stale && !self.dirty.contains(node) {
+            self.dirty.insert(node.clone());
+        }
+    }
+
+    /// Brings the view up to date with `state` (which must be the state the marks describe).
+    pub fn refresh(&mut self, state: &ClusterState) {
+        if !self.stale {
+            for n in std::mem::take(&mut self.dirty) {
+                if !self.view.refresh_node(state, &self.usage, &n) {
+                    self.stale = true;
+                    break;
+                }
+            }
+            // Interned strings are never freed in place: compact when they have doubled.
+            if self.view.strings.len() > 2 * self.view.built_strings + 4096 {
+                self.stale = true;
+            }
+        }
+        if self.stale {
+            self.view = self.view.rebuilt(state, &self.usage);
+            self.stale = false;
+            self.dirty.clear();
+        }
+    }
+
+    /// Checks the cache against `state`: the usage equals a recomputation, and every row that
+    /// is not marked for refresh equals a fresh build.
+    pub fn check(&self, state: &ClusterState) -> Result<(), String> {
+        let fresh_usage = PoolUsage::compute(state);
+        if !self.usage.same_as(&fresh_usage) {
+            return Err("placement cache: pool usage differs from a recomputation".into());
+        }
+        if self.stale {
+            return Ok(());
+        }
+        let fresh = self.view.rebuilt(state, &fresh_usage);
+        if fresh.nodes.len() != self.view.nodes.len() {
+            return Err(format!(
+                "placement cache: {} node rows, the state has {} nodes and no rebuild is pending",
+                self.view.nodes.len(),
+                fresh.nodes.len()
+            ));
+        }
+        for i in 0..fresh.nodes.len() {
+            if self.dirty.contains(&self.view.nodes[i].name) {
+                continue;
+            }
+            let (a, b) = (self.view.resolved(i), fresh.resolved(i));
+            if a != b {
+                return Err(format!(
+                    "placement cache: stale row (a change was not marked)\n  cached: {a}\n  state:  {b}"
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -929,7 +929,7 @@ pub(crate) fn run(
                 match m.min_thin {
                     None => NearMiss {
                         node,
-                        pool: p.name.clone(),
+                        pool: view.pool_name(p).clone(),
                         free: SizeKib(m.free),
                         needed: req.size,
                         note: limit_note(&estimate_from(
@@ -941,7 +941,7 @@ pub(crate) fn run(
                     },
                     Some(min) => NearMiss {
                         node,
-                        pool: p.name.clone(),
+                        pool: view.pool_name(p).clone(),
                         free: SizeKib(m.free),
                         needed: SizeKib(min),
                         note: "thin pool physically below Autoplacer/MinThinFreeSpace".into(),
@@ -977,7 +977,7 @@ pub(crate) fn run(
         .iter()
         .map(|&k| {
             let c = &cands[order[k]];
-            (node_of(c).name.clone(), pool_of(c).name.clone())
+            (node_of(c).name.clone(), view.pool_name(pool_of(c)).clone())
         })
         .collect();
     let mut placement = Placement {

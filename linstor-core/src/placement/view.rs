@@ -93,10 +93,44 @@ pub(crate) struct NodeRow {
     pub layers: Option<u32>,
 }
 
+/// Storage pool names: few distinct ones, shared by many pools.
+#[derive(Debug, Clone, Default)]
+struct PoolNames {
+    /// By spelling id.
+    spellings: Vec<StorPoolName>,
+    /// The case-insensitive id of each spelling.
+    ci: Vec<u32>,
+    by_spelling: FnvMap<Box<str>, u32>,
+    by_ci: FnvMap<StorPoolName, u32>,
+}
+
+impl PoolNames {
+    /// The (spelling id, case-insensitive id) of `name`; `guess` is tried first (pools come in
+    /// the same order on most nodes).
+    fn ids(&mut self, name: &StorPoolName, guess: usize) -> (u32, u32) {
+        if let Some(n) = self.spellings.get(guess)
+            && n.as_str() == name.as_str()
+        {
+            return (u32::try_from(guess).unwrap_or(u32::MAX), self.ci[guess]);
+        }
+        if let Some(i) = self.by_spelling.get(name.as_str()) {
+            return (*i, self.ci[*i as usize]);
+        }
+        let sid = u32::try_from(self.spellings.len()).unwrap_or(u32::MAX);
+        let next = u32::try_from(self.by_ci.len()).unwrap_or(u32::MAX);
+        let ci = *self.by_ci.entry(name.clone()).or_insert(next);
+        self.spellings.push(name.clone());
+        self.ci.push(ci);
+        self.by_spelling.insert(name.as_str().into(), sid);
+        (sid, ci)
+    }
+}
+
 /// What the placer reads of one storage pool.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PoolRow {
-    pub name: StorPoolName,
+    /// Id of the pool name as spelled ([`PlacementView::pool_name`]).
+    pub spelling: u32,
     /// Id of the pool name (case-insensitive, [`PlacementView::pool_name_id`]).
     pub name_id: u32,
     pub kind: ProviderKind,
@@ -134,8 +168,8 @@ pub struct PlacementView {
     columns: Vec<(String, Vec<u32>)>,
     /// Interned property values and custom shared-space names.
     pub(crate) strings: Interner,
-    /// Pool name ids.
-    pool_names: FnvMap<StorPoolName, u32>,
+    /// Pool names and their ids.
+    pool_names: PoolNames,
     /// Strings interned by the last full build (a refresh that interned many more compacts).
     built_strings: usize,
 }
@@ -183,7 +217,12 @@ impl PlacementView {
 
     /// The id of a pool name, if some pool has it.
     pub(crate) fn pool_name_id(&self, name: &StorPoolName) -> Option<u32> {
-        self.pool_names.get(name).copied()
+        self.pool_names.by_ci.get(name).copied()
+    }
+
+    /// The name of pool row `p`, as spelled.
+    pub(crate) fn pool_name(&self, p: &PoolRow) -> &StorPoolName {
+        &self.pool_names.spellings[p.spelling as usize]
     }
 
     /// The pool rows of node row `row`.
@@ -267,12 +306,13 @@ impl PlacementView {
             .map(|p| {
                 let pool_name = self
                     .pool_names
+                    .by_ci
                     .iter()
                     .find(|(_, i)| **i == p.name_id)
                     .map(|(n, _)| n.key());
                 format!(
                     "{} {pool_name:?} {:?} off={} shared={} default={} {:?} {:?} {:?} {:?} {:?}",
-                    p.name,
+                    self.pool_name(p),
                     p.kind,
                     p.target_off,
                     id(p.shared_id),
@@ -303,7 +343,7 @@ impl PlacementView {
 /// The interning tables a pool row is built with.
 struct RowCtx<'a> {
     strings: &'a mut Interner,
-    pool_names: &'a mut FnvMap<StorPoolName, u32>,
+    pool_names: &'a mut PoolNames,
     ratio_cache: &'a mut FnvMap<(u32, ProviderKind), Ratios>,
 }
 
@@ -341,7 +381,7 @@ fn pool_rows(
         .or_else(|| state.ctrl_props.get(MIN_THIN_FREE))
         .map(Into::into);
     let mut reported = obs.map(|o| o.pools.iter().peekable());
-    for p in n.storage_pools.values() {
+    for (k, p) in n.storage_pools.values().enumerate() {
         // Merge-join: the observed pools are ordered by pool name too.
         let cap = reported.as_mut().and_then(|it| {
             while it.peek().is_some_and(|(k, _)| *k < &p.name) {
@@ -349,14 +389,7 @@ fn pool_rows(
             }
             it.peek().filter(|(k, _)| *k == &p.name).map(|(_, c)| **c)
         });
-        let next = u32::try_from(ctx.pool_names.len()).unwrap_or(u32::MAX);
-        let name_id = match ctx.pool_names.get(&p.name) {
-            Some(i) => *i,
-            None => {
-                ctx.pool_names.insert(p.name.clone(), next);
-                next
-            }
-        };
+        let (spelling, name_id) = ctx.pool_names.ids(&p.name, k);
         // Without pool-level ratio properties the ratios depend on the name and kind only.
         let ratios = if RATIO_KEYS.iter().any(|k| p.props.get(k).is_some()) {
             ratios(state, p)
@@ -368,7 +401,7 @@ fn pool_rows(
         let shared = &p.free_space_mgr_name;
         let default = default_shared(shared);
         out.push(PoolRow {
-            name: p.name.clone(),
+            spelling,
             name_id,
             kind: p.kind,
             target_off: p.props.get("AutoplaceTarget").and_then(parse_bool) == Some(false),

@@ -572,3 +572,194 @@ impl PlacementCache {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{PoolCapacity, ProviderKind, SelectFilter, StoragePool};
+    use crate::placement::sim::{GIB, add_rd, apply_placement};
+    use crate::placement::testutil::*;
+    use crate::placement::{PlacementRequest, autoplace};
+
+    const START: &str = "
+        n1 Aux/zone=a : data=LVM:100/100 thin=LVM_THIN:100/100
+        n2 Aux/zone=a : data=LVM:90/100
+        n3 Aux/zone=b : data=LVM:80/100
+        n4 Aux/zone=c : data=LVM:70/100
+    ";
+
+    fn request(name: &str, filter: &str) -> PlacementRequest {
+        let filter: SelectFilter = serde_json::from_str(filter).unwrap();
+        PlacementRequest::new(rn(name), filter, SizeKib(10 * GIB))
+    }
+
+    /// One step: a change to the state and what the cache is told about it.
+    type Step = fn(&mut ClusterState, &mut PlacementCache);
+
+    /// After every step: the cached answer equals the pure one, and every row is current.
+    fn check(steps: &[(&str, Step)]) {
+        let mut st = crate::placement::tests::cluster(START);
+        let mut cache = PlacementCache::new(&st);
+        for (i, (what, step)) in steps.iter().enumerate() {
+            step(&mut st, &mut cache);
+            for filter in [
+                r#"{"place_count": 2, "replicas_on_different": ["Aux/zone"]}"#,
+                r#"{"place_count": 1, "storage_pool": "data", "replicas_on_same": ["Aux/zone=a"]}"#,
+            ] {
+                let name = format!("q{i}");
+                add_rd(&mut st, &rn(&name), SizeKib(10 * GIB));
+                let req = request(&name, filter);
+                let cached = cache.autoplace(&st, &req);
+                assert_eq!(cached, autoplace(&st, &req), "after {what}, {filter}");
+                cache
+                    .check(&st)
+                    .unwrap_or_else(|e| panic!("after {what}: {e}"));
+                st.resource_definitions.remove(&rn(&name));
+            }
+        }
+    }
+
+    #[test]
+    fn cached_answers_follow_every_marked_change() {
+        check(&[
+            ("nothing", |_, _| {}),
+            ("a placement", |st, c| {
+                add_rd(st, &rn("r1"), SizeKib(60 * GIB));
+                let p = c
+                    .autoplace(st, &request("r1", r#"{"place_count": 2}"#))
+                    .unwrap();
+                for (n, pool) in &p.diskful {
+                    c.add(n, pool, SizeKib(60 * GIB));
+                }
+                apply_placement(st, &rn("r1"), &p);
+            }),
+            ("a zone moves", |st, c| {
+                let n = st.nodes.get_mut(&nn("n4")).unwrap();
+                n.props.set("Aux/zone", "a");
+                c.node_changed(&nn("n4"));
+            }),
+            ("a zone is removed", |st, c| {
+                st.nodes
+                    .get_mut(&nn("n3"))
+                    .unwrap()
+                    .props
+                    .remove("Aux/zone");
+                c.node_changed(&nn("n3"));
+            }),
+            ("a pool fills up", |st, c| {
+                let o = st.observed.nodes.get_mut(&nn("n1")).unwrap();
+                o.pools.insert(
+                    sp_name("data"),
+                    PoolCapacity {
+                        free: SizeKib(GIB),
+                        total: SizeKib(100 * GIB),
+                    },
+                );
+                c.node_changed(&nn("n1"));
+            }),
+            ("a node goes offline", |st, c| {
+                st.observed.nodes.get_mut(&nn("n2")).unwrap().connection =
+                    ConnectionStatus::OFFLINE;
+                c.node_changed(&nn("n2"));
+            }),
+            ("a pool is added (the row count changes)", |st, c| {
+                let n = st.nodes.get_mut(&nn("n3")).unwrap();
+                let name = sp_name("more");
+                n.storage_pools.insert(
+                    name.clone(),
+                    StoragePool {
+                        node: nn("n3"),
+                        name: name.clone(),
+                        kind: ProviderKind::LVM,
+                        free_space_mgr_name: "n3;more".into(),
+                        props: Default::default(),
+                        uuid: Default::default(),
+                    },
+                );
+                st.observed.nodes.get_mut(&nn("n3")).unwrap().pools.insert(
+                    name,
+                    PoolCapacity {
+                        free: SizeKib(50 * GIB),
+                        total: SizeKib(50 * GIB),
+                    },
+                );
+                c.node_changed(&nn("n3"));
+            }),
+            ("a pool stops being a target", |st, c| {
+                let n = st.nodes.get_mut(&nn("n4")).unwrap();
+                n.storage_pools
+                    .get_mut(&sp_name("data"))
+                    .unwrap()
+                    .props
+                    .set("AutoplaceTarget", "false");
+                c.node_changed(&nn("n4"));
+            }),
+            ("a controller property", |st, c| {
+                st.ctrl_props.set("MaxOversubscriptionRatio", "1.5");
+                c.all_changed();
+            }),
+            ("a node is removed", |st, c| {
+                st.nodes.remove(&nn("n2"));
+                st.observed.nodes.remove(&nn("n2"));
+                c.all_changed();
+            }),
+            ("the placement is deleted", |st, c| {
+                let rd = st.resource_definitions.get(&rn("r1")).unwrap().clone();
+                c.apply_rd(&rd, false);
+                st.resource_definitions.remove(&rn("r1"));
+            }),
+        ]);
+    }
+
+    #[test]
+    fn an_unmarked_change_is_found_by_the_check() {
+        let mut st = crate::placement::tests::cluster(START);
+        let mut cache = PlacementCache::new(&st);
+        add_rd(&mut st, &rn("r1"), SizeKib(GIB));
+        let req = request(
+            "r1",
+            r#"{"place_count": 2, "replicas_on_different": ["Aux/zone"]}"#,
+        );
+        cache.autoplace(&st, &req).unwrap();
+        assert!(cache.is_current());
+        cache.check(&st).unwrap();
+        st.nodes
+            .get_mut(&nn("n1"))
+            .unwrap()
+            .props
+            .set("Aux/zone", "z");
+        let err = cache.check(&st).unwrap_err();
+        assert!(err.contains("stale row") && err.contains("n1"), "{err}");
+        cache.node_changed(&nn("n1"));
+        assert!(!cache.is_current());
+        cache.refresh(&st);
+        cache.check(&st).unwrap();
+    }
+
+    #[test]
+    fn interned_strings_are_compacted_under_churn() {
+        let mut st = crate::placement::tests::cluster(START);
+        let mut cache = PlacementCache::new(&st);
+        add_rd(&mut st, &rn("r1"), SizeKib(GIB));
+        let req = request(
+            "r1",
+            r#"{"place_count": 2, "replicas_on_different": ["Aux/zone"]}"#,
+        );
+        for i in 0..10_000 {
+            st.nodes
+                .get_mut(&nn("n1"))
+                .unwrap()
+                .props
+                .set("Aux/zone", format!("zone{i}"));
+            cache.node_changed(&nn("n1"));
+            cache.autoplace(&st, &req).unwrap();
+        }
+        cache.check(&st).unwrap();
+        assert!(
+            cache.view().strings.len() < 5_000,
+            "{}",
+            cache.view().strings.len()
+        );
+        assert_eq!(cache.autoplace(&st, &req), autoplace(&st, &req));
+    }
+}

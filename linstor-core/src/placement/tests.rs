@@ -892,16 +892,24 @@ proptest! {
         }
     }
 
-    /// Repeated placement never exceeds any pool's capacity and never doubles a node.
+    /// Repeated placement never exceeds any pool's capacity and never doubles a node; the
+    /// cached placer (told about each placement) answers exactly as the pure one.
     #[test]
     fn repeated_placement_respects_capacity(c in case(), sizes in prop::collection::vec(1u64..60, 1..25)) {
         let (mut st, _) = build_case(&c);
+        let mut cache = PlacementCache::new(&st);
         for (i, s) in sizes.iter().enumerate() {
             let name = rn(&format!("x{i}"));
             crate::placement::sim::add_rd(&mut st, &name, SizeKib(s * GIB));
             let f = crate::model::SelectFilter { place_count: Some(c.place.min(2)), ..Default::default() };
-            match autoplace(&st, &PlacementRequest::new(name.clone(), f, SizeKib(s * GIB))) {
+            let req = PlacementRequest::new(name.clone(), f, SizeKib(s * GIB));
+            let res = autoplace(&st, &req);
+            prop_assert_eq!(&cache.autoplace(&st, &req), &res);
+            match res {
                 Ok(p) => {
+                    for (n, pool) in &p.diskful {
+                        cache.add(n, pool, SizeKib(s * GIB));
+                    }
                     let mut ns: Vec<&NodeName> = p.diskful.iter().map(|(n, _)| n).collect();
                     ns.sort();
                     ns.dedup();

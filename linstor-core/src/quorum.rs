@@ -260,6 +260,10 @@ pub fn tiebreaker_enabled(state: &ClusterState, rd: &crate::model::ResourceDefin
         .unwrap_or(true)
 }
 
+/// The oldest DRBD a tiebreaker node may run (older versions cannot act as a diskless
+/// quorum tiebreaker; LINSTOR retries its placement until the chosen node qualifies).
+pub const TIEBREAKER_MIN_DRBD: (u16, u16, u16) = (9, 0, 19);
+
 /// The tiebreaker actions for `rd` (empty: nothing to do).
 pub fn tiebreaker_decision(state: &ClusterState, rd_name: &ResourceName) -> Vec<TiebreakerAction> {
     tiebreaker_decision_cached(state, &mut PlacementCache::new(state), rd_name)
@@ -351,7 +355,8 @@ pub fn tiebreaker_decision_cached(
     };
     let mut last = None;
     for (filter, is_relaxed) in [(strict, false), (relaxed, true)] {
-        let req = PlacementRequest::new(rd_name.clone(), filter, rd.total_size());
+        let mut req = PlacementRequest::new(rd_name.clone(), filter, rd.total_size());
+        req.min_drbd_version = Some(TIEBREAKER_MIN_DRBD);
         match placer.autoplace(state, &req) {
             Ok(p) => {
                 if let Some((node, pool)) = p.diskless.into_iter().next() {
@@ -590,6 +595,34 @@ mod tests {
             &format!("{NODES}\nrd r0 1 n1=data n2=data\ndel r0 n5"),
             "takeover n5",
         );
+        // DRBD before 9.0.19 cannot be a tiebreaker (an unreported version is not refused).
+        check_tb(
+            &format!("{NODES}\nrd r0 1 n1=data n2=data")
+                .replace("n3 Aux/zone=b", "n3 drbd=9.0.18 Aux/zone=b"),
+            "create n4",
+        );
+        check_tb(
+            &format!("{NODES}\nrd r0 1 n1=data n2=data")
+                .replace("n3 Aux/zone=b", "n3 drbd=- Aux/zone=b"),
+            "create n3",
+        );
+        check_tb(
+            "n1 : data=LVM:1/1\n n2 : data=LVM:1/1\n n3 drbd=9.0.18 : data=LVM:1/1\n rd r0 1 n1=data n2=data",
+            "cannot: Needed 1 diskless peer(s) for 'r0'; 0 of 3 candidate pool(s) on 3 node(s) passed every filter.",
+        );
+        let st = cluster(
+            "n1 : data=LVM:1/1\n n2 : data=LVM:1/1\n n3 drbd=9.0.18 : data=LVM:1/1\n rd r0 1 n1=data n2=data",
+        );
+        match tiebreaker_decision(&st, &rn("r0")).as_slice() {
+            [TiebreakerAction::CannotPlace(r)] => {
+                assert!(
+                    r.cause_text().contains("DRBD version too old"),
+                    "{}",
+                    r.cause_text()
+                );
+            }
+            other => panic!("{other:?}"),
+        }
         // No other node.
         check_tb(
             "n1 : data=LVM:1/1\n n2 : data=LVM:1/1\n rd r0 1 n1=data n2=data",

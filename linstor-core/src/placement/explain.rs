@@ -40,6 +40,9 @@ pub enum Criterion {
     CapabilitiesUnknown,
     /// The node does not support every layer of the layer stack.
     LayerStack,
+    /// The node's reported DRBD version is below the request's minimum (a tiebreaker needs
+    /// DRBD 9.0.19).
+    DrbdVersion,
     /// The node lacks the `replicas_on_same` property or has another value.
     ReplicasOnSame,
     /// The node's `replicas_on_different` value is forbidden or used up.
@@ -75,6 +78,7 @@ impl Criterion {
             }
             Criterion::CapabilitiesUnknown => "capabilities not reported yet",
             Criterion::LayerStack => "node does not support the layer stack",
+            Criterion::DrbdVersion => "DRBD version too old",
             Criterion::ReplicasOnSame => "replicas_on_same value missing or different",
             Criterion::ReplicasOnDifferent => "replicas_on_different value forbidden or used up",
             Criterion::AutoplaceTargetPool => "AutoplaceTarget=false on the pool",
@@ -108,6 +112,7 @@ impl Criterion {
             Criterion::LayerStack => {
                 "install the missing layers on the satellites or change the layer stack"
             }
+            Criterion::DrbdVersion => "upgrade DRBD on those nodes",
             Criterion::ReplicasOnSame => "label more nodes or relax replicas_on_same",
             Criterion::ReplicasOnDifferent => {
                 "add nodes with new values or relax replicas_on_different / x_replicas_on_different"

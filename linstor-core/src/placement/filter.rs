@@ -469,6 +469,11 @@ pub(crate) fn run(
                 Some(_) => return Err(Criterion::LayerStack),
             }
         }
+        if let Some(min) = req.min_drbd_version
+            && row.drbd.is_some_and(|v| v < min)
+        {
+            return Err(Criterion::DrbdVersion);
+        }
         let start = vals.len();
         let prop = |col: &[u32]| col.get(o).copied().filter(|v| *v != NO_ID);
         for r in &same_ids {

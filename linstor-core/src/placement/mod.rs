@@ -28,6 +28,8 @@
 //! - Nodes flagged `DELETE`, `EVACUATE` or `EVICTED` are excluded.
 //! - A node that still carries any resource of this definition (even one being deleted) is
 //!   excluded: the model holds one resource per node.
+//! - `min_drbd_version` (set by the tiebreaker: 9.0.19): a node whose satellite reported an
+//!   older DRBD is refused, where LINSTOR retries until the node it picked qualifies.
 //! - `layer_stack`: a node qualifies only if its satellite reported capabilities and they contain
 //!   every requested layer (`STORAGE` is implied). Without a report the node is refused with
 //!   "capabilities not reported yet". DRBD diskless placement requires `DRBD`, NVMe initiators
@@ -125,6 +127,10 @@ pub struct PlacementRequest {
     pub size: SizeKib,
     /// Scoring; `None` takes `Autoplacer/Strategy` from the controller (default balanced).
     pub strategy: Option<Strategy>,
+    /// Nodes that reported an older DRBD version are refused (a tiebreaker needs 9.0.19;
+    /// LINSTOR retries its placement until the node qualifies). A node that reported no
+    /// version is not refused by this rule.
+    pub min_drbd_version: Option<(u16, u16, u16)>,
 }
 
 impl PlacementRequest {
@@ -135,6 +141,7 @@ impl PlacementRequest {
             filter,
             size,
             strategy: None,
+            min_drbd_version: None,
         }
     }
 

@@ -211,6 +211,16 @@ impl ClusterBuilder {
         self
     }
 
+    /// Sets the reported DRBD version of a node.
+    pub fn drbd_version(&mut self, node: &str, v: Option<(u16, u16, u16)>) -> &mut Self {
+        if let Some(o) = self.state.observed.nodes.get_mut(&name::<NodeName>(node)) {
+            o.capabilities
+                .get_or_insert_with(Capabilities::default)
+                .drbd_version = v;
+        }
+        self
+    }
+
     /// Adds a pool with reported free and total capacity in KiB.
     pub fn pool_kib(
         &mut self,

@@ -18,7 +18,8 @@ use crate::placement::testutil::*;
 /// ctrl Key=Value
 /// ```
 ///
-/// Node words: `k=v` (property), `offline`, `evacuate`, `delete`, `nocaps`, `nolayers`.
+/// Node words: `k=v` (property), `offline`, `evacuate`, `delete`, `nocaps`, `nolayers`,
+/// `drbd=9.0.18` (reported DRBD version; `drbd=-`: none).
 /// Pools: `name=KIND:free/total` (GiB), `name=KIND:?` (unreported), `name=KIND:f/t:k=v` (prop).
 pub(crate) fn cluster(spec: &str) -> crate::state::ClusterState {
     let mut b = Builder::new();
@@ -93,6 +94,11 @@ pub(crate) fn cluster(spec: &str) -> crate::state::ClusterState {
                         }
                         "nolayers" => {
                             b.layers(node, Some(vec![crate::model::LayerKind::STORAGE]));
+                        }
+                        kv if kv.starts_with("drbd=") => {
+                            let v: Vec<u16> =
+                                kv[5..].split('.').filter_map(|x| x.parse().ok()).collect();
+                            b.drbd_version(node, (v.len() == 3).then(|| (v[0], v[1], v[2])));
                         }
                         kv => {
                             let (k, v) = kv.split_once('=').unwrap();

@@ -91,6 +91,8 @@ pub(crate) struct NodeRow {
     pub target: bool,
     /// Reported resource layers (bits of [`layer_bit`]); `None` before the first report.
     pub layers: Option<u32>,
+    /// Reported DRBD version.
+    pub drbd: Option<(u16, u16, u16)>,
 }
 
 /// Storage pool names: few distinct ones, shared by many pools.
@@ -326,8 +328,8 @@ impl PlacementView {
             })
             .collect();
         format!(
-            "{} online={} flagged={} target={} layers={:?} props={props:?} pools={pools:?}",
-            r.name, r.online, r.flagged, r.target, r.layers
+            "{} online={} flagged={} target={} layers={:?} drbd={:?} props={props:?} pools={pools:?}",
+            r.name, r.online, r.flagged, r.target, r.layers, r.drbd
         )
     }
 
@@ -357,6 +359,9 @@ fn node_row(state: &ClusterState, n: &Node, obs: Option<&NodeObserved>) -> NodeR
         layers: obs
             .and_then(|o| o.capabilities.as_ref())
             .map(|c| c.resource_layers.iter().fold(0, |m, l| m | layer_bit(*l))),
+        drbd: obs
+            .and_then(|o| o.capabilities.as_ref())
+            .and_then(|c| c.drbd_version),
     }
 }
 

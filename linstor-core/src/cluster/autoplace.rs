@@ -403,4 +403,125 @@ mod tests {
         assert_eq!(rd.props.get("DrbdOptions/Resource/quorum"), Some("off"));
         let _ = RscFlags::TIE_BREAKER;
     }
+
+    fn spawn_in(
+        c: &mut Cluster,
+        env: &mut SeededEnv,
+        rd: &str,
+        place: Option<u32>,
+        gib: u64,
+    ) -> crate::cluster::Outcome {
+        run(
+            c,
+            env,
+            Command::Spawn {
+                rsc_grp: "grp".into(),
+                rsc_dfn: rd.into(),
+                external_name: None,
+                volume_sizes: vec![SizeKib(gib << 20)],
+                partial: false,
+                nodes: vec![],
+                select_filter: place.map(|p| SelectFilter {
+                    place_count: Some(p),
+                    ..Default::default()
+                }),
+                definitions_only: place.is_none(),
+                peer_slots: None,
+                rsc_dfn_props: Default::default(),
+            },
+        )
+    }
+
+    fn diskful(c: &Cluster, rd: &str) -> usize {
+        let rd: crate::name::ResourceName = rd.parse().unwrap();
+        c.state().resource_definitions[&rd]
+            .resources
+            .values()
+            .filter(|r| !r.is_diskless())
+            .count()
+    }
+
+    #[test]
+    fn group_adjust_adds_missing_replicas_and_warns_for_what_cannot_be_placed() {
+        let (mut c, mut env) = cluster(4);
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::RscGrpCreate {
+                name: "grp".into(),
+                description: String::new(),
+                props: Default::default(),
+                select_filter: SelectFilter {
+                    place_count: Some(2),
+                    replicas_on_different: Some(vec!["Aux/zone".into()]),
+                    ..Default::default()
+                },
+                peer_slots: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        assert!(!spawn_in(&mut c, &mut env, "r1", Some(1), 10).is_error());
+        assert!(!spawn_in(&mut c, &mut env, "r2", Some(2), 10).is_error());
+        assert!(!spawn_in(&mut c, &mut env, "r3", None, 150).is_error());
+        let before_r2 = c.state().resource_definitions[&"r2".parse().unwrap()].clone();
+
+        let adjust = |name: Option<&str>, place: Option<u32>| Command::RscGrpAdjust {
+            name: name.map(str::to_string),
+            select_filter: place.map(|p| SelectFilter {
+                place_count: Some(p),
+                ..Default::default()
+            }),
+        };
+        let out = run(&mut c, &mut env, adjust(Some("GRP"), None));
+        assert!(!out.is_error(), "{out:?}");
+        assert_eq!(
+            (diskful(&c, "r1"), diskful(&c, "r2"), diskful(&c, "r3")),
+            (2, 2, 0)
+        );
+        assert_eq!(
+            c.state().resource_definitions[&"r2".parse().unwrap()],
+            before_r2,
+            "a definition at its place count is left alone"
+        );
+        let warn = out
+            .rc
+            .0
+            .iter()
+            .find(|e| e.severity == Severity::Warning && e.code == code::NOT_ENOUGH_NODES)
+            .unwrap_or_else(|| panic!("{out:?}"));
+        assert!(
+            warn.cause
+                .as_deref()
+                .unwrap_or("")
+                .contains("not enough free space"),
+            "{warn:?}"
+        );
+        assert!(
+            out.rc
+                .0
+                .last()
+                .unwrap()
+                .message
+                .contains("1 resource definition(s) got new replicas, 1 could not be placed")
+        );
+        c.check_invariants().unwrap();
+
+        // Nothing left to do but the one that does not fit.
+        let out = run(&mut c, &mut env, adjust(Some("grp"), None));
+        assert!(!out.is_error(), "{out:?}");
+        assert!(out.changes.is_empty(), "{:?}", out.changes);
+        // The request's place count over the group's, for every group.
+        let out = run(&mut c, &mut env, adjust(None, Some(3)));
+        assert!(!out.is_error(), "{out:?}");
+        assert_eq!((diskful(&c, "r1"), diskful(&c, "r2")), (3, 3));
+        c.check_invariants().unwrap();
+        // An unknown group is refused and changes nothing.
+        let before = c.to_json();
+        let out = run(&mut c, &mut env, adjust(Some("nope"), None));
+        assert_eq!(
+            out.rc.first_error().map(|e| e.code),
+            Some(code::NOT_FOUND_RSC_GRP)
+        );
+        assert_eq!(c.to_json(), before);
+    }
 }

@@ -240,6 +240,20 @@ pub enum Command {
         /// Name.
         name: String,
     },
+    /// Re-runs autoplacement for every resource definition of a group (LINSTOR's
+    /// `resource-group adjust`; without a name every group, `adjustall`): each definition gets
+    /// the replicas it lacks to reach the place count of `select_filter` over the group's
+    /// filter. Definitions are independent: one that cannot be placed gets a warning with the
+    /// placer's explanation and is left as it was; the others are adjusted. Surplus replicas
+    /// are not removed.
+    RscGrpAdjust {
+        /// The group; `None` for every group.
+        #[serde(default)]
+        name: Option<String>,
+        /// Overrides of the group's select filter.
+        #[serde(default)]
+        select_filter: Option<SelectFilter>,
+    },
     /// Adds a volume group.
     VlmGrpCreate {
         /// Resource group.
@@ -684,6 +698,25 @@ impl Ctx<'_> {
             .push(RcEntry::new(Severity::Info, Op::None, obj, c, message));
     }
 
+    /// Where the answer and the change set are now (see [`Ctx::rewind`]).
+    pub fn checkpoint(&self) -> (usize, usize, usize, usize) {
+        (
+            self.rc.0.len(),
+            self.changes.created.len(),
+            self.changes.modified.len(),
+            self.changes.deleted.len(),
+        )
+    }
+
+    /// Drops the entries and changes recorded since `at`: for a step that failed and was rolled
+    /// back while the command goes on.
+    pub fn rewind(&mut self, at: (usize, usize, usize, usize)) {
+        self.rc.0.truncate(at.0);
+        self.changes.created.truncate(at.1);
+        self.changes.modified.truncate(at.2);
+        self.changes.deleted.truncate(at.3);
+    }
+
     pub fn warn(&mut self, obj: Obj, c: u16, message: impl Into<String>) {
         self.rc
             .push(RcEntry::new(Severity::Warning, Op::None, obj, c, message));
@@ -895,7 +928,8 @@ impl Cluster {
             | C::ResourceDeleted { .. }
             | C::SnapshotCreate { .. }
             | C::SnapshotDelete { .. }
-            | C::SnapshotRestore { .. } => Vec::new(),
+            | C::SnapshotRestore { .. }
+            | C::RscGrpAdjust { .. } => Vec::new(),
         })
     }
 
@@ -926,6 +960,20 @@ impl Cluster {
             C::RscDfnCreate { name, .. }
             | C::RscDfnModify { name, .. }
             | C::RscDfnDelete { name } => vec![name],
+            C::RscGrpAdjust { name, .. } => {
+                let group = name.as_deref().map(ResourceGroupName::new);
+                if matches!(group, Some(Err(_))) {
+                    return Vec::new();
+                }
+                let group = group.and_then(Result::ok);
+                return self
+                    .state
+                    .resource_definitions
+                    .values()
+                    .filter(|d| group.as_ref().is_none_or(|g| &d.resource_group == g))
+                    .map(|d| d.name.clone())
+                    .collect();
+            }
             C::NodeLost { name } | C::NodeDelete { name } => {
                 return NodeName::new(name)
                     .ok()
@@ -1016,6 +1064,10 @@ impl Cluster {
                 peer_slots,
             ),
             C::RscGrpDelete { name } => ops_group::rg_delete(self, ctx, &name),
+            C::RscGrpAdjust {
+                name,
+                select_filter,
+            } => ops_group::rg_adjust(self, ctx, name.as_deref(), select_filter.as_ref()),
             C::VlmGrpCreate {
                 rsc_grp,
                 number,

@@ -339,3 +339,73 @@ pub(super) fn vg_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rg: &str, number: u1
     ctx.deleted(ObjKey::VlmGrp { rsc_grp: n, number });
     Ok(())
 }
+
+/// `RscGrpAdjust`: every definition of the group (or of every group) gets the replicas it lacks
+/// to reach the place count. Definitions are independent: a failed one is rolled back (by
+/// `place`), its entries and changes are dropped, and a warning carries the reason.
+pub(super) fn rg_adjust(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    name: Option<&str>,
+    request: Option<&SelectFilter>,
+) -> Res {
+    let op = Op::Modify;
+    let group = match name {
+        Some(n) => Some(existing_rg(c, op, Obj::RscGrp, n)?),
+        None => None,
+    };
+    let request = request.cloned().unwrap_or_default();
+    validate_filter(op, Obj::RscGrp, &request)?;
+    let todo: Vec<(crate::name::ResourceName, SelectFilter)> = c
+        .state
+        .resource_definitions
+        .values()
+        .filter(|d| group.as_ref().is_none_or(|g| &d.resource_group == g))
+        .filter(|d| !d.flags.contains(crate::model::RscDfnFlags::DELETE))
+        .filter_map(|d| {
+            let rg = c.state.resource_groups.get(&d.resource_group)?;
+            let mut f = request.merged_over(&rg.select_filter);
+            // Adjusting aims at the place count; an additional count is a one-off request.
+            f.additional_place_count = None;
+            let pc = f.place_count? as usize;
+            let live = d
+                .resources
+                .values()
+                .filter(|r| {
+                    !r.is_diskless() && crate::placement::filter::is_live_replica(&c.state, r)
+                })
+                .count();
+            (live < pc).then(|| (d.name.clone(), f))
+        })
+        .collect();
+    let (mut placed, mut failed) = (0usize, 0usize);
+    for (rd, filter) in &todo {
+        let at = ctx.checkpoint();
+        match super::autoplace::place(c, ctx, rd, filter) {
+            Ok(()) => {
+                super::quorum::manage(c, ctx, rd.as_str());
+                placed += 1;
+            }
+            Err(e) => {
+                ctx.rewind(at);
+                failed += 1;
+                let mut w = *e;
+                w.severity = crate::rc::Severity::Warning;
+                ctx.rc.push(w);
+            }
+        }
+    }
+    let scope = match &group {
+        Some(g) => format!("Resource group '{g}'"),
+        None => "Every resource group".to_string(),
+    };
+    let msg = match (placed, failed) {
+        (0, 0) => format!("{scope}: every resource definition has its place count."),
+        (p, 0) => format!("{scope} adjusted: {p} resource definition(s) got new replicas."),
+        (p, f) => format!(
+            "{scope} adjusted: {p} resource definition(s) got new replicas, {f} could not be placed (see the warnings)."
+        ),
+    };
+    ctx.ok(op, Obj::RscGrp, msg);
+    Ok(())
+}

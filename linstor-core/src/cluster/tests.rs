@@ -1574,6 +1574,11 @@ fn arb_command() -> impl Strategy<Value = Command> {
                 ..Default::default()
             },
         }),
+        1 => (proptest::option::of(proptest::sample::select(&["DfltRscGrp", "nope"][..])), proptest::option::of(1u32..4))
+            .prop_map(|(g, n)| Command::RscGrpAdjust {
+                name: g.map(str::to_string),
+                select_filter: n.map(|n| SelectFilter { place_count: Some(n), ..Default::default() }),
+            }),
         1 => (
             rd.clone(),
             proptest::sample::select(&["Aux/a", "Bogus/key", "DrbdOptions/Resource/quorum"][..])

@@ -847,6 +847,20 @@ pub struct NodeObserved {
     pub capabilities: Option<Capabilities>,
     /// Capacity per pool; a missing pool means "unknown".
     pub pools: BTreeMap<StorPoolName, PoolCapacity>,
+    /// DRBD state of this node's resources; a missing resource means "not reported yet".
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resources: BTreeMap<ResourceName, RscObserved>,
+}
+
+/// What a satellite reported of one of its resources (from DRBD's `events2`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RscObserved {
+    /// The resource is Primary (a volume is open): it must not be removed.
+    pub in_use: bool,
+    /// Every local volume is UpToDate (a diskless resource: its data is reachable).
+    pub up_to_date: bool,
+    /// Every connection is up and every peer device Established (no resync running).
+    pub established: bool,
 }
 
 /// Observed state of the whole cluster.

@@ -524,4 +524,201 @@ mod tests {
         );
         assert_eq!(c.to_json(), before);
     }
+
+    fn report_all(c: &mut Cluster, env: &mut SeededEnv, in_use: &[(&str, &str)]) {
+        let rscs: Vec<(String, String)> = c
+            .state()
+            .resource_definitions
+            .values()
+            .flat_map(|d| {
+                d.resources
+                    .keys()
+                    .map(|n| (d.name.to_string(), n.to_string()))
+            })
+            .collect();
+        for (rd, node) in rscs {
+            let state = crate::model::RscObserved {
+                in_use: in_use.contains(&(rd.as_str(), node.as_str())),
+                up_to_date: true,
+                established: true,
+            };
+            let out = run(
+                c,
+                env,
+                Command::ReportResource {
+                    node,
+                    rsc_dfn: rd,
+                    state,
+                },
+            );
+            assert!(!out.is_error(), "{out:?}");
+        }
+    }
+
+    fn nodes_of(c: &Cluster, rd: &str) -> Vec<String> {
+        let rd: crate::name::ResourceName = rd.parse().unwrap();
+        c.state().resource_definitions[&rd]
+            .resources
+            .values()
+            .filter(|r| !r.is_diskless() && !r.is_deleting())
+            .map(|r| r.node.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn balance_adds_and_removes_toward_the_place_count_once_replicas_settled() {
+        use crate::cluster::balance::{Balance, balance_decision};
+        let (mut c, mut env) = cluster(4);
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::RscGrpCreate {
+                name: "grp".into(),
+                description: String::new(),
+                props: Default::default(),
+                select_filter: SelectFilter {
+                    place_count: Some(2),
+                    ..Default::default()
+                },
+                peer_slots: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        assert!(!spawn_in(&mut c, &mut env, "r1", Some(4), 10).is_error());
+        assert!(!spawn_in(&mut c, &mut env, "r2", Some(1), 10).is_error());
+        let balance = |rd: Option<&str>| Command::BalanceResources {
+            rsc_dfn: rd.map(str::to_string),
+        };
+        let r1: crate::name::ResourceName = "r1".parse().unwrap();
+        let decide = |c: &Cluster, env: &mut SeededEnv| {
+            balance_decision(c.state(), &r1, crate::cluster::Env::now_ms(env))
+        };
+
+        // Fresh replicas: within the grace period nothing happens.
+        assert!(matches!(decide(&c, &mut env), Balance::Skip(w) if w.contains("GracePeriod")));
+        let out = run(&mut c, &mut env, balance(None));
+        assert!(!out.is_error() && out.changes.is_empty(), "{out:?}");
+        // Later, but nothing reported: still nothing.
+        env.advance(2 * 3_600_000);
+        assert!(
+            matches!(decide(&c, &mut env), Balance::Skip(w) if w.contains("not reported")),
+            "{:?}",
+            decide(&c, &mut env)
+        );
+        // Reported settled, with r1 in use on n0: r1 gives up two replicas (never n0), r2 gets one.
+        report_all(&mut c, &mut env, &[("r1", "n0")]);
+        let out = run(&mut c, &mut env, balance(None));
+        assert!(!out.is_error(), "{out:?}");
+        let r1_nodes = nodes_of(&c, "r1");
+        assert_eq!(r1_nodes.len(), 2, "{r1_nodes:?}");
+        assert!(r1_nodes.contains(&"n0".to_string()), "{r1_nodes:?}");
+        assert_eq!(nodes_of(&c, "r2").len(), 2);
+        c.check_invariants().unwrap();
+        // The removed ones are marked for deletion; until the satellites confirm, r1 is in flux.
+        assert!(
+            matches!(decide(&c, &mut env), Balance::Skip(w) if w.contains("being deleted")),
+            "{:?}",
+            decide(&c, &mut env)
+        );
+        // Turned off on the definition: left alone, and an explicit request says why.
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::RscDfnModify {
+                name: "r2".into(),
+                props: crate::props::PropsModify::set([("BalanceResourcesEnabled", "false")]),
+                peer_slots: None,
+                rsc_grp: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        let out = run(&mut c, &mut env, balance(Some("r2")));
+        assert!(!out.is_error(), "{out:?}");
+        assert!(
+            out.rc
+                .0
+                .iter()
+                .any(|e| e.code == code::WARN_NO_EFFECT
+                    && e.message.contains("BalanceResourcesEnabled")),
+            "{out:?}"
+        );
+        // An unknown definition is refused.
+        let out = run(&mut c, &mut env, balance(Some("nope")));
+        assert_eq!(
+            out.rc.first_error().map(|e| e.code),
+            Some(code::NOT_FOUND_RSC_DFN)
+        );
+    }
+
+    #[test]
+    fn balance_skips_failed_disks_and_unsettled_replicas() {
+        use crate::cluster::balance::{Balance, balance_decision};
+        let (mut c, mut env) = cluster(3);
+        assert!(!spawn(&mut c, &mut env, "r1", 3, 10).is_error());
+        let r1: crate::name::ResourceName = "r1".parse().unwrap();
+        env.advance(2 * 3_600_000);
+        report_all(&mut c, &mut env, &[]);
+        // DfltRscGrp has no place count.
+        let d = balance_decision(c.state(), &r1, crate::cluster::Env::now_ms(&mut env));
+        assert!(
+            matches!(&d, Balance::Skip(w) if w.contains("no place count")),
+            "{d:?}"
+        );
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::RscGrpModify {
+                name: "DfltRscGrp".into(),
+                description: None,
+                props: Default::default(),
+                select_filter: Some(SelectFilter {
+                    place_count: Some(2),
+                    ..Default::default()
+                }),
+                peer_slots: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        let now = crate::cluster::Env::now_ms(&mut env);
+        assert!(
+            matches!(balance_decision(c.state(), &r1, now), Balance::Remove(n) if n.len() == 1)
+        );
+        // A resync running on one replica: nothing is removed.
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::ReportResource {
+                node: "n1".into(),
+                rsc_dfn: "r1".into(),
+                state: crate::model::RscObserved {
+                    in_use: false,
+                    up_to_date: false,
+                    established: false,
+                },
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        let d = balance_decision(c.state(), &r1, now);
+        assert!(
+            matches!(&d, Balance::Skip(w) if w.contains("n1") && w.contains("UpToDate")),
+            "{d:?}"
+        );
+        report_all(&mut c, &mut env, &[]);
+        // A failed disk (SkipDisk on the node): nothing is touched.
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::NodeModify {
+                name: "n2".into(),
+                node_type: None,
+                props: crate::props::PropsModify::set([("DrbdOptions/SkipDisk", "True")]),
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        let d = balance_decision(c.state(), &r1, now);
+        assert!(
+            matches!(&d, Balance::Skip(w) if w.contains("SkipDisk")),
+            "{d:?}"
+        );
+    }
 }

@@ -29,6 +29,11 @@ impl SeededEnv {
         }
     }
 
+    /// Moves the clock forward by `ms` (tests of time-dependent rules).
+    pub fn advance(&mut self, ms: i64) {
+        self.now = self.now.saturating_add(ms);
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);

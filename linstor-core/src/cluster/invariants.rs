@@ -53,9 +53,18 @@ impl Cluster {
                 return Err(format!("node {nk} has no net interface"));
             }
         }
-        for on in s.observed.nodes.keys() {
+        for (on, o) in &s.observed.nodes {
             if !s.nodes.contains_key(on) {
                 return Err(format!("observed state for absent node {on}"));
+            }
+            for rk in o.resources.keys() {
+                let present = s
+                    .resource_definitions
+                    .get(rk)
+                    .is_some_and(|d| d.resources.contains_key(on));
+                if !present {
+                    return Err(format!("observed state for absent resource {rk} on {on}"));
+                }
             }
         }
         let mut minors = BTreeSet::new();

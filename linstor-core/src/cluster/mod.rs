@@ -26,6 +26,7 @@
 //! | key-value store delete      | —                                                            | its properties                                  |
 
 mod autoplace;
+pub mod balance;
 mod chains;
 mod env;
 mod invariants;
@@ -465,6 +466,23 @@ pub enum Command {
         /// Capabilities, if reported.
         #[serde(default)]
         capabilities: Option<Capabilities>,
+    },
+    /// Brings resource definitions to their group's place count (LINSTOR's balance task; a
+    /// controller issues it every `BalanceResourcesInterval`): adds missing replicas and
+    /// removes surplus ones, skipping definitions in flux (see `cluster::balance`).
+    BalanceResources {
+        /// One resource definition; `None` for all.
+        #[serde(default)]
+        rsc_dfn: Option<String>,
+    },
+    /// A satellite's report of one of its resources' DRBD state.
+    ReportResource {
+        /// Node.
+        node: String,
+        /// Resource definition.
+        rsc_dfn: String,
+        /// The state.
+        state: crate::model::RscObserved,
     },
     /// A satellite's capacity report for one pool.
     ReportPoolCapacity {
@@ -914,7 +932,8 @@ impl Cluster {
             | C::VlmGrpCreate { .. }
             | C::VlmGrpDelete { .. }
             | C::KvsModify { .. }
-            | C::KvsDelete { .. } => Vec::new(),
+            | C::KvsDelete { .. }
+            | C::ReportResource { .. } => Vec::new(),
             // Resources and snapshots change pool usage only (marked by the usage updates).
             C::Spawn { .. }
             | C::RscDfnCreate { .. }
@@ -929,7 +948,8 @@ impl Cluster {
             | C::SnapshotCreate { .. }
             | C::SnapshotDelete { .. }
             | C::SnapshotRestore { .. }
-            | C::RscGrpAdjust { .. } => Vec::new(),
+            | C::RscGrpAdjust { .. }
+            | C::BalanceResources { .. } => Vec::new(),
         })
     }
 
@@ -960,6 +980,10 @@ impl Cluster {
             C::RscDfnCreate { name, .. }
             | C::RscDfnModify { name, .. }
             | C::RscDfnDelete { name } => vec![name],
+            C::BalanceResources { rsc_dfn: Some(n) } => vec![n],
+            C::BalanceResources { rsc_dfn: None } => {
+                return self.state.resource_definitions.keys().cloned().collect();
+            }
             C::RscGrpAdjust { name, .. } => {
                 let group = name.as_deref().map(ResourceGroupName::new);
                 if matches!(group, Some(Err(_))) {
@@ -1199,6 +1223,12 @@ impl Cluster {
                 free,
                 total,
             } => ops_node::report_pool(self, ctx, &node, &pool, free, total),
+            C::ReportResource {
+                node,
+                rsc_dfn,
+                state,
+            } => ops_rsc::report_rsc(self, ctx, &node, &rsc_dfn, state),
+            C::BalanceResources { rsc_dfn } => balance::balance_cmd(self, ctx, rsc_dfn.as_deref()),
         }
     }
 

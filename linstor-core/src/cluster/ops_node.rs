@@ -244,6 +244,9 @@ pub(super) fn node_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str, lost: 
             .get_mut(rd_name)
             .expect("index is consistent");
         if let Some(r) = rd.resources.remove(&key) {
+            if let Some(o) = c.state.observed.nodes.get_mut(&key) {
+                o.resources.remove(rd_name);
+            }
             if let Some(ports) = c.idx.ports.get_mut(&key) {
                 for p in &r.tcp_ports {
                     ports.remove(p);

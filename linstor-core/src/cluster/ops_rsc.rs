@@ -386,11 +386,47 @@ pub(super) fn rd_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res {
     Ok(())
 }
 
+/// Drops what the satellite of `node` reported of resource `rd` (the resource is gone).
+pub(super) fn forget_observed(c: &mut Cluster, rd: &ResourceName, node: &NodeName) {
+    if let Some(o) = c.state.observed.nodes.get_mut(node) {
+        o.resources.remove(rd);
+    }
+}
+
+/// `ReportResource`: a satellite's report of one of its resources.
+pub(super) fn report_rsc(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    node: &str,
+    rd: &str,
+    state: crate::model::RscObserved,
+) -> Res {
+    let op = Op::Modify;
+    let (n, nk) = existing_rsc(c, op, rd, node)?;
+    c.state
+        .observed
+        .nodes
+        .entry(nk.clone())
+        .or_default()
+        .resources
+        .insert(n.clone(), state);
+    ctx.ok(
+        op,
+        Obj::Rsc,
+        format!("Resource '{n}' on '{nk}' reported {state:?}."),
+    );
+    ctx.modified(ObjKey::Observed { node: nk });
+    Ok(())
+}
+
 /// Removes a resource definition and everything in it from the state and the indexes.
 pub(super) fn remove_rd(c: &mut Cluster, ctx: &mut Ctx<'_>, n: &ResourceName) {
     let Some(rd) = c.state.resource_definitions.remove(n) else {
         return;
     };
+    for node in rd.resources.keys() {
+        forget_observed(c, n, node);
+    }
     for vd in rd.volume_definitions.values() {
         c.idx.minors.remove(vd.minor);
         ctx.deleted(ObjKey::VlmDfn {
@@ -946,6 +982,7 @@ pub(super) fn rsc_deleted(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &s
     let d = c.state.resource_definitions.get_mut(&n).expect("checked");
     let r = d.resources.remove(&nk).expect("checked");
     let rd_gone = d.flags.contains(RscDfnFlags::DELETE) && d.resources.is_empty();
+    forget_observed(c, &n, &nk);
     free_rsc_numbers(c, &n, &r);
     ctx.deleted(ObjKey::Rsc {
         rsc_dfn: n.clone(),

@@ -1389,6 +1389,9 @@ const NODES: &[&str] = &["n1", "n2", "n3", "n4", "bad name"];
 const RDS: &[&str] = &["r1", "r2", "r1", "r2", "r3", "-x"];
 const POOLS: &[&str] = &["data", "files", "DfltDisklessStorPool", "nope"];
 
+/// A marker step of the random sequences (see `random_sequences_keep_invariants`).
+const SETTLED: &str = "settled-marker";
+
 /// Properties the placer reads, and values (valid or not for each key).
 const PLACER_KEYS: &[&str] = &[
     "Aux/zone",
@@ -1574,6 +1577,23 @@ fn arb_command() -> impl Strategy<Value = Command> {
                 ..Default::default()
             },
         }),
+        // Balancing: observed resource states, a group place count, no grace period.
+        3 => (rd.clone(), node.clone(), proptest::bool::weighted(0.2), proptest::bool::weighted(0.8))
+            .prop_map(|(r, n, in_use, ok)| Command::ReportResource {
+                node: n,
+                rsc_dfn: r,
+                state: crate::model::RscObserved { in_use, up_to_date: ok, established: ok },
+            }),
+        1 => (1u32..4).prop_map(|n| Command::RscGrpModify {
+            name: "DfltRscGrp".into(),
+            description: None,
+            props: PropsModify::default(),
+            select_filter: Some(SelectFilter { place_count: Some(n), ..Default::default() }),
+            peer_slots: None,
+        }),
+        1 => Just(Command::CtrlPropsModify { props: PropsModify::set([("BalanceResourcesGracePeriod", "0")]) }),
+        2 => proptest::option::of(rd.clone()).prop_map(|r| Command::BalanceResources { rsc_dfn: r }),
+        2 => Just(Command::KvsDelete { name: SETTLED.into() }),
         1 => (proptest::option::of(proptest::sample::select(&["DfltRscGrp", "nope"][..])), proptest::option::of(1u32..4))
             .prop_map(|(g, n)| Command::RscGrpAdjust {
                 name: g.map(str::to_string),
@@ -1610,15 +1630,34 @@ proptest! {
                 c.execute(Command::ReportPoolCapacity { node: n.clone(), pool: p.into(), free: SizeKib(3 << 20), total: SizeKib(4 << 20) }, &mut e);
             }
         }
-        for cmd in cmds {
-            let before = c.to_json();
-            let o = c.execute(cmd.clone(), &mut e);
-            if o.is_error() {
-                prop_assert_eq!(&before, &c.to_json(), "refused {:?} changed the state", cmd);
-                prop_assert!(o.changes.is_empty());
+        // A step that stands for "every satellite reports its resources settled" (the
+        // balance task only acts then): expanded here into one report per resource.
+        let expand = |c: &Cluster, cmd: Command| -> Vec<Command> {
+            if !matches!(&cmd, Command::KvsDelete { name } if name == SETTLED) {
+                return vec![cmd];
             }
-            if let Err(msg) = c.check_invariants() {
-                return Err(TestCaseError::fail(format!("after {cmd:?}: {msg}")));
+            c.state()
+                .resource_definitions
+                .values()
+                .flat_map(|d| d.resources.keys().map(|n| (d.name.to_string(), n.to_string())))
+                .map(|(r, n)| Command::ReportResource {
+                    node: n,
+                    rsc_dfn: r,
+                    state: crate::model::RscObserved { in_use: false, up_to_date: true, established: true },
+                })
+                .collect()
+        };
+        for step in cmds {
+            for cmd in expand(&c, step) {
+                let before = c.to_json();
+                let o = c.execute(cmd.clone(), &mut e);
+                if o.is_error() {
+                    prop_assert_eq!(&before, &c.to_json(), "refused {:?} changed the state", cmd);
+                    prop_assert!(o.changes.is_empty());
+                }
+                if let Err(msg) = c.check_invariants() {
+                    return Err(TestCaseError::fail(format!("after {cmd:?}: {msg}")));
+                }
             }
         }
         let back = Cluster::from_json(&c.to_json()).map_err(|e| TestCaseError::fail(e.to_string()))?;

@@ -167,6 +167,7 @@ impl ClusterBuilder {
                     drbd_version: Some((9, 2, 8)),
                 }),
                 pools: BTreeMap::new(),
+                resources: BTreeMap::new(),
             },
         );
         self
@@ -207,6 +208,19 @@ impl ClusterBuilder {
                         .resource_layers = l;
                 }
             }
+        }
+        self
+    }
+
+    /// Sets what a node's satellite reported of one of its resources.
+    pub fn observed_rsc(
+        &mut self,
+        rsc: &str,
+        node: &str,
+        state: crate::model::RscObserved,
+    ) -> &mut Self {
+        if let Some(o) = self.state.observed.nodes.get_mut(&name::<NodeName>(node)) {
+            o.resources.insert(name(rsc), state);
         }
         self
     }

@@ -15,6 +15,7 @@ use crate::placement::testutil::*;
 /// n1 Aux/zone=a offline : data=LVM:100/100 thin=LVM_THIN:50/100
 /// rd r0 10 n1=data            # resource definition (GiB) with diskful replicas
 /// dl r0 n3                    # diskless peer;  tb r0 n3: tiebreaker
+/// inuse r0 n1                 # the satellite reports r0 in use (Primary) on n1
 /// ctrl Key=Value
 /// ```
 ///
@@ -42,6 +43,14 @@ pub(crate) fn cluster(spec: &str) -> crate::state::ClusterState {
                         b.replica(words[1], n, p);
                     }
                 }
+            }
+            "inuse" => {
+                let state = crate::model::RscObserved {
+                    in_use: true,
+                    up_to_date: true,
+                    established: true,
+                };
+                b.observed_rsc(words[1], words[2], state);
             }
             "dl" => {
                 b.resource(words[1], words[2], RscFlags::DRBD_DISKLESS);

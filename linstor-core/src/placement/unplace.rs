@@ -1,7 +1,8 @@
 //! Unplacement: which replica to remove when the place count drops.
 //!
-//! Only diskful replicas that are not being deleted are candidates; a diskless peer is never
-//! chosen (it may be in use, and it holds no data to rebalance). The order, LINSTOR-like:
+//! Only diskful replicas that are not being deleted and not reported in use (Primary) are
+//! candidates; a diskless peer is never chosen (it may be in use, and it holds no data to
+//! rebalance). The order, LINSTOR-like:
 //!
 //! 1. most violations of the placement rules of the (merged) filter: node offline, node being
 //!    deleted/evacuated, not in `node_name_list`, `AutoplaceTarget=false` (node or pool), pool not
@@ -20,19 +21,59 @@ use crate::placement::filter::{is_online, node_is_target};
 use crate::props::parse_bool;
 use crate::state::ClusterState;
 
-/// The replica of `resource` to remove, or `None` if it has no diskful replica.
+/// True if the satellite of `node` reported `resource` in use (Primary).
+pub fn in_use(state: &ClusterState, resource: &ResourceName, node: &NodeName) -> bool {
+    state
+        .observed
+        .nodes
+        .get(node)
+        .and_then(|o| o.resources.get(resource))
+        .is_some_and(|s| s.in_use)
+}
+
+/// The replica of `resource` to remove, or `None` if it has no diskful replica that is not in
+/// use.
 pub fn choose_replica_to_remove(
     state: &ClusterState,
     resource: &ResourceName,
     filter: &SelectFilter,
 ) -> Option<NodeName> {
+    choose_excluding(state, resource, filter, &[])
+}
+
+/// `count` replicas of `resource` to remove, in order: each choice as if the earlier ones were
+/// gone. Fewer if fewer qualify.
+pub fn choose_replicas_to_remove(
+    state: &ClusterState,
+    resource: &ResourceName,
+    filter: &SelectFilter,
+    count: usize,
+) -> Vec<NodeName> {
+    let mut out: Vec<NodeName> = Vec::with_capacity(count);
+    while out.len() < count {
+        match choose_excluding(state, resource, filter, &out) {
+            Some(n) => out.push(n),
+            None => break,
+        }
+    }
+    out
+}
+
+/// [`choose_replica_to_remove`] with the replicas on `gone` counted as removed.
+fn choose_excluding(
+    state: &ClusterState,
+    resource: &ResourceName,
+    filter: &SelectFilter,
+    gone: &[NodeName],
+) -> Option<NodeName> {
     let rd = state.resource_definitions.get(resource)?;
+    // Every remaining diskful replica counts for the spreading rules; one in use stays.
     let reps: Vec<_> = rd
         .resources
         .values()
-        .filter(|r| !r.is_deleting() && !r.is_diskless())
+        .filter(|r| !r.is_deleting() && !r.is_diskless() && !gone.contains(&r.node))
         .collect();
-    if reps.is_empty() {
+    if !reps.iter().any(|r| !in_use(state, resource, &r.node)) {
         return None;
     }
     let usage = PoolUsage::compute(state);
@@ -60,7 +101,7 @@ pub fn choose_replica_to_remove(
         .clone()
         .unwrap_or_default();
     let mut scored: Vec<(u32, u64, &NodeName)> = Vec::new();
-    for r in &reps {
+    for r in reps.iter().filter(|r| !in_use(state, resource, &r.node)) {
         let n = &r.node;
         let node = state.nodes.get(n);
         let mut v = 0u32;
@@ -233,5 +274,37 @@ mod tests {
             Some("n1"),
         );
         check(&format!("{NODES}\nrd r0 5\ndl r0 n2"), "{}", None);
+        // Never a replica in use: the fullest pool is in use, the next one goes.
+        check(
+            &format!("{NODES}\nrd r0 5 n1=data n3=small\ninuse r0 n3"),
+            "{}",
+            Some("n1"),
+        );
+        check(
+            &format!("{NODES}\nrd r0 5 n1=data\ninuse r0 n1"),
+            "{}",
+            None,
+        );
+        // A replica in use still counts for the spreading rules: n1 (in use) and n2 share
+        // zone a, so n2 goes although n3's pool is fuller.
+        check(
+            &format!("{NODES}\nrd r0 5 n1=data n2=data n3=small\ninuse r0 n1"),
+            r#"{"replicas_on_different":["Aux/zone"]}"#,
+            Some("n2"),
+        );
+    }
+
+    #[test]
+    fn several_removals_each_see_the_earlier_ones_gone() {
+        let st = cluster(&format!(
+            "{NODES}\nrd r0 5 n1=data n2=data n3=small n4=data"
+        ));
+        let f: SelectFilter =
+            serde_json::from_str(r#"{"replicas_on_different":["Aux/zone"]}"#).unwrap();
+        // n4 (offline) first; then zone a holds two: the fuller of n1/n2 (equal: the last name).
+        let got = choose_replicas_to_remove(&st, &rn("r0"), &f, 2);
+        assert_eq!(got, vec![nn("n4"), nn("n2")]);
+        // Asking for more than there are stops when none is left.
+        assert_eq!(choose_replicas_to_remove(&st, &rn("r0"), &f, 9).len(), 4);
     }
 }

@@ -1,0 +1,209 @@
+//! Balancing: bringing resource definitions to their group's place count — LINSTOR's
+//! `BalanceResourcesTask`, as a decision ([`balance_decision`]) and a command
+//! (`Command::BalanceResources`, which a controller issues every `BalanceResourcesInterval`).
+//!
+//! A definition is left alone (with the reason) when:
+//! - `BalanceResourcesEnabled` (RD > RG > C) is false, or its group has no place count;
+//! - it or one of its resources is being deleted (a change is in flight);
+//! - a resource has `DrbdOptions/SkipDisk` (its disk failed; R > SP > Node > RD > C);
+//! - its newest resource is younger than `BalanceResourcesGracePeriod` (RD > RG > C, default
+//!   3,600 s) — LINSTOR counts from the definition's creation; we count from its last replica,
+//!   which also covers replicas still syncing after an earlier step;
+//! - not every resource reported UpToDate and Established (`ReportResource`): a replica is never
+//!   removed while another may still need it as a sync source, and none is added during a
+//!   resync.
+//!
+//! Otherwise missing diskful replicas are placed by the autoplacer (the group's filter), and
+//! surplus ones are removed in the order of [`choose_replicas_to_remove`] (rule violations
+//! first, then the fullest pool); diskless peers and replicas in use are never removed.
+
+use super::{Cluster, Ctx, Res, ops_rsc};
+use crate::model::{RscDfnFlags, SelectFilter};
+use crate::name::{NodeName, ResourceName};
+use crate::placement::filter::is_live_replica;
+use crate::placement::unplace::choose_replicas_to_remove;
+use crate::props::parse_bool;
+use crate::rc::{Obj, Op, Severity, code};
+use crate::state::ClusterState;
+
+/// `BalanceResourcesGracePeriod` default, in seconds.
+pub const DEFAULT_GRACE_S: i64 = 3_600;
+
+/// What balancing does for one resource definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Balance {
+    /// The definition has its place count.
+    Balanced,
+    /// Left alone now, and why.
+    Skip(String),
+    /// Add this many diskful replicas, with the group's filter.
+    Add(u32, Box<SelectFilter>),
+    /// Remove the replicas on these nodes, in this order.
+    Remove(Vec<NodeName>),
+}
+
+/// The balancing decision for `rd` at `now_ms` (see the module docs).
+pub fn balance_decision(state: &ClusterState, rd: &ResourceName, now_ms: i64) -> Balance {
+    let Some(d) = state.resource_definitions.get(rd) else {
+        return Balance::Skip(format!("resource definition '{rd}' does not exist"));
+    };
+    let chains = super::Chains::new(state);
+    let policy = chains.rsc_dfn_policy(rd);
+    if policy
+        .get("BalanceResourcesEnabled")
+        .and_then(parse_bool)
+        .is_some_and(|on| !on)
+    {
+        return Balance::Skip("BalanceResourcesEnabled is false".into());
+    }
+    let Some(rg) = state.resource_groups.get(&d.resource_group) else {
+        return Balance::Skip(format!("resource group '{}' is missing", d.resource_group));
+    };
+    let filter = rg.select_filter.clone();
+    let Some(pc) = filter.place_count else {
+        return Balance::Skip(format!("resource group '{}' has no place count", rg.name));
+    };
+    if d.flags.contains(RscDfnFlags::DELETE) {
+        return Balance::Skip("the resource definition is being deleted".into());
+    }
+    if let Some(r) = d.resources.values().find(|r| r.is_deleting()) {
+        return Balance::Skip(format!("the resource on '{}' is being deleted", r.node));
+    }
+    for r in d.resources.values() {
+        let skip = chains
+            .skip_disk(rd, &r.node)
+            .get("DrbdOptions/SkipDisk")
+            .and_then(parse_bool)
+            .unwrap_or(false);
+        if skip {
+            return Balance::Skip(format!(
+                "the resource on '{}' has DrbdOptions/SkipDisk (its disk failed)",
+                r.node
+            ));
+        }
+    }
+    let grace_s = policy
+        .get("BalanceResourcesGracePeriod")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(DEFAULT_GRACE_S);
+    if let Some(newest) = d.resources.values().map(|r| r.create_timestamp).max() {
+        let age_s = now_ms.saturating_sub(newest) / 1000;
+        if age_s < grace_s {
+            return Balance::Skip(format!(
+                "its newest replica is {age_s} s old; BalanceResourcesGracePeriod is {grace_s} s"
+            ));
+        }
+    }
+    for r in d.resources.values() {
+        let seen = state
+            .observed
+            .nodes
+            .get(&r.node)
+            .and_then(|o| o.resources.get(rd));
+        match seen {
+            None => {
+                return Balance::Skip(format!(
+                    "the resource on '{}' has not reported its DRBD state",
+                    r.node
+                ));
+            }
+            Some(s) if !s.up_to_date || !s.established => {
+                return Balance::Skip(format!(
+                    "the resource on '{}' is not UpToDate and Established",
+                    r.node
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let live = d
+        .resources
+        .values()
+        .filter(|r| !r.is_diskless() && is_live_replica(state, r))
+        .count();
+    let live = u32::try_from(live).unwrap_or(u32::MAX);
+    if live < pc {
+        return Balance::Add(pc - live, Box::new(filter));
+    }
+    if live > pc {
+        let surplus = (live - pc) as usize;
+        let nodes = choose_replicas_to_remove(state, rd, &filter, surplus);
+        if nodes.is_empty() {
+            return Balance::Skip(format!(
+                "{surplus} replica(s) over the place count, but every one is in use"
+            ));
+        }
+        return Balance::Remove(nodes);
+    }
+    Balance::Balanced
+}
+
+/// `BalanceResources`: balances `rd`, or every definition. Definitions are independent: one
+/// that cannot be placed is rolled back and answered with a warning.
+pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) -> Res {
+    let op = Op::Modify;
+    let names: Vec<ResourceName> = match rd {
+        Some(n) => vec![ops_rsc::existing_rd(c, op, Obj::RscDfn, n)?],
+        None => c.state.resource_definitions.keys().cloned().collect(),
+    };
+    let now = ctx.env.now_ms();
+    let (mut added, mut removed, mut skipped, mut failed) = (0usize, 0usize, 0usize, 0usize);
+    for n in &names {
+        match balance_decision(&c.state, n, now) {
+            Balance::Balanced => {}
+            Balance::Skip(why) => {
+                skipped += 1;
+                if rd.is_some() {
+                    ctx.warn(
+                        Obj::RscDfn,
+                        code::WARN_NO_EFFECT,
+                        format!("Resource definition '{n}' left as it is: {why}."),
+                    );
+                }
+            }
+            Balance::Add(count, filter) => {
+                let mut filter = *filter;
+                filter.place_count = None;
+                filter.additional_place_count = Some(count);
+                let at = ctx.checkpoint();
+                match super::autoplace::place(c, ctx, n, &filter) {
+                    Ok(()) => {
+                        super::quorum::manage(c, ctx, n.as_str());
+                        added += 1;
+                    }
+                    Err(e) => {
+                        ctx.rewind(at);
+                        failed += 1;
+                        let mut w = *e;
+                        w.severity = Severity::Warning;
+                        ctx.rc.push(w);
+                    }
+                }
+            }
+            Balance::Remove(nodes) => {
+                for node in &nodes {
+                    // A refused delete (snapshots that depend on the volume) changes nothing:
+                    // it becomes a warning and this definition keeps its other replicas.
+                    if let Err(e) = ops_rsc::rsc_delete(c, ctx, n.as_str(), node.as_str()) {
+                        let mut w = *e;
+                        w.severity = Severity::Warning;
+                        ctx.rc.push(w);
+                        failed += 1;
+                        break;
+                    }
+                }
+                super::quorum::manage(c, ctx, n.as_str());
+                removed += 1;
+            }
+        }
+    }
+    ctx.ok(
+        op,
+        Obj::RscDfn,
+        format!(
+            "Balanced {} resource definition(s): {added} got replicas, {removed} gave up surplus replicas, {skipped} left alone, {failed} failed (see the warnings).",
+            names.len()
+        ),
+    );
+    Ok(())
+}

@@ -257,6 +257,18 @@ def test_autoplace_adds_replicas_or_explains(cluster: L.Cluster) -> None:
         cluster.autoplace("nothing")
 
 
+def test_group_adjust_through_execute(cluster: L.Cluster) -> None:
+    cluster.create_resource_group("rg", L.SelectFilter(place_count=2), volume_groups=1)
+    cluster.spawn("rg", "vol_1", ["50G"])
+    out = cluster.execute(
+        {"cmd": "rsc_grp_adjust", "name": "rg", "select_filter": {"place_count": 3}}
+    )
+    assert "1 resource definition(s) got new replicas" in out["entries"][-1]["message"]
+    assert len(cluster.placement("vol_1").diskful) == 3
+    with pytest.raises(L.NotFoundError):
+        cluster.execute({"cmd": "rsc_grp_adjust", "name": "nope"})
+
+
 # -- quorum ------------------------------------------------------------------------------
 
 

@@ -721,4 +721,131 @@ mod tests {
             "{d:?}"
         );
     }
+
+    #[test]
+    fn group_adjust_sees_what_it_placed_for_the_definitions_before() {
+        // n0..n2 with 100 GiB each; r1 (60 GiB) on n0, r2 (60 GiB) on n1. Adjusting to two
+        // replicas puts r1's second on n2, and then r2 no longer fits there.
+        let (mut c, mut env) = cluster(3);
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::RscGrpCreate {
+                name: "grp".into(),
+                description: String::new(),
+                props: Default::default(),
+                select_filter: SelectFilter::default(),
+                peer_slots: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        for (rd, node) in [("r1", "n0"), ("r2", "n1")] {
+            let out = run(
+                &mut c,
+                &mut env,
+                Command::Spawn {
+                    rsc_grp: "grp".into(),
+                    rsc_dfn: rd.into(),
+                    external_name: None,
+                    volume_sizes: vec![SizeKib(60 << 20)],
+                    partial: false,
+                    nodes: vec![],
+                    select_filter: Some(SelectFilter {
+                        place_count: Some(1),
+                        node_name_list: Some(vec![node.parse().unwrap()]),
+                        ..Default::default()
+                    }),
+                    definitions_only: false,
+                    peer_slots: None,
+                    rsc_dfn_props: Default::default(),
+                },
+            );
+            assert!(!out.is_error(), "{out:?}");
+        }
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::RscGrpAdjust {
+                name: Some("grp".into()),
+                select_filter: Some(SelectFilter {
+                    place_count: Some(2),
+                    ..Default::default()
+                }),
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        assert_eq!(nodes_of(&c, "r1"), ["n0", "n2"]);
+        assert_eq!(nodes_of(&c, "r2"), ["n1"], "n2 has 40 GiB left: {out:?}");
+        assert!(
+            out.rc
+                .0
+                .iter()
+                .any(|e| e.severity == Severity::Warning && e.code == code::NOT_ENOUGH_NODES),
+            "{out:?}"
+        );
+        c.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn balance_leaves_undeployed_and_offline_definitions_alone() {
+        use crate::cluster::balance::{Balance, balance_decision};
+        let (mut c, mut env) = cluster(3);
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::RscGrpModify {
+                name: "DfltRscGrp".into(),
+                description: None,
+                props: Default::default(),
+                select_filter: Some(SelectFilter {
+                    place_count: Some(2),
+                    ..Default::default()
+                }),
+                peer_slots: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        assert!(!spawn(&mut c, &mut env, "r1", 3, 10).is_error());
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::RscDfnCreate {
+                name: "r2".into(),
+                rsc_grp: None,
+                external_name: None,
+                props: Default::default(),
+                secret: None,
+                peer_slots: None,
+                layer_stack: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        env.advance(2 * 3_600_000);
+        report_all(&mut c, &mut env, &[]);
+        let now = crate::cluster::Env::now_ms(&mut env);
+        let decide = |c: &Cluster, rd: &str| balance_decision(c.state(), &rd.parse().unwrap(), now);
+        assert!(matches!(decide(&c, "r2"), Balance::Skip(w) if w.contains("not deployed")));
+        assert!(matches!(decide(&c, "r1"), Balance::Remove(n) if n.len() == 1));
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::ReportNode {
+                node: "n1".into(),
+                connection: ConnectionStatus::OFFLINE,
+                capabilities: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        let d = decide(&c, "r1");
+        assert!(
+            matches!(&d, Balance::Skip(w) if w.contains("n1") && w.contains("online")),
+            "{d:?}"
+        );
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::BalanceResources { rsc_dfn: None },
+        );
+        assert!(!out.is_error() && out.changes.is_empty(), "{out:?}");
+    }
 }

@@ -5,6 +5,8 @@
 //! A definition is left alone (with the reason) when:
 //! - `BalanceResourcesEnabled` (RD > RG > C) is false, or its group has no place count;
 //! - it or one of its resources is being deleted (a change is in flight);
+//! - it has no volume or no resource yet (deploying it is autoplace's or adjust's job);
+//! - a node carrying one of its resources is not online (its reports may be stale);
 //! - a resource has `DrbdOptions/SkipDisk` (its disk failed; R > SP > Node > RD > C);
 //! - its newest resource is younger than `BalanceResourcesGracePeriod` (RD > RG > C, default
 //!   3,600 s) — LINSTOR counts from the definition's creation; we count from its last replica,
@@ -68,6 +70,19 @@ pub fn balance_decision(state: &ClusterState, rd: &ResourceName, now_ms: i64) ->
     }
     if let Some(r) = d.resources.values().find(|r| r.is_deleting()) {
         return Balance::Skip(format!("the resource on '{}' is being deleted", r.node));
+    }
+    // Never deployed (a definition being set up, or `definitions_only`): not the balance
+    // task's to deploy; autoplace or resource-group adjust does that.
+    if d.volume_definitions.is_empty() || d.resources.is_empty() {
+        return Balance::Skip("it is not deployed".into());
+    }
+    // A report from a node that is not online may be stale (in use, resyncing since).
+    if let Some(r) = d
+        .resources
+        .values()
+        .find(|r| !crate::placement::filter::is_online(state, &r.node))
+    {
+        return Balance::Skip(format!("node '{}' is not online", r.node));
     }
     for r in d.resources.values() {
         let skip = chains
@@ -149,53 +164,61 @@ pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) 
     let now = ctx.env.now_ms();
     let (mut added, mut removed, mut skipped, mut failed) = (0usize, 0usize, 0usize, 0usize);
     for n in &names {
-        match balance_decision(&c.state, n, now) {
-            Balance::Balanced => {}
-            Balance::Skip(why) => {
-                skipped += 1;
-                if rd.is_some() {
-                    ctx.warn(
-                        Obj::RscDfn,
-                        code::WARN_NO_EFFECT,
-                        format!("Resource definition '{n}' left as it is: {why}."),
-                    );
+        c.one_pending(n, |c| {
+            match balance_decision(&c.state, n, now) {
+                Balance::Balanced => {}
+                Balance::Skip(why) => {
+                    skipped += 1;
+                    if rd.is_some() {
+                        ctx.warn(
+                            Obj::RscDfn,
+                            code::WARN_NO_EFFECT,
+                            format!("Resource definition '{n}' left as it is: {why}."),
+                        );
+                    }
                 }
-            }
-            Balance::Add(count, filter) => {
-                let mut filter = *filter;
-                filter.place_count = None;
-                filter.additional_place_count = Some(count);
-                let at = ctx.checkpoint();
-                match super::autoplace::place(c, ctx, n, &filter) {
-                    Ok(()) => {
+                Balance::Add(count, filter) => {
+                    let mut filter = *filter;
+                    filter.place_count = None;
+                    filter.additional_place_count = Some(count);
+                    let at = ctx.checkpoint();
+                    match super::autoplace::place(c, ctx, n, &filter) {
+                        Ok(()) => {
+                            super::quorum::manage(c, ctx, n.as_str());
+                            added += 1;
+                        }
+                        Err(e) => {
+                            ctx.rewind(at);
+                            failed += 1;
+                            let mut w = *e;
+                            w.severity = Severity::Warning;
+                            ctx.rc.push(w);
+                        }
+                    }
+                }
+                Balance::Remove(nodes) => {
+                    let mut gone = 0;
+                    for node in &nodes {
+                        // A refused delete (snapshots that depend on the volume) changes nothing:
+                        // it becomes a warning and this definition keeps its other replicas.
+                        match ops_rsc::rsc_delete(c, ctx, n.as_str(), node.as_str()) {
+                            Ok(()) => gone += 1,
+                            Err(e) => {
+                                let mut w = *e;
+                                w.severity = Severity::Warning;
+                                ctx.rc.push(w);
+                                failed += 1;
+                                break;
+                            }
+                        }
+                    }
+                    if gone > 0 {
                         super::quorum::manage(c, ctx, n.as_str());
-                        added += 1;
-                    }
-                    Err(e) => {
-                        ctx.rewind(at);
-                        failed += 1;
-                        let mut w = *e;
-                        w.severity = Severity::Warning;
-                        ctx.rc.push(w);
+                        removed += 1;
                     }
                 }
             }
-            Balance::Remove(nodes) => {
-                for node in &nodes {
-                    // A refused delete (snapshots that depend on the volume) changes nothing:
-                    // it becomes a warning and this definition keeps its other replicas.
-                    if let Err(e) = ops_rsc::rsc_delete(c, ctx, n.as_str(), node.as_str()) {
-                        let mut w = *e;
-                        w.severity = Severity::Warning;
-                        ctx.rc.push(w);
-                        failed += 1;
-                        break;
-                    }
-                }
-                super::quorum::manage(c, ctx, n.as_str());
-                removed += 1;
-            }
-        }
+        });
     }
     ctx.ok(
         op,

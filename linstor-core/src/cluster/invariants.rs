@@ -48,6 +48,14 @@ impl Cluster {
                 if !s.storage_pool_definitions.contains_key(pk) {
                     return Err(format!("pool {nk}/{pk} has no definition"));
                 }
+                if p.free_space_mgr_name.contains(';')
+                    && !crate::placement::filter::default_shared(p)
+                {
+                    return Err(format!(
+                        "pool {nk}/{pk}: shared space name '{}' contains ';' but is not '{nk};{pk}'",
+                        p.free_space_mgr_name
+                    ));
+                }
             }
             if n.net_interfaces.is_empty() && n.node_type != crate::model::NodeType::Auxiliary {
                 return Err(format!("node {nk} has no net interface"));

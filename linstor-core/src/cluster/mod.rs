@@ -916,17 +916,18 @@ impl Cluster {
             | C::NodeCreate { .. }
             | C::NodeDelete { .. }
             | C::NodeLost { .. } => return None,
-            C::NodeModify { name, .. } => node(name),
+            // Net interface changes can rewrite the node's `CurStltConnName` property.
+            C::NodeModify { name, .. }
+            | C::NetIfCreate { node: name, .. }
+            | C::NetIfModify { node: name, .. }
+            | C::NetIfDelete { node: name, .. } => node(name),
             C::StorPoolCreate { node: n, .. }
             | C::StorPoolModify { node: n, .. }
             | C::StorPoolDelete { node: n, .. }
             | C::ReportNode { node: n, .. }
             | C::ReportPoolCapacity { node: n, .. } => node(n),
             // Nothing the placer reads per node or pool.
-            C::NetIfCreate { .. }
-            | C::NetIfModify { .. }
-            | C::NetIfDelete { .. }
-            | C::RscGrpCreate { .. }
+            C::RscGrpCreate { .. }
             | C::RscGrpModify { .. }
             | C::RscGrpDelete { .. }
             | C::VlmGrpCreate { .. }
@@ -953,12 +954,41 @@ impl Cluster {
         })
     }
 
-    /// Tells the placer's cache what [`Cluster::placement_marks`] found.
+    /// Tells the placer's cache what [`Cluster::placement_marks`] found (nodes that do not
+    /// exist have no row to refresh).
     fn mark_placement(&mut self, marks: &Option<Vec<NodeName>>) {
         match marks {
             None => self.idx.placer.all_changed(),
-            Some(nodes) => nodes.iter().for_each(|n| self.idx.placer.node_changed(n)),
+            Some(nodes) => {
+                for n in nodes {
+                    if self.state.nodes.contains_key(n) {
+                        self.idx.placer.node_changed(n);
+                    }
+                }
+            }
         }
+    }
+
+    /// Runs `f` for one definition with its pool usage taken out (it may change) and put back
+    /// afterwards, as `execute` does for a command's definitions: for commands that work on
+    /// many definitions one after the other.
+    pub(crate) fn one_pending<T>(
+        &mut self,
+        rd: &ResourceName,
+        f: impl FnOnce(&mut Cluster) -> T,
+    ) -> T {
+        if let Some(d) = self.state.resource_definitions.get(rd) {
+            self.idx.placer.apply_rd(d, false);
+        }
+        self.idx.usage_pending.push(rd.clone());
+        let out = f(self);
+        if let Some(i) = self.idx.usage_pending.iter().rposition(|n| n == rd) {
+            self.idx.usage_pending.remove(i);
+        }
+        if let Some(d) = self.state.resource_definitions.get(rd) {
+            self.idx.placer.apply_rd(d, true);
+        }
+        out
     }
 
     /// The resource definitions a command may change (the pool-usage index is updated for them).
@@ -980,30 +1010,28 @@ impl Cluster {
             C::RscDfnCreate { name, .. }
             | C::RscDfnModify { name, .. }
             | C::RscDfnDelete { name } => vec![name],
-            C::BalanceResources { rsc_dfn: Some(n) } => vec![n],
-            C::BalanceResources { rsc_dfn: None } => {
-                return self.state.resource_definitions.keys().cloned().collect();
-            }
-            C::RscGrpAdjust { name, .. } => {
-                let group = name.as_deref().map(ResourceGroupName::new);
-                if matches!(group, Some(Err(_))) {
-                    return Vec::new();
-                }
-                let group = group.and_then(Result::ok);
-                return self
-                    .state
-                    .resource_definitions
-                    .values()
-                    .filter(|d| group.as_ref().is_none_or(|g| &d.resource_group == g))
-                    .map(|d| d.name.clone())
-                    .collect();
-            }
+            // Commands over many definitions take each one out and put it back in turn
+            // (`Cluster::one_pending`), so every decision sees all the others.
+            C::BalanceResources { .. } | C::RscGrpAdjust { .. } => Vec::new(),
             C::NodeLost { name } | C::NodeDelete { name } => {
-                return NodeName::new(name)
-                    .ok()
-                    .and_then(|n| self.idx.rscs_on_node.get(&n))
+                let Ok(n) = NodeName::new(name) else {
+                    return Vec::new();
+                };
+                let mut out: BTreeSet<ResourceName> = self
+                    .idx
+                    .rscs_on_node
+                    .get(&n)
                     .map(|s| s.iter().cloned().collect())
                     .unwrap_or_default();
+                // Snapshots on the node go with it, also of definitions without a resource there.
+                out.extend(
+                    self.state
+                        .resource_definitions
+                        .values()
+                        .filter(|d| d.snapshots.values().any(|s| s.snapshots.contains_key(&n)))
+                        .map(|d| d.name.clone()),
+                );
+                return out.into_iter().collect();
             }
             _ => Vec::new(),
         };

@@ -381,11 +381,12 @@ pub(super) fn rg_adjust(
     let (mut placed, mut failed) = (0usize, 0usize);
     for (rd, filter) in &todo {
         let at = ctx.checkpoint();
-        match super::autoplace::place(c, ctx, rd, filter) {
-            Ok(()) => {
-                super::quorum::manage(c, ctx, rd.as_str());
-                placed += 1;
-            }
+        let res = c.one_pending(rd, |c| {
+            super::autoplace::place(c, ctx, rd, filter)
+                .map(|()| super::quorum::manage(c, ctx, rd.as_str()))
+        });
+        match res {
+            Ok(()) => placed += 1,
             Err(e) => {
                 ctx.rewind(at);
                 failed += 1;

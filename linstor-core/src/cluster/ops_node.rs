@@ -693,14 +693,20 @@ pub(super) fn sp_create(
         })?;
     }
     let shared = match shared {
-        Some(s) if s.is_empty() || s.len() > 48 || s.contains(char::is_whitespace) => {
+        Some(s)
+            if s.is_empty()
+                || s.len() > 48
+                || s.contains(char::is_whitespace)
+                || s.contains(';') =>
+        {
             return Err(fail(
                 op,
                 Obj::StorPool,
                 code::INVLD_STOR_POOL_NAME,
                 format!("Invalid shared space name '{s}'"),
             )
-            .correction("Use 1 to 48 characters without blanks."));
+            .cause("';' joins node and pool in the default names (`<node>;<pool>`).")
+            .correction("Use 1 to 48 characters without blanks or ';'."));
         }
         Some(s) => s.to_owned(),
         None => format!("{nkey};{pname}"),

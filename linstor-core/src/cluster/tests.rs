@@ -1664,3 +1664,64 @@ proptest! {
         prop_assert!(back == c, "deserialize(serialize(state)) != state");
     }
 }
+
+#[test]
+fn shared_space_names_cannot_look_like_default_ones() {
+    let (mut c, mut e) = cluster(2);
+    let shared = |s: &str| Command::StorPoolCreate {
+        node: "n1".into(),
+        name: "san".into(),
+        kind: PK::LVM,
+        props: [("StorDriver/StorPoolName".to_owned(), "vg1".to_owned())].into(),
+        shared_space: Some(s.into()),
+    };
+    check(
+        &mut c,
+        &mut e,
+        shared("n2;data"),
+        Err((code::INVLD_STOR_POOL_NAME, "';'")),
+    );
+    check(&mut c, &mut e, shared("SAN_lun1"), Ok(()));
+    // A loaded state with such a name is inconsistent.
+    let json = c.to_json().replace("\"SAN_lun1\"", "\"n2;data\"");
+    let err = Cluster::from_json(&json).unwrap_err().to_string();
+    assert!(err.contains("contains ';'"), "{err}");
+}
+
+#[test]
+fn node_lost_takes_its_snapshots_out_of_the_pool_usage() {
+    let (mut c, mut e) = cluster(2);
+    must(&mut c, &mut e, rd("r1"));
+    must(&mut c, &mut e, vd("r1", 1));
+    must(&mut c, &mut e, rsc("r1", "n1", Some("files"), false));
+    must(&mut c, &mut e, rsc("r1", "n2", Some("files"), false));
+    must(
+        &mut c,
+        &mut e,
+        Command::SnapshotCreate {
+            rsc_dfn: "r1".into(),
+            name: "s1".into(),
+            nodes: vec![],
+        },
+    );
+    // The resource leaves n1 (its snapshot stays), then n1 is lost.
+    must(
+        &mut c,
+        &mut e,
+        Command::RscDelete {
+            rsc_dfn: "r1".into(),
+            node: "n1".into(),
+        },
+    );
+    must(
+        &mut c,
+        &mut e,
+        Command::ResourceDeleted {
+            rsc_dfn: "r1".into(),
+            node: "n1".into(),
+        },
+    );
+    c.check_invariants().unwrap();
+    must(&mut c, &mut e, Command::NodeLost { name: "n1".into() });
+    c.check_invariants().unwrap();
+}

@@ -59,10 +59,15 @@ pub fn node_is_target(state: &ClusterState, node: &Node) -> bool {
         .unwrap_or(true)
 }
 
-/// True if `shared` is a default shared-space name (`<node>;<pool>`): custom shared-space names
-/// cannot contain `;`, LINSTOR's reserved node;pool connector.
-pub(crate) fn default_shared(shared: &str) -> bool {
-    shared.as_bytes().contains(&b';')
+/// True if `pool` has its default shared-space name, exactly `<node>;<pool>`. Custom
+/// shared-space names cannot contain `;` (refused at pool creation, checked on load), so a
+/// default name belongs to its pool alone.
+pub(crate) fn default_shared(pool: &StoragePool) -> bool {
+    pool.free_space_mgr_name
+        .split_once(';')
+        .is_some_and(|(n, p)| {
+            n.eq_ignore_ascii_case(pool.node.as_str()) && p.eq_ignore_ascii_case(pool.name.as_str())
+        })
 }
 
 /// The mixing class of a provider kind: two kinds mix iff their classes are equal
@@ -372,7 +377,7 @@ pub(crate) fn run(
                 seed_classes.insert(mix_class(p.kind, allow_mix));
                 // Default names are unique per pool, and that pool's node already carries
                 // the resource: only custom names can eliminate another pool.
-                if !default_shared(&p.free_space_mgr_name)
+                if !default_shared(p)
                     && let Some(id) = strings.get(&p.free_space_mgr_name.to_ascii_uppercase())
                 {
                     seed_shared.push(id);

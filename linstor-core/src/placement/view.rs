@@ -158,7 +158,8 @@ pub(crate) struct PoolRow {
 /// The id of "no value" in a column, and of a default shared-space name.
 pub(crate) const NO_ID: u32 = u32::MAX;
 
-/// Columns beyond this many are dropped (and rebuilt on demand).
+/// At most this many columns are kept: a request needing more drops the columns it does not
+/// read (they are rebuilt on demand).
 const MAX_COLUMNS: usize = 32;
 
 /// The compact copy of the state the placer scans (see the module docs).
@@ -235,12 +236,14 @@ impl PlacementView {
     /// Adds the property columns of `keys` that are missing. `state` must be the state the
     /// view was built or refreshed from.
     pub fn ensure_columns(&mut self, state: &ClusterState, keys: &[&str]) {
+        let missing = keys.iter().filter(|k| self.column(k).is_none()).count();
+        if missing > 0 && self.columns.len() + missing > MAX_COLUMNS {
+            // Make room from the columns this request does not read (it may need more).
+            self.columns.retain(|(k, _)| keys.contains(&k.as_str()));
+        }
         for key in keys {
             if self.column(key).is_some() {
                 continue;
-            }
-            if self.columns.len() >= MAX_COLUMNS {
-                self.columns.clear();
             }
             let col: Vec<u32> = state
                 .nodes
@@ -404,7 +407,7 @@ fn pool_rows(
                 .or_insert_with(|| ratios(state, p))
         };
         let shared = &p.free_space_mgr_name;
-        let default = default_shared(shared);
+        let default = default_shared(p);
         out.push(PoolRow {
             spelling,
             name_id,
@@ -766,5 +769,24 @@ mod tests {
             cache.view().strings.len()
         );
         assert_eq!(cache.autoplace(&st, &req), autoplace(&st, &req));
+    }
+
+    #[test]
+    fn a_full_column_set_never_evicts_what_the_request_reads() {
+        let st = crate::placement::tests::cluster(START);
+        let mut v = PlacementView::build(&st, &PoolUsage::compute(&st));
+        let others: Vec<String> = (0..MAX_COLUMNS).map(|i| format!("Aux/k{i}")).collect();
+        let others: Vec<&str> = others.iter().map(String::as_str).collect();
+        v.ensure_columns(&st, &others[..MAX_COLUMNS - 1]);
+        v.ensure_columns(&st, &["Aux/zone"]);
+        assert_eq!(v.columns.len(), MAX_COLUMNS);
+        // Two more, one of them already there: room is made from the others only.
+        v.ensure_columns(&st, &["Aux/zone", "Aux/rack"]);
+        assert!(v.column("Aux/zone").is_some() && v.column("Aux/rack").is_some());
+        // A request with more keys than the limit gets all of them.
+        let many: Vec<String> = (0..MAX_COLUMNS + 3).map(|i| format!("Aux/m{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        v.ensure_columns(&st, &many);
+        assert!(many.iter().all(|k| v.column(k).is_some()));
     }
 }

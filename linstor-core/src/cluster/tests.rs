@@ -1647,6 +1647,15 @@ proptest! {
                 })
                 .collect()
         };
+        let probe = |f: SelectFilter| crate::placement::PlacementRequest::new(
+            ResourceName::new("probe").expect("valid"),
+            f,
+            SizeKib(1 << 20),
+        );
+        let probes = [
+            probe(SelectFilter { place_count: Some(2), replicas_on_different: Some(vec!["Aux/zone".into()]), ..Default::default() }),
+            probe(SelectFilter { place_count: Some(1), storage_pool: Some(StorPoolName::new("files").expect("valid")), replicas_on_same: Some(vec!["Aux/zone=a".into()]), ..Default::default() }),
+        ];
         for step in cmds {
             for cmd in expand(&c, step) {
                 let before = c.to_json();
@@ -1657,6 +1666,11 @@ proptest! {
                 }
                 if let Err(msg) = c.check_invariants() {
                     return Err(TestCaseError::fail(format!("after {cmd:?}: {msg}")));
+                }
+                // The executor's cached placer answers as the pure one on the same state.
+                for req in &probes {
+                    let pure = crate::placement::autoplace(c.state(), req);
+                    prop_assert_eq!(c.plan_placement(req), pure, "after {:?}", cmd);
                 }
             }
         }

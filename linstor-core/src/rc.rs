@@ -194,6 +194,7 @@ pub mod code {
     pub const POOL_EXHAUSTED_NODE_ID: u16 = 803;
 
     pub const EXISTS_SNAPSHOT_DFN_DEPENDENCY: u16 = 970;
+    pub const EVACUATING: u16 = 975;
     pub const NOT_ENOUGH_FREE_SPACE: u16 = 980;
     pub const UNDECIDABLE_AUTOPLACMENT: u16 = 985;
     pub const STLT_DOES_NOT_SUPPORT_LAYER: u16 = 988;

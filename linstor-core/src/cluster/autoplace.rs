@@ -848,4 +848,142 @@ mod tests {
         );
         assert!(!out.is_error() && out.changes.is_empty(), "{out:?}");
     }
+
+    fn on(c: &Cluster, node: &str) -> Vec<(String, Vec<&'static str>)> {
+        let n: crate::name::NodeName = node.parse().unwrap();
+        c.state()
+            .resource_definitions
+            .values()
+            .filter_map(|d| {
+                d.resources
+                    .get(&n)
+                    .map(|r| (d.name.to_string(), r.flags.names()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn evacuation_places_replacements_then_deletes_the_originals_once_synced() {
+        let (mut c, mut env) = cluster(4);
+        assert!(!spawn(&mut c, &mut env, "r1", 2, 10).is_error());
+        assert!(!spawn(&mut c, &mut env, "r2", 3, 10).is_error());
+        let before: Vec<usize> = ["r1", "r2"].iter().map(|r| diskful(&c, r)).collect();
+        let evacuate = |n: &str| Command::NodeEvacuate {
+            name: n.into(),
+            target: vec![],
+            do_not_target: vec![],
+        };
+        // n0 carries both (the placer fills n0 first on equal pools).
+        assert_eq!(on(&c, "n0").len(), 2, "{:?}", on(&c, "n0"));
+        let out = run(&mut c, &mut env, evacuate("n0"));
+        assert!(!out.is_error(), "{out:?}");
+        c.check_invariants().unwrap();
+        assert!(on(&c, "n0").iter().all(|(_, f)| f.contains(&"EVACUATE")));
+        for (rd, n) in ["r1", "r2"].iter().zip(&before) {
+            // The originals stay until the replacements are in sync: one more diskful each.
+            assert_eq!(diskful(&c, rd), n + 1, "{rd}: {:?}", flags(&c, rd));
+        }
+        // Not reported yet: nothing is deleted.
+        let balance = Command::BalanceResources { rsc_dfn: None };
+        let out = run(&mut c, &mut env, balance.clone());
+        assert!(!out.is_error() && out.changes.is_empty(), "{out:?}");
+        report_all(&mut c, &mut env, &[]);
+        let out = run(&mut c, &mut env, balance);
+        assert!(!out.is_error(), "{out:?}");
+        assert!(
+            on(&c, "n0").iter().all(|(_, f)| f.contains(&"DELETE")),
+            "{:?}",
+            on(&c, "n0")
+        );
+        for (rd, n) in ["r1", "r2"].iter().zip(&before) {
+            assert_eq!(nodes_of(&c, rd).len(), *n, "{rd}");
+            assert!(!nodes_of(&c, rd).contains(&"n0".to_string()));
+        }
+        // The satellite confirms; the node can go.
+        for (rd, _) in on(&c, "n0") {
+            let out = run(
+                &mut c,
+                &mut env,
+                Command::ResourceDeleted {
+                    rsc_dfn: rd,
+                    node: "n0".into(),
+                },
+            );
+            assert!(!out.is_error(), "{out:?}");
+        }
+        let out = run(&mut c, &mut env, Command::NodeDelete { name: "n0".into() });
+        assert!(!out.is_error(), "{out:?}");
+        c.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn evacuation_is_all_or_nothing_and_can_be_cancelled() {
+        let (mut c, mut env) = cluster(3);
+        assert!(!spawn(&mut c, &mut env, "r1", 1, 10).is_error());
+        assert!(!spawn(&mut c, &mut env, "r2", 3, 10).is_error());
+        let before = c.to_json();
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::NodeEvacuate {
+                name: "n0".into(),
+                target: vec![],
+                do_not_target: vec![],
+            },
+        );
+        let e = out.rc.first_error().unwrap_or_else(|| panic!("{out:?}"));
+        assert_eq!(e.code, code::NOT_ENOUGH_NODES);
+        assert!(e.message.contains("'r2'"), "{e}");
+        assert!(e.cause.is_some() && e.correction.is_some(), "{e}");
+        assert_eq!(c.to_json(), before, "a refused evacuation changes nothing");
+        assert!(out.changes.is_empty());
+        c.check_invariants().unwrap();
+        // Without r2 it works; restore cancels it (the replacement stays).
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::NodeEvacuate {
+                name: "n0".into(),
+                target: vec![],
+                do_not_target: vec!["n1".into()],
+            },
+        );
+        assert!(out.is_error(), "r2 still blocks: {out:?}");
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::RscDfnDelete { name: "r2".into() },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        for n in ["n0", "n1", "n2"] {
+            run(
+                &mut c,
+                &mut env,
+                Command::ResourceDeleted {
+                    rsc_dfn: "r2".into(),
+                    node: n.into(),
+                },
+            );
+        }
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::NodeEvacuate {
+                name: "n0".into(),
+                target: vec![],
+                do_not_target: vec!["n1".into()],
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        assert_eq!(
+            nodes_of(&c, "r1"),
+            ["n0", "n2"],
+            "do_not_target kept n1 out"
+        );
+        let out = run(&mut c, &mut env, Command::NodeRestore { name: "n0".into() });
+        assert!(!out.is_error(), "{out:?}");
+        assert!(on(&c, "n0").iter().all(|(_, f)| !f.contains(&"EVACUATE")));
+        assert_eq!(c.state().nodes[&"n0".parse().unwrap()].flags.0, 0);
+        c.check_invariants().unwrap();
+    }
 }

@@ -2,7 +2,10 @@
 //! `BalanceResourcesTask`, as a decision ([`balance_decision`]) and a command
 //! (`Command::BalanceResources`, which a controller issues every `BalanceResourcesInterval`).
 //!
-//! A definition is left alone (with the reason) when:
+//! First, evacuation: replicas on a node being evacuated are deleted once their replacements
+//! are live, online, UpToDate and Established (and they are not in use themselves).
+//!
+//! Otherwise a definition is left alone (with the reason) when:
 //! - `BalanceResourcesEnabled` (RD > RG > C) is false, or its group has no place count;
 //! - it or one of its resources is being deleted (a change is in flight);
 //! - it has no volume or no resource yet (deploying it is autoplace's or adjust's job);
@@ -19,8 +22,9 @@
 //! surplus ones are removed in the order of [`choose_replicas_to_remove`] (rule violations
 //! first, then the fullest pool); diskless peers and replicas in use are never removed.
 
+use super::ops_node::EVACUATION_REPLICAS_KEY;
 use super::{Cluster, Ctx, Res, ops_rsc};
-use crate::model::{RscDfnFlags, SelectFilter};
+use crate::model::{RscDfnFlags, RscFlags, SelectFilter};
 use crate::name::{NodeName, ResourceName};
 use crate::placement::filter::is_live_replica;
 use crate::placement::unplace::choose_replicas_to_remove;
@@ -49,6 +53,9 @@ pub fn balance_decision(state: &ClusterState, rd: &ResourceName, now_ms: i64) ->
     let Some(d) = state.resource_definitions.get(rd) else {
         return Balance::Skip(format!("resource definition '{rd}' does not exist"));
     };
+    if let Some(b) = evacuation(state, rd, d) {
+        return b;
+    }
     let chains = super::Chains::new(state);
     let policy = chains.rsc_dfn_policy(rd);
     if policy
@@ -151,6 +158,73 @@ pub fn balance_decision(state: &ClusterState, rd: &ResourceName, now_ms: i64) ->
         return Balance::Remove(nodes);
     }
     Balance::Balanced
+}
+
+/// The evacuation rule, ahead of every other (it does not depend on `BalanceResourcesEnabled`
+/// or the grace period): the replicas of `d` flagged `EVACUATE` go once the definition has, on
+/// other nodes, as many live diskful replicas as it had when the evacuation started, and every
+/// one of them is online and reported UpToDate and Established. A replica in use (or whose node
+/// is not online to say) waits. `None` if nothing of `d` is being evacuated.
+fn evacuation(
+    state: &ClusterState,
+    rd: &ResourceName,
+    d: &crate::model::ResourceDefinition,
+) -> Option<Balance> {
+    let evac: Vec<&crate::model::Resource> = d
+        .resources
+        .values()
+        .filter(|r| r.flags.contains(RscFlags::EVACUATE) && !r.is_deleting())
+        .collect();
+    if evac.is_empty() {
+        return None;
+    }
+    let online = |n: &NodeName| crate::placement::filter::is_online(state, n);
+    let report = |n: &NodeName| {
+        state
+            .observed
+            .nodes
+            .get(n)
+            .and_then(|o| o.resources.get(rd))
+    };
+    let target = evac
+        .iter()
+        .filter_map(|r| r.props.get(EVACUATION_REPLICAS_KEY)?.parse::<usize>().ok())
+        .max()
+        .unwrap_or(0);
+    let live: Vec<&crate::model::Resource> = d
+        .resources
+        .values()
+        .filter(|r| !r.is_diskless() && is_live_replica(state, r))
+        .collect();
+    if live.len() < target {
+        return Some(Balance::Skip(format!(
+            "evacuation waits: {} of {target} diskful replica(s) live on other nodes",
+            live.len()
+        )));
+    }
+    if target > 0 {
+        for r in &live {
+            let settled =
+                online(&r.node) && report(&r.node).is_some_and(|s| s.up_to_date && s.established);
+            if !settled {
+                return Some(Balance::Skip(format!(
+                    "evacuation waits for the replica on '{}' to be online, UpToDate and Established",
+                    r.node
+                )));
+            }
+        }
+    }
+    let free: Vec<NodeName> = evac
+        .iter()
+        .filter(|r| online(&r.node) && report(&r.node).is_some_and(|s| !s.in_use))
+        .map(|r| r.node.clone())
+        .collect();
+    if free.is_empty() {
+        return Some(Balance::Skip(
+            "evacuation waits: the evacuated replica is in use (or its node cannot tell)".into(),
+        ));
+    }
+    Some(Balance::Remove(free))
 }
 
 /// `BalanceResources`: balances `rd`, or every definition. Definitions are independent: one

@@ -125,6 +125,24 @@ pub enum Command {
         /// Name.
         name: String,
     },
+    /// Evacuates a node (LINSTOR's `node evacuate`): every resource with a diskful replica there
+    /// gets a replacement elsewhere, all or nothing; the replicas on the node are deleted by
+    /// `BalanceResources` once the replacements are in sync.
+    NodeEvacuate {
+        /// Node.
+        name: String,
+        /// Only these nodes may take replacements (empty: any).
+        #[serde(default)]
+        target: Vec<String>,
+        /// These nodes may not.
+        #[serde(default)]
+        do_not_target: Vec<String>,
+    },
+    /// Cancels an evacuation (LINSTOR's `node restore`).
+    NodeRestore {
+        /// Node.
+        name: String,
+    },
     /// Removes a dead node and everything on it without asking its satellite.
     NodeLost {
         /// Name.
@@ -918,6 +936,8 @@ impl Cluster {
             | C::NodeLost { .. } => return None,
             // Net interface changes can rewrite the node's `CurStltConnName` property.
             C::NodeModify { name, .. }
+            | C::NodeEvacuate { name, .. }
+            | C::NodeRestore { name }
             | C::NetIfCreate { node: name, .. }
             | C::NetIfModify { node: name, .. }
             | C::NetIfDelete { node: name, .. } => node(name),
@@ -1060,6 +1080,12 @@ impl Cluster {
             } => ops_node::node_modify(self, ctx, &name, node_type, &props),
             C::NodeDelete { name } => ops_node::node_delete(self, ctx, &name, false),
             C::NodeLost { name } => ops_node::node_delete(self, ctx, &name, true),
+            C::NodeEvacuate {
+                name,
+                target,
+                do_not_target,
+            } => ops_node::node_evacuate(self, ctx, &name, &target, &do_not_target),
+            C::NodeRestore { name } => ops_node::node_restore(self, ctx, &name),
             C::NetIfCreate { node, netif } => ops_node::netif_create(self, ctx, &node, &netif),
             C::NetIfModify { node, netif } => ops_node::netif_modify(self, ctx, &node, &netif),
             C::NetIfDelete { node, name } => ops_node::netif_delete(self, ctx, &node, &name),

@@ -9,9 +9,9 @@ use super::{
 };
 use crate::model::{
     Capabilities, ConnectionStatus, NetInterface, Node, NodeFlags, NodeType, PoolCapacity,
-    ProviderKind, StoragePool, StoragePoolDefinition,
+    ProviderKind, RscFlags, SelectFilter, StoragePool, StoragePoolDefinition,
 };
-use crate::name::{NetIfName, NodeName, StorPoolName, well_known};
+use crate::name::{NetIfName, NodeName, ResourceName, StorPoolName, well_known};
 use crate::props::{LEGACY_POOL_KEYS, Level, PropsModify};
 use crate::rc::{Obj, Op, code};
 use crate::size::SizeKib;
@@ -926,6 +926,179 @@ pub(super) fn report_pool(
         format!("Capacity of '{pname}' on '{nkey}': {free} free of {total}."),
     );
     ctx.modified(ObjKey::Observed { node: nkey });
+    Ok(())
+}
+
+/// The resource property that remembers, on a replica being evacuated, how many diskful
+/// replicas its definition had: the evacuated replica goes once that many live elsewhere.
+pub const EVACUATION_REPLICAS_KEY: &str = "Internal/Evacuation/Replicas";
+
+/// `NodeEvacuate`: flags the node and its resources `EVACUATE` and places, for every resource
+/// with a diskful replica there, a replacement elsewhere (`targets` / `do_not_target` narrow
+/// the nodes). All or nothing: if one replacement cannot be placed, nothing changes and the
+/// answer says which resource and why. The evacuated replicas are deleted by the balance
+/// task once the replacements are in sync (`cluster::balance`).
+pub(super) fn node_evacuate(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    targets: &[String],
+    do_not_target: &[String],
+) -> Res {
+    let op = Op::Modify;
+    let node = existing_node(c, op, Obj::Node, name)?;
+    let key = node.name.clone();
+    if node.flags.contains(NodeFlags::DELETE) {
+        return Err(fail(
+            op,
+            Obj::Node,
+            code::EVACUATING,
+            format!("Node '{key}' is being deleted or was evicted"),
+        )
+        .correction("Restore the node first, or let its deletion finish."));
+    }
+    if node.flags.contains(NodeFlags::EVACUATE) {
+        ctx.warn(
+            Obj::Node,
+            code::WARN_NO_EFFECT,
+            format!("Node '{key}' is already being evacuated."),
+        );
+        return Ok(());
+    }
+    let mut allow: Option<Vec<NodeName>> = None;
+    for (list, is_target) in [(targets, true), (do_not_target, false)] {
+        for t in list {
+            let n = existing_node(c, op, Obj::Node, t)?.name.clone();
+            if is_target {
+                allow.get_or_insert_with(Vec::new).push(n);
+            }
+        }
+    }
+    if !do_not_target.is_empty() {
+        let deny: Vec<NodeName> = do_not_target
+            .iter()
+            .filter_map(|t| NodeName::new(t).ok())
+            .collect();
+        let base: Vec<NodeName> = allow
+            .take()
+            .unwrap_or_else(|| c.state.nodes.keys().cloned().collect());
+        allow = Some(base.into_iter().filter(|n| !deny.contains(n)).collect());
+    }
+    let rds: Vec<ResourceName> = c
+        .idx
+        .rscs_on_node
+        .get(&key)
+        .map(|s| s.iter().cloned().collect())
+        .unwrap_or_default();
+    // All or nothing: a failed replacement restores everything as it was.
+    let backup = (c.state.clone(), c.idx.clone());
+    let n = c.state.nodes.get_mut(&key).expect("checked");
+    n.flags.insert(NodeFlags::EVACUATE);
+    ctx.modified(ObjKey::Node { node: key.clone() });
+    let mut moved = 0usize;
+    for rd in &rds {
+        let res = c.one_pending(rd, |c| -> Res<bool> {
+            let d = &c.state.resource_definitions[rd];
+            let diskful = d
+                .resources
+                .values()
+                .filter(|r| !r.is_deleting() && !r.is_diskless())
+                .count();
+            let has_diskful_here = d
+                .resources
+                .get(&key)
+                .is_some_and(|r| !r.is_deleting() && !r.is_diskless());
+            let group = c
+                .state
+                .resource_groups
+                .get(&d.resource_group)
+                .map(|g| g.select_filter.clone())
+                .unwrap_or_default();
+            let d = c.state.resource_definitions.get_mut(rd).expect("listed");
+            if let Some(r) = d.resources.get_mut(&key) {
+                r.flags.insert(RscFlags::EVACUATE);
+                if has_diskful_here {
+                    r.props.set(EVACUATION_REPLICAS_KEY, diskful.to_string());
+                }
+            }
+            ctx.modified(ObjKey::Rsc {
+                rsc_dfn: rd.clone(),
+                node: key.clone(),
+            });
+            if !has_diskful_here {
+                return Ok(false);
+            }
+            let request = SelectFilter {
+                place_count: Some(u32::try_from(diskful).unwrap_or(u32::MAX)),
+                node_name_list: allow.clone(),
+                ..Default::default()
+            };
+            let filter = request.merged_over(&group);
+            super::autoplace::place(c, ctx, rd, &filter)?;
+            super::quorum::manage(c, ctx, rd.as_str());
+            Ok(true)
+        });
+        match res {
+            Ok(true) => moved += 1,
+            Ok(false) => {}
+            Err(e) => {
+                (c.state, c.idx) = backup;
+                let mut e = *e;
+                e.message = format!(
+                    "Node '{key}' cannot be evacuated: resource '{rd}' has no place elsewhere ({})",
+                    e.message
+                );
+                e.op = op;
+                return Err(Box::new(e));
+            }
+        }
+    }
+    ctx.ok(
+        op,
+        Obj::Node,
+        format!(
+            "Node '{key}' is being evacuated: {moved} resource(s) got a replacement replica; the replicas on '{key}' are deleted once the replacements are in sync."
+        ),
+    );
+    Ok(())
+}
+
+/// `NodeRestore`: cancels an evacuation — the node and its resources lose `EVACUATE`.
+/// Replacements already placed stay (the balance task removes surplus replicas).
+pub(super) fn node_restore(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res {
+    let op = Op::Modify;
+    let key = existing_node(c, op, Obj::Node, name)?.name.clone();
+    let node = c.state.nodes.get_mut(&key).expect("checked");
+    if !node.flags.contains(NodeFlags::EVACUATE) {
+        ctx.warn(
+            Obj::Node,
+            code::WARN_NO_EFFECT,
+            format!("Node '{key}' is not being evacuated."),
+        );
+        return Ok(());
+    }
+    node.flags.remove(NodeFlags::EVACUATE);
+    ctx.modified(ObjKey::Node { node: key.clone() });
+    let rds: Vec<ResourceName> = c
+        .idx
+        .rscs_on_node
+        .get(&key)
+        .map(|s| s.iter().cloned().collect())
+        .unwrap_or_default();
+    for rd in rds {
+        let d = c.state.resource_definitions.get_mut(&rd).expect("index");
+        if let Some(r) = d.resources.get_mut(&key)
+            && r.flags.contains(RscFlags::EVACUATE)
+        {
+            r.flags.remove(RscFlags::EVACUATE);
+            r.props.remove(EVACUATION_REPLICAS_KEY);
+            ctx.modified(ObjKey::Rsc {
+                rsc_dfn: rd.clone(),
+                node: key.clone(),
+            });
+        }
+    }
+    ctx.ok(op, Obj::Node, format!("Node '{key}' restored."));
     Ok(())
 }
 

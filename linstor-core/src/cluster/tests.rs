@@ -1594,6 +1594,13 @@ fn arb_command() -> impl Strategy<Value = Command> {
         1 => Just(Command::CtrlPropsModify { props: PropsModify::set([("BalanceResourcesGracePeriod", "0")]) }),
         2 => proptest::option::of(rd.clone()).prop_map(|r| Command::BalanceResources { rsc_dfn: r }),
         2 => Just(Command::KvsDelete { name: SETTLED.into() }),
+        1 => (node.clone(), proptest::collection::vec(proptest::sample::select(NODES), 0..2))
+            .prop_map(|(n, deny)| Command::NodeEvacuate {
+                name: n,
+                target: vec![],
+                do_not_target: deny.into_iter().map(str::to_string).collect(),
+            }),
+        1 => node.clone().prop_map(|n| Command::NodeRestore { name: n }),
         1 => (proptest::option::of(proptest::sample::select(&["DfltRscGrp", "nope"][..])), proptest::option::of(1u32..4))
             .prop_map(|(g, n)| Command::RscGrpAdjust {
                 name: g.map(str::to_string),

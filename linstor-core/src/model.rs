@@ -190,6 +190,8 @@ flags!(
         INACTIVE = 1 << 10,
         /// Evicted.
         EVICTED = (1 << 10) | (1 << 14),
+        /// Was inactive before its eviction (restore leaves it inactive).
+        INACTIVE_BEFORE_EVICTION = 1 << 15,
         /// Restored from a snapshot.
         RESTORE_FROM_SNAPSHOT = 1 << 16,
         /// Being evacuated.

@@ -980,10 +980,105 @@ mod tests {
             ["n0", "n2"],
             "do_not_target kept n1 out"
         );
-        let out = run(&mut c, &mut env, Command::NodeRestore { name: "n0".into() });
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::NodeRestore {
+                name: "n0".into(),
+                delete_resources: false,
+            },
+        );
         assert!(!out.is_error(), "{out:?}");
         assert!(on(&c, "n0").iter().all(|(_, f)| !f.contains(&"EVACUATE")));
         assert_eq!(c.state().nodes[&"n0".parse().unwrap()].flags.0, 0);
+        c.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn eviction_replaces_an_offline_node_and_restore_reactivates_or_deletes() {
+        let (mut c, mut env) = cluster(4);
+        assert!(!spawn(&mut c, &mut env, "r1", 2, 10).is_error());
+        assert!(!spawn(&mut c, &mut env, "r2", 3, 10).is_error());
+        let evict = Command::NodeEvict { name: "n0".into() };
+        // Online: refused, nothing changes.
+        let before = c.to_json();
+        let out = run(&mut c, &mut env, evict.clone());
+        assert_eq!(
+            out.rc.first_error().map(|e| e.code),
+            Some(code::INVLD_REQUEST)
+        );
+        assert_eq!(c.to_json(), before);
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::ReportNode {
+                node: "n0".into(),
+                connection: ConnectionStatus::OFFLINE,
+                capabilities: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        let out = run(&mut c, &mut env, evict.clone());
+        assert!(!out.is_error(), "{out:?}");
+        c.check_invariants().unwrap();
+        assert!(
+            on(&c, "n0").iter().all(|(_, f)| f.contains(&"EVICTED")),
+            "{:?}",
+            on(&c, "n0")
+        );
+        // r1 is back to 2 live diskful replicas elsewhere; r2 (3 on 4 nodes) too.
+        let live =
+            |c: &Cluster, rd: &str| nodes_of(c, rd).into_iter().filter(|n| n != "n0").count();
+        assert_eq!((live(&c, "r1"), live(&c, "r2")), (2, 3));
+        // Twice: no effect.
+        let out = run(&mut c, &mut env, evict);
+        assert!(
+            out.rc.0.iter().any(|e| e.code == code::WARN_NO_EFFECT),
+            "{out:?}"
+        );
+        // Restore: reactivated (the replacements stay; the balance task trims surplus).
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::NodeRestore {
+                name: "n0".into(),
+                delete_resources: false,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        assert!(
+            on(&c, "n0")
+                .iter()
+                .all(|(_, f)| !f.contains(&"EVICTED") && !f.contains(&"DELETE"))
+        );
+        c.check_invariants().unwrap();
+        // Evicted again and restored with delete_resources: marked for deletion.
+        run(
+            &mut c,
+            &mut env,
+            Command::ReportNode {
+                node: "n0".into(),
+                connection: ConnectionStatus::OFFLINE,
+                capabilities: None,
+            },
+        );
+        assert!(!run(&mut c, &mut env, Command::NodeEvict { name: "n0".into() }).is_error());
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::NodeRestore {
+                name: "n0".into(),
+                delete_resources: true,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        assert!(
+            on(&c, "n0")
+                .iter()
+                .all(|(_, f)| f.contains(&"DELETE") && !f.contains(&"EVICTED")),
+            "{:?}",
+            on(&c, "n0")
+        );
         c.check_invariants().unwrap();
     }
 }

@@ -138,10 +138,23 @@ pub enum Command {
         #[serde(default)]
         do_not_target: Vec<String>,
     },
-    /// Cancels an evacuation (LINSTOR's `node restore`).
+    /// Evicts a node whose satellite is gone (LINSTOR's `node evict`): the node and its
+    /// resources are flagged `EVICTED` (no longer replicas), and every resource with a diskful
+    /// replica there gets replacements up to `AutoEvictMinReplicaCount` (RD > C; default the
+    /// group's place count, else the count before). A replacement that cannot be placed is a
+    /// warning: the node is evicted anyway.
+    NodeEvict {
+        /// Node.
+        name: String,
+    },
+    /// Restores a node (LINSTOR's `node restore`): cancels an evacuation, or un-evicts — its
+    /// evicted resources are reactivated, or with `delete_resources` marked for deletion.
     NodeRestore {
         /// Node.
         name: String,
+        /// Delete the evicted resources instead of reactivating them.
+        #[serde(default)]
+        delete_resources: bool,
     },
     /// Removes a dead node and everything on it without asking its satellite.
     NodeLost {
@@ -937,7 +950,8 @@ impl Cluster {
             // Net interface changes can rewrite the node's `CurStltConnName` property.
             C::NodeModify { name, .. }
             | C::NodeEvacuate { name, .. }
-            | C::NodeRestore { name }
+            | C::NodeRestore { name, .. }
+            | C::NodeEvict { name }
             | C::NetIfCreate { node: name, .. }
             | C::NetIfModify { node: name, .. }
             | C::NetIfDelete { node: name, .. } => node(name),
@@ -1085,7 +1099,11 @@ impl Cluster {
                 target,
                 do_not_target,
             } => ops_node::node_evacuate(self, ctx, &name, &target, &do_not_target),
-            C::NodeRestore { name } => ops_node::node_restore(self, ctx, &name),
+            C::NodeEvict { name } => ops_node::node_evict(self, ctx, &name),
+            C::NodeRestore {
+                name,
+                delete_resources,
+            } => ops_node::node_restore(self, ctx, &name, delete_resources),
             C::NetIfCreate { node, netif } => ops_node::netif_create(self, ctx, &node, &netif),
             C::NetIfModify { node, netif } => ops_node::netif_modify(self, ctx, &node, &netif),
             C::NetIfDelete { node, name } => ops_node::netif_delete(self, ctx, &node, &name),

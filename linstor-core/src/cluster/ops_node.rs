@@ -1063,21 +1063,153 @@ pub(super) fn node_evacuate(
     Ok(())
 }
 
-/// `NodeRestore`: cancels an evacuation — the node and its resources lose `EVACUATE`.
-/// Replacements already placed stay (the balance task removes surplus replicas).
-pub(super) fn node_restore(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res {
+/// `NodeEvict` (see `Command::NodeEvict`).
+pub(super) fn node_evict(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res {
     let op = Op::Modify;
-    let key = existing_node(c, op, Obj::Node, name)?.name.clone();
-    let node = c.state.nodes.get_mut(&key).expect("checked");
-    if !node.flags.contains(NodeFlags::EVACUATE) {
+    let node = existing_node(c, op, Obj::Node, name)?;
+    let key = node.name.clone();
+    if node.flags.contains(NodeFlags::EVICTED) {
         ctx.warn(
             Obj::Node,
             code::WARN_NO_EFFECT,
-            format!("Node '{key}' is not being evacuated."),
+            format!("Node '{key}' is already evicted."),
+        );
+        return Ok(());
+    }
+    if node.flags.contains(NodeFlags::DELETE) {
+        return Err(fail(
+            op,
+            Obj::Node,
+            code::INVLD_REQUEST,
+            format!("Node '{key}' is being deleted"),
+        )
+        .correction("Let its deletion finish, or use `node lost`."));
+    }
+    if c.state
+        .observed
+        .nodes
+        .get(&key)
+        .is_some_and(|o| o.connection == ConnectionStatus::ONLINE)
+    {
+        return Err(fail(
+            op,
+            Obj::Node,
+            code::INVLD_REQUEST,
+            format!("Node '{key}' is online and cannot be evicted"),
+        )
+        .cause("Eviction is for nodes whose satellite is gone; this one is connected.")
+        .correction("Use node evacuate to move its resources away, or wait until it is offline."));
+    }
+    let rds: Vec<ResourceName> = c
+        .idx
+        .rscs_on_node
+        .get(&key)
+        .map(|s| s.iter().cloned().collect())
+        .unwrap_or_default();
+    let n = c.state.nodes.get_mut(&key).expect("checked");
+    n.flags.insert(NodeFlags::EVICTED);
+    ctx.modified(ObjKey::Node { node: key.clone() });
+    let (mut replaced, mut failed) = (0usize, 0usize);
+    for rd in &rds {
+        let at = ctx.checkpoint();
+        let res = c.one_pending(rd, |c| -> Res<bool> {
+            let d = &c.state.resource_definitions[rd];
+            let before = d
+                .resources
+                .values()
+                .filter(|r| !r.is_deleting() && !r.is_diskless())
+                .count();
+            let has_diskful_here = d
+                .resources
+                .get(&key)
+                .is_some_and(|r| !r.is_deleting() && !r.is_diskless());
+            let group = c.state.resource_groups.get(&d.resource_group);
+            let min = super::Chains::new(&c.state)
+                .rsc_dfn_policy(rd)
+                .get("DrbdOptions/AutoEvictMinReplicaCount")
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .or_else(|| group.and_then(|g| g.select_filter.place_count))
+                .unwrap_or(u32::try_from(before).unwrap_or(u32::MAX));
+            let filter = SelectFilter {
+                place_count: Some(min),
+                ..Default::default()
+            }
+            .merged_over(&group.map(|g| g.select_filter.clone()).unwrap_or_default());
+            let d = c.state.resource_definitions.get_mut(rd).expect("listed");
+            if let Some(r) = d.resources.get_mut(&key) {
+                if r.flags.contains(RscFlags::INACTIVE) {
+                    r.flags.insert(RscFlags::INACTIVE_BEFORE_EVICTION);
+                }
+                r.flags.insert(RscFlags::EVICTED);
+            }
+            ctx.modified(ObjKey::Rsc {
+                rsc_dfn: rd.clone(),
+                node: key.clone(),
+            });
+            if !has_diskful_here {
+                return Ok(false);
+            }
+            // Only what the place count still lacks: a replica elsewhere may be enough.
+            let placed = match super::autoplace::place(c, ctx, rd, &filter) {
+                Ok(()) => true,
+                Err(e) => {
+                    let mut w = *e;
+                    w.severity = crate::rc::Severity::Warning;
+                    return Err(Box::new(w));
+                }
+            };
+            super::quorum::manage(c, ctx, rd.as_str());
+            Ok(placed)
+        });
+        match res {
+            Ok(true) => replaced += 1,
+            Ok(false) => {}
+            Err(w) => {
+                // The resource stays evicted (`place` rolled back only its own attempt).
+                ctx.rewind(at);
+                ctx.modified(ObjKey::Rsc {
+                    rsc_dfn: rd.clone(),
+                    node: key.clone(),
+                });
+                ctx.rc.push(*w);
+                failed += 1;
+            }
+        }
+    }
+    ctx.ok(
+        op,
+        Obj::Node,
+        format!(
+            "Node '{key}' evicted: {} resource(s) evicted, {replaced} got replacements, {failed} could not be replaced (see the warnings).",
+            rds.len()
+        ),
+    );
+    Ok(())
+}
+
+/// `NodeRestore`: cancels an evacuation (the node and its resources lose `EVACUATE`;
+/// replacements already placed stay, the balance task removes surplus replicas), or un-evicts
+/// (evicted resources are reactivated, or marked for deletion with `delete_resources`).
+pub(super) fn node_restore(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    delete_resources: bool,
+) -> Res {
+    let op = Op::Modify;
+    let key = existing_node(c, op, Obj::Node, name)?.name.clone();
+    let node = c.state.nodes.get_mut(&key).expect("checked");
+    let evicted = node.flags.contains(NodeFlags::EVICTED);
+    if !evicted && !node.flags.contains(NodeFlags::EVACUATE) {
+        ctx.warn(
+            Obj::Node,
+            code::WARN_NO_EFFECT,
+            format!("Node '{key}' is neither evacuating nor evicted."),
         );
         return Ok(());
     }
     node.flags.remove(NodeFlags::EVACUATE);
+    node.flags.remove(NodeFlags::EVICTED);
     ctx.modified(ObjKey::Node { node: key.clone() });
     let rds: Vec<ResourceName> = c
         .idx
@@ -1085,20 +1217,68 @@ pub(super) fn node_restore(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Re
         .get(&key)
         .map(|s| s.iter().cloned().collect())
         .unwrap_or_default();
-    for rd in rds {
-        let d = c.state.resource_definitions.get_mut(&rd).expect("index");
-        if let Some(r) = d.resources.get_mut(&key)
-            && r.flags.contains(RscFlags::EVACUATE)
-        {
+    let mut to_delete = Vec::new();
+    for rd in &rds {
+        let d = c.state.resource_definitions.get_mut(rd).expect("index");
+        let Some(r) = d.resources.get_mut(&key) else {
+            continue;
+        };
+        let mut changed = false;
+        if r.flags.contains(RscFlags::EVACUATE) {
             r.flags.remove(RscFlags::EVACUATE);
             r.props.remove(EVACUATION_REPLICAS_KEY);
+            changed = true;
+        }
+        if r.flags.contains(RscFlags::EVICTED) {
+            r.flags.remove(RscFlags::EVICTED);
+            if r.flags.contains(RscFlags::INACTIVE_BEFORE_EVICTION) {
+                r.flags.remove(RscFlags::INACTIVE_BEFORE_EVICTION);
+                r.flags.insert(RscFlags::INACTIVE);
+            }
+            changed = true;
+            if delete_resources && !r.is_deleting() {
+                to_delete.push(rd.clone());
+            }
+        }
+        if changed {
             ctx.modified(ObjKey::Rsc {
                 rsc_dfn: rd.clone(),
                 node: key.clone(),
             });
         }
     }
-    ctx.ok(op, Obj::Node, format!("Node '{key}' restored."));
+    let mut deleted = 0usize;
+    for rd in &to_delete {
+        // A refused delete (snapshots depending on the volume) changes nothing: the resource
+        // is reactivated instead, and the warning says why.
+        // Marked DELETE, a resource no longer counts in the pool usage.
+        match c.one_pending(rd, |c| {
+            super::ops_rsc::rsc_delete(c, ctx, rd.as_str(), key.as_str())
+        }) {
+            Ok(()) => deleted += 1,
+            Err(e) => {
+                let mut w = *e;
+                w.severity = crate::rc::Severity::Warning;
+                ctx.rc.push(w);
+            }
+        }
+    }
+    // Replicas count again (or go): quorum and tiebreakers follow.
+    for rd in &rds {
+        c.one_pending(rd, |c| super::quorum::manage(c, ctx, rd.as_str()));
+    }
+    ctx.ok(
+        op,
+        Obj::Node,
+        format!(
+            "Node '{key}' restored{}.",
+            if deleted == 0 {
+                String::new()
+            } else {
+                format!("; {deleted} evicted resource(s) marked for deletion")
+            }
+        ),
+    );
     Ok(())
 }
 

@@ -1600,7 +1600,9 @@ fn arb_command() -> impl Strategy<Value = Command> {
                 target: vec![],
                 do_not_target: deny.into_iter().map(str::to_string).collect(),
             }),
-        1 => node.clone().prop_map(|n| Command::NodeRestore { name: n }),
+        1 => (node.clone(), proptest::bool::ANY).prop_map(|(n, d)| Command::NodeRestore { name: n, delete_resources: d }),
+        1 => node.clone().prop_map(|n| Command::NodeEvict { name: n }),
+        1 => node.clone().prop_map(|n| Command::ReportNode { node: n, connection: ConnectionStatus::OFFLINE, capabilities: None }),
         1 => (proptest::option::of(proptest::sample::select(&["DfltRscGrp", "nope"][..])), proptest::option::of(1u32..4))
             .prop_map(|(g, n)| Command::RscGrpAdjust {
                 name: g.map(str::to_string),

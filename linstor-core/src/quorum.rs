@@ -41,7 +41,7 @@ use serde::Serialize;
 
 use crate::model::{LayerKind, NodeFlags, RscFlags, SelectFilter};
 use crate::name::{NodeName, ResourceName, StorPoolName};
-use crate::placement::filter::{is_online, node_is_target};
+use crate::placement::filter::{is_live_replica, is_online, node_is_target};
 use crate::placement::{PlacementCache, PlacementRequest, Refusal};
 use crate::props::{Level, PriorityProps, parse_bool};
 use crate::state::ClusterState;
@@ -290,7 +290,8 @@ pub fn tiebreaker_decision_cached(
     let tbs: Vec<&NodeName> = rd
         .resources
         .values()
-        .filter(|r| r.flags.contains(RscFlags::TIE_BREAKER) && !r.flags.contains(RscFlags::DELETE))
+        // One being evacuated (or evicted) no longer counts: a new one is placed elsewhere.
+        .filter(|r| r.flags.contains(RscFlags::TIE_BREAKER) && is_live_replica(state, r))
         .map(|r| &r.node)
         .collect();
     let mut out = Vec::new();

@@ -1081,4 +1081,144 @@ mod tests {
         );
         c.check_invariants().unwrap();
     }
+
+    #[test]
+    fn evacuating_a_tiebreaker_moves_it_and_keeps_automatic_tiebreakers_on() {
+        let (mut c, mut env) = cluster(4);
+        assert!(!spawn(&mut c, &mut env, "r1", 2, 10).is_error());
+        let tb = |c: &Cluster| -> Vec<String> {
+            flags(c, "r1")
+                .into_iter()
+                .filter(|(_, f)| f.contains(&"TIE_BREAKER") && !f.contains(&"DELETE"))
+                .map(|(n, _)| n)
+                .collect()
+        };
+        let first = tb(&c);
+        assert_eq!(first.len(), 1, "{:?}", flags(&c, "r1"));
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::NodeEvacuate {
+                name: first[0].clone(),
+                target: vec![],
+                do_not_target: vec![],
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        // A second tiebreaker is placed elsewhere while the first waits to be removed.
+        let now = tb(&c);
+        assert_eq!(now.len(), 2, "{:?}", flags(&c, "r1"));
+        report_all(&mut c, &mut env, &[]);
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::BalanceResources { rsc_dfn: None },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        let after = tb(&c);
+        assert_eq!(after.len(), 1, "{:?}", flags(&c, "r1"));
+        assert_ne!(after[0], first[0]);
+        let rd = &c.state().resource_definitions[&"r1".parse().unwrap()];
+        assert_eq!(rd.props.get("DrbdOptions/auto-add-quorum-tiebreaker"), None);
+        c.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn stale_reports_and_resources_without_drbd_are_never_acted_on() {
+        use crate::cluster::balance::{Balance, balance_decision};
+        let (mut c, mut env) = cluster(3);
+        assert!(!spawn(&mut c, &mut env, "r1", 3, 10).is_error());
+        env.advance(2 * 3_600_000);
+        report_all(&mut c, &mut env, &[]);
+        // A reconnect makes the node's reports stale.
+        for conn in [ConnectionStatus::OFFLINE, ConnectionStatus::ONLINE] {
+            let out = run(
+                &mut c,
+                &mut env,
+                Command::ReportNode {
+                    node: "n1".into(),
+                    connection: conn,
+                    capabilities: None,
+                },
+            );
+            assert!(!out.is_error(), "{out:?}");
+        }
+        let now = crate::cluster::Env::now_ms(&mut env);
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::RscGrpModify {
+                name: "DfltRscGrp".into(),
+                description: None,
+                props: Default::default(),
+                select_filter: Some(SelectFilter {
+                    place_count: Some(2),
+                    ..Default::default()
+                }),
+                peer_slots: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        let d = balance_decision(c.state(), &"r1".parse().unwrap(), now);
+        assert!(
+            matches!(&d, Balance::Skip(w) if w.contains("n1") && w.contains("not reported")),
+            "{d:?}"
+        );
+        // A definition without DRBD: its replicas are not copies of each other.
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::RscDfnCreate {
+                name: "plain".into(),
+                rsc_grp: None,
+                external_name: None,
+                props: Default::default(),
+                secret: None,
+                peer_slots: None,
+                layer_stack: Some(vec![LayerKind::STORAGE]),
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        for cmd in [
+            Command::VlmDfnCreate {
+                rsc_dfn: "plain".into(),
+                number: None,
+                size: SizeKib(1 << 20),
+                minor: None,
+                props: Default::default(),
+            },
+            Command::RscCreate {
+                rsc_dfn: "plain".into(),
+                node: "n0".into(),
+                storage_pool: Some("data".into()),
+                diskless: false,
+                drbd_client: false,
+                props: Default::default(),
+            },
+        ] {
+            let out = run(&mut c, &mut env, cmd);
+            assert!(!out.is_error(), "{out:?}");
+        }
+        let d = balance_decision(c.state(), &"plain".parse().unwrap(), now);
+        assert!(
+            matches!(&d, Balance::Skip(w) if w.contains("DRBD")),
+            "{d:?}"
+        );
+        let before = c.to_json();
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::NodeEvacuate {
+                name: "n0".into(),
+                target: vec![],
+                do_not_target: vec![],
+            },
+        );
+        assert_eq!(
+            out.rc.first_error().map(|e| e.code),
+            Some(code::INVLD_LAYER_STACK),
+            "{out:?}"
+        );
+        assert_eq!(c.to_json(), before);
+    }
 }

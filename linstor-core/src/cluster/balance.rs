@@ -53,6 +53,10 @@ pub fn balance_decision(state: &ClusterState, rd: &ResourceName, now_ms: i64) ->
     let Some(d) = state.resource_definitions.get(rd) else {
         return Balance::Skip(format!("resource definition '{rd}' does not exist"));
     };
+    // Only DRBD replicates: without it, replicas are unrelated volumes, not copies.
+    if !d.layer_stack.contains(&crate::model::LayerKind::DRBD) {
+        return Balance::Skip("it has no DRBD layer".into());
+    }
     if let Some(b) = evacuation(state, rd, d) {
         return b;
     }
@@ -186,33 +190,44 @@ fn evacuation(
             .get(n)
             .and_then(|o| o.resources.get(rd))
     };
-    let target = evac
+    let diskful_evac = evac.iter().any(|r| !r.is_diskless());
+    // Fail closed: a diskful replica without a valid target is never removed.
+    let targets: Option<Vec<usize>> = evac
         .iter()
-        .filter_map(|r| r.props.get(EVACUATION_REPLICAS_KEY)?.parse::<usize>().ok())
-        .max()
-        .unwrap_or(0);
+        .filter(|r| !r.is_diskless())
+        .map(|r| r.props.get(EVACUATION_REPLICAS_KEY)?.parse::<usize>().ok())
+        .collect();
+    let Some(targets) = targets else {
+        return Some(Balance::Skip(format!(
+            "evacuation target ({EVACUATION_REPLICAS_KEY}) missing on an evacuated replica"
+        )));
+    };
+    let target = targets.into_iter().max().unwrap_or(0);
     let live: Vec<&crate::model::Resource> = d
         .resources
         .values()
         .filter(|r| !r.is_diskless() && is_live_replica(state, r))
         .collect();
-    if live.len() < target {
-        return Some(Balance::Skip(format!(
-            "evacuation waits: {} of {target} diskful replica(s) live on other nodes",
-            live.len()
-        )));
-    }
-    if target > 0 {
-        for r in &live {
-            let settled =
-                online(&r.node) && report(&r.node).is_some_and(|s| s.up_to_date && s.established);
-            if !settled {
-                return Some(Balance::Skip(format!(
-                    "evacuation waits for the replica on '{}' to be online, UpToDate and Established",
-                    r.node
-                )));
-            }
+    // Every live replica settled before anything is added or removed.
+    for r in &live {
+        let settled =
+            online(&r.node) && report(&r.node).is_some_and(|s| s.up_to_date && s.established);
+        if !settled {
+            return Some(Balance::Skip(format!(
+                "evacuation waits for the replica on '{}' to be online, UpToDate and Established",
+                r.node
+            )));
         }
+    }
+    if diskful_evac && (live.len() < target || live.is_empty()) {
+        // A replacement was lost meanwhile: place it again (the evacuated copy stays).
+        let filter = state
+            .resource_groups
+            .get(&d.resource_group)
+            .map(|g| g.select_filter.clone())
+            .unwrap_or_default();
+        let missing = u32::try_from(target.max(1) - live.len()).unwrap_or(u32::MAX);
+        return Some(Balance::Add(missing, Box::new(filter)));
     }
     let free: Vec<NodeName> = evac
         .iter()
@@ -253,6 +268,7 @@ pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) 
                 }
                 Balance::Add(count, filter) => {
                     let mut filter = *filter;
+                    super::ops_node::diskful_only(&mut filter);
                     filter.place_count = None;
                     filter.additional_place_count = Some(count);
                     let at = ctx.checkpoint();
@@ -275,7 +291,7 @@ pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) 
                     for node in &nodes {
                         // A refused delete (snapshots that depend on the volume) changes nothing:
                         // it becomes a warning and this definition keeps its other replicas.
-                        match ops_rsc::rsc_delete(c, ctx, n.as_str(), node.as_str()) {
+                        match ops_rsc::rsc_delete_by_system(c, ctx, n.as_str(), node.as_str()) {
                             Ok(()) => gone += 1,
                             Err(e) => {
                                 let mut w = *e;

@@ -365,8 +365,9 @@ pub(super) fn rg_adjust(
         .filter_map(|d| {
             let rg = c.state.resource_groups.get(&d.resource_group)?;
             let mut f = request.merged_over(&rg.select_filter);
-            // Adjusting aims at the place count; an additional count is a one-off request.
-            f.additional_place_count = None;
+            // Adjusting aims at the diskful place count; an additional count is a one-off
+            // request.
+            super::ops_node::diskful_only(&mut f);
             let pc = f.place_count? as usize;
             let live = d
                 .resources

@@ -882,6 +882,11 @@ pub(super) fn report_node(
 ) -> Res {
     let key = existing_node(c, Op::Modify, Obj::Node, node)?.name.clone();
     let o = c.state.observed.nodes.entry(key.clone()).or_default();
+    // What the satellite said of its resources is stale once the connection changes (it may
+    // have been promoted or started a resync meanwhile): it must report them again.
+    if o.connection != conn {
+        o.resources.clear();
+    }
     o.connection = conn;
     if caps.is_some() {
         o.capabilities = caps;
@@ -929,6 +934,14 @@ pub(super) fn report_pool(
     Ok(())
 }
 
+/// A group's filter used to replace diskful replicas: the place count is the request's, and
+/// nothing of the group turns it into a diskless or one-off request.
+pub(super) fn diskful_only(f: &mut SelectFilter) {
+    f.additional_place_count = None;
+    f.diskless_type = None;
+    f.diskless_on_remaining = None;
+}
+
 /// The resource property that remembers, on a replica being evacuated, how many diskful
 /// replicas its definition had: the evacuated replica goes once that many live elsewhere.
 pub const EVACUATION_REPLICAS_KEY: &str = "Internal/Evacuation/Replicas";
@@ -965,31 +978,61 @@ pub(super) fn node_evacuate(
         );
         return Ok(());
     }
-    let mut allow: Option<Vec<NodeName>> = None;
+    let mut target_list: Vec<NodeName> = Vec::new();
+    let mut deny: Vec<NodeName> = Vec::new();
     for (list, is_target) in [(targets, true), (do_not_target, false)] {
         for t in list {
             let n = existing_node(c, op, Obj::Node, t)?.name.clone();
             if is_target {
-                allow.get_or_insert_with(Vec::new).push(n);
+                target_list.push(n);
+            } else {
+                deny.push(n);
             }
         }
     }
-    if !do_not_target.is_empty() {
-        let deny: Vec<NodeName> = do_not_target
-            .iter()
-            .filter_map(|t| NodeName::new(t).ok())
-            .collect();
-        let base: Vec<NodeName> = allow
-            .take()
-            .unwrap_or_else(|| c.state.nodes.keys().cloned().collect());
-        allow = Some(base.into_iter().filter(|n| !deny.contains(n)).collect());
-    }
+    // The nodes a replacement may go to: the group's list narrowed by `target`, minus
+    // `do_not_target`; `None` when nothing narrows it.
+    let all_nodes: Vec<NodeName> = c.state.nodes.keys().cloned().collect();
+    let allowed = |group: Option<&Vec<NodeName>>| -> Option<Vec<NodeName>> {
+        if target_list.is_empty() && deny.is_empty() {
+            return group.cloned();
+        }
+        let base: Vec<NodeName> = match (target_list.is_empty(), group) {
+            (false, Some(g)) => target_list
+                .iter()
+                .filter(|n| g.contains(n))
+                .cloned()
+                .collect(),
+            (false, None) => target_list.clone(),
+            (true, Some(g)) => g.clone(),
+            (true, None) => all_nodes.clone(),
+        };
+        Some(base.into_iter().filter(|n| !deny.contains(n)).collect())
+    };
     let rds: Vec<ResourceName> = c
         .idx
         .rscs_on_node
         .get(&key)
         .map(|s| s.iter().cloned().collect())
         .unwrap_or_default();
+    // Only DRBD replicates: without it a "replacement" would be an empty, unrelated volume.
+    for rd in &rds {
+        let d = &c.state.resource_definitions[rd];
+        let diskful_here = d
+            .resources
+            .get(&key)
+            .is_some_and(|r| !r.is_deleting() && !r.is_diskless());
+        if diskful_here && !d.layer_stack.contains(&crate::model::LayerKind::DRBD) {
+            return Err(fail(
+                op,
+                Obj::Node,
+                code::INVLD_LAYER_STACK,
+                format!("Node '{key}' cannot be evacuated: resource '{rd}' has no DRBD layer"),
+            )
+            .cause("Without DRBD its data cannot be copied to a replacement.")
+            .correction("Move or delete that resource first."));
+        }
+    }
     // All or nothing: a failed replacement restores everything as it was.
     let backup = (c.state.clone(), c.idx.clone());
     let n = c.state.nodes.get_mut(&key).expect("checked");
@@ -999,21 +1042,26 @@ pub(super) fn node_evacuate(
     for rd in &rds {
         let res = c.one_pending(rd, |c| -> Res<bool> {
             let d = &c.state.resource_definitions[rd];
-            let diskful = d
-                .resources
-                .values()
-                .filter(|r| !r.is_deleting() && !r.is_diskless())
-                .count();
             let has_diskful_here = d
                 .resources
                 .get(&key)
                 .is_some_and(|r| !r.is_deleting() && !r.is_diskless());
+            // Live diskful replicas elsewhere (the node is flagged already) plus this one.
+            let diskful = d
+                .resources
+                .values()
+                .filter(|r| {
+                    !r.is_diskless() && crate::placement::filter::is_live_replica(&c.state, r)
+                })
+                .count()
+                + usize::from(has_diskful_here);
             let group = c
                 .state
                 .resource_groups
                 .get(&d.resource_group)
                 .map(|g| g.select_filter.clone())
                 .unwrap_or_default();
+            let node_list = allowed(group.node_name_list.as_ref());
             let d = c.state.resource_definitions.get_mut(rd).expect("listed");
             if let Some(r) = d.resources.get_mut(&key) {
                 r.flags.insert(RscFlags::EVACUATE);
@@ -1026,14 +1074,17 @@ pub(super) fn node_evacuate(
                 node: key.clone(),
             });
             if !has_diskful_here {
+                // A diskless peer here no longer counts (a tiebreaker is placed elsewhere).
+                super::quorum::manage(c, ctx, rd.as_str());
                 return Ok(false);
             }
-            let request = SelectFilter {
+            let mut filter = SelectFilter {
                 place_count: Some(u32::try_from(diskful).unwrap_or(u32::MAX)),
-                node_name_list: allow.clone(),
+                node_name_list: node_list,
                 ..Default::default()
-            };
-            let filter = request.merged_over(&group);
+            }
+            .merged_over(&group);
+            diskful_only(&mut filter);
             super::autoplace::place(c, ctx, rd, &filter)?;
             super::quorum::manage(c, ctx, rd.as_str());
             Ok(true)
@@ -1123,6 +1174,7 @@ pub(super) fn node_evict(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res 
                 .resources
                 .get(&key)
                 .is_some_and(|r| !r.is_deleting() && !r.is_diskless());
+            let d_has_drbd = d.layer_stack.contains(&crate::model::LayerKind::DRBD);
             let group = c.state.resource_groups.get(&d.resource_group);
             let min = super::Chains::new(&c.state)
                 .rsc_dfn_policy(rd)
@@ -1130,11 +1182,12 @@ pub(super) fn node_evict(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res 
                 .and_then(|v| v.trim().parse::<u32>().ok())
                 .or_else(|| group.and_then(|g| g.select_filter.place_count))
                 .unwrap_or(u32::try_from(before).unwrap_or(u32::MAX));
-            let filter = SelectFilter {
+            let mut filter = SelectFilter {
                 place_count: Some(min),
                 ..Default::default()
             }
             .merged_over(&group.map(|g| g.select_filter.clone()).unwrap_or_default());
+            diskful_only(&mut filter);
             let d = c.state.resource_definitions.get_mut(rd).expect("listed");
             if let Some(r) = d.resources.get_mut(&key) {
                 if r.flags.contains(RscFlags::INACTIVE) {
@@ -1146,7 +1199,8 @@ pub(super) fn node_evict(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res 
                 rsc_dfn: rd.clone(),
                 node: key.clone(),
             });
-            if !has_diskful_here {
+            // Only DRBD replicates; without it there is nothing to copy from.
+            if !has_diskful_here || !d_has_drbd {
                 return Ok(false);
             }
             // Only what the place count still lacks: a replica elsewhere may be enough.
@@ -1211,6 +1265,9 @@ pub(super) fn node_restore(
     node.flags.remove(NodeFlags::EVACUATE);
     node.flags.remove(NodeFlags::EVICTED);
     ctx.modified(ObjKey::Node { node: key.clone() });
+    if let Some(o) = c.state.observed.nodes.get_mut(&key) {
+        o.resources.clear();
+    }
     let rds: Vec<ResourceName> = c
         .idx
         .rscs_on_node

@@ -393,6 +393,14 @@ pub(super) fn forget_observed(c: &mut Cluster, rd: &ResourceName, node: &NodeNam
     }
 }
 
+/// Drops every report of `rd`'s resources: its volumes changed (a new or grown volume syncs),
+/// so what the satellites said no longer holds.
+pub(super) fn forget_observed_rd(c: &mut Cluster, rd: &ResourceName) {
+    for o in c.state.observed.nodes.values_mut() {
+        o.resources.remove(rd);
+    }
+}
+
 /// `ReportResource`: a satellite's report of one of its resources.
 pub(super) fn report_rsc(
     c: &mut Cluster,
@@ -630,6 +638,7 @@ pub(super) fn vd_create(
     )
     .obj_refs
     .insert("VlmNr".into(), nr.to_string());
+    forget_observed_rd(c, &n);
     ctx.created(ObjKey::VlmDfn {
         rsc_dfn: n,
         number: nr,
@@ -681,6 +690,7 @@ pub(super) fn vd_resize(
         .get_mut(&number)
         .expect("checked")
         .size = size;
+    forget_observed_rd(c, &n);
     ctx.ok(
         op,
         Obj::VlmDfn,
@@ -906,6 +916,21 @@ fn existing_rsc(c: &Cluster, op: Op, rd: &str, node: &str) -> Res<(ResourceName,
 }
 
 pub(super) fn rsc_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &str) -> Res {
+    rsc_delete_as(c, ctx, rd, node, true)
+}
+
+/// A deletion the system decides (balance, evacuation): unlike a user's, removing a tiebreaker
+/// this way does not opt the definition out of automatic tiebreakers.
+pub(super) fn rsc_delete_by_system(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    rd: &str,
+    node: &str,
+) -> Res {
+    rsc_delete_as(c, ctx, rd, node, false)
+}
+
+fn rsc_delete_as(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &str, by_user: bool) -> Res {
     let op = Op::Delete;
     let (n, nk) = existing_rsc(c, op, rd, node)?;
     let d = &c.state.resource_definitions[&n];
@@ -942,7 +967,7 @@ pub(super) fn rsc_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &st
         ))
         .correction("Delete those snapshots first."));
     }
-    let was_tiebreaker = r.flags.contains(RscFlags::TIE_BREAKER);
+    let was_tiebreaker = by_user && r.flags.contains(RscFlags::TIE_BREAKER);
     let d = c.state.resource_definitions.get_mut(&n).expect("checked");
     d.resources
         .get_mut(&nk)

@@ -2,8 +2,14 @@
 //! `BalanceResourcesTask`, as a decision ([`balance_decision`]) and a command
 //! (`Command::BalanceResources`, which a controller issues every `BalanceResourcesInterval`).
 //!
-//! First, evacuation: replicas on a node being evacuated are deleted once their replacements
-//! are live, online, UpToDate and Established (and they are not in use themselves).
+//! Only definitions with a DRBD layer are balanced (without it, replicas are not copies).
+//!
+//! First, evacuation: replicas on a node being evacuated are deleted once as many live diskful
+//! replicas as the definition had when the evacuation started are online, UpToDate and
+//! Established elsewhere, and the evacuated one is not in use; a replacement lost meanwhile is
+//! placed again. Reports are dropped when a node's connection changes and when volumes are
+//! added or grown, so only fresh ones count. (A controller that reloads its state must report
+//! every node's connection afresh.)
 //!
 //! Otherwise a definition is left alone (with the reason) when:
 //! - `BalanceResourcesEnabled` (RD > RG > C) is false, or its group has no place count;

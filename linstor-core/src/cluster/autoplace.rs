@@ -432,6 +432,41 @@ mod tests {
         )
     }
 
+    /// Creates resource group `grp` with `filter`.
+    fn create_group(c: &mut Cluster, env: &mut SeededEnv, filter: SelectFilter) {
+        let out = run(
+            c,
+            env,
+            Command::RscGrpCreate {
+                name: "grp".into(),
+                description: String::new(),
+                props: Default::default(),
+                select_filter: filter,
+                peer_slots: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+    }
+
+    /// Gives `DfltRscGrp` a place count.
+    fn default_group_places(c: &mut Cluster, env: &mut SeededEnv, place: u32) {
+        let out = run(
+            c,
+            env,
+            Command::RscGrpModify {
+                name: "DfltRscGrp".into(),
+                description: None,
+                props: Default::default(),
+                select_filter: Some(SelectFilter {
+                    place_count: Some(place),
+                    ..Default::default()
+                }),
+                peer_slots: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+    }
+
     fn diskful(c: &Cluster, rd: &str) -> usize {
         let rd: crate::name::ResourceName = rd.parse().unwrap();
         c.state().resource_definitions[&rd]
@@ -444,22 +479,15 @@ mod tests {
     #[test]
     fn group_adjust_adds_missing_replicas_and_warns_for_what_cannot_be_placed() {
         let (mut c, mut env) = cluster(4);
-        let out = run(
+        create_group(
             &mut c,
             &mut env,
-            Command::RscGrpCreate {
-                name: "grp".into(),
-                description: String::new(),
-                props: Default::default(),
-                select_filter: SelectFilter {
-                    place_count: Some(2),
-                    replicas_on_different: Some(vec!["Aux/zone".into()]),
-                    ..Default::default()
-                },
-                peer_slots: None,
+            SelectFilter {
+                place_count: Some(2),
+                replicas_on_different: Some(vec!["Aux/zone".into()]),
+                ..Default::default()
             },
         );
-        assert!(!out.is_error(), "{out:?}");
         assert!(!spawn_in(&mut c, &mut env, "r1", Some(1), 10).is_error());
         assert!(!spawn_in(&mut c, &mut env, "r2", Some(2), 10).is_error());
         assert!(!spawn_in(&mut c, &mut env, "r3", None, 150).is_error());
@@ -569,21 +597,14 @@ mod tests {
     fn balance_adds_and_removes_toward_the_place_count_once_replicas_settled() {
         use crate::cluster::balance::{Balance, balance_decision};
         let (mut c, mut env) = cluster(4);
-        let out = run(
+        create_group(
             &mut c,
             &mut env,
-            Command::RscGrpCreate {
-                name: "grp".into(),
-                description: String::new(),
-                props: Default::default(),
-                select_filter: SelectFilter {
-                    place_count: Some(2),
-                    ..Default::default()
-                },
-                peer_slots: None,
+            SelectFilter {
+                place_count: Some(2),
+                ..Default::default()
             },
         );
-        assert!(!out.is_error(), "{out:?}");
         assert!(!spawn_in(&mut c, &mut env, "r1", Some(4), 10).is_error());
         assert!(!spawn_in(&mut c, &mut env, "r2", Some(1), 10).is_error());
         let balance = |rd: Option<&str>| Command::BalanceResources {
@@ -664,21 +685,7 @@ mod tests {
             matches!(&d, Balance::Skip(w) if w.contains("no place count")),
             "{d:?}"
         );
-        let out = run(
-            &mut c,
-            &mut env,
-            Command::RscGrpModify {
-                name: "DfltRscGrp".into(),
-                description: None,
-                props: Default::default(),
-                select_filter: Some(SelectFilter {
-                    place_count: Some(2),
-                    ..Default::default()
-                }),
-                peer_slots: None,
-            },
-        );
-        assert!(!out.is_error(), "{out:?}");
+        default_group_places(&mut c, &mut env, 2);
         let now = crate::cluster::Env::now_ms(&mut env);
         assert!(
             matches!(balance_decision(c.state(), &r1, now), Balance::Remove(n) if n.len() == 1)
@@ -727,18 +734,7 @@ mod tests {
         // n0..n2 with 100 GiB each; r1 (60 GiB) on n0, r2 (60 GiB) on n1. Adjusting to two
         // replicas puts r1's second on n2, and then r2 no longer fits there.
         let (mut c, mut env) = cluster(3);
-        let out = run(
-            &mut c,
-            &mut env,
-            Command::RscGrpCreate {
-                name: "grp".into(),
-                description: String::new(),
-                props: Default::default(),
-                select_filter: SelectFilter::default(),
-                peer_slots: None,
-            },
-        );
-        assert!(!out.is_error(), "{out:?}");
+        create_group(&mut c, &mut env, SelectFilter::default());
         for (rd, node) in [("r1", "n0"), ("r2", "n1")] {
             let out = run(
                 &mut c,
@@ -790,21 +786,7 @@ mod tests {
     fn balance_leaves_undeployed_and_offline_definitions_alone() {
         use crate::cluster::balance::{Balance, balance_decision};
         let (mut c, mut env) = cluster(3);
-        let out = run(
-            &mut c,
-            &mut env,
-            Command::RscGrpModify {
-                name: "DfltRscGrp".into(),
-                description: None,
-                props: Default::default(),
-                select_filter: Some(SelectFilter {
-                    place_count: Some(2),
-                    ..Default::default()
-                }),
-                peer_slots: None,
-            },
-        );
-        assert!(!out.is_error(), "{out:?}");
+        default_group_places(&mut c, &mut env, 2);
         assert!(!spawn(&mut c, &mut env, "r1", 3, 10).is_error());
         let out = run(
             &mut c,
@@ -1144,21 +1126,7 @@ mod tests {
             assert!(!out.is_error(), "{out:?}");
         }
         let now = crate::cluster::Env::now_ms(&mut env);
-        let out = run(
-            &mut c,
-            &mut env,
-            Command::RscGrpModify {
-                name: "DfltRscGrp".into(),
-                description: None,
-                props: Default::default(),
-                select_filter: Some(SelectFilter {
-                    place_count: Some(2),
-                    ..Default::default()
-                }),
-                peer_slots: None,
-            },
-        );
-        assert!(!out.is_error(), "{out:?}");
+        default_group_places(&mut c, &mut env, 2);
         let d = balance_decision(c.state(), &"r1".parse().unwrap(), now);
         assert!(
             matches!(&d, Balance::Skip(w) if w.contains("n1") && w.contains("not reported")),

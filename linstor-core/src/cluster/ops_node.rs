@@ -934,6 +934,22 @@ pub(super) fn report_pool(
     Ok(())
 }
 
+/// The resource definitions with a resource on `node`.
+fn rscs_on(c: &Cluster, node: &NodeName) -> Vec<ResourceName> {
+    c.idx
+        .rscs_on_node
+        .get(node)
+        .map(|s| s.iter().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// True if `d` has a diskful replica on `node` that is not being deleted.
+fn diskful_on(d: &crate::model::ResourceDefinition, node: &NodeName) -> bool {
+    d.resources
+        .get(node)
+        .is_some_and(|r| !r.is_deleting() && !r.is_diskless())
+}
+
 /// A group's filter used to replace diskful replicas: the place count is the request's, and
 /// nothing of the group turns it into a diskless or one-off request.
 pub(super) fn diskful_only(f: &mut SelectFilter) {
@@ -1009,19 +1025,11 @@ pub(super) fn node_evacuate(
         };
         Some(base.into_iter().filter(|n| !deny.contains(n)).collect())
     };
-    let rds: Vec<ResourceName> = c
-        .idx
-        .rscs_on_node
-        .get(&key)
-        .map(|s| s.iter().cloned().collect())
-        .unwrap_or_default();
+    let rds = rscs_on(c, &key);
     // Only DRBD replicates: without it a "replacement" would be an empty, unrelated volume.
     for rd in &rds {
         let d = &c.state.resource_definitions[rd];
-        let diskful_here = d
-            .resources
-            .get(&key)
-            .is_some_and(|r| !r.is_deleting() && !r.is_diskless());
+        let diskful_here = diskful_on(d, &key);
         if diskful_here && !d.layer_stack.contains(&crate::model::LayerKind::DRBD) {
             return Err(fail(
                 op,
@@ -1042,10 +1050,7 @@ pub(super) fn node_evacuate(
     for rd in &rds {
         let res = c.one_pending(rd, |c| -> Res<bool> {
             let d = &c.state.resource_definitions[rd];
-            let has_diskful_here = d
-                .resources
-                .get(&key)
-                .is_some_and(|r| !r.is_deleting() && !r.is_diskless());
+            let has_diskful_here = diskful_on(d, &key);
             // Live diskful replicas elsewhere (the node is flagged already) plus this one.
             let diskful = d
                 .resources
@@ -1151,12 +1156,7 @@ pub(super) fn node_evict(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res 
         .cause("Eviction is for nodes whose satellite is gone; this one is connected.")
         .correction("Use node evacuate to move its resources away, or wait until it is offline."));
     }
-    let rds: Vec<ResourceName> = c
-        .idx
-        .rscs_on_node
-        .get(&key)
-        .map(|s| s.iter().cloned().collect())
-        .unwrap_or_default();
+    let rds = rscs_on(c, &key);
     let n = c.state.nodes.get_mut(&key).expect("checked");
     n.flags.insert(NodeFlags::EVICTED);
     ctx.modified(ObjKey::Node { node: key.clone() });
@@ -1170,10 +1170,7 @@ pub(super) fn node_evict(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res 
                 .values()
                 .filter(|r| !r.is_deleting() && !r.is_diskless())
                 .count();
-            let has_diskful_here = d
-                .resources
-                .get(&key)
-                .is_some_and(|r| !r.is_deleting() && !r.is_diskless());
+            let has_diskful_here = diskful_on(d, &key);
             let d_has_drbd = d.layer_stack.contains(&crate::model::LayerKind::DRBD);
             let group = c.state.resource_groups.get(&d.resource_group);
             let min = super::Chains::new(&c.state)
@@ -1268,12 +1265,7 @@ pub(super) fn node_restore(
     if let Some(o) = c.state.observed.nodes.get_mut(&key) {
         o.resources.clear();
     }
-    let rds: Vec<ResourceName> = c
-        .idx
-        .rscs_on_node
-        .get(&key)
-        .map(|s| s.iter().cloned().collect())
-        .unwrap_or_default();
+    let rds = rscs_on(c, &key);
     let mut to_delete = Vec::new();
     for rd in &rds {
         let d = c.state.resource_definitions.get_mut(rd).expect("index");

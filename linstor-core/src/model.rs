@@ -364,6 +364,14 @@ impl ProviderKind {
 
     /// LINSTOR's `isMixingAllowed` (without the DRBD-version opt-in): may `self` and `other`
     /// back replicas of one resource? `allow_lvm_zfs` is `AllowMixingStoragePoolDriver`.
+    /// True for the LVM/ZFS kinds that `AllowMixingStoragePoolDriver` lets mix.
+    pub fn in_mixing_family(self) -> bool {
+        matches!(
+            self,
+            ProviderKind::LVM | ProviderKind::LVM_THIN | ProviderKind::ZFS | ProviderKind::ZFS_THIN
+        )
+    }
+
     pub fn mixes_with(self, other: ProviderKind, allow_lvm_zfs: bool) -> bool {
         use ProviderKind::*;
         if self == other || self == DISKLESS || other == DISKLESS {
@@ -812,6 +820,12 @@ pub enum ConnectionStatus {
     FULL_SYNC_FAILED,
     /// Unknown.
     UNKNOWN,
+}
+
+/// True if a node running DRBD `v` may hold replicas whose LVM/ZFS kinds differ (LINSTOR:
+/// 9.1.18 ≤ v < 9.2.0, or v ≥ 9.2.7). An unreported version does not qualify.
+pub fn drbd_allows_mixing(v: Option<(u16, u16, u16)>) -> bool {
+    v.is_some_and(|v| ((9, 1, 18)..(9, 2, 0)).contains(&v) || v >= (9, 2, 7))
 }
 
 /// What a satellite reported it can do.

@@ -810,12 +810,23 @@ pub(super) fn rsc_create(
         .get("AllowMixingStoragePoolDriver")
         .and_then(parse_bool)
         .unwrap_or(false);
+    let drbd_of = |n: &NodeName| {
+        c.state
+            .observed
+            .nodes
+            .get(n)
+            .and_then(|o| o.capabilities.as_ref())
+            .and_then(|cap| cap.drbd_version)
+    };
+    let mine_ok = crate::model::drbd_allows_mixing(drbd_of(&nk));
     for r in d.live_resources() {
         for v in r.volumes.values() {
             if let Some(other) = c.state.storage_pool(&r.node, &v.storage_pool) {
-                if !kind.mixes_with(other.kind, allow_mix) {
+                let pair_ok =
+                    allow_mix && mine_ok && crate::model::drbd_allows_mixing(drbd_of(&r.node));
+                if !kind.mixes_with(other.kind, pair_ok) {
                     return Err(fail(op, Obj::Rsc, code::INVLD_STOR_POOL_NAME, format!("Storage pool '{pool}' ({kind}) cannot be mixed with {} on node '{}'", other.kind, r.node))
-                        .cause("Replicas of one resource must use compatible providers (FILE only with FILE_THIN; LVM and ZFS only with AllowMixingStoragePoolDriver=true).")
+                        .cause("Replicas of one resource must use compatible providers (FILE only with FILE_THIN; LVM and ZFS only with AllowMixingStoragePoolDriver=true and DRBD 9.1.18+ (< 9.2) or 9.2.7+ on both nodes).")
                         .correction("Choose a pool of a compatible provider."));
                 }
             }

@@ -1748,3 +1748,37 @@ fn node_lost_takes_its_snapshots_out_of_the_pool_usage() {
     must(&mut c, &mut e, Command::NodeLost { name: "n1".into() });
     c.check_invariants().unwrap();
 }
+
+#[test]
+fn mixing_lvm_and_zfs_needs_a_drbd_that_supports_it_on_both_nodes() {
+    let (mut c, mut e) = cluster(2);
+    must(&mut c, &mut e, pool("n2", "zfs", PK::ZFS, "tank"));
+    must(
+        &mut c,
+        &mut e,
+        Command::CtrlPropsModify {
+            props: PropsModify::set([("AllowMixingStoragePoolDriver", "true")]),
+        },
+    );
+    let report = |n: &str, v: (u16, u16, u16)| Command::ReportNode {
+        node: n.into(),
+        connection: ConnectionStatus::ONLINE,
+        capabilities: Some(crate::model::Capabilities {
+            drbd_version: Some(v),
+            ..Default::default()
+        }),
+    };
+    must(&mut c, &mut e, report("n1", (9, 2, 8)));
+    must(&mut c, &mut e, report("n2", (9, 2, 3)));
+    must(&mut c, &mut e, rd("r1"));
+    must(&mut c, &mut e, vd("r1", 1));
+    must(&mut c, &mut e, rsc("r1", "n1", Some("data"), false));
+    check(
+        &mut c,
+        &mut e,
+        rsc("r1", "n2", Some("zfs"), false),
+        Err((code::INVLD_STOR_POOL_NAME, "9.2.7")),
+    );
+    must(&mut c, &mut e, report("n2", (9, 2, 7)));
+    check(&mut c, &mut e, rsc("r1", "n2", Some("zfs"), false), Ok(()));
+}

@@ -369,12 +369,20 @@ pub(crate) fn run(
         .get("AllowMixingStoragePoolDriver")
         .and_then(parse_bool)
         .unwrap_or(false);
+    // Mixing LVM/ZFS kinds also needs DRBD 9.1.18+ (< 9.2) or 9.2.7+ on both nodes of a pair.
+    // Pairwise, that is no equivalence; as classes it is applied conservatively: where kinds
+    // differ at all, a pool on a node without such a version mixes only with its own kind.
+    let versioned = allow_mix && view.mixed_family();
+    let eff = |drbd: Option<(u16, u16, u16)>| {
+        allow_mix && (!versioned || crate::model::drbd_allows_mixing(drbd))
+    };
     let mut seed_classes: BTreeSet<u32> = BTreeSet::new();
     let mut seed_shared: Vec<u32> = Vec::new();
     for r in &live_diskful {
+        let drbd = view.ordinal(&r.node).and_then(|o| view.nodes[o].drbd);
         for v in r.volumes.values() {
             if let Some(p) = state.storage_pool(&r.node, &v.storage_pool) {
-                seed_classes.insert(mix_class(p.kind, allow_mix));
+                seed_classes.insert(mix_class(p.kind, eff(drbd)));
                 // Default names are unique per pool, and that pool's node already carries
                 // the resource: only custom names can eliminate another pool.
                 if !default_shared(p)
@@ -525,6 +533,8 @@ pub(crate) fn run(
         ordinal: usize,
         /// Index of the node's rule values (`vals[ok * stride..]`).
         ok: usize,
+        /// Mixing class of the pool on this node.
+        class: u32,
     }
     let mut vals: Vec<u32> = Vec::new();
     let mut n_ok = 0usize;
@@ -559,6 +569,7 @@ pub(crate) fn run(
                 counted = true;
                 total_nodes += 1;
             }
+            let class = mix_class(p.kind, eff(row.drbd));
             let verdict: Result<(usize, ScoreInput), Criterion> = (|| {
                 if let Some(l) = &pool_list
                     && !l.contains(&p.name_id)
@@ -585,7 +596,6 @@ pub(crate) fn run(
                     if seed_shared.contains(&p.shared_id) {
                         return Err(Criterion::SharedSpace);
                     }
-                    let class = mix_class(p.kind, allow_mix);
                     if seed_classes.iter().any(|c| *c != class) {
                         return Err(Criterion::ProviderMixing);
                     }
@@ -631,6 +641,7 @@ pub(crate) fn run(
                         pool: pi,
                         ordinal,
                         ok,
+                        class,
                     });
                     inputs.push(input);
                 }
@@ -697,9 +708,7 @@ pub(crate) fn run(
     // The mixing class only needs a dimension when the candidates have more than one.
     let mix_dim = mode == Mode::Diskful
         && seed_classes.is_empty()
-        && cands.windows(2).any(|w| {
-            mix_class(pool_of(&w[0]).kind, allow_mix) != mix_class(pool_of(&w[1]).kind, allow_mix)
-        });
+        && cands.windows(2).any(|w| w[0].class != w[1].class);
     // Fast path for the common case — one group, at most one spreading key without the
     // partial-group rule, default shared spaces: the greedy of `select` (optimal there) run on
     // the best few candidates only. It makes the same picks as the full path whenever it
@@ -784,7 +793,7 @@ pub(crate) fn run(
                 .map(|(k, v)| id(base + 2 + k, *v, &mut ids))
                 .collect();
             if mix_dim {
-                same.push(mix_class(p.kind, allow_mix));
+                same.push(c.class);
             }
             prob.same.push(same);
             for (d, v) in diff_of(c).iter().enumerate() {
@@ -873,9 +882,7 @@ pub(crate) fn run(
             if mode == Mode::Diskful && seed_classes.is_empty() {
                 let mut by: BTreeMap<u32, BTreeSet<&NodeName>> = BTreeMap::new();
                 for c in &cands {
-                    by.entry(mix_class(pool_of(c).kind, allow_mix))
-                        .or_default()
-                        .insert(&node_of(c).name);
+                    by.entry(c.class).or_default().insert(&node_of(c).name);
                 }
                 let best = by.values().map(BTreeSet::len).max().unwrap_or(0);
                 if by.len() > 1 && best < prob.need {

@@ -38,6 +38,10 @@
 //!   their own ("unset"), so unlabeled nodes cannot silently collect several replicas.
 //! - Existing replicas seed every constraint. In diskful mode only diskful replicas seed; in
 //!   diskless mode (tiebreakers, `diskless_type`) diskful and diskless replicas both seed.
+//! - Provider mixing (`AllowMixingStoragePoolDriver`) also needs DRBD 9.1.18+ (< 9.2) or 9.2.7+
+//!   on both nodes of a pair (LINSTOR). That pairwise rule is no equivalence; as mixing classes
+//!   it is applied conservatively: when pools of more than one LVM/ZFS kind exist, a pool on a
+//!   node without such a version (or without a reported one) mixes only with its own kind.
 //! - `diskless_on_remaining` adds a diskless peer on every other online node that is not being
 //!   deleted or evacuated and does not carry the resource yet.
 

@@ -536,6 +536,24 @@ fn provider_mixing_and_shared_space() {
     check(spec, r#"{"place_count":2}"#, "n3:lvm");
     let allow = format!("{spec}\nctrl AllowMixingStoragePoolDriver=true");
     check(&allow, r#"{"place_count":3}"#, "n2:zfs n3:zfs");
+    // Mixing also needs DRBD 9.1.18+ (< 9.2) or 9.2.7+: 9.2.3 on n2 keeps its ZFS out, 9.1.20
+    // on n4 qualifies (the builder's nodes run 9.2.8).
+    let versions = "
+        rd r0 10 n1=lvm
+        n1 : lvm=LVM:100/100
+        n2 drbd=9.2.3 : zfs=ZFS:100/100
+        n4 drbd=9.1.20 : zfs=ZFS:90/100
+        ctrl AllowMixingStoragePoolDriver=true
+    ";
+    check(versions, r#"{"place_count":2}"#, "n4:zfs");
+    check(
+        versions,
+        r#"{"place_count":3}"#,
+        "ERR 996 provider kind does not mix",
+    );
+    // One kind only: versions do not matter.
+    let same = "rd r0 10 n1=lvm\n n1 : lvm=LVM:100/100\n n2 drbd=9.0.1 : lvm=LVM:100/100\n ctrl AllowMixingStoragePoolDriver=true";
+    check(same, r#"{"place_count":2}"#, "n2:lvm");
     // Fresh resource: picks must not mix LVM and ZFS.
     let fresh = "n1 : lvm=LVM:100/100\n n2 : zfs=ZFS:100/100\n n3 : lvm=LVM:10/100";
     check(fresh, r#"{"place_count":2}"#, "n1:lvm n3:lvm");

@@ -175,9 +175,37 @@ pub struct PlacementView {
     pool_names: PoolNames,
     /// Strings interned by the last full build (a refresh that interned many more compacts).
     built_strings: usize,
+    /// Pools per LVM/ZFS kind (LVM, LVM_THIN, ZFS, ZFS_THIN): whether mixing can arise at all.
+    family: [u32; 4],
+}
+
+/// The slot of an LVM/ZFS kind in [`PlacementView::family`].
+fn family_slot(kind: ProviderKind) -> Option<usize> {
+    match kind {
+        ProviderKind::LVM => Some(0),
+        ProviderKind::LVM_THIN => Some(1),
+        ProviderKind::ZFS => Some(2),
+        ProviderKind::ZFS_THIN => Some(3),
+        _ => None,
+    }
 }
 
 impl PlacementView {
+    /// True if pools of more than one LVM/ZFS kind exist (only then can mixing them arise).
+    pub(crate) fn mixed_family(&self) -> bool {
+        self.family.iter().filter(|c| **c > 0).count() > 1
+    }
+
+    fn count_family(&mut self, kind: ProviderKind, add: bool) {
+        if let Some(i) = family_slot(kind) {
+            self.family[i] = if add {
+                self.family[i] + 1
+            } else {
+                self.family[i].saturating_sub(1)
+            };
+        }
+    }
+
     /// The view of `state` with `usage` (which must equal `PoolUsage::compute(state)` for the
     /// answers to be those of the state). Property columns are added by
     /// [`PlacementView::ensure_columns`].
@@ -210,6 +238,9 @@ impl PlacementView {
             v.nodes.push(row);
         }
         v.built_strings = v.strings.len();
+        for i in 0..v.pools.len() {
+            v.count_family(v.pools[i].kind, true);
+        }
         v
     }
 
@@ -284,11 +315,10 @@ impl PlacementView {
         let mut row = node_row(state, n, obs);
         row.pools = (start, end);
         self.nodes[o] = row;
-        for (slot, p) in self.pools[start as usize..end as usize]
-            .iter_mut()
-            .zip(pools)
-        {
-            *slot = p;
+        for (i, p) in (start as usize..end as usize).zip(pools) {
+            self.count_family(self.pools[i].kind, false);
+            self.count_family(p.kind, true);
+            self.pools[i] = p;
         }
         for (key, col) in &mut self.columns {
             col[o] = n.props.get(key).map_or(NO_ID, |v| self.strings.intern(v));
@@ -564,6 +594,12 @@ impl PlacementCache {
                 "placement cache: {} node rows, the state has {} nodes and no rebuild is pending",
                 self.view.nodes.len(),
                 fresh.nodes.len()
+            ));
+        }
+        if self.dirty.is_empty() && fresh.family != self.view.family {
+            return Err(format!(
+                "placement cache: pool kind counts {:?}, a fresh build has {:?}",
+                self.view.family, fresh.family
             ));
         }
         for i in 0..fresh.nodes.len() {

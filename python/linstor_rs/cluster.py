@@ -657,6 +657,70 @@ class Cluster:
         """Deletes a resource with all its replicas at once."""
         _ffi.call("linstor_cluster_resource_delete", self._ptr, _ffi.cstr(name, "name"))
 
+    # -- maintenance ----------------------------------------------------------------------
+    # Thin wrappers over ``execute``: the commands' entries come back as dicts; warnings name
+    # what was left as it was, and why.
+
+    def adjust_group(
+        self, name: Optional[str] = None, select_filter: Optional[SelectFilter] = None
+    ) -> list[dict[str, Any]]:
+        """Resource-group adjust (``name=None``: every group): each resource definition gets
+        the replicas it lacks; one that cannot be placed is left as it was, with a warning."""
+        cmd: dict[str, Any] = {"cmd": "rsc_grp_adjust", "name": name}
+        if select_filter is not None:
+            cmd["select_filter"] = json.loads(select_filter.to_json())
+        return list(self.execute(cmd)["entries"])
+
+    def evacuate_node(
+        self, name: str, *, target: Sequence[str] = (), do_not_target: Sequence[str] = ()
+    ) -> None:
+        """Places a replacement for every diskful replica on ``name`` (all or nothing: raises
+        ``PlacementRefusedError`` naming the resource that has no place). The originals go
+        once the replacements are in sync (see ``balance``)."""
+        self.execute(
+            {
+                "cmd": "node_evacuate",
+                "name": name,
+                "target": list(target),
+                "do_not_target": list(do_not_target),
+            }
+        )
+
+    def evict_node(self, name: str) -> None:
+        """Evicts an offline node: its resources stop counting and get replacements."""
+        self.execute({"cmd": "node_evict", "name": name})
+
+    def restore_node(self, name: str, *, delete_resources: bool = False) -> None:
+        """Cancels an evacuation, or un-evicts (evicted resources reactivated, or deleted)."""
+        self.execute(
+            {"cmd": "node_restore", "name": name, "delete_resources": delete_resources}
+        )
+
+    def report_resource(
+        self,
+        node: str,
+        resource: str,
+        *,
+        in_use: bool = False,
+        up_to_date: bool = True,
+        established: bool = True,
+    ) -> None:
+        """What ``node``'s satellite sees of ``resource`` (DRBD role and sync state)."""
+        self.execute(
+            {
+                "cmd": "report_resource",
+                "node": node,
+                "rsc_dfn": resource,
+                "state": {"in_use": in_use, "up_to_date": up_to_date, "established": established},
+            }
+        )
+
+    def balance(self, resource: Optional[str] = None) -> list[dict[str, Any]]:
+        """The balance task (``resource=None``: every definition): adds missing replicas,
+        removes surplus and evacuated ones once every replica reports UpToDate and
+        Established."""
+        return list(self.execute({"cmd": "balance_resources", "rsc_dfn": resource})["entries"])
+
     # -- planning, quorum -----------------------------------------------------------------
 
     def plan(

@@ -269,6 +269,29 @@ def test_group_adjust_through_execute(cluster: L.Cluster) -> None:
         cluster.execute({"cmd": "rsc_grp_adjust", "name": "nope"})
 
 
+def test_evacuate_then_balance_moves_a_node_away(cluster: L.Cluster) -> None:
+    cluster.create_resource_group("rg", THREE_ZONES, volume_groups=1)
+    cluster.spawn("rg", "vol_1", ["50G"])
+    node = cluster.placement("vol_1").diskful[0].node
+    cluster.evacuate_node(node)
+    assert len(cluster.placement("vol_1").diskful) == 4  # the original stays until in sync
+    for r in cluster.placement("vol_1"):
+        cluster.report_resource(r.node, "vol_1")
+    cluster.balance()
+    nodes = [r.node for r in cluster.placement("vol_1").diskful]
+    assert node not in nodes and len(nodes) == 3
+    with pytest.raises(L.NotFoundError):
+        cluster.evacuate_node("nope")
+
+
+def test_adjust_group_wrapper(cluster: L.Cluster) -> None:
+    cluster.create_resource_group("rg", L.SelectFilter(place_count=1), volume_groups=1)
+    cluster.spawn("rg", "vol_1", ["50G"])
+    entries = cluster.adjust_group("rg", L.SelectFilter(place_count=2))
+    assert "got new replicas" in entries[-1]["message"]
+    assert len(cluster.placement("vol_1").diskful) == 2
+
+
 # -- quorum ------------------------------------------------------------------------------
 
 

@@ -63,11 +63,13 @@ pub fn node_is_target(state: &ClusterState, node: &Node) -> bool {
 /// shared-space names cannot contain `;` (refused at pool creation, checked on load), so a
 /// default name belongs to its pool alone.
 pub(crate) fn default_shared(pool: &StoragePool) -> bool {
-    pool.free_space_mgr_name
-        .split_once(';')
-        .is_some_and(|(n, p)| {
-            n.eq_ignore_ascii_case(pool.node.as_str()) && p.eq_ignore_ascii_case(pool.name.as_str())
-        })
+    let name = &pool.free_space_mgr_name;
+    if name.len() != pool.node.as_str().len() + 1 + pool.name.as_str().len() {
+        return false;
+    }
+    name.split_once(';').is_some_and(|(n, p)| {
+        n.eq_ignore_ascii_case(pool.node.as_str()) && p.eq_ignore_ascii_case(pool.name.as_str())
+    })
 }
 
 /// The mixing class of a provider kind: two kinds mix iff their classes are equal

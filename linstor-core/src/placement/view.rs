@@ -31,7 +31,7 @@ use crate::model::{ConnectionStatus, LayerKind, Node, NodeFlags, NodeObserved, P
 use crate::model::{ProviderKind, ResourceDefinition};
 use crate::name::{NodeName, StorPoolName};
 use crate::placement::capacity::{FnvMap, PoolUsage, Ratios, Usage, ratios};
-use crate::placement::filter::{default_shared, node_is_target};
+use crate::placement::filter::default_shared;
 use crate::props::parse_bool;
 use crate::size::SizeKib;
 use crate::state::ClusterState;
@@ -216,6 +216,8 @@ impl PlacementView {
             ..PlacementView::default()
         };
         let mut ratio_cache: FnvMap<(u32, ProviderKind), Ratios> = FnvMap::default();
+        let ctrl_target = RowCtx::ctrl_target(state);
+        let ctrl_min_thin = state.ctrl_props.get(MIN_THIN_FREE);
         let mut observed = state.observed.nodes.iter().peekable();
         for n in state.nodes.values() {
             // Merge-join: both maps are ordered by node name.
@@ -227,12 +229,14 @@ impl PlacementView {
                 .filter(|(k, _)| *k == &n.name)
                 .map(|(_, o)| *o);
             let start = u32::try_from(v.pools.len()).unwrap_or(u32::MAX);
-            let mut row = node_row(state, n, obs);
             let mut ctx = RowCtx {
                 strings: &mut v.strings,
                 pool_names: &mut v.pool_names,
                 ratio_cache: &mut ratio_cache,
+                ctrl_target,
+                ctrl_min_thin,
             };
+            let mut row = node_row(n, obs, &ctx);
             pool_rows(state, n, obs, usage.node(&n.name), &mut ctx, &mut v.pools);
             row.pools = (start, u32::try_from(v.pools.len()).unwrap_or(u32::MAX));
             v.nodes.push(row);
@@ -307,12 +311,14 @@ impl PlacementView {
             strings: &mut self.strings,
             pool_names: &mut self.pool_names,
             ratio_cache: &mut ratio_cache,
+            ctrl_target: RowCtx::ctrl_target(state),
+            ctrl_min_thin: state.ctrl_props.get(MIN_THIN_FREE),
         };
         pool_rows(state, n, obs, usage.node(node), &mut ctx, &mut pools);
         if pools.len() != (end - start) as usize {
             return false;
         }
-        let mut row = node_row(state, n, obs);
+        let mut row = node_row(n, obs, &ctx);
         row.pools = (start, end);
         self.nodes[o] = row;
         for (i, p) in (start as usize..end as usize).zip(pools) {
@@ -375,20 +381,39 @@ impl PlacementView {
     }
 }
 
-/// The interning tables a pool row is built with.
+/// The interning tables and controller values rows are built with.
 struct RowCtx<'a> {
     strings: &'a mut Interner,
     pool_names: &'a mut PoolNames,
     ratio_cache: &'a mut FnvMap<(u32, ProviderKind), Ratios>,
+    /// The controller's `AutoplaceTarget` (default true).
+    ctrl_target: bool,
+    /// The controller's `Autoplacer/MinThinFreeSpace`.
+    ctrl_min_thin: Option<&'a str>,
 }
 
-fn node_row(state: &ClusterState, n: &Node, obs: Option<&NodeObserved>) -> NodeRow {
+impl RowCtx<'_> {
+    fn ctrl_target(state: &ClusterState) -> bool {
+        state
+            .ctrl_props
+            .get("AutoplaceTarget")
+            .and_then(parse_bool)
+            .unwrap_or(true)
+    }
+}
+
+fn node_row(n: &Node, obs: Option<&NodeObserved>, ctx: &RowCtx<'_>) -> NodeRow {
+    // `AutoplaceTarget`: Node > C, default true (an unparsable node value counts as true).
+    let target = match n.props.get("AutoplaceTarget") {
+        Some(v) => parse_bool(v).unwrap_or(true),
+        None => ctx.ctrl_target,
+    };
     NodeRow {
         name: n.name.clone(),
         pools: (0, 0),
         online: obs.is_some_and(|o| o.connection == ConnectionStatus::ONLINE),
         flagged: n.flags.contains(NodeFlags::DELETE) || n.flags.contains(NodeFlags::EVACUATE),
-        target: node_is_target(state, n),
+        target,
         layers: obs
             .and_then(|o| o.capabilities.as_ref())
             .map(|c| c.resource_layers.iter().fold(0, |m, l| m | layer_bit(*l))),
@@ -416,7 +441,7 @@ fn pool_rows(
     let low: Option<Box<str>> = n
         .props
         .get(MIN_THIN_FREE)
-        .or_else(|| state.ctrl_props.get(MIN_THIN_FREE))
+        .or(ctx.ctrl_min_thin)
         .map(Into::into);
     let mut reported = obs.map(|o| o.pools.iter().peekable());
     for (k, p) in n.storage_pools.values().enumerate() {

@@ -362,16 +362,9 @@ impl ProviderKind {
         self.caps().backing_device
     }
 
-    /// LINSTOR's `isMixingAllowed` (without the DRBD-version opt-in): may `self` and `other`
-    /// back replicas of one resource? `allow_lvm_zfs` is `AllowMixingStoragePoolDriver`.
-    /// True for the LVM/ZFS kinds that `AllowMixingStoragePoolDriver` lets mix.
-    pub fn in_mixing_family(self) -> bool {
-        matches!(
-            self,
-            ProviderKind::LVM | ProviderKind::LVM_THIN | ProviderKind::ZFS | ProviderKind::ZFS_THIN
-        )
-    }
-
+    /// LINSTOR's `isMixingAllowed` for one pair: may `self` and `other` back replicas of one
+    /// resource? `allow_lvm_zfs` is `AllowMixingStoragePoolDriver` and, for LINSTOR's DRBD
+    /// condition, [`drbd_allows_mixing`] on both nodes.
     pub fn mixes_with(self, other: ProviderKind, allow_lvm_zfs: bool) -> bool {
         use ProviderKind::*;
         if self == other || self == DISKLESS || other == DISKLESS {

@@ -1189,4 +1189,99 @@ mod tests {
         );
         assert_eq!(c.to_json(), before);
     }
+
+    #[test]
+    fn a_replacement_must_mix_with_the_replica_it_copies() {
+        let (mut c, mut env) = cluster(3);
+        run(
+            &mut c,
+            &mut env,
+            Command::ReportNode {
+                node: "n0".into(),
+                connection: ConnectionStatus::ONLINE,
+                capabilities: Some(Capabilities {
+                    storage_providers: vec![
+                        ProviderKind::LVM,
+                        ProviderKind::ZFS,
+                        ProviderKind::DISKLESS,
+                    ],
+                    resource_layers: vec![LayerKind::DRBD, LayerKind::STORAGE],
+                    drbd_version: Some((9, 2, 8)),
+                    ..Default::default()
+                }),
+            },
+        );
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::StorPoolCreate {
+                node: "n0".into(),
+                name: "zfs".into(),
+                kind: ProviderKind::ZFS,
+                props: [("StorDriver/StorPoolName".to_string(), "tank".to_string())]
+                    .into_iter()
+                    .collect(),
+                shared_space: None,
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        run(
+            &mut c,
+            &mut env,
+            Command::ReportPoolCapacity {
+                node: "n0".into(),
+                pool: "zfs".into(),
+                free: SizeKib(100 << 20),
+                total: SizeKib(100 << 20),
+            },
+        );
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::Spawn {
+                rsc_grp: "DfltRscGrp".into(),
+                rsc_dfn: "r1".into(),
+                external_name: None,
+                volume_sizes: vec![SizeKib(10 << 20)],
+                partial: false,
+                nodes: vec![],
+                select_filter: Some(SelectFilter {
+                    place_count: Some(1),
+                    storage_pool: Some("zfs".parse().unwrap()),
+                    ..Default::default()
+                }),
+                definitions_only: false,
+                peer_slots: None,
+                rsc_dfn_props: Default::default(),
+            },
+        );
+        assert!(!out.is_error(), "{out:?}");
+        // Only LVM elsewhere: the ZFS replica on n0 cannot be copied there.
+        let out = run(
+            &mut c,
+            &mut env,
+            Command::NodeEvacuate {
+                name: "n0".into(),
+                target: vec![],
+                do_not_target: vec![],
+            },
+        );
+        let e = out.rc.first_error().unwrap_or_else(|| panic!("{out:?}"));
+        assert_eq!(e.code, code::NOT_ENOUGH_NODES, "{e}");
+        assert!(format!("{e}").contains("mix"), "{e}");
+        // A new handshake makes earlier resource reports stale.
+        report_all(&mut c, &mut env, &[]);
+        let n0: crate::name::NodeName = "n0".parse().unwrap();
+        assert!(!c.state().observed.nodes[&n0].resources.is_empty());
+        run(
+            &mut c,
+            &mut env,
+            Command::ReportNode {
+                node: "n0".into(),
+                connection: ConnectionStatus::ONLINE,
+                capabilities: Some(Capabilities::default()),
+            },
+        );
+        assert!(c.state().observed.nodes[&n0].resources.is_empty());
+    }
 }

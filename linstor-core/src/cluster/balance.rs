@@ -28,7 +28,7 @@
 //! surplus ones are removed in the order of [`choose_replicas_to_remove`] (rule violations
 //! first, then the fullest pool); diskless peers and replicas in use are never removed.
 
-use super::ops_node::EVACUATION_REPLICAS_KEY;
+use super::ops_node::{EVACUATION_NODES_KEY, EVACUATION_REPLICAS_KEY};
 use super::{Cluster, Ctx, Res, ops_rsc};
 use crate::model::{RscDfnFlags, RscFlags, SelectFilter};
 use crate::name::{NodeName, ResourceName};
@@ -227,11 +227,20 @@ fn evacuation(
     }
     if diskful_evac && (live.len() < target || live.is_empty()) {
         // A replacement was lost meanwhile: place it again (the evacuated copy stays).
-        let filter = state
+        let mut filter = state
             .resource_groups
             .get(&d.resource_group)
             .map(|g| g.select_filter.clone())
             .unwrap_or_default();
+        // The evacuation's `target` / `do_not_target`, if it narrowed the nodes.
+        if let Some(nodes) = evac.iter().find_map(|r| r.props.get(EVACUATION_NODES_KEY)) {
+            filter.node_name_list = Some(
+                nodes
+                    .split(',')
+                    .filter_map(|n| NodeName::new(n).ok())
+                    .collect(),
+            );
+        }
         let missing = u32::try_from(target.max(1) - live.len()).unwrap_or(u32::MAX);
         return Some(Balance::Add(missing, Box::new(filter)));
     }

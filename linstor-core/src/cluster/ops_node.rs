@@ -882,9 +882,11 @@ pub(super) fn report_node(
 ) -> Res {
     let key = existing_node(c, Op::Modify, Obj::Node, node)?.name.clone();
     let o = c.state.observed.nodes.entry(key.clone()).or_default();
-    // What the satellite said of its resources is stale once the connection changes (it may
-    // have been promoted or started a resync meanwhile): it must report them again.
-    if o.connection != conn {
+    // What the satellite said of its resources is stale once the connection changes or it
+    // connects afresh (it may have been promoted or started a resync meanwhile, also while a
+    // controller was down): it must report them again.
+    if o.connection != conn || caps.is_some() {
+        // A changed connection or a new handshake (capabilities): earlier reports are stale.
         o.resources.clear();
     }
     o.connection = conn;
@@ -957,6 +959,10 @@ pub(super) fn diskful_only(f: &mut SelectFilter) {
     f.diskless_type = None;
     f.diskless_on_remaining = None;
 }
+
+/// The resource property that remembers, on a replica being evacuated with `target` or
+/// `do_not_target`, the nodes its replacement may go to (comma-separated).
+pub const EVACUATION_NODES_KEY: &str = "Internal/Evacuation/Nodes";
 
 /// The resource property that remembers, on a replica being evacuated, how many diskful
 /// replicas its definition had: the evacuated replica goes once that many live elsewhere.
@@ -1067,11 +1073,17 @@ pub(super) fn node_evacuate(
                 .map(|g| g.select_filter.clone())
                 .unwrap_or_default();
             let node_list = allowed(group.node_name_list.as_ref());
+            let narrowed = node_list != group.node_name_list;
             let d = c.state.resource_definitions.get_mut(rd).expect("listed");
             if let Some(r) = d.resources.get_mut(&key) {
                 r.flags.insert(RscFlags::EVACUATE);
                 if has_diskful_here {
                     r.props.set(EVACUATION_REPLICAS_KEY, diskful.to_string());
+                    // Kept for a replacement placed again later (`cluster::balance`).
+                    if let Some(l) = node_list.as_ref().filter(|_| narrowed) {
+                        let names: Vec<&str> = l.iter().map(NodeName::as_str).collect();
+                        r.props.set(EVACUATION_NODES_KEY, names.join(","));
+                    }
                 }
             }
             ctx.modified(ObjKey::Rsc {
@@ -1198,6 +1210,8 @@ pub(super) fn node_evict(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res 
             });
             // Only DRBD replicates; without it there is nothing to copy from.
             if !has_diskful_here || !d_has_drbd {
+                // A diskless peer here no longer counts (a tiebreaker is placed elsewhere).
+                super::quorum::manage(c, ctx, rd.as_str());
                 return Ok(false);
             }
             // Only what the place count still lacks: a replica elsewhere may be enough.
@@ -1276,6 +1290,7 @@ pub(super) fn node_restore(
         if r.flags.contains(RscFlags::EVACUATE) {
             r.flags.remove(RscFlags::EVACUATE);
             r.props.remove(EVACUATION_REPLICAS_KEY);
+            r.props.remove(EVACUATION_NODES_KEY);
             changed = true;
         }
         if r.flags.contains(RscFlags::EVICTED) {
@@ -1302,7 +1317,7 @@ pub(super) fn node_restore(
         // is reactivated instead, and the warning says why.
         // Marked DELETE, a resource no longer counts in the pool usage.
         match c.one_pending(rd, |c| {
-            super::ops_rsc::rsc_delete(c, ctx, rd.as_str(), key.as_str())
+            super::ops_rsc::rsc_delete_by_system(c, ctx, rd.as_str(), key.as_str())
         }) {
             Ok(()) => deleted += 1,
             Err(e) => {

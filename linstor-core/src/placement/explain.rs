@@ -119,7 +119,7 @@ impl Criterion {
             }
             Criterion::SharedSpace => "use pools with distinct shared spaces",
             Criterion::ProviderMixing => {
-                "set AllowMixingStoragePoolDriver=true or use matching pools"
+                "use matching pools, or set AllowMixingStoragePoolDriver=true (mixing LVM and ZFS kinds also needs DRBD 9.1.18+ below 9.2, or 9.2.7+)"
             }
             Criterion::CapacityUnknown => "wait for the satellites to report their pools",
             Criterion::FreeSpace => {

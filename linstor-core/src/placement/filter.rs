@@ -72,8 +72,9 @@ pub(crate) fn default_shared(pool: &StoragePool) -> bool {
     })
 }
 
-/// The mixing class of a provider kind: two kinds mix iff their classes are equal
-/// (LINSTOR's mixing relation is an equivalence for a fixed `AllowMixingStoragePoolDriver`).
+/// The mixing class of a provider kind: two kinds mix iff their classes are equal (for a
+/// fixed `allow_lvm_zfs`, LINSTOR's mixing relation is an equivalence; its DRBD-version
+/// condition is not, see `run`).
 pub fn mix_class(kind: ProviderKind, allow_lvm_zfs: bool) -> u32 {
     use ProviderKind::*;
     match kind {
@@ -188,6 +189,48 @@ pub(crate) fn run(
     state: &ClusterState,
     view: &PlacementView,
     req: &PlacementRequest,
+) -> Result<Placement, Refusal> {
+    match run_with(state, view, req, false) {
+        // The DRBD-version mixing classes are conservative: they may refuse a set of one kind
+        // that mixing by kind alone allows. Never stricter than mixing switched off.
+        Err(r)
+            if r.kind == RefusalKind::NotEnoughNodes && mixing_is_versioned(state, view, req) =>
+        {
+            run_with(state, view, req, true).or(Err(r))
+        }
+        other => other,
+    }
+}
+
+/// `AllowMixingStoragePoolDriver` (RD > RG > C) for `req`'s definition.
+fn allow_mixing(state: &ClusterState, req: &PlacementRequest) -> bool {
+    let rd = state.resource_definitions.get(&req.resource);
+    let rg = rd.and_then(|rd| state.resource_groups.get(&rd.resource_group));
+    let mut chain = PriorityProps::new();
+    if let Some(rd) = rd {
+        chain.push(Level::RscDfn, &rd.props);
+    }
+    if let Some(rg) = rg {
+        chain.push(Level::RscGrp, &rg.props);
+    }
+    chain.push(Level::Controller, &state.ctrl_props);
+    chain
+        .get("AllowMixingStoragePoolDriver")
+        .and_then(parse_bool)
+        .unwrap_or(false)
+}
+
+/// True if the DRBD-version condition shapes the mixing classes of `req`.
+fn mixing_is_versioned(state: &ClusterState, view: &PlacementView, req: &PlacementRequest) -> bool {
+    req.mode() == Mode::Diskful && allow_mixing(state, req) && view.mixed_family()
+}
+
+/// [`run`]; `no_mixing`: mixing by kind only (as with `AllowMixingStoragePoolDriver=false`).
+fn run_with(
+    state: &ClusterState,
+    view: &PlacementView,
+    req: &PlacementRequest,
+    no_mixing: bool,
 ) -> Result<Placement, Refusal> {
     let f = &req.filter;
     let mode = req.mode();
@@ -359,18 +402,7 @@ pub(crate) fn run(
     let stride = n_same + diff_ids.iter().filter(|r| r.cap.is_some()).count();
 
     // Mixing and shared space, seeded by existing diskful replicas.
-    let mut mix_chain = PriorityProps::new();
-    if let Some(rd) = rd {
-        mix_chain.push(Level::RscDfn, &rd.props);
-    }
-    if let Some(rg) = rg {
-        mix_chain.push(Level::RscGrp, &rg.props);
-    }
-    mix_chain.push(Level::Controller, &state.ctrl_props);
-    let allow_mix = mix_chain
-        .get("AllowMixingStoragePoolDriver")
-        .and_then(parse_bool)
-        .unwrap_or(false);
+    let allow_mix = !no_mixing && allow_mixing(state, req);
     // Mixing LVM/ZFS kinds also needs DRBD 9.1.18+ (< 9.2) or 9.2.7+ on both nodes of a pair.
     // Pairwise, that is no equivalence; as classes it is applied conservatively: where kinds
     // differ at all, a pool on a node without such a version mixes only with its own kind.
@@ -380,7 +412,22 @@ pub(crate) fn run(
     };
     let mut seed_classes: BTreeSet<u32> = BTreeSet::new();
     let mut seed_shared: Vec<u32> = Vec::new();
-    for r in &live_diskful {
+    // Replicas being evacuated (a replacement syncs from them) or evicted (they rejoin on
+    // restore) do not count as replicas but must still mix and not share space.
+    let mix_seeds: Vec<&crate::model::Resource> = rd
+        .map(|rd| {
+            rd.resources
+                .values()
+                .filter(|r| !r.is_diskless() && !r.is_deleting())
+                .filter(|r| {
+                    is_live_replica(state, r)
+                        || r.flags.contains(RscFlags::EVACUATE)
+                        || r.flags.contains(RscFlags::EVICTED)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for r in &mix_seeds {
         let drbd = view.ordinal(&r.node).and_then(|o| view.nodes[o].drbd);
         for v in r.volumes.values() {
             if let Some(p) = state.storage_pool(&r.node, &v.storage_pool) {

@@ -551,6 +551,17 @@ fn provider_mixing_and_shared_space() {
         r#"{"place_count":3}"#,
         "ERR 996 provider kind does not mix",
     );
+    // Never stricter than without mixing: LVM replicas on a qualifying and a non-qualifying
+    // node, ZFS elsewhere in the cluster — more LVM still fits.
+    let mixed_versions = "
+        rd r0 10 n1=lvm n2=lvm
+        n1 : lvm=LVM:100/100
+        n2 drbd=9.2.3 : lvm=LVM:100/100
+        n3 : lvm=LVM:100/100
+        n9 : zfs=ZFS:100/100
+        ctrl AllowMixingStoragePoolDriver=true
+    ";
+    check(mixed_versions, r#"{"place_count":3}"#, "n3:lvm");
     // One kind only: versions do not matter.
     let same = "rd r0 10 n1=lvm\n n1 : lvm=LVM:100/100\n n2 drbd=9.0.1 : lvm=LVM:100/100\n ctrl AllowMixingStoragePoolDriver=true";
     check(same, r#"{"place_count":2}"#, "n2:lvm");

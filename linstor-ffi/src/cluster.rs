@@ -333,6 +333,17 @@ pub unsafe extern "C" fn linstor_cluster_node_set_online(
     unsafe {
         with_cluster(cluster, err_out, |c| {
             let name = arg_str(name, "name")?;
+            // Capabilities come with a (re)connect only: repeating them would be a new
+            // handshake, which drops the node's resource reports.
+            let already_online = match linstor_core::name::NodeName::new(name) {
+                Ok(n) => c.with_state(|s| {
+                    s.observed
+                        .nodes
+                        .get(&n)
+                        .is_some_and(|o| o.connection == ConnectionStatus::ONLINE)
+                })?,
+                Err(_) => false,
+            };
             c.run(Command::ReportNode {
                 node: name.to_owned(),
                 connection: if online {
@@ -340,7 +351,7 @@ pub unsafe extern "C" fn linstor_cluster_node_set_online(
                 } else {
                     ConnectionStatus::OFFLINE
                 },
-                capabilities: online.then(full_capabilities),
+                capabilities: (online && !already_online).then(full_capabilities),
             })?;
             Ok(())
         })

@@ -277,6 +277,7 @@ def test_evacuate_then_balance_moves_a_node_away(cluster: L.Cluster) -> None:
     assert len(cluster.placement("vol_1").diskful) == 4  # the original stays until in sync
     for r in cluster.placement("vol_1"):
         cluster.report_resource(r.node, "vol_1")
+    cluster.set_online(node, True)  # already online: no new handshake, the reports stay
     cluster.balance()
     nodes = [r.node for r in cluster.placement("vol_1").diskful]
     assert node not in nodes and len(nodes) == 3

@@ -962,6 +962,13 @@ mod tests {
             ["n0", "n2"],
             "do_not_target kept n1 out"
         );
+        let on_n0 = &c.state().resource_definitions[&"r1".parse().unwrap()].resources
+            [&"n0".parse().unwrap()];
+        assert_eq!(
+            on_n0.props.get(crate::cluster::ops_node::EVACUATION_DENY_KEY),
+            Some("n1"),
+            "kept for a replacement placed again"
+        );
         let out = run(
             &mut c,
             &mut env,

@@ -28,7 +28,7 @@
 //! surplus ones are removed in the order of [`choose_replicas_to_remove`] (rule violations
 //! first, then the fullest pool); diskless peers and replicas in use are never removed.
 
-use super::ops_node::{EVACUATION_NODES_KEY, EVACUATION_REPLICAS_KEY};
+use super::ops_node::{EVACUATION_DENY_KEY, EVACUATION_REPLICAS_KEY, EVACUATION_TARGET_KEY};
 use super::{Cluster, Ctx, Res, ops_rsc};
 use crate::model::{RscDfnFlags, RscFlags, SelectFilter};
 use crate::name::{NodeName, ResourceName};
@@ -232,15 +232,35 @@ fn evacuation(
             .get(&d.resource_group)
             .map(|g| g.select_filter.clone())
             .unwrap_or_default();
-        // The evacuation's `target` / `do_not_target`, if it narrowed the nodes.
-        if let Some(nodes) = evac.iter().find_map(|r| r.props.get(EVACUATION_NODES_KEY)) {
-            filter.node_name_list = Some(
-                nodes
-                    .split(',')
-                    .filter_map(|n| NodeName::new(n).ok())
-                    .collect(),
-            );
-        }
+        // The evacuations' `target` / `do_not_target`: every deny list applies; targets only
+        // if every evacuated replica had some (their union).
+        let names = |v: Option<&str>| -> Vec<NodeName> {
+            v.map(|v| v.split(',').filter_map(|n| NodeName::new(n).ok()).collect())
+                .unwrap_or_default()
+        };
+        let diskful: Vec<_> = evac.iter().filter(|r| !r.is_diskless()).collect();
+        let deny: Vec<NodeName> = diskful
+            .iter()
+            .flat_map(|r| names(r.props.get(EVACUATION_DENY_KEY)))
+            .collect();
+        let targets: Vec<NodeName> = if diskful
+            .iter()
+            .all(|r| r.props.get(EVACUATION_TARGET_KEY).is_some())
+        {
+            diskful
+                .iter()
+                .flat_map(|r| names(r.props.get(EVACUATION_TARGET_KEY)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let all: Vec<NodeName> = state.nodes.keys().cloned().collect();
+        filter.node_name_list = super::ops_node::replacement_nodes(
+            filter.node_name_list.as_ref(),
+            &targets,
+            &deny,
+            &all,
+        );
         let missing = u32::try_from(target.max(1) - live.len()).unwrap_or(u32::MAX);
         return Some(Balance::Add(missing, Box::new(filter)));
     }

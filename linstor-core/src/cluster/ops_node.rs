@@ -960,9 +960,31 @@ pub(super) fn diskful_only(f: &mut SelectFilter) {
     f.diskless_on_remaining = None;
 }
 
-/// The resource property that remembers, on a replica being evacuated with `target` or
-/// `do_not_target`, the nodes its replacement may go to (comma-separated).
-pub const EVACUATION_NODES_KEY: &str = "Internal/Evacuation/Nodes";
+/// The resource properties that remember, on a replica being evacuated, the evacuation's
+/// `target` and `do_not_target` nodes (comma-separated), for a replacement placed again later.
+pub const EVACUATION_TARGET_KEY: &str = "Internal/Evacuation/Target";
+/// See [`EVACUATION_TARGET_KEY`].
+pub const EVACUATION_DENY_KEY: &str = "Internal/Evacuation/DoNotTarget";
+
+/// The nodes a replacement may go to: `group`'s list narrowed by `targets` (if any), minus
+/// `deny`; `None` when nothing narrows it. `all` are the cluster's nodes.
+pub(super) fn replacement_nodes(
+    group: Option<&Vec<NodeName>>,
+    targets: &[NodeName],
+    deny: &[NodeName],
+    all: &[NodeName],
+) -> Option<Vec<NodeName>> {
+    if targets.is_empty() && deny.is_empty() {
+        return group.cloned();
+    }
+    let base: Vec<NodeName> = match (targets.is_empty(), group) {
+        (false, Some(g)) => targets.iter().filter(|n| g.contains(n)).cloned().collect(),
+        (false, None) => targets.to_vec(),
+        (true, Some(g)) => g.clone(),
+        (true, None) => all.to_vec(),
+    };
+    Some(base.into_iter().filter(|n| !deny.contains(n)).collect())
+}
 
 /// The resource property that remembers, on a replica being evacuated, how many diskful
 /// replicas its definition had: the evacuated replica goes once that many live elsewhere.
@@ -1015,22 +1037,8 @@ pub(super) fn node_evacuate(
     // The nodes a replacement may go to: the group's list narrowed by `target`, minus
     // `do_not_target`; `None` when nothing narrows it.
     let all_nodes: Vec<NodeName> = c.state.nodes.keys().cloned().collect();
-    let allowed = |group: Option<&Vec<NodeName>>| -> Option<Vec<NodeName>> {
-        if target_list.is_empty() && deny.is_empty() {
-            return group.cloned();
-        }
-        let base: Vec<NodeName> = match (target_list.is_empty(), group) {
-            (false, Some(g)) => target_list
-                .iter()
-                .filter(|n| g.contains(n))
-                .cloned()
-                .collect(),
-            (false, None) => target_list.clone(),
-            (true, Some(g)) => g.clone(),
-            (true, None) => all_nodes.clone(),
-        };
-        Some(base.into_iter().filter(|n| !deny.contains(n)).collect())
-    };
+    let allowed =
+        |group: Option<&Vec<NodeName>>| replacement_nodes(group, &target_list, &deny, &all_nodes);
     let rds = rscs_on(c, &key);
     // Only DRBD replicates: without it a "replacement" would be an empty, unrelated volume.
     for rd in &rds {
@@ -1073,16 +1081,20 @@ pub(super) fn node_evacuate(
                 .map(|g| g.select_filter.clone())
                 .unwrap_or_default();
             let node_list = allowed(group.node_name_list.as_ref());
-            let narrowed = node_list != group.node_name_list;
             let d = c.state.resource_definitions.get_mut(rd).expect("listed");
             if let Some(r) = d.resources.get_mut(&key) {
                 r.flags.insert(RscFlags::EVACUATE);
                 if has_diskful_here {
                     r.props.set(EVACUATION_REPLICAS_KEY, diskful.to_string());
                     // Kept for a replacement placed again later (`cluster::balance`).
-                    if let Some(l) = node_list.as_ref().filter(|_| narrowed) {
-                        let names: Vec<&str> = l.iter().map(NodeName::as_str).collect();
-                        r.props.set(EVACUATION_NODES_KEY, names.join(","));
+                    let join = |l: &[NodeName]| {
+                        l.iter().map(NodeName::as_str).collect::<Vec<_>>().join(",")
+                    };
+                    if !target_list.is_empty() {
+                        r.props.set(EVACUATION_TARGET_KEY, join(&target_list));
+                    }
+                    if !deny.is_empty() {
+                        r.props.set(EVACUATION_DENY_KEY, join(&deny));
                     }
                 }
             }
@@ -1230,13 +1242,15 @@ pub(super) fn node_evict(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res 
             Ok(true) => replaced += 1,
             Ok(false) => {}
             Err(w) => {
-                // The resource stays evicted (`place` rolled back only its own attempt).
+                // The resource stays evicted (`place` rolled back only its own attempt); quorum
+                // and tiebreakers still follow the lost replica.
                 ctx.rewind(at);
                 ctx.modified(ObjKey::Rsc {
                     rsc_dfn: rd.clone(),
                     node: key.clone(),
                 });
                 ctx.rc.push(*w);
+                c.one_pending(rd, |c| super::quorum::manage(c, ctx, rd.as_str()));
                 failed += 1;
             }
         }
@@ -1290,7 +1304,8 @@ pub(super) fn node_restore(
         if r.flags.contains(RscFlags::EVACUATE) {
             r.flags.remove(RscFlags::EVACUATE);
             r.props.remove(EVACUATION_REPLICAS_KEY);
-            r.props.remove(EVACUATION_NODES_KEY);
+            r.props.remove(EVACUATION_TARGET_KEY);
+            r.props.remove(EVACUATION_DENY_KEY);
             changed = true;
         }
         if r.flags.contains(RscFlags::EVICTED) {

@@ -965,7 +965,9 @@ mod tests {
         let on_n0 = &c.state().resource_definitions[&"r1".parse().unwrap()].resources
             [&"n0".parse().unwrap()];
         assert_eq!(
-            on_n0.props.get(crate::cluster::ops_node::EVACUATION_DENY_KEY),
+            on_n0
+                .props
+                .get(crate::cluster::ops_node::EVACUATION_DENY_KEY),
             Some("n1"),
             "kept for a replacement placed again"
         );

@@ -35,7 +35,7 @@ use crate::name::{NodeName, ResourceName};
 use crate::placement::filter::is_live_replica;
 use crate::placement::unplace::choose_replicas_to_remove;
 use crate::props::parse_bool;
-use crate::rc::{Obj, Op, Severity, code};
+use crate::rc::{Obj, Op, code};
 use crate::state::ClusterState;
 
 /// `BalanceResourcesGracePeriod` default, in seconds.
@@ -315,9 +315,7 @@ pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) 
                         Err(e) => {
                             ctx.rewind(at);
                             failed += 1;
-                            let mut w = *e;
-                            w.severity = Severity::Warning;
-                            ctx.rc.push(w);
+                            ctx.warn_from(e);
                         }
                     }
                 }
@@ -329,9 +327,7 @@ pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) 
                         match ops_rsc::rsc_delete_by_system(c, ctx, n.as_str(), node.as_str()) {
                             Ok(()) => gone += 1,
                             Err(e) => {
-                                let mut w = *e;
-                                w.severity = Severity::Warning;
-                                ctx.rc.push(w);
+                                ctx.warn_from(e);
                                 failed += 1;
                                 break;
                             }

@@ -162,7 +162,7 @@ impl Cluster {
         if !self.idx.usage_pending.is_empty() {
             return Err("pool usage index: definitions still pending".into());
         }
-        self.idx.placer.check(s)?;
+        self.idx.placer.check_with(s, fresh.placer.usage())?;
         if fresh.minors != self.idx.minors {
             return Err("minor index out of date".into());
         }

@@ -766,6 +766,14 @@ impl Ctx<'_> {
         self.changes.deleted.truncate(at.3);
     }
 
+    /// Answers a refused step of a command that goes on as a warning (same code, cause and
+    /// correction).
+    pub fn warn_from(&mut self, e: Box<RcEntry>) {
+        let mut w = *e;
+        w.severity = Severity::Warning;
+        self.rc.push(w);
+    }
+
     pub fn warn(&mut self, obj: Obj, c: u16, message: impl Into<String>) {
         self.rc
             .push(RcEntry::new(Severity::Warning, Op::None, obj, c, message));

@@ -391,9 +391,7 @@ pub(super) fn rg_adjust(
             Err(e) => {
                 ctx.rewind(at);
                 failed += 1;
-                let mut w = *e;
-                w.severity = crate::rc::Severity::Warning;
-                ctx.rc.push(w);
+                ctx.warn_from(e);
             }
         }
     }

@@ -1227,16 +1227,9 @@ pub(super) fn node_evict(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res 
                 return Ok(false);
             }
             // Only what the place count still lacks: a replica elsewhere may be enough.
-            let placed = match super::autoplace::place(c, ctx, rd, &filter) {
-                Ok(()) => true,
-                Err(e) => {
-                    let mut w = *e;
-                    w.severity = crate::rc::Severity::Warning;
-                    return Err(Box::new(w));
-                }
-            };
+            super::autoplace::place(c, ctx, rd, &filter)?;
             super::quorum::manage(c, ctx, rd.as_str());
-            Ok(placed)
+            Ok(true)
         });
         match res {
             Ok(true) => replaced += 1,
@@ -1249,7 +1242,7 @@ pub(super) fn node_evict(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res 
                     rsc_dfn: rd.clone(),
                     node: key.clone(),
                 });
-                ctx.rc.push(*w);
+                ctx.warn_from(w);
                 c.one_pending(rd, |c| super::quorum::manage(c, ctx, rd.as_str()));
                 failed += 1;
             }
@@ -1336,9 +1329,7 @@ pub(super) fn node_restore(
         }) {
             Ok(()) => deleted += 1,
             Err(e) => {
-                let mut w = *e;
-                w.severity = crate::rc::Severity::Warning;
-                ctx.rc.push(w);
+                ctx.warn_from(e);
             }
         }
     }

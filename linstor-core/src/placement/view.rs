@@ -31,7 +31,7 @@ use crate::model::{ConnectionStatus, LayerKind, Node, NodeFlags, NodeObserved, P
 use crate::model::{ProviderKind, ResourceDefinition};
 use crate::name::{NodeName, StorPoolName};
 use crate::placement::capacity::{FnvMap, PoolUsage, Ratios, Usage, ratios};
-use crate::placement::filter::default_shared;
+use crate::placement::filter::{default_shared, node_is_target};
 use crate::props::parse_bool;
 use crate::size::SizeKib;
 use crate::state::ClusterState;
@@ -216,8 +216,6 @@ impl PlacementView {
             ..PlacementView::default()
         };
         let mut ratio_cache: FnvMap<(u32, ProviderKind), Ratios> = FnvMap::default();
-        let ctrl_target = RowCtx::ctrl_target(state);
-        let ctrl_min_thin = state.ctrl_props.get(MIN_THIN_FREE);
         let mut observed = state.observed.nodes.iter().peekable();
         for n in state.nodes.values() {
             // Merge-join: both maps are ordered by node name.
@@ -233,10 +231,8 @@ impl PlacementView {
                 strings: &mut v.strings,
                 pool_names: &mut v.pool_names,
                 ratio_cache: &mut ratio_cache,
-                ctrl_target,
-                ctrl_min_thin,
             };
-            let mut row = node_row(n, obs, &ctx);
+            let mut row = node_row(state, n, obs);
             pool_rows(state, n, obs, usage.node(&n.name), &mut ctx, &mut v.pools);
             row.pools = (start, u32::try_from(v.pools.len()).unwrap_or(u32::MAX));
             v.nodes.push(row);
@@ -311,14 +307,12 @@ impl PlacementView {
             strings: &mut self.strings,
             pool_names: &mut self.pool_names,
             ratio_cache: &mut ratio_cache,
-            ctrl_target: RowCtx::ctrl_target(state),
-            ctrl_min_thin: state.ctrl_props.get(MIN_THIN_FREE),
         };
         pool_rows(state, n, obs, usage.node(node), &mut ctx, &mut pools);
         if pools.len() != (end - start) as usize {
             return false;
         }
-        let mut row = node_row(n, obs, &ctx);
+        let mut row = node_row(state, n, obs);
         row.pools = (start, end);
         self.nodes[o] = row;
         for (i, p) in (start as usize..end as usize).zip(pools) {
@@ -381,39 +375,20 @@ impl PlacementView {
     }
 }
 
-/// The interning tables and controller values rows are built with.
+/// The interning tables a pool row is built with.
 struct RowCtx<'a> {
     strings: &'a mut Interner,
     pool_names: &'a mut PoolNames,
     ratio_cache: &'a mut FnvMap<(u32, ProviderKind), Ratios>,
-    /// The controller's `AutoplaceTarget` (default true).
-    ctrl_target: bool,
-    /// The controller's `Autoplacer/MinThinFreeSpace`.
-    ctrl_min_thin: Option<&'a str>,
 }
 
-impl RowCtx<'_> {
-    fn ctrl_target(state: &ClusterState) -> bool {
-        state
-            .ctrl_props
-            .get("AutoplaceTarget")
-            .and_then(parse_bool)
-            .unwrap_or(true)
-    }
-}
-
-fn node_row(n: &Node, obs: Option<&NodeObserved>, ctx: &RowCtx<'_>) -> NodeRow {
-    // `AutoplaceTarget`: Node > C, default true (an unparsable node value counts as true).
-    let target = match n.props.get("AutoplaceTarget") {
-        Some(v) => parse_bool(v).unwrap_or(true),
-        None => ctx.ctrl_target,
-    };
+fn node_row(state: &ClusterState, n: &Node, obs: Option<&NodeObserved>) -> NodeRow {
     NodeRow {
         name: n.name.clone(),
         pools: (0, 0),
         online: obs.is_some_and(|o| o.connection == ConnectionStatus::ONLINE),
         flagged: n.flags.contains(NodeFlags::DELETE) || n.flags.contains(NodeFlags::EVACUATE),
-        target,
+        target: node_is_target(state, n),
         layers: obs
             .and_then(|o| o.capabilities.as_ref())
             .map(|c| c.resource_layers.iter().fold(0, |m, l| m | layer_bit(*l))),
@@ -441,7 +416,7 @@ fn pool_rows(
     let low: Option<Box<str>> = n
         .props
         .get(MIN_THIN_FREE)
-        .or(ctx.ctrl_min_thin)
+        .or_else(|| state.ctrl_props.get(MIN_THIN_FREE))
         .map(Into::into);
     let mut reported = obs.map(|o| o.pools.iter().peekable());
     for (k, p) in n.storage_pools.values().enumerate() {
@@ -606,14 +581,18 @@ impl PlacementCache {
     /// Checks the cache against `state`: the usage equals a recomputation, and every row that
     /// is not marked for refresh equals a fresh build.
     pub fn check(&self, state: &ClusterState) -> Result<(), String> {
-        let fresh_usage = PoolUsage::compute(state);
-        if !self.usage.same_as(&fresh_usage) {
+        self.check_with(state, &PoolUsage::compute(state))
+    }
+
+    /// [`PlacementCache::check`] against an already computed `PoolUsage::compute(state)`.
+    pub fn check_with(&self, state: &ClusterState, fresh_usage: &PoolUsage) -> Result<(), String> {
+        if !self.usage.same_as(fresh_usage) {
             return Err("placement cache: pool usage differs from a recomputation".into());
         }
         if self.stale {
             return Ok(());
         }
-        let fresh = self.view.rebuilt(state, &fresh_usage);
+        let fresh = self.view.rebuilt(state, fresh_usage);
         if fresh.nodes.len() != self.view.nodes.len() {
             return Err(format!(
                 "placement cache: {} node rows, the state has {} nodes and no rebuild is pending",

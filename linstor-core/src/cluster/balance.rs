@@ -315,7 +315,7 @@ pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) 
                         Err(e) => {
                             ctx.rewind(at);
                             failed += 1;
-                            ctx.warn_from(e);
+                            ctx.warn_from(*e);
                         }
                     }
                 }
@@ -327,7 +327,7 @@ pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) 
                         match ops_rsc::rsc_delete_by_system(c, ctx, n.as_str(), node.as_str()) {
                             Ok(()) => gone += 1,
                             Err(e) => {
-                                ctx.warn_from(e);
+                                ctx.warn_from(*e);
                                 failed += 1;
                                 break;
                             }

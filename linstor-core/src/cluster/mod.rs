@@ -768,10 +768,9 @@ impl Ctx<'_> {
 
     /// Answers a refused step of a command that goes on as a warning (same code, cause and
     /// correction).
-    pub fn warn_from(&mut self, e: Box<RcEntry>) {
-        let mut w = *e;
-        w.severity = Severity::Warning;
-        self.rc.push(w);
+    pub fn warn_from(&mut self, mut e: RcEntry) {
+        e.severity = Severity::Warning;
+        self.rc.push(e);
     }
 
     pub fn warn(&mut self, obj: Obj, c: u16, message: impl Into<String>) {

@@ -391,7 +391,7 @@ pub(super) fn rg_adjust(
             Err(e) => {
                 ctx.rewind(at);
                 failed += 1;
-                ctx.warn_from(e);
+                ctx.warn_from(*e);
             }
         }
     }

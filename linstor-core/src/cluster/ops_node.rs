@@ -1242,7 +1242,7 @@ pub(super) fn node_evict(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res 
                     rsc_dfn: rd.clone(),
                     node: key.clone(),
                 });
-                ctx.warn_from(w);
+                ctx.warn_from(*w);
                 c.one_pending(rd, |c| super::quorum::manage(c, ctx, rd.as_str()));
                 failed += 1;
             }
@@ -1329,7 +1329,7 @@ pub(super) fn node_restore(
         }) {
             Ok(()) => deleted += 1,
             Err(e) => {
-                ctx.warn_from(e);
+                ctx.warn_from(*e);
             }
         }
     }

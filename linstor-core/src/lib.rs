@@ -8,6 +8,8 @@ pub mod cluster;
 pub mod model;
 pub mod name;
 pub mod placement;
+pub mod plan;
+pub mod projection;
 pub mod props;
 pub mod quorum;
 pub mod rc;

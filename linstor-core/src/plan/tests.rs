@@ -1,0 +1,648 @@
+//! Tests of the projection and the plan: tables of single cases, and proptests that a plan over
+//! random desired projections and random observed states converges in one apply.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::cluster::{Cluster, Command, SeededEnv};
+use crate::name::NodeName;
+
+/// Runs a command given as the JSON clients send; returns whether it was accepted.
+fn run(c: &mut Cluster, e: &mut SeededEnv, cmd: Value) -> bool {
+    let cmd: Command = serde_json::from_value(cmd).expect("a valid command");
+    !c.execute(cmd, e).is_error()
+}
+
+fn must(c: &mut Cluster, e: &mut SeededEnv, cmd: Value) {
+    let text = cmd.to_string();
+    let cmd: Command = serde_json::from_value(cmd).expect("a valid command");
+    let out = c.execute(cmd, e);
+    assert!(!out.is_error(), "refused: {text}: {:?}", out.rc);
+}
+
+/// Nodes n1..n3, each with an LVM pool `lvm` and a FILE_THIN pool `thin`; resource
+/// definitions `r0`, `r1` (one 100 MiB volume each).
+fn base() -> (Cluster, SeededEnv) {
+    let mut e = SeededEnv::new(11);
+    let mut c = Cluster::new(&mut e);
+    for (i, n) in ["n1", "n2", "n3"].iter().enumerate() {
+        must(
+            &mut c,
+            &mut e,
+            json!({"cmd": "node_create", "name": n, "node_type": "Satellite",
+                "net_interfaces": [{"name": "default", "address": format!("10.0.0.{}", i + 1)}]}),
+        );
+        for (pool, kind, backing) in [
+            ("lvm", "LVM", "vg0"),
+            ("thin", "FILE_THIN", "/var/lib/thin"),
+        ] {
+            must(
+                &mut c,
+                &mut e,
+                json!({"cmd": "stor_pool_create", "node": n, "name": pool, "kind": kind,
+                    "props": {"StorDriver/StorPoolName": backing}}),
+            );
+        }
+    }
+    for r in ["r0", "r1"] {
+        must(&mut c, &mut e, json!({"cmd": "rsc_dfn_create", "name": r}));
+        must(
+            &mut c,
+            &mut e,
+            json!({"cmd": "vlm_dfn_create", "rsc_dfn": r, "size": 102_400}),
+        );
+    }
+    (c, e)
+}
+
+fn node(n: &str) -> NodeName {
+    NodeName::new(n).unwrap()
+}
+
+fn rsc(n: &str) -> ResourceName {
+    ResourceName::new(n).unwrap()
+}
+
+fn project(c: &Cluster, n: &str) -> NodeProjection {
+    c.state().for_node(&node(n)).expect("node exists")
+}
+
+/// Applies a plan; every action must apply.
+fn apply_all(local: &mut NodeLocal, actions: &[Action]) {
+    for a in actions {
+        local.apply(a).unwrap_or_else(|e| panic!("{a:?}: {e}"));
+    }
+}
+
+#[test]
+fn projection_keeps_the_node_its_peers_and_nothing_else() {
+    let (mut c, mut e) = base();
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "lvm"}),
+    );
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n2", "storage_pool": "lvm"}),
+    );
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "rsc_create", "rsc_dfn": "r1", "node": "n3", "storage_pool": "lvm"}),
+    );
+    let p = project(&c, "n1");
+    assert_eq!(p.node, node("n1"));
+    let rds: Vec<_> = p
+        .state
+        .resource_definitions
+        .keys()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(rds, ["r0"]);
+    let nodes: Vec<_> = p.state.nodes.keys().map(ToString::to_string).collect();
+    assert_eq!(nodes, ["n1", "n2"]);
+    // The local node keeps every pool; the peer only what its volumes of r0 use.
+    let pools = |n: &str| -> Vec<String> {
+        p.state.nodes[&node(n)]
+            .storage_pools
+            .keys()
+            .map(ToString::to_string)
+            .collect()
+    };
+    assert_eq!(pools("n1"), ["DfltDisklessStorPool", "lvm", "thin"]);
+    assert_eq!(pools("n2"), ["lvm"]);
+    assert_eq!(p.state.resource_groups.len(), 1);
+    assert!(c.state().for_node(&node("ghost")).is_none());
+    // One serializable value.
+    let text = serde_json::to_string(&p).unwrap();
+    assert_eq!(serde_json::from_str::<NodeProjection>(&text).unwrap(), p);
+}
+
+#[test]
+fn chains_over_the_projection_equal_chains_over_the_state() {
+    let (mut c, mut e) = base();
+    for (n, pool) in [("n1", "thin"), ("n2", "thin"), ("n3", "thin")] {
+        must(
+            &mut c,
+            &mut e,
+            json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": n, "storage_pool": pool}),
+        );
+    }
+    let set = |level: Value| json!({"override_props": level});
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "ctrl_props_modify", "props": set(json!({"DrbdOptions/Net/max-buffers": "9000"}))}),
+    );
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "node_modify", "name": "n2", "props": set(json!({"PrefNic": "default", "DrbdOptions/Disk/al-extents": "6007"}))}),
+    );
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "rsc_dfn_modify", "name": "r0", "props": set(json!({"DrbdOptions/Net/protocol": "A"}))}),
+    );
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "stor_pool_modify", "node": "n1", "name": "lvm", "props": set(json!({"DrbdOptions/SkipDisk": "true"}))}),
+    );
+    let full = c.chains();
+    let r0 = rsc("r0");
+    for n in ["n1", "n2", "n3"] {
+        let p = project(&c, n);
+        let part = crate::cluster::Chains::new(&p.state);
+        let me = node(n);
+        let flat = |pp: crate::props::PriorityProps<'_>| format!("{pp:?}");
+        assert_eq!(
+            flat(full.drbd_resource(&r0, &me)),
+            flat(part.drbd_resource(&r0, &me))
+        );
+        assert_eq!(
+            flat(full.drbd_volume(&r0, &me, 0)),
+            flat(part.drbd_volume(&r0, &me, 0))
+        );
+        assert_eq!(
+            flat(full.drbd_connection(&r0)),
+            flat(part.drbd_connection(&r0))
+        );
+        assert_eq!(
+            flat(full.stor_driver(&r0, &me, 0)),
+            flat(part.stor_driver(&r0, &me, 0))
+        );
+        assert_eq!(
+            flat(full.skip_disk(&r0, &me)),
+            flat(part.skip_disk(&r0, &me))
+        );
+        assert_eq!(
+            flat(full.rsc_dfn_policy(&r0)),
+            flat(part.rsc_dfn_policy(&r0))
+        );
+        // The peers' PrefNic chains decide their addresses in this node's .res.
+        for peer in ["n1", "n2", "n3"] {
+            let peer = node(peer);
+            assert_eq!(
+                flat(full.pref_nic(&r0, &peer)),
+                flat(part.pref_nic(&r0, &peer))
+            );
+        }
+    }
+}
+
+#[test]
+fn a_new_diskful_resource_is_created_in_order_and_then_nothing_is_left_to_do() {
+    let (mut c, mut e) = base();
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "lvm"}),
+    );
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n2", "storage_pool": "lvm"}),
+    );
+    let p = project(&c, "n1");
+    let actions = plan(&p, &NodeLocal::default());
+    let kinds: Vec<String> = actions
+        .iter()
+        .map(|a| {
+            serde_json::to_value(a).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "create_volume",
+            "write_res_file",
+            "create_metadata",
+            "adjust"
+        ]
+    );
+    // 100 MiB net + DRBD metadata for the default peer slots: one 4 KiB bitmap chunk per peer,
+    // 32 KiB activity log, 4 KiB superblock.
+    let Action::CreateVolume { size, .. } = &actions[0] else {
+        panic!("{actions:?}")
+    };
+    let peers = u64::from(c.state().resource_definitions[&rsc("r0")].drbd.peer_slots);
+    assert_eq!(size.0, 102_400 + 4 * peers + 36);
+    let mut local = NodeLocal::default();
+    apply_all(&mut local, &actions);
+    assert_eq!(plan(&p, &local), []);
+    assert_eq!(local, desired(&p).local);
+}
+
+#[test]
+fn changes_plan_only_what_they_change() {
+    let (mut c, mut e) = base();
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "lvm"}),
+    );
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n2", "storage_pool": "lvm"}),
+    );
+    let mut local = NodeLocal::default();
+    let first = plan(&project(&c, "n1"), &local);
+    apply_all(&mut local, &first);
+    let names = |actions: &[Action]| -> Vec<String> {
+        actions
+            .iter()
+            .map(|a| {
+                serde_json::to_value(a).unwrap()["action"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    // Growth: the volume, then the configuration, then DRBD's resize.
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "vlm_dfn_resize", "rsc_dfn": "r0", "number": 0, "size": 204_800}),
+    );
+    let actions = plan(&project(&c, "n1"), &local);
+    assert_eq!(
+        names(&actions),
+        ["resize_volume", "write_res_file", "adjust", "drbd_resize"]
+    );
+    apply_all(&mut local, &actions);
+    // A peer on another node changes the configuration only.
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n3", "diskless": true}),
+    );
+    let actions = plan(&project(&c, "n1"), &local);
+    assert_eq!(names(&actions), ["write_res_file", "adjust"]);
+    apply_all(&mut local, &actions);
+    // Deletion: down, file, volume; the entry is gone.
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "rsc_delete", "rsc_dfn": "r0", "node": "n1"}),
+    );
+    let actions = plan(&project(&c, "n1"), &local);
+    assert_eq!(
+        names(&actions),
+        ["down", "remove_res_file", "delete_volume"]
+    );
+    apply_all(&mut local, &actions);
+    assert_eq!(local, NodeLocal::default());
+}
+
+#[test]
+fn snapshots_and_restores_on_a_thin_pool() {
+    let (mut c, mut e) = base();
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "thin"}),
+    );
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "snapshot_create", "rsc_dfn": "r0", "name": "s1"}),
+    );
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "snapshot_restore", "rsc_dfn": "r0", "snapshot": "s1", "target": "r9"}),
+    );
+    let p = project(&c, "n1");
+    let mut local = NodeLocal::default();
+    let actions = plan(&p, &local);
+    let pos = |f: &dyn Fn(&Action) -> bool| actions.iter().position(f).expect("planned");
+    let snap = pos(&|a| matches!(a, Action::CreateSnapshot { .. }));
+    let restore = pos(&|a| matches!(a, Action::RestoreVolume { rsc, .. } if rsc.as_str() == "r9"));
+    assert!(snap < restore, "{actions:?}");
+    apply_all(&mut local, &actions);
+    assert_eq!(plan(&p, &local), []);
+    // Deleting the snapshot removes it and nothing else.
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "snapshot_delete", "rsc_dfn": "r0", "name": "s1"}),
+    );
+    let actions = plan(&project(&c, "n1"), &local);
+    assert!(
+        matches!(actions.as_slice(), [Action::DeleteSnapshot { snapshot, .. }] if snapshot.as_str() == "s1"),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn a_restore_whose_snapshot_is_gone_fails_visibly_instead_of_creating_an_empty_volume() {
+    let (mut c, mut e) = base();
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "thin"}),
+    );
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "snapshot_create", "rsc_dfn": "r0", "name": "s1"}),
+    );
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "snapshot_restore", "rsc_dfn": "r0", "snapshot": "s1", "target": "r9"}),
+    );
+    let p = project(&c, "n1");
+    // The source volume is gone from the node (and so is the snapshot): nothing to restore from.
+    let actions = plan(&p, &NodeLocal::default());
+    let restore = actions
+        .iter()
+        .find(|a| matches!(a, Action::RestoreVolume { .. }))
+        .expect("still planned");
+    let mut local = NodeLocal::default();
+    assert!(matches!(
+        local.apply(restore),
+        Err(ApplyError::NoSnapshot { .. })
+    ));
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateVolume { rsc, .. } if rsc.as_str() == "r9"))
+    );
+}
+
+#[test]
+fn inactive_resources_keep_their_volumes_and_go_down() {
+    let (mut c, mut e) = base();
+    must(
+        &mut c,
+        &mut e,
+        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "lvm"}),
+    );
+    let mut local = NodeLocal::default();
+    let first = plan(&project(&c, "n1"), &local);
+    apply_all(&mut local, &first);
+    let mut state = c.state().clone();
+    state
+        .resource_definitions
+        .get_mut(&rsc("r0"))
+        .unwrap()
+        .resources
+        .get_mut(&node("n1"))
+        .unwrap()
+        .flags
+        .insert(RscFlags::INACTIVE);
+    let p = state.for_node(&node("n1")).unwrap();
+    let actions = plan(&p, &local);
+    // Down; the file is rewritten (the flags are part of its inputs), nothing is adjusted.
+    assert!(
+        matches!(
+            actions.as_slice(),
+            [Action::Down { .. }, Action::WriteResFile { .. }]
+        ),
+        "{actions:?}"
+    );
+    apply_all(&mut local, &actions);
+    assert_eq!(local.resources[&rsc("r0")].volumes.len(), 1);
+    assert_eq!(plan(&p, &local), []);
+}
+
+#[test]
+fn md_size_follows_the_user_guide_formula() {
+    // (net KiB, peers) → metadata KiB: ceil(net / 128 MiB) × 4 KiB × peers + 32 KiB AL + 4 KiB.
+    let table: &[(u64, u8, u64)] = &[
+        (1, 1, 4 + 36),
+        (131_072, 1, 4 + 36),
+        (131_073, 1, 8 + 36),
+        (1_048_576, 7, 8 * 4 * 7 + 36),
+        (1_073_741_824, 31, 8192 * 4 * 31 + 36),
+    ];
+    for &(net, peers, md) in table {
+        assert_eq!(
+            drbd_md_size(SizeKib(net), peers, 1, 32).0,
+            md,
+            "{net} KiB, {peers} peers"
+        );
+    }
+    assert_eq!(drbd_md_size(SizeKib(1), 1, 4, 64).0, 4 + 256 + 4);
+}
+
+// ---- proptest: random clusters, random observed states ----
+
+/// One random command over a small universe (many are refused; that is fine).
+fn arb_cmd() -> impl Strategy<Value = Value> {
+    let n = prop::sample::select(vec!["n1", "n2", "n3"]);
+    let r = prop::sample::select(vec!["r0", "r1", "r2", "r3"]);
+    let pool = prop::sample::select(vec!["lvm", "thin", "thin"]);
+    let snap = prop::sample::select(vec!["s1", "s2"]);
+    prop_oneof![
+        6 => (r.clone(), prop_oneof![Just("n1"), n.clone()], pool).prop_map(|(r, n, p)| {
+            json!({"cmd": "rsc_create", "rsc_dfn": r, "node": n, "storage_pool": p})
+        }),
+        1 => (r.clone(), n.clone()).prop_map(|(r, n)| {
+            json!({"cmd": "rsc_create", "rsc_dfn": r, "node": n, "diskless": true})
+        }),
+        1 => r.clone().prop_map(|r| json!({"cmd": "rsc_dfn_create", "name": r})),
+        1 => (r.clone(), n.clone()).prop_map(|(r, n)| json!({"cmd": "rsc_delete", "rsc_dfn": r, "node": n})),
+        1 => (r.clone(), n.clone()).prop_map(|(r, n)| json!({"cmd": "resource_deleted", "rsc_dfn": r, "node": n})),
+        1 => (r.clone(), 1u64..4).prop_map(|(r, m)| {
+            json!({"cmd": "vlm_dfn_resize", "rsc_dfn": r, "number": 0, "size": 102_400 * m})
+        }),
+        1 => r.clone().prop_map(|r| json!({"cmd": "vlm_dfn_create", "rsc_dfn": r, "size": 51_200})),
+        2 => (r.clone(), snap.clone()).prop_map(|(r, s)| json!({"cmd": "snapshot_create", "rsc_dfn": r, "name": s})),
+        1 => (r.clone(), snap.clone()).prop_map(|(r, s)| json!({"cmd": "snapshot_delete", "rsc_dfn": r, "name": s})),
+        2 => (r, snap).prop_map(|(r, s)| {
+            json!({"cmd": "snapshot_restore", "rsc_dfn": r, "snapshot": s, "target": "r9"})
+        }),
+        1 => n.prop_map(|n| json!({"cmd": "node_modify", "name": n, "props": {"override_props": {"Aux/x": "1"}}})),
+    ]
+}
+
+/// A random observed state: some of what is wanted (sizes off, digests stale, metadata
+/// missing), plus leftovers of resources and snapshots nobody wants.
+fn arb_observed(want: NodeLocal) -> impl Strategy<Value = NodeLocal> {
+    let n = want.resources.len();
+    (
+        prop::collection::vec((any::<u8>(), any::<u8>(), any::<u8>()), n),
+        prop::collection::vec(
+            (
+                prop::sample::select(vec!["r0", "r1", "r2", "r9", "old"]),
+                prop::sample::select(vec!["lvm", "thin"]),
+                0u16..3,
+                1u64..400_000,
+                any::<bool>(),
+                any::<bool>(),
+            ),
+            0..4,
+        ),
+    )
+        .prop_map(move |(mutations, extras)| {
+            let mut o = NodeLocal::default();
+            for ((name, w), (keep, size, drbd)) in want.resources.iter().zip(mutations) {
+                let mut l = LocalRsc::default();
+                for (nr, v) in &w.volumes {
+                    if keep % 3 != 0 {
+                        let size = match size % 3 {
+                            0 => SizeKib(v.size.0 / 2 + 1),
+                            1 => v.size,
+                            _ => SizeKib(v.size.0 + 4096),
+                        };
+                        l.volumes.insert(
+                            *nr,
+                            LocalVolume {
+                                pool: v.pool.clone(),
+                                size,
+                            },
+                        );
+                    }
+                }
+                if keep % 2 == 0 {
+                    l.snapshots = w.snapshots.clone();
+                }
+                if let Some(d) = &w.drbd {
+                    l.drbd = match drbd % 4 {
+                        0 => None,
+                        1 => Some(d.clone()),
+                        2 => Some(LocalDrbd {
+                            res_file: Some(1),
+                            up: Some(1),
+                            metadata: BTreeSet::new(),
+                        }),
+                        _ => Some(LocalDrbd {
+                            up: None,
+                            ..d.clone()
+                        }),
+                    };
+                    if let Some(d) = l.drbd.as_mut() {
+                        d.metadata.retain(|nr| l.volumes.contains_key(nr));
+                    }
+                }
+                if !l.is_empty() {
+                    o.resources.insert(name.clone(), l);
+                }
+            }
+            for (r, pool, nr, size, snap, drbd) in extras {
+                let l = o.resources.entry(rsc(r)).or_default();
+                let pool = StorPoolName::new(pool).unwrap();
+                l.volumes.entry(nr).or_insert(LocalVolume {
+                    pool: pool.clone(),
+                    size: SizeKib(size),
+                });
+                if snap {
+                    l.snapshots
+                        .entry(SnapshotName::new("old").unwrap())
+                        .or_default()
+                        .insert(nr, pool);
+                }
+                if drbd {
+                    let d = l.drbd.get_or_insert_default();
+                    d.res_file = Some(7);
+                    d.up = Some(7);
+                }
+            }
+            o
+        })
+}
+
+/// A random cluster projected for n1, with the wanted local objects.
+fn arb_projection() -> impl Strategy<Value = (NodeProjection, Desired)> {
+    prop::collection::vec(arb_cmd(), 0..40).prop_map(|cmds| {
+        let (mut c, mut e) = base();
+        for cmd in cmds {
+            run(&mut c, &mut e, cmd);
+        }
+        let p = project(&c, "n1");
+        let want = desired(&p);
+        (p, want)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// plan → apply → plan is empty; what is left equals what is wanted; resources nobody
+    /// wants are gone. A restore whose snapshot cannot exist fails, blocks the rest of its
+    /// resource (as the executor does) and is planned again — nothing else is.
+    #[test]
+    fn plan_converges_in_one_apply(
+        (p, want, observed) in arb_projection().prop_flat_map(|(p, want)| {
+            let local = want.local.clone();
+            (Just(p), Just(want), arb_observed(local))
+        })
+    ) {
+        let actions = plan(&p, &observed);
+        let mut local = observed.clone();
+        let mut blocked: BTreeSet<ResourceName> = BTreeSet::new();
+        for a in &actions {
+            let r = a.rsc();
+            if blocked.contains(r) {
+                continue;
+            }
+            // The executor's DRBD layer attaches every configured volume: each must carry
+            // metadata by then.
+            if let Action::Adjust { rsc, .. } = a {
+                let w = &want.local.resources[rsc];
+                let l = local.resources.get(rsc).and_then(|l| l.drbd.clone()).unwrap_or_default();
+                prop_assert!(w.volumes.keys().all(|nr| l.metadata.contains(nr)),
+                    "{a:?} before metadata: {actions:?}");
+            }
+            match local.apply(a) {
+                Ok(()) => {}
+                Err(ApplyError::NoSnapshot { .. }) if matches!(a, Action::RestoreVolume { .. }) => {
+                    blocked.insert(r.clone());
+                }
+                Err(e) => prop_assert!(false, "{a:?} failed: {e}\nplan: {actions:?}"),
+            }
+        }
+        let again = plan(&p, &local);
+        prop_assert!(
+            again.iter().all(|a| blocked.contains(a.rsc())),
+            "second plan not empty: {again:?}\nfirst: {actions:?}"
+        );
+        for (name, l) in &local.resources {
+            prop_assert!(want.local.resources.contains_key(name) || blocked.contains(name),
+                "'{name}' is not wanted but left: {l:?}");
+        }
+        for (name, w) in &want.local.resources {
+            if blocked.contains(name) {
+                continue;
+            }
+            let l = local.resources.get(name).cloned().unwrap_or_default();
+            prop_assert_eq!(&l.drbd, &w.drbd);
+            prop_assert_eq!(l.volumes.keys().collect::<Vec<_>>(), w.volumes.keys().collect::<Vec<_>>());
+            for (nr, v) in &w.volumes {
+                prop_assert_eq!(&l.volumes[nr].pool, &v.pool);
+                prop_assert!(l.volumes[nr].size.0 >= v.size.0);
+            }
+            // Snapshots: never one that is not wanted; a missing one only if its volume is gone.
+            for (s, vols) in &l.snapshots {
+                let wanted: Option<BTreeMap<u16, StorPoolName>> = w.snapshots.get(s).map(|w| {
+                    w.iter().filter(|(nr, _)| vols.contains_key(nr)).map(|(k, v)| (*k, v.clone())).collect()
+                });
+                prop_assert_eq!(Some(vols), wanted.as_ref());
+            }
+        }
+    }
+
+    /// The projection of every node answers every chain of its resources as the whole state.
+    #[test]
+    fn projections_are_serializable_and_stable((p, _want) in arb_projection()) {
+        let text = serde_json::to_string(&p).unwrap();
+        let back: NodeProjection = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(&back, &p);
+        for rd in back.state.resource_definitions.keys() {
+            prop_assert_eq!(back.drbd_digest(rd), p.drbd_digest(rd));
+        }
+    }
+}

@@ -1,8 +1,8 @@
-//! Building a [`ResConfig`] from the core's cluster model.
+//! Building a [`ResConfig`] from the core's per-node projection.
 //!
-//! [`ResConfig::from_cluster`] reads one resource definition of a
-//! [`ClusterState`] from one node's point of view and resolves
-//! everything the renderer needs:
+//! [`ResConfig::from_projection`] reads one resource definition of a node's
+//! [`NodeProjection`] (what the controller sends that node's satellite, never the whole
+//! cluster state) and resolves everything the renderer needs:
 //! * options from the core's chains: resource level `Chains::drbd_resource` (R > RD > RG > N >
 //!   C); per-volume `disk` options from `Chains::drbd_volume`, keeping only values that come
 //!   from a volume, volume definition or volume group (the others already sit in the
@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 use linstor_core::cluster::Chains;
 use linstor_core::model::{Node, RscFlags};
-use linstor_core::state::ClusterState;
+use linstor_core::projection::NodeProjection;
 use linstor_core::{NetIfName, NodeName, ResourceName, SizeKib};
 
 use crate::error::{DrbdError, Result};
@@ -41,20 +41,20 @@ fn is_true(v: Option<&str>) -> bool {
 }
 
 impl ResConfig {
-    /// One node's view of a resource definition in the cluster model.
+    /// The projection's node's view of one of its resource definitions.
     ///
     /// `disks` maps the local volume numbers to their backing devices (volumes without one are
     /// `disk none`); `generator`, `generated_at` and `versions` go into the header and decide
     /// the tiebreaker lines.
-    pub fn from_cluster(
-        state: &ClusterState,
+    pub fn from_projection(
+        projection: &NodeProjection,
         rd_name: &ResourceName,
-        local: &NodeName,
         disks: &BTreeMap<u16, PathBuf>,
         generator: &str,
         generated_at: Option<String>,
         versions: DrbdVersions,
     ) -> Result<ResConfig> {
+        let (state, local) = (&projection.state, &projection.node);
         let invalid = |reason: String| DrbdError::InvalidConfig {
             resource: rd_name.to_string(),
             reason,
@@ -172,13 +172,13 @@ impl ResConfig {
 }
 
 impl crate::commands::AdjustOpts {
-    /// The adjust flags the cluster model asks for on `node`: `--skip-disk` when
+    /// The adjust flags the projection asks for on its node: `--skip-disk` when
     /// `DrbdOptions/SkipDisk` (resource > storage pools > node > RD > controller) is true.
-    pub fn from_cluster(state: &ClusterState, rd: &ResourceName, node: &NodeName) -> Self {
+    pub fn from_projection(projection: &NodeProjection, rd: &ResourceName) -> Self {
         crate::commands::AdjustOpts {
             skip_disk: is_true(
-                Chains::new(state)
-                    .skip_disk(rd, node)
+                Chains::new(&projection.state)
+                    .skip_disk(rd, &projection.node)
                     .get("DrbdOptions/SkipDisk"),
             ),
             ..Self::default()

@@ -13,7 +13,7 @@
 //! * [`events2`] and [`state`]: a pure parser for `drbdsetup events2` lines and a state tracker
 //!   with a per-resource status summary;
 //! * [`version`]: DRBD versions and host probing;
-//! * [`cluster`]: [`ResConfig::from_cluster`], the adapter from the core's cluster model.
+//! * [`cluster`]: [`ResConfig::from_projection`], the adapter from the core's per-node projection.
 //!
 //! Architecture invariant: only this crate knows the `.res` syntax and DRBD's command lines;
 //! names reach external tools only as argv words, never through a shell.

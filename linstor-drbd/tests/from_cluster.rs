@@ -1,5 +1,6 @@
-//! `ResConfig::from_cluster`: a cluster built through the core's commands, rendered from each
-//! node's point of view, snapshot-tested and checked by the real drbdadm.
+//! `ResConfig::from_projection`: a cluster built through the core's commands, projected for each
+//! node (`ClusterState::for_node`) and rendered from that, snapshot-tested and checked by the
+//! real drbdadm.
 
 mod common;
 
@@ -144,10 +145,10 @@ fn render(c: &Cluster, node: &str) -> (ResConfig, String) {
     let local = NodeName::new(node).expect("name");
     let disks: BTreeMap<u16, std::path::PathBuf> =
         [(0u16, std::path::PathBuf::from("/dev/vg0/pvc-core_00000"))].into();
-    let config = ResConfig::from_cluster(
-        c.state(),
+    let projection = c.state().for_node(&local).expect("node exists");
+    let config = ResConfig::from_projection(
+        &projection,
         &rd,
-        &local,
         &disks,
         "linstor-rs (test)",
         None,
@@ -232,15 +233,43 @@ fn real_from_cluster_renders_pass_drbdadm() {
 
 #[test]
 fn unknown_or_missing_objects_are_errors() {
-    let (c, _) = cluster();
+    let (mut c, mut e) = cluster();
     let rd = ResourceName::new("pvc-core").expect("name");
     let disks = BTreeMap::new();
     let v = common::scenarios::old_drbd();
     let missing_rd = ResourceName::new("pvc-none").expect("name");
     let alpha = NodeName::new("alpha").expect("name");
     let nowhere = NodeName::new("delta").expect("name");
-    assert!(ResConfig::from_cluster(c.state(), &missing_rd, &alpha, &disks, "t", None, v).is_err());
-    assert!(ResConfig::from_cluster(c.state(), &rd, &nowhere, &disks, "t", None, v).is_err());
+    let p = c.state().for_node(&alpha).expect("alpha");
+    assert!(ResConfig::from_projection(&p, &missing_rd, &disks, "t", None, v).is_err());
+    assert!(c.state().for_node(&nowhere).is_none());
+    // A node without a resource of the definition has no view of it.
+    must(
+        &mut c,
+        &mut e,
+        Command::NodeCreate {
+            name: "delta".into(),
+            node_type: NodeType::Satellite,
+            net_interfaces: vec![NetIfSpec {
+                name: "default".into(),
+                address: "10.0.0.4".into(),
+                satellite_port: None,
+                encryption: EncryptionType::Plain,
+            }],
+            props: BTreeMap::new(),
+        },
+    );
+    let p = c.state().for_node(&nowhere).expect("delta");
+    assert!(ResConfig::from_projection(&p, &rd, &disks, "t", None, v).is_err());
+}
+
+fn adjust_opts(
+    c: &Cluster,
+    rd: &ResourceName,
+    node: &NodeName,
+) -> linstor_drbd::commands::AdjustOpts {
+    let p = c.state().for_node(node).expect("node exists");
+    linstor_drbd::commands::AdjustOpts::from_projection(&p, rd)
 }
 
 #[test]
@@ -248,7 +277,7 @@ fn skip_disk_comes_from_the_chain() {
     let (mut c, mut e) = cluster();
     let rd = ResourceName::new("pvc-core").expect("name");
     let beta = NodeName::new("beta").expect("name");
-    assert!(!linstor_drbd::commands::AdjustOpts::from_cluster(c.state(), &rd, &beta).skip_disk);
+    assert!(!adjust_opts(&c, &rd, &beta).skip_disk);
     must(
         &mut c,
         &mut e,
@@ -258,7 +287,7 @@ fn skip_disk_comes_from_the_chain() {
             props: PropsModify::set([("DrbdOptions/SkipDisk", "True")]),
         },
     );
-    assert!(linstor_drbd::commands::AdjustOpts::from_cluster(c.state(), &rd, &beta).skip_disk);
+    assert!(adjust_opts(&c, &rd, &beta).skip_disk);
     let alpha = NodeName::new("alpha").expect("name");
-    assert!(!linstor_drbd::commands::AdjustOpts::from_cluster(c.state(), &rd, &alpha).skip_disk);
+    assert!(!adjust_opts(&c, &rd, &alpha).skip_disk);
 }

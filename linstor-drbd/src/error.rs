@@ -71,6 +71,24 @@ pub enum DrbdError {
     },
 }
 
+impl From<linstor_core::drbd_options::OptionsError> for DrbdError {
+    fn from(e: linstor_core::drbd_options::OptionsError) -> Self {
+        use linstor_core::drbd_options::OptionsError as O;
+        match e {
+            O::InvalidOption {
+                key,
+                value,
+                allowed,
+            } => DrbdError::InvalidOption {
+                key,
+                value,
+                allowed,
+            },
+            O::Parse { line, reason } => DrbdError::Parse { line, reason },
+        }
+    }
+}
+
 impl DrbdError {
     pub(crate) fn io(
         action: &'static str,

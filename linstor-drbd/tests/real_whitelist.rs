@@ -1,6 +1,6 @@
 //! The checked-in option whitelist must equal what the installed `drbdsetup xml-help` prints.
 //!
-//! Run with `LINSTOR_DRBD_BLESS=1` to rewrite `data/drbd-options.json` from the installed tools.
+//! Run with `LINSTOR_DRBD_BLESS=1` to rewrite `linstor-core/data/drbd-options.json` from the installed tools.
 
 mod common;
 
@@ -37,7 +37,7 @@ fn real_whitelist_matches_drbdsetup_xml_help() {
     let pairs: Vec<(&str, &str)> = outputs.iter().map(|(c, x)| (*c, x.as_str())).collect();
     let fresh =
         OptionWhitelist::from_xml_help(&version.to_string(), &pairs).expect("xml-help parses");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/drbd-options.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../linstor-core/data/drbd-options.json");
     if std::env::var_os("LINSTOR_DRBD_BLESS").is_some() {
         std::fs::write(&path, fresh.to_json()).expect("write whitelist");
         return;

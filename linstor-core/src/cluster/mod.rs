@@ -851,7 +851,7 @@ impl Cluster {
         let mut c = Cluster {
             state: ClusterState::default(),
             idx: Indexes::build(&ClusterState::default()).expect("empty state is consistent"),
-            drbd_validator: None,
+            drbd_validator: Some(default_drbd_validator()),
         };
         let mut ctx = Ctx {
             env,
@@ -868,7 +868,7 @@ impl Cluster {
         let c = Cluster {
             state,
             idx,
-            drbd_validator: None,
+            drbd_validator: Some(default_drbd_validator()),
         };
         c.check_invariants().map_err(CoreError::StateInconsistent)?;
         Ok(c)
@@ -1388,4 +1388,9 @@ pub(crate) fn props_from(map: &BTreeMap<String, String>, level: Level) -> Props 
         level,
     );
     p
+}
+
+/// The validator every new cluster starts with: the built-in DRBD option whitelist.
+fn default_drbd_validator() -> Arc<dyn DrbdOptionValidator> {
+    Arc::new(crate::drbd_options::DrbdOptionsValidator::builtin())
 }

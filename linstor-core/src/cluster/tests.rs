@@ -1178,7 +1178,8 @@ fn chains_follow_linstor_priorities() {
     );
     must(&mut c, &mut e, vd("rr", 1));
     must(&mut c, &mut e, rsc("rr", "n1", Some("data"), false));
-    let key = "DrbdOptions/Disk/al-extents";
+    // Handlers take any text, so each level can write its own name as the value.
+    let key = "DrbdOptions/Handlers/split-brain";
     // Set the same key at every level, then remove from the top down and watch the winner move.
     let levels: Vec<(L, Command)> = vec![
         (

@@ -5,6 +5,7 @@
 //! LINSTOR's result format and the set of changed objects. See `ARCHITECTURE.md`.
 
 pub mod cluster;
+pub mod decode;
 pub mod drbd_options;
 pub mod model;
 pub mod name;

@@ -501,7 +501,7 @@ pub struct StoragePool {
 
 /// The autoplacer's select filter (REST `AutoSelectFilter`). `None` means "not set here".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SelectFilter {
     /// Total diskful replicas wanted.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -823,6 +823,7 @@ pub fn drbd_allows_mixing(v: Option<(u16, u16, u16)>) -> bool {
 
 /// What a satellite reported it can do.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Capabilities {
     /// Providers that work.
     pub storage_providers: Vec<ProviderKind>,
@@ -863,6 +864,7 @@ pub struct NodeObserved {
 
 /// What a satellite reported of one of its resources (from DRBD's `events2`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RscObserved {
     /// The resource is Primary (a volume is open): it must not be removed.
     pub in_use: bool,

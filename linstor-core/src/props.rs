@@ -89,6 +89,7 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Props {
 
 /// The REST modify shape used for every object: `{override_props, delete_props, delete_namespaces}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PropsModify {
     /// Keys to set.
     #[serde(default)]

@@ -37,7 +37,8 @@ fn real_whitelist_matches_drbdsetup_xml_help() {
     let pairs: Vec<(&str, &str)> = outputs.iter().map(|(c, x)| (*c, x.as_str())).collect();
     let fresh =
         OptionWhitelist::from_xml_help(&version.to_string(), &pairs).expect("xml-help parses");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../linstor-core/data/drbd-options.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../linstor-core/data/drbd-options.json");
     if std::env::var_os("LINSTOR_DRBD_BLESS").is_some() {
         std::fs::write(&path, fresh.to_json()).expect("write whitelist");
         return;

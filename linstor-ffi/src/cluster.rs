@@ -253,7 +253,7 @@ pub unsafe extern "C" fn linstor_cluster_execute_json(
         with_cluster(cluster, err_out, |c| {
             let json = arg_str(command_json, "command_json")?;
             let cmd: Command =
-                serde_json::from_str(json).map_err(|e| Failure::json("a command", &e))?;
+                linstor_core::decode::decode_command(json).map_err(|e| Failure::decode(&e))?;
             let out = c.run(cmd)?;
             if !outcome_out.is_null() {
                 let v = serde_json::json!({

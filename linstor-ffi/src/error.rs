@@ -187,6 +187,18 @@ impl Failure {
         ))
     }
 
+    /// An input the core could not decode: the field, the value and the fix.
+    pub fn decode(e: &linstor_core::decode::DecodeError) -> Failure {
+        use linstor_core::decode::DecodeErrorKind as K;
+        let code = match e.kind {
+            K::OutOfRange => linstor_result::LINSTOR_INVALID_ARGUMENT,
+            _ => linstor_result::LINSTOR_INVALID_JSON,
+        };
+        Failure::new(code, e.message.clone())
+            .cause(e.cause.clone())
+            .correction(e.correction.clone())
+    }
+
     pub fn json(what: &str, e: &serde_json::Error) -> Failure {
         Failure::new(
             linstor_result::LINSTOR_INVALID_JSON,

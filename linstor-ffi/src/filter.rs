@@ -69,8 +69,8 @@ pub unsafe extern "C" fn linstor_select_filter_from_json(
         ffi_call(err_out, || {
             let json = arg_str(json, "json")?;
             check_out(filter_out, "filter_out")?;
-            let f: SelectFilter =
-                serde_json::from_str(json).map_err(|e| Failure::json("a select filter", &e))?;
+            let f: SelectFilter = linstor_core::decode::decode("a select filter", json)
+                .map_err(|e| Failure::decode(&e))?;
             give(filter_out, f);
             Ok(())
         })

@@ -62,6 +62,7 @@ use crate::state::ClusterState;
 
 /// A net interface as given in a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NetIfSpec {
     /// Name.
     pub name: String,
@@ -77,6 +78,7 @@ pub struct NetIfSpec {
 
 /// Where `Spawn` puts a resource when nodes are named explicitly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NodePlacement {
     /// Node.
     pub node: String,
@@ -90,7 +92,7 @@ pub struct NodePlacement {
 
 /// Every command the cluster executes. Names arrive as strings and are validated first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "cmd", rename_all = "snake_case")]
+#[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// Sets or removes controller properties.
     CtrlPropsModify {

@@ -60,9 +60,9 @@ impl DecodeError {
 }
 
 /// Decodes one command (`{"cmd": "node_create", …}`).
-pub fn decode_command(json: &str) -> Result<Command, DecodeError> {
+pub fn decode_command(json: &str) -> Result<Command, Box<DecodeError>> {
     let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| syntax("a command", &e))?;
+        serde_json::from_str(json).map_err(|e| Box::new(syntax("a command", &e)))?;
     let cmd = value
         .get("cmd")
         .and_then(serde_json::Value::as_str)
@@ -94,15 +94,16 @@ impl crate::cluster::Cluster {
 }
 
 /// Decodes any input type `T`; `what` names it in messages ("a select filter").
-pub fn decode<T: DeserializeOwned>(what: &str, json: &str) -> Result<T, DecodeError> {
-    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| syntax(what, &e))?;
+pub fn decode<T: DeserializeOwned>(what: &str, json: &str) -> Result<T, Box<DecodeError>> {
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| Box::new(syntax(what, &e)))?;
     decode_value(what, value)
 }
 
 fn decode_value<T: DeserializeOwned>(
     what: &str,
     value: serde_json::Value,
-) -> Result<T, DecodeError> {
+) -> Result<T, Box<DecodeError>> {
     serde_path_to_error::deserialize(&value).map_err(|e| {
         let msg = e.inner().to_string();
         let path = Some(e.path().to_string())
@@ -110,7 +111,7 @@ fn decode_value<T: DeserializeOwned>(
             // Inside an internally tagged enum (`Command`) serde buffers the content and the
             // path is lost: find the culprit in the document instead.
             .or_else(|| locate(&value, strip_location(&msg)));
-        explain(what, path, &msg)
+        Box::new(explain(what, path, &msg))
     })
 }
 

@@ -449,6 +449,50 @@ pub fn may_write(members: &[Member], policy: QuorumPolicy, side: &BTreeSet<NodeN
     }
 }
 
+/// A question about objects that do not exist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// No such resource definition.
+    #[error("Resource definition '{0}' not found")]
+    UnknownResource(ResourceName),
+    /// No such node.
+    #[error("Node '{0}' not found")]
+    UnknownNode(NodeName),
+}
+
+impl QueryError {
+    /// What to do about it.
+    pub fn correction(&self) -> String {
+        match self {
+            QueryError::UnknownResource(_) => {
+                "Name an existing resource definition (`linstor resource-definition list`).".into()
+            }
+            QueryError::UnknownNode(_) => {
+                "Name only existing nodes in the partition side (`linstor node list`).".into()
+            }
+        }
+    }
+}
+
+/// Whether the nodes `side` (one side of a network partition) may write to `rd` under its
+/// effective quorum policy; unknown resources and nodes are errors, not a silent `false`.
+pub fn partition_may_write(
+    state: &ClusterState,
+    rd: &ResourceName,
+    side: &BTreeSet<NodeName>,
+) -> Result<bool, QueryError> {
+    if !state.resource_definitions.contains_key(rd) {
+        return Err(QueryError::UnknownResource(rd.clone()));
+    }
+    if let Some(n) = side.iter().find(|n| !state.nodes.contains_key(*n)) {
+        return Err(QueryError::UnknownNode(n.clone()));
+    }
+    let policy = quorum_decision(state, rd)
+        .and_then(|d| QuorumPolicy::parse(&d.value))
+        .unwrap_or(QuorumPolicy::Off);
+    Ok(may_write(&members(state, rd), policy, side))
+}
+
 /// The members of `rd` (live resources), for [`may_write`].
 pub fn members(state: &ClusterState, rd: &ResourceName) -> Vec<Member> {
     let Some(rd) = state.resource_definitions.get(rd) else {
@@ -494,6 +538,30 @@ mod tests {
         n4 Aux/zone=c : data=LVM:100/100
         n5 Aux/zone=c : data=LVM:100/100
     ";
+
+    #[test]
+    fn partition_queries_name_unknown_objects() {
+        let st = cluster(&format!("{NODES}\nrd r0 1 n1=data n2=data n3=data"));
+        let side = |names: &[&str]| -> BTreeSet<NodeName> {
+            names.iter().map(|n| NodeName::new(n).unwrap()).collect()
+        };
+        assert_eq!(
+            partition_may_write(&st, &rn("r0"), &side(&["n1", "n2"])),
+            Ok(true)
+        );
+        assert_eq!(
+            partition_may_write(&st, &rn("r0"), &side(&["n3"])),
+            Ok(false)
+        );
+        let ghost = partition_may_write(&st, &rn("r0"), &side(&["n1", "ghost"]));
+        assert_eq!(
+            ghost,
+            Err(QueryError::UnknownNode(NodeName::new("ghost").unwrap()))
+        );
+        assert!(ghost.unwrap_err().correction().contains("node list"));
+        let none = partition_may_write(&st, &rn("r9"), &side(&["n1"]));
+        assert_eq!(none, Err(QueryError::UnknownResource(rn("r9"))));
+    }
 
     #[test]
     fn auto_quorum_table() {

@@ -86,6 +86,9 @@ pub enum SizeError {
     /// Nothing (or only blanks) was given.
     #[error("size is empty; give a number with an optional unit, e.g. 10G or 512MiB")]
     Empty,
+    /// A minus sign: sizes are never negative.
+    #[error("size '{0}' is negative; sizes are 0 or more, e.g. 5G")]
+    Negative(String),
     /// The text does not start with a number.
     #[error("size '{0}' is not a number; give a number with an optional unit, e.g. 10G or 512MiB")]
     NotANumber(String),
@@ -104,6 +107,17 @@ pub enum SizeError {
     Overflow(String),
 }
 
+impl SizeError {
+    /// What to do about it.
+    pub fn correction(&self) -> &'static str {
+        match self {
+            SizeError::Negative(_) => "Give a size of 0 or more, e.g. 5G.",
+            SizeError::Overflow(_) => "Give a size below 16 ZiB (2^64 KiB).",
+            _ => "Give a number with an optional unit: K, M, G, T, P (or KiB, MB, …).",
+        }
+    }
+}
+
 impl SizeKib {
     /// Zero.
     pub const ZERO: SizeKib = SizeKib(0);
@@ -118,6 +132,9 @@ impl SizeKib {
         let s = input.trim();
         if s.is_empty() {
             return Err(SizeError::Empty);
+        }
+        if s.starts_with('-') {
+            return Err(SizeError::Negative(input.to_owned()));
         }
         let num_end = s
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -252,7 +269,9 @@ mod tests {
         check("", Err("empty"));
         check("   ", Err("empty"));
         check("G", Err("not a number"));
-        check("-1G", Err("not a number"));
+        check("-1G", Err("is negative"));
+        check("-5G", Err("is negative"));
+        check(" -0", Err("is negative"));
         check(".5G", Err("not a number"));
         check("5.G", Err("not a number"));
         check("1.2.3G", Err("not a number"));

@@ -150,9 +150,7 @@ pub unsafe extern "C" fn linstor_size_parse(
             let size = SizeKib::parse(text).map_err(|e| {
                 Failure::invalid(format!("Invalid size '{text}'"))
                     .cause(e.to_string())
-                    .correction(
-                        "Give a number with an optional unit: K, M, G, T, P (or KiB, MB, …).",
-                    )
+                    .correction(e.correction())
             })?;
             write_out(kib_out, size.kib());
             Ok(())

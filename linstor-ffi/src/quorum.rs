@@ -5,8 +5,7 @@ use std::ffi::{CString, c_char};
 
 use linstor_core::name::{NodeName, ResourceName};
 use linstor_core::quorum::{
-    QuorumPolicy, QuorumSource, TiebreakerAction, may_write, members, quorum_decision,
-    tiebreaker_decision,
+    QuorumSource, TiebreakerAction, partition_may_write, quorum_decision, tiebreaker_decision,
 };
 
 use crate::cluster::linstor_cluster;
@@ -297,15 +296,12 @@ pub unsafe extern "C" fn linstor_cluster_partition_may_write(
                 }
             }
             let rn = resource_name(name)?;
-            let ok = c.with_state(|state| {
-                if !state.resource_definitions.contains_key(&rn) {
-                    return Err(not_found(name));
-                }
-                let policy = quorum_decision(state, &rn)
-                    .and_then(|d| QuorumPolicy::parse(&d.value))
-                    .unwrap_or(QuorumPolicy::Off);
-                Ok(may_write(&members(state, &rn), policy, &side))
-            })??;
+            let ok = c
+                .with_state(|state| partition_may_write(state, &rn, &side))?
+                .map_err(|e| {
+                    Failure::new(linstor_result::LINSTOR_NOT_FOUND, e.to_string())
+                        .correction(e.correction())
+                })?;
             write_out(may_write_out, ok);
             Ok(())
         })

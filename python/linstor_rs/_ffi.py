@@ -257,9 +257,43 @@ def opt_cstr(value: "str | bytes | None", what: str) -> Optional[bytes]:
     return None if value is None else cstr(value, what)
 
 
+def uint(name: str, value: object, bits: int, correction: str) -> int:
+    """``value`` as an unsigned integer of ``bits`` bits, or an
+    :class:`~linstor_rs.errors.InvalidArgumentError` that names ``name``, the value and the
+    fix (ctypes would wrap -1 to 4294967295 silently)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise errors.from_parts(
+            errors.Result.INVALID_ARGUMENT,
+            f"{name} = {value!r} is not a whole number",
+            cause=f"{name} takes a whole number from 0 to {2**bits - 1}.",
+            correction=correction,
+        )
+    if value < 0 or value >= 2**bits:
+        what = "negative" if value < 0 else "too large"
+        raise errors.from_parts(
+            errors.Result.INVALID_ARGUMENT,
+            f"{name} = {value} is {what}",
+            cause=f"{name} takes a whole number from 0 to {2**bits - 1}.",
+            correction=correction,
+        )
+    return value
+
+
+_UNSIGNED_BITS = {_U32: 32, _U64: 64}
+
+
+def _check_unsigned(fn_name: str, args: tuple[object, ...]) -> None:
+    """The backstop for call sites without a named check: no integer is wrapped by ctypes."""
+    for i, (arg, ty) in enumerate(zip(args, _PROTOTYPES[fn_name][1])):
+        bits = _UNSIGNED_BITS.get(ty)
+        if bits is not None and isinstance(arg, int) and not isinstance(arg, bool):
+            uint(f"argument {i + 1} of {fn_name}", arg, bits, "Pass a value in that range.")
+
+
 def call(fn_name: str, *args: object) -> None:
     """Calls a fallible function whose last parameter is ``linstor_error **`` and raises the
     matching :class:`~linstor_rs.errors.LinstorError` subclass on failure."""
+    _check_unsigned(fn_name, args)
     err = ctypes.c_void_p()
     rc = getattr(lib(), fn_name)(*args, ctypes.byref(err))
     if rc != 0:

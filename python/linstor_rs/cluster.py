@@ -80,9 +80,12 @@ def _kib(size: Size) -> int:
         raise TypeError(f"a size is an int (KiB) or a str such as '50G', not {size!r}")
     if isinstance(size, str):
         return parse_size(size)
-    if size < 0 or size >= 2**64:
-        raise ValueError(f"size {size} KiB is out of range")
-    return size
+    return _ffi.uint(
+        "size (KiB)",
+        size,
+        64,
+        "Give a size in KiB from 0 to 2**64 - 1, or a string such as '50G'.",
+    )
 
 
 @dataclass
@@ -115,7 +118,10 @@ class SelectFilter:
         try:
             p = h.ptr
             if self.place_count is not None:
-                _ffi.call("linstor_select_filter_set_place_count", p, self.place_count)
+                count = _ffi.uint(
+                    "place_count", self.place_count, 32, "Use a place count from 1 to 32."
+                )
+                _ffi.call("linstor_select_filter_set_place_count", p, count)
             for k in self.replicas_on_same:
                 _ffi.call("linstor_select_filter_add_replicas_on_same", p, _ffi.cstr(k, "key"))
             for k in self.replicas_on_different:
@@ -226,8 +232,8 @@ def _override(struct: ctypes.Structure, values: object) -> None:
         name = field_def[0]
         v = getattr(values, name)
         if v is not None:
-            if not isinstance(v, bool) and (v < 0 or v >= 2**64):
-                raise ValueError(f"{name} = {v} is out of range")
+            if not isinstance(v, bool):
+                _ffi.uint(name, v, 64, f"Give {name} a value of 0 or more.")
             try:
                 setattr(struct, name, int(v) if not isinstance(v, bool) else v)
             except (TypeError, OverflowError) as e:

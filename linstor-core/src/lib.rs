@@ -4,9 +4,11 @@
 //! state (plus a request, plus explicit inputs for time and entropy) to a new state, an answer in
 //! LINSTOR's result format and the set of changed objects. See `ARCHITECTURE.md`.
 
+pub mod chains;
 pub mod cluster;
 pub mod decode;
 pub mod drbd_options;
+pub mod keys;
 pub mod model;
 pub mod name;
 pub mod placement;

@@ -14,6 +14,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::keys;
+
 /// A flat `key → value` map.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -654,11 +656,11 @@ pub const DRBD_SECTIONS: &[&str] = &["Resource", "Net", "Disk", "PeerDevice", "H
 
 /// Legacy storage pool keys that are rewritten to `StorDriver/StorPoolName`.
 pub const LEGACY_POOL_KEYS: &[&str] = &[
-    "StorDriver/LvmVg",
-    "StorDriver/ThinPool",
-    "StorDriver/ZPool",
-    "StorDriver/ZPoolThin",
-    "StorDriver/FileDir",
+    keys::STOR_DRIVER_LVM_VG,
+    keys::STOR_DRIVER_THIN_POOL,
+    keys::STOR_DRIVER_ZPOOL,
+    keys::STOR_DRIVER_ZPOOL_THIN,
+    keys::STOR_DRIVER_FILE_DIR,
 ];
 
 /// Why a property write was refused.

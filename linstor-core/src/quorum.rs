@@ -39,19 +39,18 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use crate::chains::Chains;
 use crate::model::{LayerKind, NodeFlags, RscFlags, SelectFilter};
 use crate::name::{NodeName, ResourceName, StorPoolName};
 use crate::placement::filter::{is_live_replica, is_online, node_is_target};
 use crate::placement::{PlacementCache, PlacementRequest, Refusal};
-use crate::props::{Level, PriorityProps, parse_bool};
+use crate::props::{Level, parse_bool};
 use crate::state::ClusterState;
 
-/// The quorum property key.
-pub const QUORUM_KEY: &str = "DrbdOptions/Resource/quorum";
-/// The marker LINSTOR writes when a user sets the quorum property.
-pub const QUORUM_SET_BY_KEY: &str = "Internal/Drbd/QuorumSetBy";
-/// The auto-tiebreaker switch.
-pub const AUTO_TIEBREAKER_KEY: &str = "DrbdOptions/auto-add-quorum-tiebreaker";
+pub use crate::keys::{
+    AUTO_ADD_QUORUM_TIEBREAKER as AUTO_TIEBREAKER_KEY, QUORUM as QUORUM_KEY,
+    QUORUM_SET_BY as QUORUM_SET_BY_KEY,
+};
 
 /// LINSTOR's auto-quorum rule on counts alone: `"majority"` or `"off"`.
 pub fn auto_quorum_rule(diskful: usize, diskless: usize) -> &'static str {
@@ -139,18 +138,6 @@ impl QuorumDecision {
     }
 }
 
-fn rd_chain<'a>(
-    state: &'a ClusterState,
-    rd: &'a crate::model::ResourceDefinition,
-) -> PriorityProps<'a> {
-    let mut chain = PriorityProps::new().with(Level::RscDfn, &rd.props);
-    if let Some(rg) = state.resource_groups.get(&rd.resource_group) {
-        chain.push(Level::RscGrp, &rg.props);
-    }
-    chain.push(Level::Controller, &state.ctrl_props);
-    chain
-}
-
 /// The quorum decision for `rd`; `None` if it does not exist or has no DRBD layer.
 pub fn quorum_decision(state: &ClusterState, rd: &ResourceName) -> Option<QuorumDecision> {
     let def = state.resource_definitions.get(rd)?;
@@ -183,14 +170,12 @@ pub fn quorum_decision(state: &ClusterState, rd: &ResourceName) -> Option<Quorum
             RdPropAction::Keep
         };
         // Without the definition's stale copy when it is to be removed.
-        let mut upper = PriorityProps::new();
-        if action == RdPropAction::Keep {
-            upper.push(Level::RscDfn, &def.props);
-        }
-        if let Some(p) = rg_props {
-            upper.push(Level::RscGrp, p);
-        }
-        upper.push(Level::Controller, &state.ctrl_props);
+        let chains = Chains::new(state);
+        let upper = if action == RdPropAction::Keep {
+            chains.rsc_dfn_policy_of(def)
+        } else {
+            chains.rsc_grp_policy(&def.resource_group)
+        };
         let value = upper.get(QUORUM_KEY).unwrap_or("majority").to_string();
         return Some(QuorumDecision {
             value,
@@ -254,7 +239,8 @@ pub enum TiebreakerAction {
 
 /// True if the auto tiebreaker is enabled for `rd` (RD > RG > C, default true).
 pub fn tiebreaker_enabled(state: &ClusterState, rd: &crate::model::ResourceDefinition) -> bool {
-    rd_chain(state, rd)
+    Chains::new(state)
+        .rsc_dfn_policy_of(rd)
         .get(AUTO_TIEBREAKER_KEY)
         .and_then(parse_bool)
         .unwrap_or(true)

@@ -967,7 +967,7 @@ mod tests {
         assert_eq!(
             on_n0
                 .props
-                .get(crate::cluster::ops_node::EVACUATION_DENY_KEY),
+                .get(crate::keys::EVACUATION_DO_NOT_TARGET),
             Some("n1"),
             "kept for a replacement placed again"
         );

@@ -28,8 +28,8 @@
 //! surplus ones are removed in the order of [`choose_replicas_to_remove`] (rule violations
 //! first, then the fullest pool); diskless peers and replicas in use are never removed.
 
-use super::ops_node::{EVACUATION_DENY_KEY, EVACUATION_REPLICAS_KEY, EVACUATION_TARGET_KEY};
 use super::{Cluster, Ctx, Res, ops_rsc};
+use crate::keys;
 use crate::model::{RscDfnFlags, RscFlags, SelectFilter};
 use crate::name::{NodeName, ResourceName};
 use crate::placement::filter::is_live_replica;
@@ -69,7 +69,7 @@ pub fn balance_decision(state: &ClusterState, rd: &ResourceName, now_ms: i64) ->
     let chains = super::Chains::new(state);
     let policy = chains.rsc_dfn_policy(rd);
     if policy
-        .get("BalanceResourcesEnabled")
+        .get(keys::BALANCE_RESOURCES_ENABLED)
         .and_then(parse_bool)
         .is_some_and(|on| !on)
     {
@@ -104,7 +104,7 @@ pub fn balance_decision(state: &ClusterState, rd: &ResourceName, now_ms: i64) ->
     for r in d.resources.values() {
         let skip = chains
             .skip_disk(rd, &r.node)
-            .get("DrbdOptions/SkipDisk")
+            .get(keys::SKIP_DISK)
             .and_then(parse_bool)
             .unwrap_or(false);
         if skip {
@@ -115,7 +115,7 @@ pub fn balance_decision(state: &ClusterState, rd: &ResourceName, now_ms: i64) ->
         }
     }
     let grace_s = policy
-        .get("BalanceResourcesGracePeriod")
+        .get(keys::BALANCE_RESOURCES_GRACE_PERIOD)
         .and_then(|v| v.trim().parse::<i64>().ok())
         .unwrap_or(DEFAULT_GRACE_S);
     if let Some(newest) = d.resources.values().map(|r| r.create_timestamp).max() {
@@ -201,11 +201,17 @@ fn evacuation(
     let targets: Option<Vec<usize>> = evac
         .iter()
         .filter(|r| !r.is_diskless())
-        .map(|r| r.props.get(EVACUATION_REPLICAS_KEY)?.parse::<usize>().ok())
+        .map(|r| {
+            r.props
+                .get(keys::EVACUATION_REPLICAS)?
+                .parse::<usize>()
+                .ok()
+        })
         .collect();
     let Some(targets) = targets else {
         return Some(Balance::Skip(format!(
-            "evacuation target ({EVACUATION_REPLICAS_KEY}) missing on an evacuated replica"
+            "evacuation target ({}) missing on an evacuated replica",
+            keys::EVACUATION_REPLICAS
         )));
     };
     let target = targets.into_iter().max().unwrap_or(0);
@@ -241,15 +247,15 @@ fn evacuation(
         let diskful: Vec<_> = evac.iter().filter(|r| !r.is_diskless()).collect();
         let deny: Vec<NodeName> = diskful
             .iter()
-            .flat_map(|r| names(r.props.get(EVACUATION_DENY_KEY)))
+            .flat_map(|r| names(r.props.get(keys::EVACUATION_DO_NOT_TARGET)))
             .collect();
         let targets: Vec<NodeName> = if diskful
             .iter()
-            .all(|r| r.props.get(EVACUATION_TARGET_KEY).is_some())
+            .all(|r| r.props.get(keys::EVACUATION_TARGET).is_some())
         {
             diskful
                 .iter()
-                .flat_map(|r| names(r.props.get(EVACUATION_TARGET_KEY)))
+                .flat_map(|r| names(r.props.get(keys::EVACUATION_TARGET)))
                 .collect()
         } else {
             Vec::new()

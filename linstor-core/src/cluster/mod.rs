@@ -27,7 +27,6 @@
 
 mod autoplace;
 pub mod balance;
-mod chains;
 mod env;
 mod invariants;
 mod numbers;
@@ -44,10 +43,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use chains::Chains;
+pub use crate::chains::Chains;
 pub use env::{Env, SeededEnv, base64};
 pub use numbers::{BitPool, DEFAULT_MINOR_RANGE, DEFAULT_PORT_RANGE, MAX_MINOR, MAX_NODE_ID};
 
+use crate::keys;
 use crate::model::{
     Capabilities, ConnectionStatus, EncryptionType, LayerKind, NodeType, ProviderKind,
     SelectFilter, Uuid, VlmGrpFlags,
@@ -1340,7 +1340,7 @@ impl Cluster {
     pub(crate) fn validate_modify(&self, obj: Obj, level: Level, m: &PropsModify) -> Res {
         self.validate_props(Op::Modify, obj, level, &m.override_props)?;
         for k in m.delete_props.iter().chain(&m.delete_namespaces) {
-            if k.starts_with("Internal/") || k.starts_with("Satellite/") {
+            if keys::RESERVED_NAMESPACES.iter().any(|ns| k.starts_with(ns)) {
                 return Err(fail(
                     Op::Modify,
                     obj,
@@ -1358,8 +1358,7 @@ impl Cluster {
 /// Applies a validated modify request to `props`, including the quorum ownership marker for the
 /// levels where LINSTOR keeps it (controller, resource group, resource definition).
 pub(crate) fn apply_modify(props: &mut Props, m: &PropsModify, level: Level) {
-    const QUORUM: &str = "DrbdOptions/Resource/quorum";
-    const MARK: &str = "Internal/Drbd/QuorumSetBy";
+    use crate::keys::{QUORUM, QUORUM_SET_BY as MARK};
     for k in &m.delete_props {
         props.remove(k);
     }

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use super::{
     BoxedEntry, Cluster, Ctx, NetIfSpec, ObjKey, Res, apply_modify, fail, parse_name, props_from,
 };
+use crate::keys;
 use crate::model::{
     Capabilities, ConnectionStatus, NetInterface, Node, NodeFlags, NodeType, PoolCapacity,
     ProviderKind, RscFlags, SelectFilter, StoragePool, StoragePoolDefinition,
@@ -142,10 +143,10 @@ pub(super) fn node_create(
     // Apply.
     let mut p = props_from(props, Level::Node);
     if let Some(first) = ifs.keys().next() {
-        p.set("CurStltConnName", first.as_str());
+        p.set(keys::CUR_STLT_CONN_NAME, first.as_str());
     }
-    if p.get("NodeUname").is_none() {
-        p.set("NodeUname", name.as_str());
+    if p.get(keys::NODE_UNAME).is_none() {
+        p.set(keys::NODE_UNAME, name.as_str());
     }
     let dl = diskless_pool(&name, ctx);
     let node = Node {
@@ -392,7 +393,7 @@ pub(super) fn netif_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, node: &str, name:
     let n = c.state.nodes.get_mut(&key).expect("checked");
     n.net_interfaces.remove(&nif);
     if n.props
-        .get("CurStltConnName")
+        .get(keys::CUR_STLT_CONN_NAME)
         .is_some_and(|v| v.eq_ignore_ascii_case(nif.as_str()))
     {
         let first = n
@@ -401,7 +402,7 @@ pub(super) fn netif_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, node: &str, name:
             .next()
             .expect("one left")
             .to_string();
-        n.props.set("CurStltConnName", first);
+        n.props.set(keys::CUR_STLT_CONN_NAME, first);
         ctx.modified(ObjKey::Node { node: key.clone() });
     }
     ctx.ok(
@@ -551,21 +552,24 @@ pub(crate) fn rewrite_legacy_pool_keys(
         .filter(|(k, _)| !LEGACY_POOL_KEYS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    if out.contains_key("StorDriver/StorPoolName") {
+    if out.contains_key(keys::STOR_DRIVER_STOR_POOL_NAME) {
         return out;
     }
     let get = |k: &str| props.get(k).map(String::as_str);
-    let value = match (get("StorDriver/LvmVg"), get("StorDriver/ThinPool")) {
+    let value = match (
+        get(keys::STOR_DRIVER_LVM_VG),
+        get(keys::STOR_DRIVER_THIN_POOL),
+    ) {
         (Some(vg), Some(tp)) => Some(format!("{vg}/{tp}")),
         (Some(vg), None) => Some(vg.to_owned()),
         (None, Some(tp)) => Some(tp.to_owned()),
-        (None, None) => get("StorDriver/ZPool")
-            .or(get("StorDriver/ZPoolThin"))
-            .or(get("StorDriver/FileDir"))
+        (None, None) => get(keys::STOR_DRIVER_ZPOOL)
+            .or(get(keys::STOR_DRIVER_ZPOOL_THIN))
+            .or(get(keys::STOR_DRIVER_FILE_DIR))
             .map(str::to_owned),
     };
     if let Some(v) = value {
-        out.insert("StorDriver/StorPoolName".into(), v);
+        out.insert(keys::STOR_DRIVER_STOR_POOL_NAME.into(), v);
     }
     out
 }
@@ -676,7 +680,7 @@ pub(super) fn sp_create(
     let props = rewrite_legacy_pool_keys(props);
     c.validate_props(op, Obj::StorPool, Level::StorPool, &props)?;
     if kind.is_diskful() {
-        let Some(backing) = props.get("StorDriver/StorPoolName") else {
+        let Some(backing) = props.get(keys::STOR_DRIVER_STOR_POOL_NAME) else {
             return Err(fail(op, Obj::StorPool, code::MISSING_PROPS, format!("Storage pool '{pname}' needs a backing pool"))
                 .cause(format!("{kind} pools need the property StorDriver/StorPoolName."))
                 .correction("Set StorDriver/StorPoolName to the volume group (vg), thin pool (vg/thinpool), zpool, or directory."));
@@ -767,8 +771,9 @@ pub(super) fn sp_modify(
     c.validate_modify(Obj::StorPool, Level::StorPool, m)?;
     if m.delete_props
         .iter()
-        .any(|k| k == "StorDriver/StorPoolName")
-        || m.override_props.contains_key("StorDriver/StorPoolName")
+        .any(|k| k == keys::STOR_DRIVER_STOR_POOL_NAME)
+        || m.override_props
+            .contains_key(keys::STOR_DRIVER_STOR_POOL_NAME)
     {
         return Err(fail(
             Op::Modify,
@@ -826,7 +831,7 @@ pub(super) fn sp_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, node: &str, name: &s
             .is_some_and(|r| {
                 r.volumes.values().any(|v| v.storage_pool == pname)
                     || r.props
-                        .get("StorPoolName")
+                        .get(keys::STOR_POOL_NAME)
                         .is_some_and(|p| p.eq_ignore_ascii_case(pname.as_str()))
             })
         {
@@ -960,12 +965,6 @@ pub(super) fn diskful_only(f: &mut SelectFilter) {
     f.diskless_on_remaining = None;
 }
 
-/// The resource properties that remember, on a replica being evacuated, the evacuation's
-/// `target` and `do_not_target` nodes (comma-separated), for a replacement placed again later.
-pub const EVACUATION_TARGET_KEY: &str = "Internal/Evacuation/Target";
-/// See [`EVACUATION_TARGET_KEY`].
-pub const EVACUATION_DENY_KEY: &str = "Internal/Evacuation/DoNotTarget";
-
 /// The nodes a replacement may go to: `group`'s list narrowed by `targets` (if any), minus
 /// `deny`; `None` when nothing narrows it. `all` are the cluster's nodes.
 pub(super) fn replacement_nodes(
@@ -985,10 +984,6 @@ pub(super) fn replacement_nodes(
     };
     Some(base.into_iter().filter(|n| !deny.contains(n)).collect())
 }
-
-/// The resource property that remembers, on a replica being evacuated, how many diskful
-/// replicas its definition had: the evacuated replica goes once that many live elsewhere.
-pub const EVACUATION_REPLICAS_KEY: &str = "Internal/Evacuation/Replicas";
 
 /// `NodeEvacuate`: flags the node and its resources `EVACUATE` and places, for every resource
 /// with a diskful replica there, a replacement elsewhere (`targets` / `do_not_target` narrow
@@ -1085,16 +1080,16 @@ pub(super) fn node_evacuate(
             if let Some(r) = d.resources.get_mut(&key) {
                 r.flags.insert(RscFlags::EVACUATE);
                 if has_diskful_here {
-                    r.props.set(EVACUATION_REPLICAS_KEY, diskful.to_string());
+                    r.props.set(keys::EVACUATION_REPLICAS, diskful.to_string());
                     // Kept for a replacement placed again later (`cluster::balance`).
                     let join = |l: &[NodeName]| {
                         l.iter().map(NodeName::as_str).collect::<Vec<_>>().join(",")
                     };
                     if !target_list.is_empty() {
-                        r.props.set(EVACUATION_TARGET_KEY, join(&target_list));
+                        r.props.set(keys::EVACUATION_TARGET, join(&target_list));
                     }
                     if !deny.is_empty() {
-                        r.props.set(EVACUATION_DENY_KEY, join(&deny));
+                        r.props.set(keys::EVACUATION_DO_NOT_TARGET, join(&deny));
                     }
                 }
             }
@@ -1199,7 +1194,7 @@ pub(super) fn node_evict(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res 
             let group = c.state.resource_groups.get(&d.resource_group);
             let min = super::Chains::new(&c.state)
                 .rsc_dfn_policy(rd)
-                .get("DrbdOptions/AutoEvictMinReplicaCount")
+                .get(keys::AUTO_EVICT_MIN_REPLICA_COUNT)
                 .and_then(|v| v.trim().parse::<u32>().ok())
                 .or_else(|| group.and_then(|g| g.select_filter.place_count))
                 .unwrap_or(u32::try_from(before).unwrap_or(u32::MAX));
@@ -1296,9 +1291,9 @@ pub(super) fn node_restore(
         let mut changed = false;
         if r.flags.contains(RscFlags::EVACUATE) {
             r.flags.remove(RscFlags::EVACUATE);
-            r.props.remove(EVACUATION_REPLICAS_KEY);
-            r.props.remove(EVACUATION_TARGET_KEY);
-            r.props.remove(EVACUATION_DENY_KEY);
+            r.props.remove(keys::EVACUATION_REPLICAS);
+            r.props.remove(keys::EVACUATION_TARGET);
+            r.props.remove(keys::EVACUATION_DO_NOT_TARGET);
             changed = true;
         }
         if r.flags.contains(RscFlags::EVICTED) {

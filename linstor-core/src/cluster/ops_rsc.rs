@@ -11,6 +11,7 @@ use super::{
     BoxedEntry, Cluster, Ctx, NodePlacement, ObjKey, Res, apply_modify, base64, fail, parse_name,
     props_from,
 };
+use crate::keys;
 use crate::model::{
     DrbdRscDfnData, LayerKind, NodeFlags, ProviderKind, Resource, ResourceDefinition, RscDfnFlags,
     RscFlags, SelectFilter, VlmDfnFlags, Volume, VolumeDefinition,
@@ -66,7 +67,7 @@ fn live_rd(c: &Cluster, op: Op, obj: Obj, s: &str) -> Res<ResourceName> {
 fn minor_range(c: &Cluster) -> (u32, u32) {
     c.state
         .ctrl_props
-        .get("MinorNrAutoRange")
+        .get(keys::MINOR_NR_AUTO_RANGE)
         .and_then(parse_number_range)
         .and_then(|(a, b)| {
             Some((
@@ -80,7 +81,7 @@ fn minor_range(c: &Cluster) -> (u32, u32) {
 fn port_range(c: &Cluster, node: &NodeName) -> (u16, u16) {
     c.chains()
         .node_policy(node)
-        .get("TcpPortAutoRange")
+        .get(keys::TCP_PORT_AUTO_RANGE)
         .and_then(parse_number_range)
         .and_then(|(a, b)| Some((u16::try_from(a).ok()?, u16::try_from(b).ok()?)))
         .unwrap_or(DEFAULT_PORT_RANGE)
@@ -233,7 +234,7 @@ pub(super) fn rd_create(
         None => c
             .state
             .ctrl_props
-            .get("PeerSlotsNewResource")
+            .get(keys::PEER_SLOTS_NEW_RESOURCE)
             .and_then(|v| v.parse().ok())
             .unwrap_or(DEFAULT_PEER_SLOTS),
     };
@@ -489,7 +490,7 @@ fn check_size(op: Op, size: SizeKib) -> Res {
 /// The pool a resource's new volumes go to.
 fn rsc_pool(r: &Resource) -> Option<StorPoolName> {
     r.props
-        .get("StorPoolName")
+        .get(keys::STOR_POOL_NAME)
         .and_then(|p| StorPoolName::new(p).ok())
         .or_else(|| r.volumes.values().next().map(|v| v.storage_pool.clone()))
 }
@@ -601,8 +602,8 @@ pub(super) fn vd_create(
     }
     // Apply.
     let mut p = props_from(props, Level::VlmDfn);
-    if p.get("DrbdCurrentGi").is_none() {
-        p.set("DrbdCurrentGi", random_hex(ctx));
+    if p.get(keys::DRBD_CURRENT_GI).is_none() {
+        p.set(keys::DRBD_CURRENT_GI, random_hex(ctx));
     }
     let vd = VolumeDefinition {
         number: nr,
@@ -716,7 +717,7 @@ fn resolve_pool(
         None => {
             let chain = c.chains().stor_pool_name(rd, node, req_props, Some(0));
             let v = chain
-                .get("StorPoolName")
+                .get(keys::STOR_POOL_NAME)
                 .unwrap_or(well_known::DFLT_STOR_POOL);
             super::ops_node::pool_name(op, Obj::Rsc, v)?
         }
@@ -807,7 +808,7 @@ pub(super) fn rsc_create(
     let allow_mix = c
         .chains()
         .rsc_dfn_policy(&n)
-        .get("AllowMixingStoragePoolDriver")
+        .get(keys::ALLOW_MIXING_STORAGE_POOL_DRIVER)
         .and_then(parse_bool)
         .unwrap_or(false);
     let drbd_of = |n: &NodeName| {
@@ -854,7 +855,7 @@ pub(super) fn rsc_create(
         });
     }
     let mut rprops = req_props;
-    rprops.set("StorPoolName", pool.as_str());
+    rprops.set(keys::STOR_POOL_NAME, pool.as_str());
     let now = ctx.env.now_ms();
     let mut volumes = BTreeMap::new();
     for nr in d.volume_definitions.keys() {
@@ -987,8 +988,7 @@ fn rsc_delete_as(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &str, by_us
         .insert(RscFlags::DELETE);
     if was_tiebreaker {
         // As LINSTOR: a user who deletes the tiebreaker does not want it back.
-        d.props
-            .set("DrbdOptions/auto-add-quorum-tiebreaker", "False");
+        d.props.set(keys::AUTO_ADD_QUORUM_TIEBREAKER, "False");
         ctx.modified(ObjKey::RscDfn { rsc_dfn: n.clone() });
     }
     ctx.ok(

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::ops_rsc::{existing_rd, rd_create, remove_rd, rsc_create, vd_create};
 use super::{BoxedEntry, Cluster, Ctx, ObjKey, Res, apply_modify, fail, parse_name};
+use crate::keys;
 use crate::model::{
     KeyValueStore, RscDfnFlags, RscFlags, Snapshot, SnapshotDefinition, SnapshotDfnFlags,
 };
@@ -286,8 +287,8 @@ pub(super) fn snapshot_restore(
         .get_mut(&new)
         .expect("just created");
     d.flags.insert(RscDfnFlags::RESTORE_TARGET);
-    d.props.set("Internal/RestoreFrom/Resource", n.as_str());
-    d.props.set("Internal/RestoreFrom/Snapshot", sn.as_str());
+    d.props.set(keys::RESTORE_FROM_RESOURCE, n.as_str());
+    d.props.set(keys::RESTORE_FROM_SNAPSHOT, sn.as_str());
     for r in d.resources.values_mut() {
         r.flags.insert(RscFlags::RESTORE_FROM_SNAPSHOT);
     }

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use super::{Cluster, Ctx, ObjKey, ops_rsc};
+use crate::keys;
 use crate::model::RscFlags;
 use crate::name::ResourceName;
 use crate::quorum::{
@@ -134,7 +135,7 @@ fn apply_tiebreaker(
                 for v in r.volumes.values_mut() {
                     v.storage_pool = p.clone();
                 }
-                r.props.set("StorPoolName", p.as_str());
+                r.props.set(keys::STOR_POOL_NAME, p.as_str());
             }
             ctx.info(
                 Obj::Rsc,

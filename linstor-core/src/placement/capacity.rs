@@ -30,8 +30,10 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::chains::Chains;
+use crate::keys;
 use crate::model::{RscFlags, SnapshotDfnFlags, StoragePool, VlmDfnFlags};
-use crate::name::{NodeName, StorPoolName};
+use crate::name::{NodeName, ResourceName, StorPoolName};
 use crate::props::{Level, PriorityProps};
 use crate::size::SizeKib;
 use crate::state::ClusterState;
@@ -304,12 +306,8 @@ pub fn ratios(state: &ClusterState, pool: &StoragePool) -> Ratios {
             total: one,
         };
     }
-    let mut chain = PriorityProps::new().with(Level::StorPool, &pool.props);
-    if let Some(spd) = state.storage_pool_definitions.get(&pool.name) {
-        chain.push(Level::StorPoolDfn, &spd.props);
-    }
-    chain.push(Level::Controller, &state.ctrl_props);
-    let max = parse_ratio(&chain, "MaxOversubscriptionRatio").unwrap_or(Ratio {
+    let chain = Chains::new(state).pool_oversubscription(pool);
+    let max = parse_ratio(&chain, keys::MAX_OVERSUBSCRIPTION_RATIO).unwrap_or(Ratio {
         value: caps.default_oversubscription,
         level: None,
     });
@@ -321,8 +319,14 @@ pub fn ratios(state: &ClusterState, pool: &StoragePool) -> Ratios {
     };
     Ratios {
         max,
-        free: inherit(parse_ratio(&chain, "MaxFreeCapacityOversubscriptionRatio")),
-        total: inherit(parse_ratio(&chain, "MaxTotalCapacityOversubscriptionRatio")),
+        free: inherit(parse_ratio(
+            &chain,
+            keys::MAX_FREE_CAPACITY_OVERSUBSCRIPTION_RATIO,
+        )),
+        total: inherit(parse_ratio(
+            &chain,
+            keys::MAX_TOTAL_CAPACITY_OVERSUBSCRIPTION_RATIO,
+        )),
     }
 }
 
@@ -399,24 +403,16 @@ pub fn estimate_from(
     }
 }
 
-/// `Autoplacer/MinThinFreeSpace` for a thin pool (SP > RD > RG > Node > C), in KiB.
-/// Default 10 % of the total capacity. `chain` must already hold RD and RG (if any); this adds
-/// SP first and Node and C last.
+/// `Autoplacer/MinThinFreeSpace` for a thin pool of a new replica of `rd` (SP > RD > RG > Node
+/// > C), in KiB. Default 10 % of the total capacity.
 pub fn min_thin_free(
     state: &ClusterState,
     pool: &StoragePool,
-    rd_rg: &[(Level, &crate::props::Props)],
+    rd: &ResourceName,
     total: u64,
 ) -> u64 {
-    let mut chain = PriorityProps::new().with(Level::StorPool, &pool.props);
-    for (l, p) in rd_rg {
-        chain.push(*l, p);
-    }
-    if let Some(n) = state.nodes.get(&pool.node) {
-        chain.push(Level::Node, &n.props);
-    }
-    chain.push(Level::Controller, &state.ctrl_props);
-    let raw = chain.get("Autoplacer/MinThinFreeSpace").unwrap_or("10%");
+    let chain = Chains::new(state).pool_min_thin_free_space(pool, rd);
+    let raw = chain.get(keys::MIN_THIN_FREE_SPACE).unwrap_or("10%");
     parse_min_free(raw, total).unwrap_or(total / 10)
 }
 

@@ -36,8 +36,7 @@ use crate::props::parse_bool;
 use crate::size::SizeKib;
 use crate::state::ClusterState;
 
-/// The property key of `Autoplacer/MinThinFreeSpace`.
-const MIN_THIN_FREE: &str = "Autoplacer/MinThinFreeSpace";
+use crate::keys::MIN_THIN_FREE_SPACE as MIN_THIN_FREE;
 
 /// Interned strings: equal strings get equal ids.
 #[derive(Debug, Clone, Default)]
@@ -399,11 +398,7 @@ fn node_row(state: &ClusterState, n: &Node, obs: Option<&NodeObserved>) -> NodeR
 }
 
 /// The pool properties the over-provisioning ratios read.
-const RATIO_KEYS: [&str; 3] = [
-    "MaxOversubscriptionRatio",
-    "MaxFreeCapacityOversubscriptionRatio",
-    "MaxTotalCapacityOversubscriptionRatio",
-];
+const RATIO_KEYS: [&str; 3] = crate::keys::OVERSUBSCRIPTION_RATIOS;
 
 fn pool_rows(
     state: &ClusterState,
@@ -442,7 +437,11 @@ fn pool_rows(
             spelling,
             name_id,
             kind: p.kind,
-            target_off: p.props.get("AutoplaceTarget").and_then(parse_bool) == Some(false),
+            target_off: p
+                .props
+                .get(crate::keys::AUTOPLACE_TARGET)
+                .and_then(parse_bool)
+                == Some(false),
             shared_id: if default {
                 NO_ID
             } else {

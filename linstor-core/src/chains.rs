@@ -1,9 +1,13 @@
 //! Property priority chains per consumer, exactly as LINSTOR documents them
 //! (`shared/reference/linstor-reference.md` §1.5). The most specific object wins; the
 //! controller comes last. Missing objects are skipped.
+//!
+//! The one home of chains: the command executor, the placer's capacity rules and the quorum
+//! decisions build theirs here (re-exported as `cluster::Chains`). Methods ending in `_of`
+//! take an object the caller already holds instead of looking it up by name.
 
 use crate::model::{ResourceDefinition, StoragePool};
-use crate::name::{NodeName, ResourceName, StorPoolName};
+use crate::name::{NodeName, ResourceGroupName, ResourceName, StorPoolName};
 use crate::props::{Level, PriorityProps, Props};
 use crate::state::ClusterState;
 
@@ -61,7 +65,7 @@ impl<'a> Chains<'a> {
         pools
     }
 
-    fn build(levels: Vec<(Level, Option<&'a Props>)>) -> PriorityProps<'a> {
+    fn build(levels: impl IntoIterator<Item = (Level, Option<&'a Props>)>) -> PriorityProps<'a> {
         let mut p = PriorityProps::new();
         for (l, props) in levels {
             if let Some(props) = props {
@@ -74,7 +78,7 @@ impl<'a> Chains<'a> {
     /// DRBD `options`/`net`/`disk`/`handlers` at resource level: R > RD > RG > Node > C.
     pub fn drbd_resource(&self, rd: &ResourceName, node: &NodeName) -> PriorityProps<'a> {
         let d = self.rd(rd);
-        Self::build(vec![
+        Self::build([
             (Level::Rsc, self.rsc_props(d, node)),
             (Level::RscDfn, d.map(|d| &d.props)),
             (Level::RscGrp, self.rg_props(d)),
@@ -87,7 +91,7 @@ impl<'a> Chains<'a> {
     /// properties in this model yet, so the chain is RD > RG > C.
     pub fn drbd_connection(&self, rd: &ResourceName) -> PriorityProps<'a> {
         let d = self.rd(rd);
-        Self::build(vec![
+        Self::build([
             (Level::RscDfn, d.map(|d| &d.props)),
             (Level::RscGrp, self.rg_props(d)),
             (Level::Controller, Some(&self.s.ctrl_props)),
@@ -98,7 +102,7 @@ impl<'a> Chains<'a> {
     pub fn drbd_volume(&self, rd: &ResourceName, node: &NodeName, vlm: u16) -> PriorityProps<'a> {
         let d = self.rd(rd);
         let r = d.and_then(|d| d.resources.get(node));
-        Self::build(vec![
+        Self::build([
             (
                 Level::Vlm,
                 r.and_then(|r| r.volumes.get(&vlm)).map(|v| &v.props),
@@ -123,7 +127,7 @@ impl<'a> Chains<'a> {
         let r = d.and_then(|d| d.resources.get(node));
         let v = r.and_then(|r| r.volumes.get(&vlm));
         let sp = v.and_then(|v| self.s.storage_pool(node, &v.storage_pool));
-        Self::build(vec![
+        Self::build([
             (Level::Vlm, v.map(|v| &v.props)),
             (Level::Rsc, r.map(|r| &r.props)),
             (Level::StorPool, sp.map(|p| &p.props)),
@@ -150,7 +154,7 @@ impl<'a> Chains<'a> {
     ) -> PriorityProps<'a> {
         let d = self.rd(rd);
         let vd = vlm.and_then(|n| d.and_then(|d| d.volume_definitions.get(&n)));
-        Self::build(vec![
+        Self::build([
             (Level::Rsc, Some(request)),
             (Level::VlmDfn, vd.map(|v| &v.props)),
             (Level::RscDfn, d.map(|d| &d.props)),
@@ -161,11 +165,17 @@ impl<'a> Chains<'a> {
 
     /// Over-subscription ratios: StoragePool > StorPoolDefinition > C.
     pub fn oversubscription(&self, node: &NodeName, pool: &StorPoolName) -> PriorityProps<'a> {
-        Self::build(vec![
-            (
-                Level::StorPool,
-                self.s.storage_pool(node, pool).map(|p| &p.props),
-            ),
+        self.oversubscription_in(self.s.storage_pool(node, pool).map(|p| &p.props), pool)
+    }
+
+    /// [`Chains::oversubscription`] of a pool the caller holds.
+    pub fn pool_oversubscription(&self, pool: &'a StoragePool) -> PriorityProps<'a> {
+        self.oversubscription_in(Some(&pool.props), &pool.name)
+    }
+
+    fn oversubscription_in(&self, sp: Option<&'a Props>, pool: &StorPoolName) -> PriorityProps<'a> {
+        Self::build([
+            (Level::StorPool, sp),
             (
                 Level::StorPoolDfn,
                 self.s.storage_pool_definitions.get(pool).map(|d| &d.props),
@@ -181,12 +191,27 @@ impl<'a> Chains<'a> {
         pool: &StorPoolName,
         rd: &ResourceName,
     ) -> PriorityProps<'a> {
+        self.min_thin_free_space_in(node, self.s.storage_pool(node, pool).map(|p| &p.props), rd)
+    }
+
+    /// [`Chains::min_thin_free_space`] of a pool the caller holds.
+    pub fn pool_min_thin_free_space(
+        &self,
+        pool: &'a StoragePool,
+        rd: &ResourceName,
+    ) -> PriorityProps<'a> {
+        self.min_thin_free_space_in(&pool.node, Some(&pool.props), rd)
+    }
+
+    fn min_thin_free_space_in(
+        &self,
+        node: &NodeName,
+        sp: Option<&'a Props>,
+        rd: &ResourceName,
+    ) -> PriorityProps<'a> {
         let d = self.rd(rd);
-        Self::build(vec![
-            (
-                Level::StorPool,
-                self.s.storage_pool(node, pool).map(|p| &p.props),
-            ),
+        Self::build([
+            (Level::StorPool, sp),
             (Level::RscDfn, d.map(|d| &d.props)),
             (Level::RscGrp, self.rg_props(d)),
             (Level::Node, self.node_props(node)),
@@ -197,9 +222,29 @@ impl<'a> Chains<'a> {
     /// Auto-quorum, auto-tiebreaker and driver mixing: RD > RG > C.
     pub fn rsc_dfn_policy(&self, rd: &ResourceName) -> PriorityProps<'a> {
         let d = self.rd(rd);
-        Self::build(vec![
+        Self::build([
             (Level::RscDfn, d.map(|d| &d.props)),
             (Level::RscGrp, self.rg_props(d)),
+            (Level::Controller, Some(&self.s.ctrl_props)),
+        ])
+    }
+
+    /// [`Chains::rsc_dfn_policy`] of a definition the caller holds.
+    pub fn rsc_dfn_policy_of(&self, d: &'a ResourceDefinition) -> PriorityProps<'a> {
+        Self::build([
+            (Level::RscDfn, Some(&d.props)),
+            (Level::RscGrp, self.rg_props(Some(d))),
+            (Level::Controller, Some(&self.s.ctrl_props)),
+        ])
+    }
+
+    /// The same policies one level up, without the definition: RG > C.
+    pub fn rsc_grp_policy(&self, rg: &ResourceGroupName) -> PriorityProps<'a> {
+        Self::build([
+            (
+                Level::RscGrp,
+                self.s.resource_groups.get(rg).map(|g| &g.props),
+            ),
             (Level::Controller, Some(&self.s.ctrl_props)),
         ])
     }
@@ -237,7 +282,7 @@ impl<'a> Chains<'a> {
 
     /// Node-level policies (`AutoplaceTarget`, `AutoEvict*`, `TcpPortAutoRange`): Node > C.
     pub fn node_policy(&self, node: &NodeName) -> PriorityProps<'a> {
-        Self::build(vec![
+        Self::build([
             (Level::Node, self.node_props(node)),
             (Level::Controller, Some(&self.s.ctrl_props)),
         ])

@@ -1,0 +1,100 @@
+//! Property keys the core reads or writes itself, in one place (LINSTOR's `ApiConsts` and
+//! `InternalApiConsts` names). The whitelist of keys users may set, with their rules, is
+//! [`crate::props::KEYS`]; this module only names the keys that code refers to.
+
+// Placement and capacity.
+
+/// `Autoplacer/MinThinFreeSpace`: physical free space a thin pool keeps (SP > RD > RG > Node >
+/// C; `10%` by default).
+pub const MIN_THIN_FREE_SPACE: &str = "Autoplacer/MinThinFreeSpace";
+/// `AutoplaceTarget`: `false` on a node or pool keeps the autoplacer away.
+pub const AUTOPLACE_TARGET: &str = "AutoplaceTarget";
+/// Over-subscription ratio of thin pools (SP > SPD > C).
+pub const MAX_OVERSUBSCRIPTION_RATIO: &str = "MaxOversubscriptionRatio";
+/// Over-subscription ratio over the physically free space (default: the one above).
+pub const MAX_FREE_CAPACITY_OVERSUBSCRIPTION_RATIO: &str = "MaxFreeCapacityOversubscriptionRatio";
+/// Over-subscription ratio over the total capacity (default: the one above).
+pub const MAX_TOTAL_CAPACITY_OVERSUBSCRIPTION_RATIO: &str = "MaxTotalCapacityOversubscriptionRatio";
+/// The three over-subscription ratio keys.
+pub const OVERSUBSCRIPTION_RATIOS: [&str; 3] = [
+    MAX_OVERSUBSCRIPTION_RATIO,
+    MAX_FREE_CAPACITY_OVERSUBSCRIPTION_RATIO,
+    MAX_TOTAL_CAPACITY_OVERSUBSCRIPTION_RATIO,
+];
+/// `AllowMixingStoragePoolDriver` (RD > RG > C).
+pub const ALLOW_MIXING_STORAGE_POOL_DRIVER: &str = "AllowMixingStoragePoolDriver";
+
+// Storage pools.
+
+/// The pool a resource's volumes go to (resource > VD > RD > RG > node chain).
+pub const STOR_POOL_NAME: &str = "StorPoolName";
+/// The backing pool of a storage pool (volume group, thin pool, zpool, directory).
+pub const STOR_DRIVER_STOR_POOL_NAME: &str = "StorDriver/StorPoolName";
+/// Legacy backing-pool key: LVM volume group.
+pub const STOR_DRIVER_LVM_VG: &str = "StorDriver/LvmVg";
+/// Legacy backing-pool key: LVM thin pool.
+pub const STOR_DRIVER_THIN_POOL: &str = "StorDriver/ThinPool";
+/// Legacy backing-pool key: zpool.
+pub const STOR_DRIVER_ZPOOL: &str = "StorDriver/ZPool";
+/// Legacy backing-pool key: thin zpool.
+pub const STOR_DRIVER_ZPOOL_THIN: &str = "StorDriver/ZPoolThin";
+/// Legacy backing-pool key: file directory.
+pub const STOR_DRIVER_FILE_DIR: &str = "StorDriver/FileDir";
+
+// Nodes.
+
+/// The net interface the controller reaches the satellite through.
+pub const CUR_STLT_CONN_NAME: &str = "CurStltConnName";
+/// The node's host name.
+pub const NODE_UNAME: &str = "NodeUname";
+
+// Numbers.
+
+/// `MinorNrAutoRange` (controller): minors given to new volume definitions.
+pub const MINOR_NR_AUTO_RANGE: &str = "MinorNrAutoRange";
+/// `TcpPortAutoRange` (node > controller): DRBD ports given to new resources.
+pub const TCP_PORT_AUTO_RANGE: &str = "TcpPortAutoRange";
+/// `PeerSlotsNewResource` (controller): peer slots of new resource definitions.
+pub const PEER_SLOTS_NEW_RESOURCE: &str = "PeerSlotsNewResource";
+/// The DRBD current generation id of a new volume definition.
+pub const DRBD_CURRENT_GI: &str = "DrbdCurrentGi";
+
+// Quorum and tiebreaker.
+
+/// The quorum property key.
+pub const QUORUM: &str = "DrbdOptions/Resource/quorum";
+/// The marker LINSTOR writes when a user sets the quorum property.
+pub const QUORUM_SET_BY: &str = "Internal/Drbd/QuorumSetBy";
+/// The auto-tiebreaker switch.
+pub const AUTO_ADD_QUORUM_TIEBREAKER: &str = "DrbdOptions/auto-add-quorum-tiebreaker";
+
+// Balance, evacuation and eviction.
+
+/// `BalanceResourcesEnabled` (RD > RG > C).
+pub const BALANCE_RESOURCES_ENABLED: &str = "BalanceResourcesEnabled";
+/// `BalanceResourcesGracePeriod` in seconds (RD > RG > C).
+pub const BALANCE_RESOURCES_GRACE_PERIOD: &str = "BalanceResourcesGracePeriod";
+/// `DrbdOptions/SkipDisk`: the resource's disk failed (R > SP > Node > RD > C).
+pub const SKIP_DISK: &str = "DrbdOptions/SkipDisk";
+/// `DrbdOptions/AutoEvictMinReplicaCount` (RD > RG > C): replicas an eviction restores.
+pub const AUTO_EVICT_MIN_REPLICA_COUNT: &str = "DrbdOptions/AutoEvictMinReplicaCount";
+/// The resource properties that remember, on a replica being evacuated, the evacuation's
+/// `target` and `do_not_target` nodes (comma-separated), for a replacement placed again later.
+pub const EVACUATION_TARGET: &str = "Internal/Evacuation/Target";
+/// See [`EVACUATION_TARGET`].
+pub const EVACUATION_DO_NOT_TARGET: &str = "Internal/Evacuation/DoNotTarget";
+/// The resource property that remembers, on a replica being evacuated, how many diskful
+/// replicas its definition had: the evacuated replica goes once that many live elsewhere.
+pub const EVACUATION_REPLICAS: &str = "Internal/Evacuation/Replicas";
+
+// Snapshots.
+
+/// On a resource definition restored from a snapshot: the source definition.
+pub const RESTORE_FROM_RESOURCE: &str = "Internal/RestoreFrom/Resource";
+/// On a resource definition restored from a snapshot: the snapshot.
+pub const RESTORE_FROM_SNAPSHOT: &str = "Internal/RestoreFrom/Snapshot";
+
+// Namespaces.
+
+/// Namespaces reserved for the system: users cannot delete keys in them.
+pub const RESERVED_NAMESPACES: [&str; 2] = ["Internal/", "Satellite/"];

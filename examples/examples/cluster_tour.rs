@@ -70,7 +70,7 @@ fn main() {
             &mut c,
             &mut env,
             &format!("(satellite {node} connects)"),
-            Command::ReportNode {
+            Command::NodeReport {
                 node: node.clone(),
                 connection: ConnectionStatus::ONLINE,
                 capabilities: Some(Capabilities {
@@ -94,7 +94,7 @@ fn main() {
             &mut c,
             &mut env,
             &format!("(satellite {node} reports its pool)"),
-            Command::ReportPoolCapacity {
+            Command::StorPoolReport {
                 node,
                 pool: "thin".into(),
                 free: SizeKib::parse("900G").expect("valid size"),
@@ -145,7 +145,7 @@ fn main() {
         &mut c,
         &mut env,
         "resource-group spawn sc-replicated pvc-db 20G 1G",
-        Command::Spawn {
+        Command::RscGrpSpawn {
             rsc_grp: "sc-replicated".into(),
             rsc_dfn: "pvc-db".into(),
             external_name: None,
@@ -168,7 +168,7 @@ fn main() {
         &mut c,
         &mut env,
         "resource-group spawn sc-replicated pvc-web 5G 1G (explicitly on alpha3)",
-        Command::Spawn {
+        Command::RscGrpSpawn {
             rsc_grp: "sc-replicated".into(),
             rsc_dfn: "pvc-web".into(),
             external_name: None,
@@ -292,7 +292,7 @@ fn main() {
         &mut c,
         &mut env,
         "resource-group spawn sc-replicated pvc-big 20G 1G --place-count 4",
-        Command::Spawn {
+        Command::RscGrpSpawn {
             rsc_grp: "sc-replicated".into(),
             rsc_dfn: "pvc-big".into(),
             external_name: None,

@@ -344,7 +344,7 @@ pub unsafe extern "C" fn linstor_cluster_node_set_online(
                 })?,
                 Err(_) => false,
             };
-            c.run(Command::ReportNode {
+            c.run(Command::NodeReport {
                 node: name.to_owned(),
                 connection: if online {
                     ConnectionStatus::ONLINE
@@ -503,7 +503,7 @@ pub unsafe extern "C" fn linstor_cluster_storage_pool_create(
                 shared_space: None,
             })?;
             if total_kib > 0 {
-                c.run(Command::ReportPoolCapacity {
+                c.run(Command::StorPoolReport {
                     node: node.to_owned(),
                     pool: pool.to_owned(),
                     free: SizeKib(total_kib),
@@ -536,7 +536,7 @@ pub unsafe extern "C" fn linstor_cluster_storage_pool_set_capacity(
         with_cluster(cluster, err_out, |c| {
             let node = arg_str(node, "node")?;
             let pool = arg_str(pool, "pool")?;
-            c.run(Command::ReportPoolCapacity {
+            c.run(Command::StorPoolReport {
                 node: node.to_owned(),
                 pool: pool.to_owned(),
                 free: SizeKib(free_kib),
@@ -744,7 +744,7 @@ pub unsafe extern "C" fn linstor_cluster_spawn(
                 s.iter().copied().map(SizeKib).collect()
             };
             let filter = opt_filter(filter);
-            c.run(Command::Spawn {
+            c.run(Command::RscGrpSpawn {
                 rsc_grp: rg.to_owned(),
                 rsc_dfn: name.to_owned(),
                 external_name: None,
@@ -788,7 +788,7 @@ pub unsafe extern "C" fn linstor_cluster_autoplace(
         with_cluster(cluster, err_out, |c| {
             let name = arg_str(resource, "resource")?;
             let filter = opt_filter(filter).unwrap_or_default();
-            c.run(Command::Autoplace {
+            c.run(Command::RscAutoplace {
                 rsc_dfn: name.to_owned(),
                 select_filter: filter,
             })?;
@@ -863,7 +863,7 @@ pub unsafe extern "C" fn linstor_cluster_resource_delete(
                     .unwrap_or_default()
             };
             for node in pending {
-                c.run(Command::ResourceDeleted {
+                c.run(Command::RscDeleteConfirmed {
                     rsc_dfn: name.to_owned(),
                     node: node.to_string(),
                 })?;

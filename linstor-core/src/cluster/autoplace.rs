@@ -1,4 +1,4 @@
-//! Autoplacement inside the command executor: the `Autoplace` command and spawn's placement.
+//! Autoplacement inside the command executor: the `RscAutoplace` command and spawn's placement.
 //!
 //! The placement engine ([`crate::placement`]) decides; this module creates the chosen
 //! resources through the ordinary resource-create path (so numbers, properties and change sets
@@ -114,7 +114,7 @@ pub(super) fn place(
     Ok(())
 }
 
-/// The `Autoplace` command: merges `request` over the definition's group filter and places.
+/// The `RscAutoplace` command: merges `request` over the definition's group filter and places.
 pub(super) fn autoplace_cmd(
     c: &mut Cluster,
     ctx: &mut Ctx<'_>,
@@ -189,7 +189,7 @@ mod tests {
             run(
                 &mut c,
                 &mut env,
-                Command::ReportNode {
+                Command::NodeReport {
                     node: name.clone(),
                     connection: ConnectionStatus::ONLINE,
                     capabilities: Some(Capabilities {
@@ -203,7 +203,7 @@ mod tests {
             run(
                 &mut c,
                 &mut env,
-                Command::ReportPoolCapacity {
+                Command::StorPoolReport {
                     node: name,
                     pool: "data".into(),
                     free: SizeKib(100 << 20),
@@ -224,7 +224,7 @@ mod tests {
         run(
             c,
             env,
-            Command::Spawn {
+            Command::RscGrpSpawn {
                 rsc_grp: "DfltRscGrp".into(),
                 rsc_dfn: rd.into(),
                 external_name: None,
@@ -282,7 +282,7 @@ mod tests {
         let out = run(
             &mut c,
             &mut env,
-            Command::Autoplace {
+            Command::RscAutoplace {
                 rsc_dfn: "r1".into(),
                 select_filter: SelectFilter {
                     additional_place_count: Some(1),
@@ -334,7 +334,7 @@ mod tests {
         let out = run(
             &mut c,
             &mut env,
-            Command::Autoplace {
+            Command::RscAutoplace {
                 rsc_dfn: "r2".into(),
                 select_filter: SelectFilter {
                     place_count: Some(5),
@@ -353,7 +353,7 @@ mod tests {
         let out = run(
             &mut c,
             &mut env,
-            Command::Autoplace {
+            Command::RscAutoplace {
                 rsc_dfn: "r1".into(),
                 select_filter: SelectFilter {
                     place_count: Some(3),
@@ -414,7 +414,7 @@ mod tests {
         run(
             c,
             env,
-            Command::Spawn {
+            Command::RscGrpSpawn {
                 rsc_grp: "grp".into(),
                 rsc_dfn: rd.into(),
                 external_name: None,
@@ -573,7 +573,7 @@ mod tests {
             let out = run(
                 c,
                 env,
-                Command::ReportResource {
+                Command::RscReport {
                     node,
                     rsc_dfn: rd,
                     state,
@@ -607,7 +607,7 @@ mod tests {
         );
         assert!(!spawn_in(&mut c, &mut env, "r1", Some(4), 10).is_error());
         assert!(!spawn_in(&mut c, &mut env, "r2", Some(1), 10).is_error());
-        let balance = |rd: Option<&str>| Command::BalanceResources {
+        let balance = |rd: Option<&str>| Command::RscBalance {
             rsc_dfn: rd.map(str::to_string),
         };
         let r1: crate::name::ResourceName = "r1".parse().unwrap();
@@ -694,7 +694,7 @@ mod tests {
         let out = run(
             &mut c,
             &mut env,
-            Command::ReportResource {
+            Command::RscReport {
                 node: "n1".into(),
                 rsc_dfn: "r1".into(),
                 state: crate::model::RscObserved {
@@ -739,7 +739,7 @@ mod tests {
             let out = run(
                 &mut c,
                 &mut env,
-                Command::Spawn {
+                Command::RscGrpSpawn {
                     rsc_grp: "grp".into(),
                     rsc_dfn: rd.into(),
                     external_name: None,
@@ -811,7 +811,7 @@ mod tests {
         let out = run(
             &mut c,
             &mut env,
-            Command::ReportNode {
+            Command::NodeReport {
                 node: "n1".into(),
                 connection: ConnectionStatus::OFFLINE,
                 capabilities: None,
@@ -823,11 +823,7 @@ mod tests {
             matches!(&d, Balance::Skip(w) if w.contains("n1") && w.contains("online")),
             "{d:?}"
         );
-        let out = run(
-            &mut c,
-            &mut env,
-            Command::BalanceResources { rsc_dfn: None },
-        );
+        let out = run(&mut c, &mut env, Command::RscBalance { rsc_dfn: None });
         assert!(!out.is_error() && out.changes.is_empty(), "{out:?}");
     }
 
@@ -866,7 +862,7 @@ mod tests {
             assert_eq!(diskful(&c, rd), n + 1, "{rd}: {:?}", flags(&c, rd));
         }
         // Not reported yet: nothing is deleted.
-        let balance = Command::BalanceResources { rsc_dfn: None };
+        let balance = Command::RscBalance { rsc_dfn: None };
         let out = run(&mut c, &mut env, balance.clone());
         assert!(!out.is_error() && out.changes.is_empty(), "{out:?}");
         report_all(&mut c, &mut env, &[]);
@@ -886,7 +882,7 @@ mod tests {
             let out = run(
                 &mut c,
                 &mut env,
-                Command::ResourceDeleted {
+                Command::RscDeleteConfirmed {
                     rsc_dfn: rd,
                     node: "n0".into(),
                 },
@@ -941,7 +937,7 @@ mod tests {
             run(
                 &mut c,
                 &mut env,
-                Command::ResourceDeleted {
+                Command::RscDeleteConfirmed {
                     rsc_dfn: "r2".into(),
                     node: n.into(),
                 },
@@ -965,9 +961,7 @@ mod tests {
         let on_n0 = &c.state().resource_definitions[&"r1".parse().unwrap()].resources
             [&"n0".parse().unwrap()];
         assert_eq!(
-            on_n0
-                .props
-                .get(crate::keys::EVACUATION_DO_NOT_TARGET),
+            on_n0.props.get(crate::keys::EVACUATION_DO_NOT_TARGET),
             Some("n1"),
             "kept for a replacement placed again"
         );
@@ -1002,7 +996,7 @@ mod tests {
         let out = run(
             &mut c,
             &mut env,
-            Command::ReportNode {
+            Command::NodeReport {
                 node: "n0".into(),
                 connection: ConnectionStatus::OFFLINE,
                 capabilities: None,
@@ -1047,7 +1041,7 @@ mod tests {
         run(
             &mut c,
             &mut env,
-            Command::ReportNode {
+            Command::NodeReport {
                 node: "n0".into(),
                 connection: ConnectionStatus::OFFLINE,
                 capabilities: None,
@@ -1100,11 +1094,7 @@ mod tests {
         let now = tb(&c);
         assert_eq!(now.len(), 2, "{:?}", flags(&c, "r1"));
         report_all(&mut c, &mut env, &[]);
-        let out = run(
-            &mut c,
-            &mut env,
-            Command::BalanceResources { rsc_dfn: None },
-        );
+        let out = run(&mut c, &mut env, Command::RscBalance { rsc_dfn: None });
         assert!(!out.is_error(), "{out:?}");
         let after = tb(&c);
         assert_eq!(after.len(), 1, "{:?}", flags(&c, "r1"));
@@ -1126,7 +1116,7 @@ mod tests {
             let out = run(
                 &mut c,
                 &mut env,
-                Command::ReportNode {
+                Command::NodeReport {
                     node: "n1".into(),
                     connection: conn,
                     capabilities: None,
@@ -1205,7 +1195,7 @@ mod tests {
         run(
             &mut c,
             &mut env,
-            Command::ReportNode {
+            Command::NodeReport {
                 node: "n0".into(),
                 connection: ConnectionStatus::ONLINE,
                 capabilities: Some(Capabilities {
@@ -1237,7 +1227,7 @@ mod tests {
         run(
             &mut c,
             &mut env,
-            Command::ReportPoolCapacity {
+            Command::StorPoolReport {
                 node: "n0".into(),
                 pool: "zfs".into(),
                 free: SizeKib(100 << 20),
@@ -1247,7 +1237,7 @@ mod tests {
         let out = run(
             &mut c,
             &mut env,
-            Command::Spawn {
+            Command::RscGrpSpawn {
                 rsc_grp: "DfltRscGrp".into(),
                 rsc_dfn: "r1".into(),
                 external_name: None,
@@ -1285,7 +1275,7 @@ mod tests {
         run(
             &mut c,
             &mut env,
-            Command::ReportNode {
+            Command::NodeReport {
                 node: "n0".into(),
                 connection: ConnectionStatus::ONLINE,
                 capabilities: Some(Capabilities::default()),

@@ -1,6 +1,6 @@
 //! Balancing: bringing resource definitions to their group's place count — LINSTOR's
 //! `BalanceResourcesTask`, as a decision ([`balance_decision`]) and a command
-//! (`Command::BalanceResources`, which a controller issues every `BalanceResourcesInterval`).
+//! (`Command::RscBalance`, which a controller issues every `BalanceResourcesInterval`).
 //!
 //! Only definitions with a DRBD layer are balanced (without it, replicas are not copies).
 //!
@@ -20,7 +20,7 @@
 //! - its newest resource is younger than `BalanceResourcesGracePeriod` (RD > RG > C, default
 //!   3,600 s) — LINSTOR counts from the definition's creation; we count from its last replica,
 //!   which also covers replicas still syncing after an earlier step;
-//! - not every resource reported UpToDate and Established (`ReportResource`): a replica is never
+//! - not every resource reported UpToDate and Established (`RscReport`): a replica is never
 //!   removed while another may still need it as a sync source, and none is added during a
 //!   resync.
 //!
@@ -283,7 +283,7 @@ fn evacuation(
     Some(Balance::Remove(free))
 }
 
-/// `BalanceResources`: balances `rd`, or every definition. Definitions are independent: one
+/// `RscBalance`: balances `rd`, or every definition. Definitions are independent: one
 /// that cannot be placed is rolled back and answered with a warning.
 pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) -> Res {
     let op = Op::Modify;

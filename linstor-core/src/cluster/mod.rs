@@ -5,9 +5,9 @@
 //! [`ChangeSet`] of objects created, modified and deleted (what the controller's database writes
 //! and what satellites are told). A refused command changes nothing at all.
 //!
-//! Deletion of deployed objects is two-phase, as in LINSTOR: `ResourceDelete` records the intent
+//! Deletion of deployed objects is two-phase, as in LINSTOR: `RscDelete` records the intent
 //! (flag `DELETE`); the resource disappears (and its numbers are freed) when its satellite
-//! confirms with `ResourceDeleted`. A resource definition marked `DELETE` disappears with its
+//! confirms with `RscDeleteConfirmed`. A resource definition marked `DELETE` disappears with its
 //! last resource.
 //!
 //! What is refused because something depends on it, and what cascades:
@@ -76,7 +76,7 @@ pub struct NetIfSpec {
     pub encryption: EncryptionType,
 }
 
-/// Where `Spawn` puts a resource when nodes are named explicitly.
+/// Where `RscGrpSpawn` puts a resource when nodes are named explicitly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodePlacement {
@@ -129,7 +129,7 @@ pub enum Command {
     },
     /// Evacuates a node (LINSTOR's `node evacuate`): every resource with a diskful replica there
     /// gets a replacement elsewhere, all or nothing; the replicas on the node are deleted by
-    /// `BalanceResources` once the replacements are in sync.
+    /// `RscBalance` once the replacements are in sync.
     NodeEvacuate {
         /// Node.
         name: String,
@@ -311,7 +311,8 @@ pub enum Command {
     },
     /// Creates a resource definition and one volume definition per volume group (sizes in order),
     /// then deploys it on the named nodes or through the autoplacer.
-    Spawn {
+    #[serde(rename = "spawn")]
+    RscGrpSpawn {
         /// Resource group.
         rsc_grp: String,
         /// New resource definition.
@@ -428,7 +429,8 @@ pub enum Command {
     },
     /// Autoplaces replicas of an existing resource definition (the request's filter over the
     /// definition's group filter).
-    Autoplace {
+    #[serde(rename = "autoplace")]
+    RscAutoplace {
         /// Resource definition.
         rsc_dfn: String,
         /// Filter over the group's.
@@ -443,7 +445,8 @@ pub enum Command {
         node: String,
     },
     /// A satellite confirmed that a resource marked for deletion is gone.
-    ResourceDeleted {
+    #[serde(rename = "resource_deleted")]
+    RscDeleteConfirmed {
         /// Resource definition.
         rsc_dfn: String,
         /// Node.
@@ -491,7 +494,8 @@ pub enum Command {
         name: String,
     },
     /// A satellite's connection state and capabilities.
-    ReportNode {
+    #[serde(rename = "report_node")]
+    NodeReport {
         /// Node.
         node: String,
         /// Connection.
@@ -503,13 +507,15 @@ pub enum Command {
     /// Brings resource definitions to their group's place count (LINSTOR's balance task; a
     /// controller issues it every `BalanceResourcesInterval`): adds missing replicas and
     /// removes surplus ones, skipping definitions in flux (see `cluster::balance`).
-    BalanceResources {
+    #[serde(rename = "balance_resources")]
+    RscBalance {
         /// One resource definition; `None` for all.
         #[serde(default)]
         rsc_dfn: Option<String>,
     },
     /// A satellite's report of one of its resources' DRBD state.
-    ReportResource {
+    #[serde(rename = "report_resource")]
+    RscReport {
         /// Node.
         node: String,
         /// Resource definition.
@@ -518,7 +524,8 @@ pub enum Command {
         state: crate::model::RscObserved,
     },
     /// A satellite's capacity report for one pool.
-    ReportPoolCapacity {
+    #[serde(rename = "report_pool_capacity")]
+    StorPoolReport {
         /// Node.
         node: String,
         /// Pool.
@@ -967,8 +974,8 @@ impl Cluster {
             C::StorPoolCreate { node: n, .. }
             | C::StorPoolModify { node: n, .. }
             | C::StorPoolDelete { node: n, .. }
-            | C::ReportNode { node: n, .. }
-            | C::ReportPoolCapacity { node: n, .. } => node(n),
+            | C::NodeReport { node: n, .. }
+            | C::StorPoolReport { node: n, .. } => node(n),
             // Nothing the placer reads per node or pool.
             C::RscGrpCreate { .. }
             | C::RscGrpModify { .. }
@@ -977,23 +984,23 @@ impl Cluster {
             | C::VlmGrpDelete { .. }
             | C::KvsModify { .. }
             | C::KvsDelete { .. }
-            | C::ReportResource { .. } => Vec::new(),
+            | C::RscReport { .. } => Vec::new(),
             // Resources and snapshots change pool usage only (marked by the usage updates).
-            C::Spawn { .. }
+            C::RscGrpSpawn { .. }
             | C::RscDfnCreate { .. }
             | C::RscDfnModify { .. }
             | C::RscDfnDelete { .. }
             | C::VlmDfnCreate { .. }
             | C::VlmDfnResize { .. }
             | C::RscCreate { .. }
-            | C::Autoplace { .. }
+            | C::RscAutoplace { .. }
             | C::RscDelete { .. }
-            | C::ResourceDeleted { .. }
+            | C::RscDeleteConfirmed { .. }
             | C::SnapshotCreate { .. }
             | C::SnapshotDelete { .. }
             | C::SnapshotRestore { .. }
             | C::RscGrpAdjust { .. }
-            | C::BalanceResources { .. } => Vec::new(),
+            | C::RscBalance { .. } => Vec::new(),
         })
     }
 
@@ -1038,13 +1045,13 @@ impl Cluster {
     fn rds_touched_by(&self, cmd: &Command) -> Vec<ResourceName> {
         use Command as C;
         let names: Vec<&str> = match cmd {
-            C::Spawn { rsc_dfn, .. }
+            C::RscGrpSpawn { rsc_dfn, .. }
             | C::VlmDfnCreate { rsc_dfn, .. }
             | C::VlmDfnResize { rsc_dfn, .. }
             | C::RscCreate { rsc_dfn, .. }
-            | C::Autoplace { rsc_dfn, .. }
+            | C::RscAutoplace { rsc_dfn, .. }
             | C::RscDelete { rsc_dfn, .. }
-            | C::ResourceDeleted { rsc_dfn, .. }
+            | C::RscDeleteConfirmed { rsc_dfn, .. }
             | C::SnapshotCreate { rsc_dfn, .. }
             | C::SnapshotDelete { rsc_dfn, .. } => vec![rsc_dfn],
             C::SnapshotRestore {
@@ -1055,7 +1062,7 @@ impl Cluster {
             | C::RscDfnDelete { name } => vec![name],
             // Commands over many definitions take each one out and put it back in turn
             // (`Cluster::one_pending`), so every decision sees all the others.
-            C::BalanceResources { .. } | C::RscGrpAdjust { .. } => Vec::new(),
+            C::RscBalance { .. } | C::RscGrpAdjust { .. } => Vec::new(),
             C::NodeLost { name } | C::NodeDelete { name } => {
                 let Ok(n) = NodeName::new(name) else {
                     return Vec::new();
@@ -1182,7 +1189,7 @@ impl Cluster {
             C::VlmGrpDelete { rsc_grp, number } => {
                 ops_group::vg_delete(self, ctx, &rsc_grp, number)
             }
-            C::Spawn {
+            C::RscGrpSpawn {
                 rsc_grp,
                 rsc_dfn,
                 external_name,
@@ -1267,13 +1274,13 @@ impl Cluster {
                 &props,
             )
             .map(|()| quorum::manage(self, ctx, &rsc_dfn)),
-            C::Autoplace {
+            C::RscAutoplace {
                 rsc_dfn,
                 select_filter,
             } => autoplace::autoplace_cmd(self, ctx, &rsc_dfn, &select_filter),
             C::RscDelete { rsc_dfn, node } => ops_rsc::rsc_delete(self, ctx, &rsc_dfn, &node)
                 .map(|()| quorum::manage(self, ctx, &rsc_dfn)),
-            C::ResourceDeleted { rsc_dfn, node } => {
+            C::RscDeleteConfirmed { rsc_dfn, node } => {
                 ops_rsc::rsc_deleted(self, ctx, &rsc_dfn, &node)
                     .map(|()| quorum::manage(self, ctx, &rsc_dfn))
             }
@@ -1293,23 +1300,23 @@ impl Cluster {
             } => ops_snap::snapshot_restore(self, ctx, &rsc_dfn, &snapshot, &target, &nodes),
             C::KvsModify { name, props } => ops_snap::kvs_modify(self, ctx, &name, &props),
             C::KvsDelete { name } => ops_snap::kvs_delete(self, ctx, &name),
-            C::ReportNode {
+            C::NodeReport {
                 node,
                 connection,
                 capabilities,
             } => ops_node::report_node(self, ctx, &node, connection, capabilities),
-            C::ReportPoolCapacity {
+            C::StorPoolReport {
                 node,
                 pool,
                 free,
                 total,
             } => ops_node::report_pool(self, ctx, &node, &pool, free, total),
-            C::ReportResource {
+            C::RscReport {
                 node,
                 rsc_dfn,
                 state,
             } => ops_rsc::report_rsc(self, ctx, &node, &rsc_dfn, state),
-            C::BalanceResources { rsc_dfn } => balance::balance_cmd(self, ctx, rsc_dfn.as_deref()),
+            C::RscBalance { rsc_dfn } => balance::balance_cmd(self, ctx, rsc_dfn.as_deref()),
         }
     }
 

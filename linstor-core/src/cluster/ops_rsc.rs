@@ -402,7 +402,7 @@ pub(super) fn forget_observed_rd(c: &mut Cluster, rd: &ResourceName) {
     }
 }
 
-/// `ReportResource`: a satellite's report of one of its resources.
+/// `RscReport`: a satellite's report of one of its resources.
 pub(super) fn report_rsc(
     c: &mut Cluster,
     ctx: &mut Ctx<'_>,

@@ -393,7 +393,7 @@ fn storage_pool_commands() {
     check(
         &mut c,
         &mut e,
-        Command::ReportNode {
+        Command::NodeReport {
             node: "n1".into(),
             connection: ConnectionStatus::ONLINE,
             capabilities: Some(caps),
@@ -412,7 +412,7 @@ fn storage_pool_commands() {
     check(
         &mut c,
         &mut e,
-        Command::ReportPoolCapacity {
+        Command::StorPoolReport {
             node: "n1".into(),
             pool: "data".into(),
             free: SizeKib(10),
@@ -423,7 +423,7 @@ fn storage_pool_commands() {
     check(
         &mut c,
         &mut e,
-        Command::ReportPoolCapacity {
+        Command::StorPoolReport {
             node: "n1".into(),
             pool: "data".into(),
             free: SizeKib(5),
@@ -488,7 +488,7 @@ fn resource_lifecycle_and_two_phase_delete() {
     check(
         &mut c,
         &mut e,
-        Command::ResourceDeleted {
+        Command::RscDeleteConfirmed {
             rsc_dfn: "r1".into(),
             node: "n2".into(),
         },
@@ -512,7 +512,7 @@ fn resource_lifecycle_and_two_phase_delete() {
     check(
         &mut c,
         &mut e,
-        Command::ResourceDeleted {
+        Command::RscDeleteConfirmed {
             rsc_dfn: "r1".into(),
             node: "n2".into(),
         },
@@ -557,7 +557,7 @@ fn resource_lifecycle_and_two_phase_delete() {
         check(
             &mut c,
             &mut e,
-            Command::ResourceDeleted {
+            Command::RscDeleteConfirmed {
                 rsc_dfn: "r1".into(),
                 node: n.into(),
             },
@@ -760,7 +760,7 @@ fn number_pool_exhaustion_and_reuse() {
     must(
         &mut c,
         &mut e,
-        Command::ResourceDeleted {
+        Command::RscDeleteConfirmed {
             rsc_dfn: "a1".into(),
             node: "n1".into(),
         },
@@ -890,7 +890,7 @@ fn groups_spawn_and_cascades() {
         },
         Ok(()),
     );
-    let spawn = |rd: &str, sizes: Vec<u64>, nodes: &[&str]| Command::Spawn {
+    let spawn = |rd: &str, sizes: Vec<u64>, nodes: &[&str]| Command::RscGrpSpawn {
         rsc_grp: "sc1".into(),
         rsc_dfn: rd.into(),
         external_name: None,
@@ -1439,7 +1439,7 @@ fn arb_command() -> impl Strategy<Value = Command> {
                     "vg0"
                 }
             )),
-        3 => (rd.clone(), 1u32..4, proptest::option::of(proptest::sample::select(&["data", "files"][..])), proptest::bool::weighted(0.3)).prop_map(|(r, n, p, dl)| Command::Autoplace {
+        3 => (rd.clone(), 1u32..4, proptest::option::of(proptest::sample::select(&["data", "files"][..])), proptest::bool::weighted(0.3)).prop_map(|(r, n, p, dl)| Command::RscAutoplace {
             rsc_dfn: r,
             select_filter: SelectFilter {
                 place_count: Some(n),
@@ -1448,7 +1448,7 @@ fn arb_command() -> impl Strategy<Value = Command> {
                 ..Default::default()
             },
         }),
-        2 => (rd.clone(), 1u32..4).prop_map(|(r, n)| Command::Spawn {
+        2 => (rd.clone(), 1u32..4).prop_map(|(r, n)| Command::RscGrpSpawn {
             rsc_grp: "DfltRscGrp".into(),
             rsc_dfn: r,
             external_name: None,
@@ -1490,7 +1490,7 @@ fn arb_command() -> impl Strategy<Value = Command> {
             rsc_dfn: r,
             node: n
         }),
-        1 => (rd.clone(), node.clone()).prop_map(|(r, n)| Command::ResourceDeleted {
+        1 => (rd.clone(), node.clone()).prop_map(|(r, n)| Command::RscDeleteConfirmed {
             rsc_dfn: r,
             node: n
         }),
@@ -1517,7 +1517,7 @@ fn arb_command() -> impl Strategy<Value = Command> {
             rd.clone(),
             proptest::collection::vec(proptest::sample::select(NODES), 0..3)
         )
-            .prop_map(|(r, ns)| Command::Spawn {
+            .prop_map(|(r, ns)| Command::RscGrpSpawn {
                 rsc_grp: "DfltRscGrp".into(),
                 rsc_dfn: r,
                 external_name: None,
@@ -1548,13 +1548,13 @@ fn arb_command() -> impl Strategy<Value = Command> {
         }),
         // What the placer's cached view reads: observed state, node and pool properties,
         // storage pool definitions and controller properties; then placements that read them.
-        2 => (node.clone(), pool.clone(), 0u64..5, 1u64..5).prop_map(|(n, p, f, t)| Command::ReportPoolCapacity {
+        2 => (node.clone(), pool.clone(), 0u64..5, 1u64..5).prop_map(|(n, p, f, t)| Command::StorPoolReport {
             node: n,
             pool: p,
             free: SizeKib(f << 20),
             total: SizeKib(t << 20),
         }),
-        1 => (node.clone(), proptest::bool::weighted(0.7), proptest::bool::ANY).prop_map(|(n, on, caps)| Command::ReportNode {
+        1 => (node.clone(), proptest::bool::weighted(0.7), proptest::bool::ANY).prop_map(|(n, on, caps)| Command::NodeReport {
             node: n,
             connection: if on { ConnectionStatus::ONLINE } else { ConnectionStatus::OFFLINE },
             capabilities: caps.then(|| crate::model::Capabilities {
@@ -1570,7 +1570,7 @@ fn arb_command() -> impl Strategy<Value = Command> {
             .prop_map(|(p, k, v, del)| Command::StorPoolDfnModify { name: p, props: placer_props(k, v, del) }),
         1 => (proptest::sample::select(PLACER_KEYS), proptest::sample::select(PLACER_VALUES), proptest::bool::weighted(0.2))
             .prop_map(|(k, v, del)| Command::CtrlPropsModify { props: placer_props(k, v, del) }),
-        2 => (rd.clone(), 1u32..4).prop_map(|(r, n)| Command::Autoplace {
+        2 => (rd.clone(), 1u32..4).prop_map(|(r, n)| Command::RscAutoplace {
             rsc_dfn: r,
             select_filter: SelectFilter {
                 place_count: Some(n),
@@ -1580,7 +1580,7 @@ fn arb_command() -> impl Strategy<Value = Command> {
         }),
         // Balancing: observed resource states, a group place count, no grace period.
         3 => (rd.clone(), node.clone(), proptest::bool::weighted(0.2), proptest::bool::weighted(0.8))
-            .prop_map(|(r, n, in_use, ok)| Command::ReportResource {
+            .prop_map(|(r, n, in_use, ok)| Command::RscReport {
                 node: n,
                 rsc_dfn: r,
                 state: crate::model::RscObserved { in_use, up_to_date: ok, established: ok },
@@ -1593,7 +1593,7 @@ fn arb_command() -> impl Strategy<Value = Command> {
             peer_slots: None,
         }),
         1 => Just(Command::CtrlPropsModify { props: PropsModify::set([("BalanceResourcesGracePeriod", "0")]) }),
-        2 => proptest::option::of(rd.clone()).prop_map(|r| Command::BalanceResources { rsc_dfn: r }),
+        2 => proptest::option::of(rd.clone()).prop_map(|r| Command::RscBalance { rsc_dfn: r }),
         2 => Just(Command::KvsDelete { name: SETTLED.into() }),
         1 => (node.clone(), proptest::collection::vec(proptest::sample::select(NODES), 0..2))
             .prop_map(|(n, deny)| Command::NodeEvacuate {
@@ -1603,7 +1603,7 @@ fn arb_command() -> impl Strategy<Value = Command> {
             }),
         1 => (node.clone(), proptest::bool::ANY).prop_map(|(n, d)| Command::NodeRestore { name: n, delete_resources: d }),
         1 => node.clone().prop_map(|n| Command::NodeEvict { name: n }),
-        1 => node.clone().prop_map(|n| Command::ReportNode { node: n, connection: ConnectionStatus::OFFLINE, capabilities: None }),
+        1 => node.clone().prop_map(|n| Command::NodeReport { node: n, connection: ConnectionStatus::OFFLINE, capabilities: None }),
         1 => (proptest::option::of(proptest::sample::select(&["DfltRscGrp", "nope"][..])), proptest::option::of(1u32..4))
             .prop_map(|(g, n)| Command::RscGrpAdjust {
                 name: g.map(str::to_string),
@@ -1635,9 +1635,9 @@ proptest! {
             c.execute(node(&n, &format!("10.0.0.{i}")), &mut e);
             c.execute(pool(&n, "data", PK::LVM, "vg0"), &mut e);
             c.execute(pool(&n, "files", PK::FILE_THIN, "/srv/p"), &mut e);
-            c.execute(Command::ReportNode { node: n.clone(), connection: ConnectionStatus::ONLINE, capabilities: None }, &mut e);
+            c.execute(Command::NodeReport { node: n.clone(), connection: ConnectionStatus::ONLINE, capabilities: None }, &mut e);
             for p in ["data", "files"] {
-                c.execute(Command::ReportPoolCapacity { node: n.clone(), pool: p.into(), free: SizeKib(3 << 20), total: SizeKib(4 << 20) }, &mut e);
+                c.execute(Command::StorPoolReport { node: n.clone(), pool: p.into(), free: SizeKib(3 << 20), total: SizeKib(4 << 20) }, &mut e);
             }
         }
         // A step that stands for "every satellite reports its resources settled" (the
@@ -1650,7 +1650,7 @@ proptest! {
                 .resource_definitions
                 .values()
                 .flat_map(|d| d.resources.keys().map(|n| (d.name.to_string(), n.to_string())))
-                .map(|(r, n)| Command::ReportResource {
+                .map(|(r, n)| Command::RscReport {
                     node: n,
                     rsc_dfn: r,
                     state: crate::model::RscObserved { in_use: false, up_to_date: true, established: true },
@@ -1740,7 +1740,7 @@ fn node_lost_takes_its_snapshots_out_of_the_pool_usage() {
     must(
         &mut c,
         &mut e,
-        Command::ResourceDeleted {
+        Command::RscDeleteConfirmed {
             rsc_dfn: "r1".into(),
             node: "n1".into(),
         },
@@ -1761,7 +1761,7 @@ fn mixing_lvm_and_zfs_needs_a_drbd_that_supports_it_on_both_nodes() {
             props: PropsModify::set([("AllowMixingStoragePoolDriver", "true")]),
         },
     );
-    let report = |n: &str, v: (u16, u16, u16)| Command::ReportNode {
+    let report = |n: &str, v: (u16, u16, u16)| Command::NodeReport {
         node: n.into(),
         connection: ConnectionStatus::ONLINE,
         capabilities: Some(crate::model::Capabilities {

@@ -1,4 +1,6 @@
-//! Autoplacement inside the command executor: the `RscAutoplace` command and spawn's placement.
+//! Autoplacement inside the command executor: the `RscAutoplace` command, the placement of
+//! new replicas for spawn, adjust, balance and evacuation, and the select-filter helpers they
+//! share.
 //!
 //! The placement engine ([`crate::placement`]) decides; this module creates the chosen
 //! resources through the ordinary resource-create path (so numbers, properties and change sets
@@ -8,31 +10,17 @@
 
 use std::collections::BTreeMap;
 
-use super::{Cluster, Ctx, Res, ops_rsc};
+use super::Cluster;
+use super::ctx::{BoxedEntry, Ctx, Res, fail};
+use super::indexes::with_placer;
+use super::lookup::existing_rd;
+use super::numbers::free_rsc_numbers;
+use super::ops_rsc::{self, RscCreateArgs};
+use super::quorum;
 use crate::model::SelectFilter;
-use crate::name::ResourceName;
+use crate::name::{NodeName, ResourceName};
 use crate::placement::{self, PlacementRequest};
 use crate::rc::{Obj, Op, code};
-
-/// Runs a placement decision `f` over the state and the placer's cache as they are now (the
-/// view refreshed). The usage holds every definition but the ones the running command may
-/// change (`usage_pending`); `rd` is counted as it is for the duration of the decision.
-pub(super) fn with_placer<T>(
-    c: &mut Cluster,
-    rd: &ResourceName,
-    f: impl FnOnce(&crate::state::ClusterState, &mut placement::PlacementCache) -> T,
-) -> T {
-    let pending = c.idx.usage_pending.contains(rd);
-    let def = c.state.resource_definitions.get(rd).filter(|_| pending);
-    if let Some(def) = def {
-        c.idx.placer.apply_rd(def, true);
-    }
-    let out = f(&c.state, &mut c.idx.placer);
-    if let Some(def) = def {
-        c.idx.placer.apply_rd(def, false);
-    }
-    out
-}
 
 impl Cluster {
     /// Plans a placement without changing the state: the placer's answer for `req` on the
@@ -74,28 +62,12 @@ pub(super) fn place(
     let empty = BTreeMap::new();
     let res = (|| -> Res {
         for (node, pool) in &placement.diskful {
-            ops_rsc::rsc_create(
-                c,
-                ctx,
-                rd.as_str(),
-                node.as_str(),
-                Some(pool.as_str()),
-                false,
-                false,
-                &empty,
-            )?;
+            let args = RscCreateArgs::in_pool(pool.as_str(), false, &empty);
+            ops_rsc::rsc_create(c, ctx, rd.as_str(), node.as_str(), args)?;
         }
         for (node, pool) in &placement.diskless {
-            ops_rsc::rsc_create(
-                c,
-                ctx,
-                rd.as_str(),
-                node.as_str(),
-                Some(pool.as_str()),
-                true,
-                false,
-                &empty,
-            )?;
+            let args = RscCreateArgs::in_pool(pool.as_str(), true, &empty);
+            ops_rsc::rsc_create(c, ctx, rd.as_str(), node.as_str(), args)?;
         }
         Ok(())
     })();
@@ -106,7 +78,7 @@ pub(super) fn place(
                 .resources
                 .contains_key(&r.node)
             {
-                ops_rsc::free_rsc_numbers(c, rd, r);
+                free_rsc_numbers(c, rd, r);
             }
         }
         return Err(e);
@@ -122,15 +94,111 @@ pub(super) fn autoplace_cmd(
     request: &SelectFilter,
 ) -> Res {
     let op = Op::Create;
-    super::ops_group::validate_filter(op, Obj::Rsc, request)?;
-    let n = ops_rsc::existing_rd(c, op, Obj::Rsc, rd)?;
+    validate_filter(op, Obj::Rsc, request)?;
+    let n = existing_rd(c, op, Obj::Rsc, rd)?;
     let def = &c.state.resource_definitions[&n];
     let filter = match c.state.resource_groups.get(&def.resource_group) {
         Some(g) => request.merged_over(&g.select_filter),
         None => request.clone(),
     };
     place(c, ctx, &n, &filter)?;
-    super::quorum::manage(c, ctx, n.as_str());
+    quorum::manage(c, ctx, n.as_str());
+    Ok(())
+}
+
+/// A group's filter used to replace diskful replicas: the place count is the request's, and
+/// nothing of the group turns it into a diskless or one-off request.
+pub(super) fn diskful_only(f: &mut SelectFilter) {
+    f.additional_place_count = None;
+    f.diskless_type = None;
+    f.diskless_on_remaining = None;
+}
+
+/// The nodes a replacement may go to: `group`'s list narrowed by `targets` (if any), minus
+/// `deny`; `None` when nothing narrows it. `all` are the cluster's nodes.
+pub(super) fn replacement_nodes(
+    group: Option<&Vec<NodeName>>,
+    targets: &[NodeName],
+    deny: &[NodeName],
+    all: &[NodeName],
+) -> Option<Vec<NodeName>> {
+    if targets.is_empty() && deny.is_empty() {
+        return group.cloned();
+    }
+    let base: Vec<NodeName> = match (targets.is_empty(), group) {
+        (false, Some(g)) => targets.iter().filter(|n| g.contains(n)).cloned().collect(),
+        (false, None) => targets.to_vec(),
+        (true, Some(g)) => g.clone(),
+        (true, None) => all.to_vec(),
+    };
+    Some(base.into_iter().filter(|n| !deny.contains(n)).collect())
+}
+
+/// Checks a select filter's own consistency (not whether it can be satisfied).
+pub(crate) fn validate_filter(op: Op, obj: Obj, f: &SelectFilter) -> Res {
+    let bad = |what: String, fix: &str| {
+        Err(fail(op, obj, code::INVLD_PLACE_COUNT, what).correction(fix.to_owned()))
+    };
+    if let Some(n) = f.place_count {
+        if !(1..=32).contains(&n) {
+            return bad(
+                format!("Invalid place count {n}"),
+                "Use a place count from 1 to 32 (one replica per node, at most 32 DRBD peers).",
+            );
+        }
+    }
+    if let Some(n) = f.additional_place_count {
+        if n > 31 {
+            return bad(
+                format!("Invalid additional place count {n}"),
+                "Add at most 31 replicas.",
+            );
+        }
+    }
+    for key in f
+        .replicas_on_same
+        .iter()
+        .flatten()
+        .chain(f.replicas_on_different.iter().flatten())
+    {
+        let k = key.split_once('=').map_or(key.as_str(), |(k, _)| k);
+        if k.is_empty() || k.contains(char::is_whitespace) {
+            return Err(fail(
+                op,
+                obj,
+                code::INVLD_PROP,
+                format!("Invalid replicas-on key '{key}'"),
+            )
+            .correction("Give a node property key such as Aux/zone, optionally with =value."));
+        }
+    }
+    for (k, v) in f.x_replicas_on_different_map.iter().flatten() {
+        if k.is_empty() || *v == 0 {
+            return Err(fail(
+                op,
+                obj,
+                code::INVLD_PROP,
+                format!("Invalid x-replicas-on-different entry '{k}' = {v}"),
+            )
+            .correction("Give a node property key and a count of at least 1."));
+        }
+    }
+    if let Some(re) = &f.not_place_with_rsc_regex {
+        if let Err(e) = regex::RegexBuilder::new(re)
+            .case_insensitive(true)
+            .size_limit(1 << 20)
+            .build()
+        {
+            return Err(fail(
+                op,
+                obj,
+                code::INVLD_REQUEST,
+                format!("Invalid regular expression '{re}'"),
+            )
+            .cause(e.to_string())
+            .correction("Fix the regular expression."));
+        }
+    }
     Ok(())
 }
 

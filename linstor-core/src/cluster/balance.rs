@@ -28,9 +28,14 @@
 //! surplus ones are removed in the order of [`choose_replicas_to_remove`] (rule violations
 //! first, then the fullest pool); diskless peers and replicas in use are never removed.
 
-use super::{Cluster, Ctx, Res, ops_rsc};
+use super::Cluster;
+use super::autoplace::{diskful_only, place, replacement_nodes};
+use super::ctx::{Ctx, Res};
+use super::lookup::existing_rd;
+use super::{ops_rsc, quorum};
+use crate::chains::Chains;
 use crate::keys;
-use crate::model::{RscDfnFlags, RscFlags, SelectFilter};
+use crate::model::{LayerKind, RscDfnFlags, RscFlags, SelectFilter};
 use crate::name::{NodeName, ResourceName};
 use crate::placement::filter::is_live_replica;
 use crate::placement::unplace::choose_replicas_to_remove;
@@ -60,13 +65,13 @@ pub fn balance_decision(state: &ClusterState, rd: &ResourceName, now_ms: i64) ->
         return Balance::Skip(format!("resource definition '{rd}' does not exist"));
     };
     // Only DRBD replicates: without it, replicas are unrelated volumes, not copies.
-    if !d.layer_stack.contains(&crate::model::LayerKind::DRBD) {
+    if !d.layer_stack.contains(&LayerKind::DRBD) {
         return Balance::Skip("it has no DRBD layer".into());
     }
     if let Some(b) = evacuation(state, rd, d) {
         return b;
     }
-    let chains = super::Chains::new(state);
+    let chains = Chains::new(state);
     let policy = chains.rsc_dfn_policy(rd);
     if policy
         .get(keys::BALANCE_RESOURCES_ENABLED)
@@ -261,12 +266,8 @@ fn evacuation(
             Vec::new()
         };
         let all: Vec<NodeName> = state.nodes.keys().cloned().collect();
-        filter.node_name_list = super::ops_node::replacement_nodes(
-            filter.node_name_list.as_ref(),
-            &targets,
-            &deny,
-            &all,
-        );
+        filter.node_name_list =
+            replacement_nodes(filter.node_name_list.as_ref(), &targets, &deny, &all);
         let missing = u32::try_from(target.max(1) - live.len()).unwrap_or(u32::MAX);
         return Some(Balance::Add(missing, Box::new(filter)));
     }
@@ -288,7 +289,7 @@ fn evacuation(
 pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) -> Res {
     let op = Op::Modify;
     let names: Vec<ResourceName> = match rd {
-        Some(n) => vec![ops_rsc::existing_rd(c, op, Obj::RscDfn, n)?],
+        Some(n) => vec![existing_rd(c, op, Obj::RscDfn, n)?],
         None => c.state.resource_definitions.keys().cloned().collect(),
     };
     let now = ctx.env.now_ms();
@@ -309,13 +310,13 @@ pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) 
                 }
                 Balance::Add(count, filter) => {
                     let mut filter = *filter;
-                    super::ops_node::diskful_only(&mut filter);
+                    diskful_only(&mut filter);
                     filter.place_count = None;
                     filter.additional_place_count = Some(count);
                     let at = ctx.checkpoint();
-                    match super::autoplace::place(c, ctx, n, &filter) {
+                    match place(c, ctx, n, &filter) {
                         Ok(()) => {
-                            super::quorum::manage(c, ctx, n.as_str());
+                            quorum::manage(c, ctx, n.as_str());
                             added += 1;
                         }
                         Err(e) => {
@@ -340,7 +341,7 @@ pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) 
                         }
                     }
                     if gone > 0 {
-                        super::quorum::manage(c, ctx, n.as_str());
+                        quorum::manage(c, ctx, n.as_str());
                         removed += 1;
                     }
                 }

@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::numbers::{MAX_MINOR, MAX_NODE_ID};
-use super::{Cluster, Indexes};
+use super::Cluster;
+use super::indexes::Indexes;
 use crate::model::LayerKind;
 use crate::name::{StorPoolName, well_known};
 

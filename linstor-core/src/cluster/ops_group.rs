@@ -1,12 +1,105 @@
-//! Commands on resource groups and volume groups, and the objects that always exist.
+//! Commands on resource groups and volume groups — including `RscGrpSpawn` (a definition from a
+//! group, deployed) and `RscGrpAdjust` (the group's definitions brought to its place count) —
+//! and the objects that always exist.
 
 use std::collections::BTreeMap;
 
-use super::{BoxedEntry, Cluster, Ctx, ObjKey, Res, apply_modify, fail, parse_name, props_from};
-use crate::model::{ResourceGroup, SelectFilter, VlmGrpFlags, VolumeGroup};
-use crate::name::{ResourceGroupName, StorPoolName, well_known};
+use super::Cluster;
+use super::api::{Command, NodePlacement, ObjKey};
+use super::autoplace::{diskful_only, place, validate_filter};
+use super::ctx::{BoxedEntry, Ctx, Res, fail};
+use super::lookup::{existing_rg, rg_name};
+use super::numbers::choose_vlm_nr;
+use super::ops_pool::ensure_spd;
+use super::ops_rsc::{
+    RdCreateArgs, RscCreateArgs, check_size, rd_create, remove_rd, rsc_create, vd_create,
+};
+use super::prop_edit::{apply_modify, props_from};
+use super::quorum;
+use crate::model::{ResourceGroup, RscDfnFlags, SelectFilter, VlmGrpFlags, VolumeGroup};
+use crate::name::{ResourceGroupName, ResourceName, StorPoolName, well_known};
+use crate::placement::filter::is_live_replica;
 use crate::props::{Level, PropsModify};
 use crate::rc::{Obj, Op, code};
+use crate::size::SizeKib;
+
+/// Runs a command on a resource group or volume group (routed here by `Cluster::dispatch`).
+pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
+    use Command as C;
+    match cmd {
+        C::RscGrpCreate {
+            name,
+            description,
+            props,
+            select_filter,
+            peer_slots,
+        } => rg_create(
+            c,
+            ctx,
+            &name,
+            description,
+            &props,
+            select_filter,
+            peer_slots,
+        ),
+        C::RscGrpModify {
+            name,
+            description,
+            props,
+            select_filter,
+            peer_slots,
+        } => rg_modify(
+            c,
+            ctx,
+            &name,
+            description,
+            &props,
+            select_filter,
+            peer_slots,
+        ),
+        C::RscGrpDelete { name } => rg_delete(c, ctx, &name),
+        C::RscGrpAdjust {
+            name,
+            select_filter,
+        } => rg_adjust(c, ctx, name.as_deref(), select_filter.as_ref()),
+        C::RscGrpSpawn {
+            rsc_grp,
+            rsc_dfn,
+            external_name,
+            volume_sizes,
+            partial,
+            nodes,
+            select_filter,
+            definitions_only,
+            peer_slots,
+            rsc_dfn_props,
+        } => {
+            let args = SpawnArgs {
+                rsc_grp: &rsc_grp,
+                rsc_dfn: &rsc_dfn,
+                external_name,
+                volume_sizes: &volume_sizes,
+                partial,
+                nodes: &nodes,
+                select_filter: select_filter.as_ref(),
+                definitions_only,
+                peer_slots,
+                rsc_dfn_props: &rsc_dfn_props,
+            };
+            spawn(c, ctx, args)?;
+            quorum::manage(c, ctx, &rsc_dfn);
+            Ok(())
+        }
+        C::VlmGrpCreate {
+            rsc_grp,
+            number,
+            props,
+            flags,
+        } => vg_create(c, ctx, &rsc_grp, number, &props, flags),
+        C::VlmGrpDelete { rsc_grp, number } => vg_delete(c, ctx, &rsc_grp, number),
+        other => unreachable!("not a group command: {other:?}"),
+    }
+}
 
 /// Creates `DfltRscGrp` and the `DfltDisklessStorPool` definition if missing.
 pub(super) fn ensure_defaults(c: &mut Cluster, ctx: &mut Ctx<'_>) {
@@ -25,85 +118,7 @@ pub(super) fn ensure_defaults(c: &mut Cluster, ctx: &mut Ctx<'_>) {
         });
     }
     let dl = StorPoolName::new(well_known::DFLT_DISKLESS_STOR_POOL).expect("valid constant");
-    super::ops_node::ensure_spd(c, ctx, &dl);
-}
-
-/// Checks a select filter's own consistency (not whether it can be satisfied).
-pub(crate) fn validate_filter(op: Op, obj: Obj, f: &SelectFilter) -> Res {
-    let bad = |what: String, fix: &str| {
-        Err(fail(op, obj, code::INVLD_PLACE_COUNT, what).correction(fix.to_owned()))
-    };
-    if let Some(n) = f.place_count {
-        if !(1..=32).contains(&n) {
-            return bad(
-                format!("Invalid place count {n}"),
-                "Use a place count from 1 to 32 (one replica per node, at most 32 DRBD peers).",
-            );
-        }
-    }
-    if let Some(n) = f.additional_place_count {
-        if n > 31 {
-            return bad(
-                format!("Invalid additional place count {n}"),
-                "Add at most 31 replicas.",
-            );
-        }
-    }
-    for key in f
-        .replicas_on_same
-        .iter()
-        .flatten()
-        .chain(f.replicas_on_different.iter().flatten())
-    {
-        let k = key.split_once('=').map_or(key.as_str(), |(k, _)| k);
-        if k.is_empty() || k.contains(char::is_whitespace) {
-            return Err(fail(
-                op,
-                obj,
-                code::INVLD_PROP,
-                format!("Invalid replicas-on key '{key}'"),
-            )
-            .correction("Give a node property key such as Aux/zone, optionally with =value."));
-        }
-    }
-    for (k, v) in f.x_replicas_on_different_map.iter().flatten() {
-        if k.is_empty() || *v == 0 {
-            return Err(fail(
-                op,
-                obj,
-                code::INVLD_PROP,
-                format!("Invalid x-replicas-on-different entry '{k}' = {v}"),
-            )
-            .correction("Give a node property key and a count of at least 1."));
-        }
-    }
-    if let Some(re) = &f.not_place_with_rsc_regex {
-        if let Err(e) = regex::RegexBuilder::new(re)
-            .case_insensitive(true)
-            .size_limit(1 << 20)
-            .build()
-        {
-            return Err(fail(
-                op,
-                obj,
-                code::INVLD_REQUEST,
-                format!("Invalid regular expression '{re}'"),
-            )
-            .cause(e.to_string())
-            .correction("Fix the regular expression."));
-        }
-    }
-    Ok(())
-}
-
-pub(super) fn rg_name(op: Op, s: &str) -> Res<ResourceGroupName> {
-    parse_name(
-        op,
-        Obj::RscGrp,
-        code::INVLD_RSC_GRP_NAME,
-        s,
-        ResourceGroupName::new,
-    )
+    ensure_spd(c, ctx, &dl);
 }
 
 fn check_peer_slots(op: Op, obj: Obj, p: Option<u8>) -> Res {
@@ -117,21 +132,6 @@ fn check_peer_slots(op: Op, obj: Obj, p: Option<u8>) -> Res {
         .correction("Use 1 to 31 peer slots (default 7).")),
         _ => Ok(()),
     }
-}
-
-pub(super) fn existing_rg(c: &Cluster, op: Op, obj: Obj, s: &str) -> Res<ResourceGroupName> {
-    let n = rg_name(op, s)?;
-    if !c.state.resource_groups.contains_key(&n) {
-        return Err(fail(
-            op,
-            obj,
-            code::NOT_FOUND_RSC_GRP,
-            format!("Resource group '{s}' not found"),
-        )
-        .correction("Check the name with `linstor resource-group list`, or create it first.")
-        .obj_ref("RscGrp", s));
-    }
-    Ok(n)
 }
 
 pub(super) fn rg_create(
@@ -263,37 +263,15 @@ pub(super) fn vg_create(
     let n = existing_rg(c, op, Obj::VlmGrp, rg)?;
     c.validate_props(op, Obj::VlmGrp, Level::VlmGrp, props)?;
     let g = c.state.resource_groups.get(&n).expect("checked");
-    let nr = match number {
-        Some(nr) if nr > super::numbers::MAX_VLM_NR => {
-            return Err(fail(
-                op,
-                Obj::VlmGrp,
-                code::INVLD_VLM_NR,
-                format!("Invalid volume number {nr}"),
-            )
-            .correction("Use 0 to 65534."));
-        }
-        Some(nr) if g.volume_groups.contains_key(&nr) => {
-            return Err(fail(
-                op,
-                Obj::VlmGrp,
-                code::EXISTS_VLM_GRP,
-                format!("Volume group {nr} already exists in '{n}'"),
-            )
-            .correction("Choose another number or omit it."));
-        }
-        Some(nr) => nr,
-        None => (0..=super::numbers::MAX_VLM_NR)
-            .find(|nr| !g.volume_groups.contains_key(nr))
-            .ok_or_else(|| {
-                fail(
-                    op,
-                    Obj::VlmGrp,
-                    code::POOL_EXHAUSTED_VLM_NR,
-                    "No free volume number",
-                )
-            })?,
-    };
+    let nr = choose_vlm_nr(op, Obj::VlmGrp, number, &g.volume_groups, |nr| {
+        fail(
+            op,
+            Obj::VlmGrp,
+            code::EXISTS_VLM_GRP,
+            format!("Volume group {nr} already exists in '{n}'"),
+        )
+        .correction("Choose another number or omit it.")
+    })?;
     let vg = VolumeGroup {
         number: nr,
         props: props_from(props, Level::VlmGrp),
@@ -361,20 +339,18 @@ pub(super) fn rg_adjust(
         .resource_definitions
         .values()
         .filter(|d| group.as_ref().is_none_or(|g| &d.resource_group == g))
-        .filter(|d| !d.flags.contains(crate::model::RscDfnFlags::DELETE))
+        .filter(|d| !d.flags.contains(RscDfnFlags::DELETE))
         .filter_map(|d| {
             let rg = c.state.resource_groups.get(&d.resource_group)?;
             let mut f = request.merged_over(&rg.select_filter);
             // Adjusting aims at the diskful place count; an additional count is a one-off
             // request.
-            super::ops_node::diskful_only(&mut f);
+            diskful_only(&mut f);
             let pc = f.place_count? as usize;
             let live = d
                 .resources
                 .values()
-                .filter(|r| {
-                    !r.is_diskless() && crate::placement::filter::is_live_replica(&c.state, r)
-                })
+                .filter(|r| !r.is_diskless() && is_live_replica(&c.state, r))
                 .count();
             (live < pc).then(|| (d.name.clone(), f))
         })
@@ -383,8 +359,7 @@ pub(super) fn rg_adjust(
     for (rd, filter) in &todo {
         let at = ctx.checkpoint();
         let res = c.one_pending(rd, |c| {
-            super::autoplace::place(c, ctx, rd, filter)
-                .map(|()| super::quorum::manage(c, ctx, rd.as_str()))
+            place(c, ctx, rd, filter).map(|()| quorum::manage(c, ctx, rd.as_str()))
         });
         match res {
             Ok(()) => placed += 1,
@@ -408,4 +383,131 @@ pub(super) fn rg_adjust(
     };
     ctx.ok(op, Obj::RscGrp, msg);
     Ok(())
+}
+
+/// Arguments of [`spawn`].
+pub(super) struct SpawnArgs<'a> {
+    pub rsc_grp: &'a str,
+    pub rsc_dfn: &'a str,
+    pub external_name: Option<String>,
+    pub volume_sizes: &'a [SizeKib],
+    pub partial: bool,
+    pub nodes: &'a [NodePlacement],
+    pub select_filter: Option<&'a SelectFilter>,
+    pub definitions_only: bool,
+    pub peer_slots: Option<u8>,
+    pub rsc_dfn_props: &'a BTreeMap<String, String>,
+}
+
+pub(super) fn spawn(c: &mut Cluster, ctx: &mut Ctx<'_>, a: SpawnArgs<'_>) -> Res {
+    let op = Op::Create;
+    let rg = existing_rg(c, op, Obj::RscDfn, a.rsc_grp)?;
+    let group = &c.state.resource_groups[&rg];
+    let filter = match a.select_filter {
+        Some(f) => {
+            validate_filter(op, Obj::RscDfn, f)?;
+            f.merged_over(&group.select_filter)
+        }
+        None => group.select_filter.clone(),
+    };
+    if a.volume_sizes.is_empty() {
+        return Err(fail(
+            op,
+            Obj::RscDfn,
+            code::INVLD_VLM_SIZES,
+            "No volume sizes given",
+        )
+        .correction("Give one size per volume group of the resource group."));
+    }
+    let vg_numbers: Vec<u16> = group.volume_groups.keys().copied().collect();
+    let numbers: Vec<u16> = if vg_numbers.is_empty() || a.partial {
+        if a.partial && a.volume_sizes.len() > vg_numbers.len() && !vg_numbers.is_empty() {
+            return Err(fail(
+                op,
+                Obj::RscDfn,
+                code::INVLD_VLM_SIZES,
+                format!(
+                    "{} sizes given, but the group has only {} volume groups",
+                    a.volume_sizes.len(),
+                    vg_numbers.len()
+                ),
+            )
+            .correction("Give at most one size per volume group."));
+        }
+        if vg_numbers.is_empty() {
+            (0..).take(a.volume_sizes.len()).collect()
+        } else {
+            vg_numbers[..a.volume_sizes.len()].to_vec()
+        }
+    } else if vg_numbers.len() != a.volume_sizes.len() {
+        return Err(fail(
+            op,
+            Obj::RscDfn,
+            code::INVLD_VLM_SIZES,
+            format!(
+                "{} sizes given for {} volume groups of '{rg}'",
+                a.volume_sizes.len(),
+                vg_numbers.len()
+            ),
+        )
+        .correction("Give exactly one size per volume group, in order (or set partial)."));
+    } else {
+        vg_numbers
+    };
+    for s in a.volume_sizes {
+        check_size(op, *s)?;
+    }
+    // From here on, a failure removes the new resource definition again (which restores the
+    // state exactly: everything created below hangs off it).
+    let rd_args = RdCreateArgs {
+        name: a.rsc_dfn,
+        rsc_grp: Some(rg.as_str()),
+        external_name: a.external_name,
+        props: a.rsc_dfn_props,
+        secret: None,
+        peer_slots: a.peer_slots,
+        layer_stack: filter.layer_stack.clone(),
+    };
+    let n = rd_create(c, ctx, rd_args)?;
+    let res = (|| -> Res {
+        for (nr, size) in numbers.iter().zip(a.volume_sizes) {
+            vd_create(c, ctx, n.as_str(), Some(*nr), *size, None, &BTreeMap::new())?;
+        }
+        for p in a.nodes {
+            let args = RscCreateArgs {
+                pool: p.storage_pool.as_deref(),
+                diskless: p.diskless,
+                client: false,
+                props: &BTreeMap::new(),
+            };
+            rsc_create(c, ctx, n.as_str(), &p.node, args)?;
+        }
+        if a.nodes.is_empty() {
+            if a.definitions_only || filter.place_count.is_none() {
+                ctx.info(
+                    Obj::RscDfn,
+                    code::INFO_NO_RSC_SPAWNED,
+                    format!("Resource definition '{n}' created but no resources deployed."),
+                );
+            } else {
+                spawn_autoplace(c, ctx, &n, &filter)?;
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = res {
+        remove_rd(c, ctx, &n);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Autoplacement for spawn: the placement engine, through `cluster::autoplace`.
+fn spawn_autoplace(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    n: &ResourceName,
+    filter: &SelectFilter,
+) -> Res {
+    place(c, ctx, n, filter)
 }

@@ -1,144 +1,118 @@
-//! Commands on resource definitions, volume definitions, resources, and spawn.
+//! Commands on resource definitions, volume definitions and resources, and the resource
+//! primitives other commands build on (`rd_create`, `vd_create`, `rsc_create`, `remove_rd`).
+//!
+//! Deploying or deleting a replica changes what quorum needs: `Cluster::dispatch` runs the
+//! quorum helpers after the replica commands ([`run_replica`]); commands that create replicas
+//! through these primitives run them themselves.
 
 use std::collections::BTreeMap;
 
-use super::numbers::{
-    DEFAULT_MINOR_RANGE, DEFAULT_PORT_RANGE, MAX_MINOR, MAX_NODE_ID, MAX_VLM_NR, lowest_free_in,
+use super::Cluster;
+use super::api::{Command, ObjKey};
+use super::ctx::{BoxedEntry, Ctx, Res, fail};
+use super::env::base64;
+use super::lookup::{
+    existing_node, existing_rd, existing_rg, existing_rsc, live_rd, pool_name, rd_name,
 };
-use super::ops_group::{existing_rg, validate_filter};
-use super::ops_node::existing_node;
-use super::{
-    BoxedEntry, Cluster, Ctx, NodePlacement, ObjKey, Res, apply_modify, base64, fail, parse_name,
-    props_from,
-};
+use super::numbers::{alloc_node_id, alloc_port, choose_minor, choose_vlm_nr, free_rsc_numbers};
+use super::prop_edit::{apply_modify, props_from};
 use crate::keys;
 use crate::model::{
     DrbdRscDfnData, LayerKind, NodeFlags, ProviderKind, Resource, ResourceDefinition, RscDfnFlags,
-    RscFlags, SelectFilter, VlmDfnFlags, Volume, VolumeDefinition,
+    RscFlags, VlmDfnFlags, Volume, VolumeDefinition,
 };
 use crate::name::{NodeName, ResourceName, StorPoolName, well_known};
-use crate::props::{Level, Props, PropsModify, parse_bool, parse_number_range};
+use crate::props::{Level, Props, PropsModify, parse_bool};
 use crate::rc::{Obj, Op, code};
 use crate::size::SizeKib;
+
+/// Runs a command on a resource or volume definition, or a satellite's resource report (routed
+/// here by `Cluster::dispatch`).
+pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
+    use Command as C;
+    match cmd {
+        C::RscDfnCreate {
+            name,
+            rsc_grp,
+            external_name,
+            props,
+            secret,
+            peer_slots,
+            layer_stack,
+        } => {
+            let args = RdCreateArgs {
+                name: &name,
+                rsc_grp: rsc_grp.as_deref(),
+                external_name,
+                props: &props,
+                secret,
+                peer_slots,
+                layer_stack,
+            };
+            rd_create(c, ctx, args).map(drop)
+        }
+        C::RscDfnModify {
+            name,
+            props,
+            peer_slots,
+            rsc_grp,
+        } => rd_modify(c, ctx, &name, &props, peer_slots, rsc_grp.as_deref()),
+        C::RscDfnDelete { name } => rd_delete(c, ctx, &name),
+        C::VlmDfnCreate {
+            rsc_dfn,
+            number,
+            size,
+            minor,
+            props,
+        } => vd_create(c, ctx, &rsc_dfn, number, size, minor, &props),
+        C::VlmDfnResize {
+            rsc_dfn,
+            number,
+            size,
+        } => vd_resize(c, ctx, &rsc_dfn, number, size),
+        C::RscReport {
+            node,
+            rsc_dfn,
+            state,
+        } => report_rsc(c, ctx, &node, &rsc_dfn, state),
+        other => unreachable!("not a definition command: {other:?}"),
+    }
+}
+
+/// Runs `RscCreate`, `RscDelete` or `RscDeleteConfirmed` (routed here by `Cluster::dispatch`);
+/// answers the resource definition as given, for the quorum helpers that follow.
+pub(super) fn run_replica(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res<String> {
+    use Command as C;
+    match cmd {
+        C::RscCreate {
+            rsc_dfn,
+            node,
+            storage_pool,
+            diskless,
+            drbd_client,
+            props,
+        } => {
+            let args = RscCreateArgs {
+                pool: storage_pool.as_deref(),
+                diskless,
+                client: drbd_client,
+                props: &props,
+            };
+            rsc_create(c, ctx, &rsc_dfn, &node, args)?;
+            Ok(rsc_dfn)
+        }
+        C::RscDelete { rsc_dfn, node } => rsc_delete(c, ctx, &rsc_dfn, &node).map(|()| rsc_dfn),
+        C::RscDeleteConfirmed { rsc_dfn, node } => {
+            rsc_deleted(c, ctx, &rsc_dfn, &node).map(|()| rsc_dfn)
+        }
+        other => unreachable!("not a replica command: {other:?}"),
+    }
+}
 
 /// Largest volume size we accept: 2^44 KiB (16 PiB).
 pub const MAX_VLM_SIZE: SizeKib = SizeKib(1 << 44);
 /// Default DRBD peer slots.
 pub const DEFAULT_PEER_SLOTS: u8 = 7;
-
-pub(super) fn rd_name(op: Op, s: &str) -> Res<ResourceName> {
-    parse_name(op, Obj::RscDfn, code::INVLD_RSC_NAME, s, ResourceName::new)
-}
-
-pub(super) fn existing_rd(c: &Cluster, op: Op, obj: Obj, s: &str) -> Res<ResourceName> {
-    let n = rd_name(op, s)?;
-    if !c.state.resource_definitions.contains_key(&n) {
-        return Err(fail(
-            op,
-            obj,
-            code::NOT_FOUND_RSC_DFN,
-            format!("Resource definition '{s}' not found"),
-        )
-        .correction("Check the name with `linstor resource-definition list`, or create it first.")
-        .obj_ref("RscDfn", s));
-    }
-    Ok(n)
-}
-
-fn live_rd(c: &Cluster, op: Op, obj: Obj, s: &str) -> Res<ResourceName> {
-    let n = existing_rd(c, op, obj, s)?;
-    if c.state.resource_definitions[&n]
-        .flags
-        .contains(RscDfnFlags::DELETE)
-    {
-        return Err(fail(
-            op,
-            obj,
-            code::IN_USE,
-            format!("Resource definition '{n}' is being deleted"),
-        )
-        .cause("Its deletion was requested; its resources are being removed.")
-        .correction("Wait until it is gone, then create it again if needed.")
-        .obj_ref("RscDfn", &n));
-    }
-    Ok(n)
-}
-
-fn minor_range(c: &Cluster) -> (u32, u32) {
-    c.state
-        .ctrl_props
-        .get(keys::MINOR_NR_AUTO_RANGE)
-        .and_then(parse_number_range)
-        .and_then(|(a, b)| {
-            Some((
-                u32::try_from(a).ok()?,
-                u32::try_from(b).ok()?.min(MAX_MINOR),
-            ))
-        })
-        .unwrap_or(DEFAULT_MINOR_RANGE)
-}
-
-fn port_range(c: &Cluster, node: &NodeName) -> (u16, u16) {
-    c.chains()
-        .node_policy(node)
-        .get(keys::TCP_PORT_AUTO_RANGE)
-        .and_then(parse_number_range)
-        .and_then(|(a, b)| Some((u16::try_from(a).ok()?, u16::try_from(b).ok()?)))
-        .unwrap_or(DEFAULT_PORT_RANGE)
-}
-
-fn alloc_minor(c: &Cluster, op: Op) -> Res<u32> {
-    let (lo, hi) = minor_range(c);
-    c.idx.minors.lowest_free(lo, hi).ok_or_else(|| {
-        fail(
-            op,
-            Obj::VlmDfn,
-            code::POOL_EXHAUSTED_MINOR_NR,
-            "No free DRBD minor number",
-        )
-        .cause(format!(
-            "Every minor in MinorNrAutoRange {lo}-{hi} is in use."
-        ))
-        .correction(
-            "Widen MinorNrAutoRange on the controller, or delete unused volume definitions.",
-        )
-    })
-}
-
-fn alloc_port(c: &Cluster, op: Op, node: &NodeName) -> Res<u16> {
-    let (lo, hi) = port_range(c, node);
-    // The per-node set is ordered: walk it once from `lo` to the first gap.
-    let mut next = Some(lo);
-    if let Some(used) = c.idx.ports.get(node) {
-        for p in used.range(lo..=hi) {
-            if Some(*p) != next {
-                break;
-            }
-            next = p.checked_add(1).filter(|n| *n <= hi);
-        }
-    }
-    next.filter(|p| *p <= hi).ok_or_else(|| {
-        fail(op, Obj::Rsc, code::POOL_EXHAUSTED_TCP_PORT, format!("No free DRBD TCP port on node '{node}'"))
-            .cause(format!("Every port in TcpPortAutoRange {lo}-{hi} is used by resources on this node."))
-            .correction("Widen TcpPortAutoRange on the node or controller, or place the resource on another node.")
-    })
-}
-
-fn alloc_node_id(rd: &ResourceDefinition, op: Op) -> Res<u8> {
-    let used = rd.resources.values().map(|r| u32::from(r.node_id));
-    lowest_free_in(used, 0, u32::from(MAX_NODE_ID))
-        .and_then(|n| u8::try_from(n).ok())
-        .ok_or_else(|| {
-            fail(
-                op,
-                Obj::Rsc,
-                code::POOL_EXHAUSTED_NODE_ID,
-                format!("No free DRBD node id in resource definition '{}'", rd.name),
-            )
-            .cause("DRBD allows at most 32 nodes (ids 0-31) per resource.")
-            .correction("Delete a resource of this definition first.")
-        })
-}
 
 fn random_hex(ctx: &mut Ctx<'_>) -> String {
     let mut b = [0u8; 8];
@@ -178,21 +152,34 @@ fn check_layer_stack(op: Op, stack: &[LayerKind]) -> Res {
     Ok(())
 }
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "mirrors the REST request's fields"
-)]
+/// Arguments of [`rd_create`] (the request's fields).
+pub(super) struct RdCreateArgs<'a> {
+    pub name: &'a str,
+    /// `DfltRscGrp` when absent.
+    pub rsc_grp: Option<&'a str>,
+    pub external_name: Option<String>,
+    pub props: &'a BTreeMap<String, String>,
+    /// Generated when absent.
+    pub secret: Option<String>,
+    pub peer_slots: Option<u8>,
+    /// The group's, else `DRBD,STORAGE`, when absent.
+    pub layer_stack: Option<Vec<LayerKind>>,
+}
+
 pub(super) fn rd_create(
     c: &mut Cluster,
     ctx: &mut Ctx<'_>,
-    name: &str,
-    rg: Option<&str>,
-    external_name: Option<String>,
-    props: &BTreeMap<String, String>,
-    secret: Option<String>,
-    peer_slots: Option<u8>,
-    layer_stack: Option<Vec<LayerKind>>,
+    a: RdCreateArgs<'_>,
 ) -> Res<ResourceName> {
+    let RdCreateArgs {
+        name,
+        rsc_grp: rg,
+        external_name,
+        props,
+        secret,
+        peer_slots,
+        layer_stack,
+    } = a;
     let op = Op::Create;
     let n = rd_name(op, name)?;
     if c.state.resource_definitions.contains_key(&n) {
@@ -453,18 +440,7 @@ pub(super) fn remove_rd(c: &mut Cluster, ctx: &mut Ctx<'_>, n: &ResourceName) {
     ctx.deleted(ObjKey::RscDfn { rsc_dfn: n.clone() });
 }
 
-pub(super) fn free_rsc_numbers(c: &mut Cluster, rd: &ResourceName, r: &Resource) {
-    if let Some(ports) = c.idx.ports.get_mut(&r.node) {
-        for p in &r.tcp_ports {
-            ports.remove(p);
-        }
-    }
-    if let Some(set) = c.idx.rscs_on_node.get_mut(&r.node) {
-        set.remove(rd);
-    }
-}
-
-fn check_size(op: Op, size: SizeKib) -> Res {
+pub(super) fn check_size(op: Op, size: SizeKib) -> Res {
     if size.0 == 0 {
         return Err(fail(
             op,
@@ -495,74 +471,9 @@ fn rsc_pool(r: &Resource) -> Option<StorPoolName> {
         .or_else(|| r.volumes.values().next().map(|v| v.storage_pool.clone()))
 }
 
-pub(super) fn vd_create(
-    c: &mut Cluster,
-    ctx: &mut Ctx<'_>,
-    rd: &str,
-    number: Option<u16>,
-    size: SizeKib,
-    minor: Option<u32>,
-    props: &BTreeMap<String, String>,
-) -> Res {
-    let op = Op::Create;
-    let n = live_rd(c, op, Obj::VlmDfn, rd)?;
-    check_size(op, size)?;
-    c.validate_props(op, Obj::VlmDfn, Level::VlmDfn, props)?;
-    let d = &c.state.resource_definitions[&n];
-    let nr = match number {
-        Some(nr) if nr > MAX_VLM_NR => {
-            return Err(fail(
-                op,
-                Obj::VlmDfn,
-                code::INVLD_VLM_NR,
-                format!("Invalid volume number {nr}"),
-            )
-            .correction("Use 0 to 65534."));
-        }
-        Some(nr) if d.volume_definitions.contains_key(&nr) => {
-            return Err(fail(
-                op,
-                Obj::VlmDfn,
-                code::EXISTS_VLM_DFN,
-                format!("Volume definition {nr} of '{n}' already exists"),
-            )
-            .correction("Choose another number or omit it."));
-        }
-        Some(nr) => nr,
-        None => (0..=MAX_VLM_NR)
-            .find(|nr| !d.volume_definitions.contains_key(nr))
-            .ok_or_else(|| {
-                fail(
-                    op,
-                    Obj::VlmDfn,
-                    code::POOL_EXHAUSTED_VLM_NR,
-                    "No free volume number",
-                )
-            })?,
-    };
-    let minor = match minor {
-        Some(m) if m > MAX_MINOR => {
-            return Err(fail(
-                op,
-                Obj::VlmDfn,
-                code::INVLD_MINOR_NR,
-                format!("Invalid minor number {m}"),
-            )
-            .correction(format!("Use 0 to {MAX_MINOR}, or omit it.")));
-        }
-        Some(m) if c.idx.minors.contains(m) => {
-            return Err(fail(
-                op,
-                Obj::VlmDfn,
-                code::INVLD_MINOR_NR,
-                format!("Minor number {m} is already in use"),
-            )
-            .correction("Choose another minor, or omit it to get a free one."));
-        }
-        Some(m) => m,
-        None => alloc_minor(c, op)?,
-    };
-    // Every live resource needs a pool for the new volume.
+/// The pool of a new volume on each resource of `n`: every live resource needs one.
+fn new_volume_pools(c: &Cluster, op: Op, n: &ResourceName) -> Res<Vec<(NodeName, StorPoolName)>> {
+    let d = &c.state.resource_definitions[n];
     let mut vols = Vec::new();
     for r in d.resources.values() {
         let pool = if r.is_diskless() {
@@ -600,6 +511,34 @@ pub(super) fn vd_create(
         }
         vols.push((r.node.clone(), pool));
     }
+    Ok(vols)
+}
+
+pub(super) fn vd_create(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    rd: &str,
+    number: Option<u16>,
+    size: SizeKib,
+    minor: Option<u32>,
+    props: &BTreeMap<String, String>,
+) -> Res {
+    let op = Op::Create;
+    let n = live_rd(c, op, Obj::VlmDfn, rd)?;
+    check_size(op, size)?;
+    c.validate_props(op, Obj::VlmDfn, Level::VlmDfn, props)?;
+    let d = &c.state.resource_definitions[&n];
+    let nr = choose_vlm_nr(op, Obj::VlmDfn, number, &d.volume_definitions, |nr| {
+        fail(
+            op,
+            Obj::VlmDfn,
+            code::EXISTS_VLM_DFN,
+            format!("Volume definition {nr} of '{n}' already exists"),
+        )
+        .correction("Choose another number or omit it.")
+    })?;
+    let minor = choose_minor(c, op, minor)?;
+    let vols = new_volume_pools(c, op, &n)?;
     // Apply.
     let mut p = props_from(props, Level::VlmDfn);
     if p.get(keys::DRBD_CURRENT_GI).is_none() {
@@ -712,14 +651,14 @@ fn resolve_pool(
     req_props: &Props,
 ) -> Res<(StorPoolName, ProviderKind)> {
     let name = match pool {
-        Some(p) => super::ops_node::pool_name(op, Obj::Rsc, p)?,
+        Some(p) => pool_name(op, Obj::Rsc, p)?,
         None if diskless => StorPoolName::new(well_known::DFLT_DISKLESS_STOR_POOL).expect("valid"),
         None => {
             let chain = c.chains().stor_pool_name(rd, node, req_props, Some(0));
             let v = chain
                 .get(keys::STOR_POOL_NAME)
                 .unwrap_or(well_known::DFLT_STOR_POOL);
-            super::ops_node::pool_name(op, Obj::Rsc, v)?
+            pool_name(op, Obj::Rsc, v)?
         }
     };
     let Some(sp) = c.state.storage_pool(node, &name) else {
@@ -748,21 +687,9 @@ fn resolve_pool(
     Ok((name, sp.kind))
 }
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "mirrors the REST request's fields"
-)]
-pub(super) fn rsc_create(
-    c: &mut Cluster,
-    ctx: &mut Ctx<'_>,
-    rd: &str,
-    node: &str,
-    pool: Option<&str>,
-    diskless: bool,
-    client: bool,
-    props: &BTreeMap<String, String>,
-) -> Res {
-    let op = Op::Create;
+/// The definition and node of a new resource: the definition is live, the node takes
+/// resources, and holds none of this definition yet.
+fn new_rsc_place(c: &Cluster, op: Op, rd: &str, node: &str) -> Res<(ResourceName, NodeName)> {
     let n = live_rd(c, op, Obj::Rsc, rd)?;
     let nd = existing_node(c, op, Obj::Rsc, node)?;
     let nk = nd.name.clone();
@@ -793,21 +720,22 @@ pub(super) fn rsc_create(
         .obj_ref("RscDfn", &n)
         .obj_ref("Node", &nk));
     }
-    if client && !diskless {
-        return Err(fail(
-            op,
-            Obj::Rsc,
-            code::INVLD_REQUEST,
-            "A DRBD client must be diskless",
-        )
-        .correction("Set diskless, or drop drbd_client."));
-    }
-    c.validate_props(op, Obj::Rsc, Level::Rsc, props)?;
-    let req_props = props_from(props, Level::Rsc);
-    let (pool, kind) = resolve_pool(c, op, &n, &nk, pool, diskless, &req_props)?;
+    Ok((n, nk))
+}
+
+/// Refuses a pool whose provider does not mix with the pools of `d`'s other replicas
+/// (`AllowMixingStoragePoolDriver` and the DRBD versions of both nodes decide for LVM and ZFS).
+fn check_mixing(
+    c: &Cluster,
+    op: Op,
+    d: &ResourceDefinition,
+    nk: &NodeName,
+    pool: &StorPoolName,
+    kind: ProviderKind,
+) -> Res {
     let allow_mix = c
         .chains()
-        .rsc_dfn_policy(&n)
+        .rsc_dfn_policy(&d.name)
         .get(keys::ALLOW_MIXING_STORAGE_POOL_DRIVER)
         .and_then(parse_bool)
         .unwrap_or(false);
@@ -819,7 +747,7 @@ pub(super) fn rsc_create(
             .and_then(|o| o.capabilities.as_ref())
             .and_then(|cap| cap.drbd_version)
     };
-    let mine_ok = crate::model::drbd_allows_mixing(drbd_of(&nk));
+    let mine_ok = crate::model::drbd_allows_mixing(drbd_of(nk));
     for r in d.live_resources() {
         for v in r.volumes.values() {
             if let Some(other) = c.state.storage_pool(&r.node, &v.storage_pool) {
@@ -833,15 +761,75 @@ pub(super) fn rsc_create(
             }
         }
     }
+    Ok(())
+}
+
+/// The DRBD node id and port of a new resource of `d` on `nk`, if a peer slot is free.
+fn drbd_numbers(c: &Cluster, op: Op, d: &ResourceDefinition, nk: &NodeName) -> Res<(u8, Vec<u16>)> {
+    let n = &d.name;
+    let count = d.resources.len() + 1;
+    if count - 1 > usize::from(d.drbd.peer_slots) {
+        return Err(fail(op, Obj::Rsc, code::INSUFFICIENT_PEER_SLOTS, format!("Resource '{n}' has no free DRBD peer slot for node '{nk}'"))
+            .cause(format!("It already has {} resources and {} peer slots.", d.resources.len(), d.drbd.peer_slots))
+            .correction("Raise the resource definition's peer slots (only for new metadata) or delete a resource first."));
+    }
+    Ok((alloc_node_id(d, op)?, vec![alloc_port(c, op, nk)?]))
+}
+
+/// How [`rsc_create`] deploys a resource (the request's fields besides its names).
+pub(super) struct RscCreateArgs<'a> {
+    /// Storage pool (resolved by the `StorPoolName` chain when absent).
+    pub pool: Option<&'a str>,
+    pub diskless: bool,
+    /// DRBD client (non-voting diskless).
+    pub client: bool,
+    pub props: &'a BTreeMap<String, String>,
+}
+
+impl<'a> RscCreateArgs<'a> {
+    /// A resource in `pool` with no properties: what the placer and the tiebreaker create.
+    pub fn in_pool(pool: &'a str, diskless: bool, props: &'a BTreeMap<String, String>) -> Self {
+        RscCreateArgs {
+            pool: Some(pool),
+            diskless,
+            client: false,
+            props,
+        }
+    }
+}
+
+pub(super) fn rsc_create(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    rd: &str,
+    node: &str,
+    a: RscCreateArgs<'_>,
+) -> Res {
+    let RscCreateArgs {
+        pool,
+        diskless,
+        client,
+        props,
+    } = a;
+    let op = Op::Create;
+    let (n, nk) = new_rsc_place(c, op, rd, node)?;
+    let d = &c.state.resource_definitions[&n];
+    if client && !diskless {
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::INVLD_REQUEST,
+            "A DRBD client must be diskless",
+        )
+        .correction("Set diskless, or drop drbd_client."));
+    }
+    c.validate_props(op, Obj::Rsc, Level::Rsc, props)?;
+    let req_props = props_from(props, Level::Rsc);
+    let (pool, kind) = resolve_pool(c, op, &n, &nk, pool, diskless, &req_props)?;
+    check_mixing(c, op, d, &nk, &pool, kind)?;
     let drbd = d.layer_stack.contains(&LayerKind::DRBD);
     let (node_id, ports) = if drbd {
-        let count = d.resources.len() + 1;
-        if count - 1 > usize::from(d.drbd.peer_slots) {
-            return Err(fail(op, Obj::Rsc, code::INSUFFICIENT_PEER_SLOTS, format!("Resource '{n}' has no free DRBD peer slot for node '{nk}'"))
-                .cause(format!("It already has {} resources and {} peer slots.", d.resources.len(), d.drbd.peer_slots))
-                .correction("Raise the resource definition's peer slots (only for new metadata) or delete a resource first."));
-        }
-        (alloc_node_id(d, op)?, vec![alloc_port(c, op, &nk)?])
+        drbd_numbers(c, op, d, &nk)?
     } else {
         (0, Vec::new())
     };
@@ -908,23 +896,6 @@ pub(super) fn rsc_create(
         node: nk,
     });
     Ok(())
-}
-
-fn existing_rsc(c: &Cluster, op: Op, rd: &str, node: &str) -> Res<(ResourceName, NodeName)> {
-    let n = existing_rd(c, op, Obj::Rsc, rd)?;
-    let nk = parse_name(op, Obj::Rsc, code::INVLD_NODE_NAME, node, NodeName::new)?;
-    if !c.state.resource_definitions[&n].resources.contains_key(&nk) {
-        return Err(fail(
-            op,
-            Obj::Rsc,
-            code::NOT_FOUND_RSC,
-            format!("Resource '{n}' not found on node '{node}'"),
-        )
-        .correction("Check with `linstor resource list`.")
-        .obj_ref("RscDfn", &n)
-        .obj_ref("Node", node));
-    }
-    Ok((n, nk))
 }
 
 pub(super) fn rsc_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &str) -> Res {
@@ -1038,135 +1009,4 @@ pub(super) fn rsc_deleted(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &s
         );
     }
     Ok(())
-}
-
-/// Arguments of [`spawn`].
-pub(super) struct SpawnArgs<'a> {
-    pub rsc_grp: &'a str,
-    pub rsc_dfn: &'a str,
-    pub external_name: Option<String>,
-    pub volume_sizes: &'a [SizeKib],
-    pub partial: bool,
-    pub nodes: &'a [NodePlacement],
-    pub select_filter: Option<&'a SelectFilter>,
-    pub definitions_only: bool,
-    pub peer_slots: Option<u8>,
-    pub rsc_dfn_props: &'a BTreeMap<String, String>,
-}
-
-pub(super) fn spawn(c: &mut Cluster, ctx: &mut Ctx<'_>, a: SpawnArgs<'_>) -> Res {
-    let op = Op::Create;
-    let rg = existing_rg(c, op, Obj::RscDfn, a.rsc_grp)?;
-    let group = &c.state.resource_groups[&rg];
-    let filter = match a.select_filter {
-        Some(f) => {
-            validate_filter(op, Obj::RscDfn, f)?;
-            f.merged_over(&group.select_filter)
-        }
-        None => group.select_filter.clone(),
-    };
-    if a.volume_sizes.is_empty() {
-        return Err(fail(
-            op,
-            Obj::RscDfn,
-            code::INVLD_VLM_SIZES,
-            "No volume sizes given",
-        )
-        .correction("Give one size per volume group of the resource group."));
-    }
-    let vg_numbers: Vec<u16> = group.volume_groups.keys().copied().collect();
-    let numbers: Vec<u16> = if vg_numbers.is_empty() || a.partial {
-        if a.partial && a.volume_sizes.len() > vg_numbers.len() && !vg_numbers.is_empty() {
-            return Err(fail(
-                op,
-                Obj::RscDfn,
-                code::INVLD_VLM_SIZES,
-                format!(
-                    "{} sizes given, but the group has only {} volume groups",
-                    a.volume_sizes.len(),
-                    vg_numbers.len()
-                ),
-            )
-            .correction("Give at most one size per volume group."));
-        }
-        if vg_numbers.is_empty() {
-            (0..).take(a.volume_sizes.len()).collect()
-        } else {
-            vg_numbers[..a.volume_sizes.len()].to_vec()
-        }
-    } else if vg_numbers.len() != a.volume_sizes.len() {
-        return Err(fail(
-            op,
-            Obj::RscDfn,
-            code::INVLD_VLM_SIZES,
-            format!(
-                "{} sizes given for {} volume groups of '{rg}'",
-                a.volume_sizes.len(),
-                vg_numbers.len()
-            ),
-        )
-        .correction("Give exactly one size per volume group, in order (or set partial)."));
-    } else {
-        vg_numbers
-    };
-    for s in a.volume_sizes {
-        check_size(op, *s)?;
-    }
-    // From here on, a failure removes the new resource definition again (which restores the
-    // state exactly: everything created below hangs off it).
-    let n = rd_create(
-        c,
-        ctx,
-        a.rsc_dfn,
-        Some(rg.as_str()),
-        a.external_name,
-        a.rsc_dfn_props,
-        None,
-        a.peer_slots,
-        filter.layer_stack.clone(),
-    )?;
-    let res = (|| -> Res {
-        for (nr, size) in numbers.iter().zip(a.volume_sizes) {
-            vd_create(c, ctx, n.as_str(), Some(*nr), *size, None, &BTreeMap::new())?;
-        }
-        for p in a.nodes {
-            rsc_create(
-                c,
-                ctx,
-                n.as_str(),
-                &p.node,
-                p.storage_pool.as_deref(),
-                p.diskless,
-                false,
-                &BTreeMap::new(),
-            )?;
-        }
-        if a.nodes.is_empty() {
-            if a.definitions_only || filter.place_count.is_none() {
-                ctx.info(
-                    Obj::RscDfn,
-                    code::INFO_NO_RSC_SPAWNED,
-                    format!("Resource definition '{n}' created but no resources deployed."),
-                );
-            } else {
-                spawn_autoplace(c, ctx, &n, &filter)?;
-            }
-        }
-        Ok(())
-    })();
-    if let Err(e) = res {
-        remove_rd(c, ctx, &n);
-        return Err(e);
-    }
-    Ok(())
-}
-
-/// Autoplacement for spawn: the placement engine, through `cluster::autoplace`.
-fn spawn_autoplace(
-    c: &mut Cluster,
-    ctx: &mut Ctx<'_>,
-    n: &ResourceName,
-    filter: &SelectFilter,
-) -> Res {
-    super::autoplace::place(c, ctx, n, filter)
 }

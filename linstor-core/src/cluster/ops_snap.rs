@@ -2,24 +2,40 @@
 
 use std::collections::BTreeMap;
 
-use super::ops_rsc::{existing_rd, rd_create, remove_rd, rsc_create, vd_create};
-use super::{BoxedEntry, Cluster, Ctx, ObjKey, Res, apply_modify, fail, parse_name};
+use super::Cluster;
+use super::api::{Command, ObjKey};
+use super::ctx::{BoxedEntry, Ctx, Res, fail};
+use super::lookup::{existing_rd, existing_snap, kvs_name, parse_name, snap_name};
+use super::ops_rsc::{RdCreateArgs, RscCreateArgs, rd_create, remove_rd, rsc_create, vd_create};
+use super::prop_edit::apply_modify;
 use crate::keys;
 use crate::model::{
     KeyValueStore, RscDfnFlags, RscFlags, Snapshot, SnapshotDefinition, SnapshotDfnFlags,
 };
-use crate::name::{KvsName, NodeName, SnapshotName};
+use crate::name::NodeName;
 use crate::props::{Level, PropsModify};
 use crate::rc::{Obj, Op, code};
 
-fn snap_name(op: Op, s: &str) -> Res<SnapshotName> {
-    parse_name(
-        op,
-        Obj::Snapshot,
-        code::INVLD_SNAPSHOT_NAME,
-        s,
-        SnapshotName::new,
-    )
+/// Runs a command on a snapshot or a key-value store (routed here by `Cluster::dispatch`).
+pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
+    use Command as C;
+    match cmd {
+        C::SnapshotCreate {
+            rsc_dfn,
+            name,
+            nodes,
+        } => snapshot_create(c, ctx, &rsc_dfn, &name, &nodes),
+        C::SnapshotDelete { rsc_dfn, name } => snapshot_delete(c, ctx, &rsc_dfn, &name),
+        C::SnapshotRestore {
+            rsc_dfn,
+            snapshot,
+            target,
+            nodes,
+        } => snapshot_restore(c, ctx, &rsc_dfn, &snapshot, &target, &nodes),
+        C::KvsModify { name, props } => kvs_modify(c, ctx, &name, &props),
+        C::KvsDelete { name } => kvs_delete(c, ctx, &name),
+        other => unreachable!("not a snapshot or key-value store command: {other:?}"),
+    }
 }
 
 pub(super) fn snapshot_create(
@@ -165,26 +181,6 @@ pub(super) fn snapshot_create(
     Ok(())
 }
 
-fn existing_snap(
-    c: &Cluster,
-    op: Op,
-    rd: &str,
-    name: &str,
-) -> Res<(crate::name::ResourceName, SnapshotName)> {
-    let n = existing_rd(c, op, Obj::Snapshot, rd)?;
-    let sn = snap_name(op, name)?;
-    if !c.state.resource_definitions[&n].snapshots.contains_key(&sn) {
-        return Err(fail(
-            op,
-            Obj::Snapshot,
-            code::NOT_FOUND_SNAPSHOT_DFN,
-            format!("Snapshot '{name}' of '{n}' not found"),
-        )
-        .correction("Check with `linstor snapshot list`."));
-    }
-    Ok((n, sn))
-}
-
 pub(super) fn snapshot_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, name: &str) -> Res {
     let (n, sn) = existing_snap(c, Op::Delete, rd, name)?;
     c.state
@@ -239,17 +235,17 @@ pub(super) fn snapshot_restore(
     let rg = d.resource_group.clone();
     let layers = d.layer_stack.clone();
     let peer_slots = d.drbd.peer_slots;
-    let new = rd_create(
-        c,
-        ctx,
-        target,
-        Some(rg.as_str()),
-        None,
-        &BTreeMap::new(),
-        None,
-        Some(peer_slots),
-        Some(layers),
-    )?;
+    let empty = BTreeMap::new();
+    let rd_args = RdCreateArgs {
+        name: target,
+        rsc_grp: Some(rg.as_str()),
+        external_name: None,
+        props: &empty,
+        secret: None,
+        peer_slots: Some(peer_slots),
+        layer_stack: Some(layers),
+    };
+    let new = rd_create(c, ctx, rd_args)?;
     let res = (|| -> Res {
         for (nr, size) in &sizes {
             vd_create(
@@ -264,16 +260,13 @@ pub(super) fn snapshot_restore(
         }
         for s in &places {
             let pool = s.volume_pools.values().next().map(ToString::to_string);
-            rsc_create(
-                c,
-                ctx,
-                new.as_str(),
-                s.node.as_str(),
-                pool.as_deref(),
-                false,
-                false,
-                &BTreeMap::new(),
-            )?;
+            let args = RscCreateArgs {
+                pool: pool.as_deref(),
+                diskless: false,
+                client: false,
+                props: &empty,
+            };
+            rsc_create(c, ctx, new.as_str(), s.node.as_str(), args)?;
         }
         Ok(())
     })();
@@ -301,10 +294,6 @@ pub(super) fn snapshot_restore(
         ),
     );
     Ok(())
-}
-
-fn kvs_name(op: Op, s: &str) -> Res<KvsName> {
-    parse_name(op, Obj::Kvs, code::INVLD_KVS_NAME, s, KvsName::new)
 }
 
 pub(super) fn kvs_modify(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str, m: &PropsModify) -> Res {

@@ -9,7 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use super::{Cluster, Ctx, ObjKey, ops_rsc};
+use super::Cluster;
+use super::api::ObjKey;
+use super::ctx::Ctx;
+use super::indexes::with_placer;
+use super::ops_rsc::{self, RscCreateArgs};
 use crate::keys;
 use crate::model::RscFlags;
 use crate::name::ResourceName;
@@ -26,7 +30,7 @@ pub(super) fn manage(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str) {
     if !c.state.resource_definitions.contains_key(&n) {
         return;
     }
-    let actions = super::autoplace::with_placer(c, &n, |state, placer| {
+    let actions = with_placer(c, &n, |state, placer| {
         tiebreaker_decision_cached(state, placer, &n)
     });
     for action in actions {
@@ -72,16 +76,9 @@ fn apply_tiebreaker(
             relaxed,
         } => {
             // rsc_create validates everything before it changes anything: on Err nothing changed.
-            let res = ops_rsc::rsc_create(
-                c,
-                ctx,
-                n.as_str(),
-                node.as_str(),
-                Some(pool.as_str()),
-                true,
-                false,
-                &BTreeMap::new(),
-            );
+            let empty = BTreeMap::new();
+            let args = RscCreateArgs::in_pool(pool.as_str(), true, &empty);
+            let res = ops_rsc::rsc_create(c, ctx, n.as_str(), node.as_str(), args);
             match res {
                 Ok(()) => {
                     if let Some(r) = c

@@ -1,13 +1,20 @@
 //! Command tests (tables through one `run` helper), chain tests, number-pool tests, and the
 //! property test over random command sequences.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 
 use super::*;
+use crate::model::{
+    Capabilities, ConnectionStatus, EncryptionType, NodeType, SelectFilter, VlmGrpFlags,
+};
 use crate::model::{ProviderKind as PK, RscFlags};
+use crate::name::{NodeName, ResourceName, StorPoolName};
 use crate::props::Level as L;
+use crate::props::{Props, PropsModify};
+use crate::rc::code;
+use crate::size::SizeKib;
 
 fn env() -> SeededEnv {
     SeededEnv::new(42)

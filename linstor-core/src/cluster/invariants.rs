@@ -2,11 +2,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::numbers::{MAX_MINOR, MAX_NODE_ID};
 use super::Cluster;
 use super::indexes::Indexes;
+use super::numbers::{MAX_MINOR, MAX_NODE_ID};
 use crate::model::LayerKind;
 use crate::name::{StorPoolName, well_known};
+use crate::state::ClusterState;
 
 fn nonempty<K: Clone, V: Clone>(m: &BTreeMap<K, BTreeSet<V>>) -> Vec<(K, BTreeSet<V>)> {
     m.iter()
@@ -27,7 +28,6 @@ impl Cluster {
     /// - the derived indexes equal a fresh rebuild.
     pub fn check_invariants(&self) -> Result<(), String> {
         let s = &self.state;
-        let dl = StorPoolName::new(well_known::DFLT_DISKLESS_STOR_POOL).expect("valid");
         if !s
             .resource_groups
             .keys()
@@ -35,130 +35,15 @@ impl Cluster {
         {
             return Err("DfltRscGrp is missing".into());
         }
-        for (nk, n) in &s.nodes {
-            if *nk != n.name {
-                return Err(format!("node key {nk} holds node {}", n.name));
-            }
-            if !n.storage_pools.contains_key(&dl) {
-                return Err(format!("node {nk} has no {dl}"));
-            }
-            for (pk, p) in &n.storage_pools {
-                if *pk != p.name || p.node != *nk {
-                    return Err(format!("pool key {nk}/{pk} mismatch"));
-                }
-                if !s.storage_pool_definitions.contains_key(pk) {
-                    return Err(format!("pool {nk}/{pk} has no definition"));
-                }
-                if p.free_space_mgr_name.contains(';')
-                    && !crate::placement::filter::default_shared(p)
-                {
-                    return Err(format!(
-                        "pool {nk}/{pk}: shared space name '{}' contains ';' but is not '{nk};{pk}'",
-                        p.free_space_mgr_name
-                    ));
-                }
-            }
-            if n.net_interfaces.is_empty() && n.node_type != crate::model::NodeType::Auxiliary {
-                return Err(format!("node {nk} has no net interface"));
-            }
-        }
-        for (on, o) in &s.observed.nodes {
-            if !s.nodes.contains_key(on) {
-                return Err(format!("observed state for absent node {on}"));
-            }
-            for rk in o.resources.keys() {
-                let present = s
-                    .resource_definitions
-                    .get(rk)
-                    .is_some_and(|d| d.resources.contains_key(on));
-                if !present {
-                    return Err(format!("observed state for absent resource {rk} on {on}"));
-                }
-            }
-        }
-        let mut minors = BTreeSet::new();
-        let mut ports: BTreeMap<_, BTreeSet<u16>> = BTreeMap::new();
-        for (rk, rd) in &s.resource_definitions {
-            if *rk != rd.name {
-                return Err(format!("resource definition key {rk} mismatch"));
-            }
-            if !s.resource_groups.contains_key(&rd.resource_group) {
-                return Err(format!(
-                    "{rk} references absent resource group {}",
-                    rd.resource_group
-                ));
-            }
-            for vd in rd.volume_definitions.values() {
-                if vd.minor > MAX_MINOR || !minors.insert(vd.minor) {
-                    return Err(format!(
-                        "minor {} of {rk}/{} is duplicate or out of range",
-                        vd.minor, vd.number
-                    ));
-                }
-            }
-            let mut ids = BTreeSet::new();
-            let drbd = rd.layer_stack.contains(&LayerKind::DRBD);
-            for (nk, r) in &rd.resources {
-                if *nk != r.node {
-                    return Err(format!("resource key {rk}/{nk} mismatch"));
-                }
-                let Some(node) = s.nodes.get(nk) else {
-                    return Err(format!("resource {rk} on absent node {nk}"));
-                };
-                if drbd && (r.node_id > MAX_NODE_ID || !ids.insert(r.node_id)) {
-                    return Err(format!(
-                        "node id {} of {rk} on {nk} is duplicate or > 31",
-                        r.node_id
-                    ));
-                }
-                for p in &r.tcp_ports {
-                    if !ports.entry(nk.clone()).or_default().insert(*p) {
-                        return Err(format!("TCP port {p} used twice on node {nk}"));
-                    }
-                }
-                if r.volumes.keys().ne(rd.volume_definitions.keys()) {
-                    return Err(format!(
-                        "resource {rk} on {nk} has volumes {:?} but definitions {:?}",
-                        r.volumes.keys().collect::<Vec<_>>(),
-                        rd.volume_definitions.keys().collect::<Vec<_>>()
-                    ));
-                }
-                for v in r.volumes.values() {
-                    let Some(p) = node.storage_pools.get(&v.storage_pool) else {
-                        return Err(format!(
-                            "volume {rk}/{nk}/{} in absent pool {}",
-                            v.number, v.storage_pool
-                        ));
-                    };
-                    if p.kind.is_diskful() == r.is_diskless() {
-                        return Err(format!(
-                            "volume {rk}/{nk}/{} in a {} pool but resource diskless={}",
-                            v.number,
-                            p.kind,
-                            r.is_diskless()
-                        ));
-                    }
-                }
-            }
-            if drbd && rd.resources.len() > usize::from(rd.drbd.peer_slots) + 1 {
-                return Err(format!("{rk} has more resources than peer slots allow"));
-            }
-            for sd in rd.snapshots.values() {
-                for (nk, sn) in &sd.snapshots {
-                    let Some(node) = s.nodes.get(nk) else {
-                        return Err(format!("snapshot {rk}/{} on absent node {nk}", sd.name));
-                    };
-                    for p in sn.volume_pools.values() {
-                        if !node.storage_pools.contains_key(p) {
-                            return Err(format!(
-                                "snapshot {rk}/{} references absent pool {nk}/{p}",
-                                sd.name
-                            ));
-                        }
-                    }
-                }
-            }
-        }
+        check_nodes(s)?;
+        check_observed(s)?;
+        check_definitions(s)?;
+        self.check_indexes()
+    }
+
+    /// The derived indexes equal a fresh rebuild, and nothing is left pending.
+    fn check_indexes(&self) -> Result<(), String> {
+        let s = &self.state;
         let fresh = Indexes::build(s)?;
         if !self.idx.usage_pending.is_empty() {
             return Err("pool usage index: definitions still pending".into());
@@ -175,4 +60,144 @@ impl Cluster {
         }
         Ok(())
     }
+}
+
+/// Nodes, their pools and interfaces: keys match, every node has `DfltDisklessStorPool`, every
+/// pool a definition and a valid shared-space name.
+fn check_nodes(s: &ClusterState) -> Result<(), String> {
+    let dl = StorPoolName::new(well_known::DFLT_DISKLESS_STOR_POOL).expect("valid");
+    for (nk, n) in &s.nodes {
+        if *nk != n.name {
+            return Err(format!("node key {nk} holds node {}", n.name));
+        }
+        if !n.storage_pools.contains_key(&dl) {
+            return Err(format!("node {nk} has no {dl}"));
+        }
+        for (pk, p) in &n.storage_pools {
+            if *pk != p.name || p.node != *nk {
+                return Err(format!("pool key {nk}/{pk} mismatch"));
+            }
+            if !s.storage_pool_definitions.contains_key(pk) {
+                return Err(format!("pool {nk}/{pk} has no definition"));
+            }
+            if p.free_space_mgr_name.contains(';') && !crate::placement::filter::default_shared(p) {
+                return Err(format!(
+                    "pool {nk}/{pk}: shared space name '{}' contains ';' but is not '{nk};{pk}'",
+                    p.free_space_mgr_name
+                ));
+            }
+        }
+        if n.net_interfaces.is_empty() && n.node_type != crate::model::NodeType::Auxiliary {
+            return Err(format!("node {nk} has no net interface"));
+        }
+    }
+    Ok(())
+}
+
+/// Observed state only for nodes and resources that exist.
+fn check_observed(s: &ClusterState) -> Result<(), String> {
+    for (on, o) in &s.observed.nodes {
+        if !s.nodes.contains_key(on) {
+            return Err(format!("observed state for absent node {on}"));
+        }
+        for rk in o.resources.keys() {
+            let present = s
+                .resource_definitions
+                .get(rk)
+                .is_some_and(|d| d.resources.contains_key(on));
+            if !present {
+                return Err(format!("observed state for absent resource {rk} on {on}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resource definitions, their resources, volumes and snapshots: numbers unique and in range,
+/// references present, one volume per volume definition in a pool of the right kind.
+fn check_definitions(s: &ClusterState) -> Result<(), String> {
+    let mut minors = BTreeSet::new();
+    let mut ports: BTreeMap<_, BTreeSet<u16>> = BTreeMap::new();
+    for (rk, rd) in &s.resource_definitions {
+        if *rk != rd.name {
+            return Err(format!("resource definition key {rk} mismatch"));
+        }
+        if !s.resource_groups.contains_key(&rd.resource_group) {
+            return Err(format!(
+                "{rk} references absent resource group {}",
+                rd.resource_group
+            ));
+        }
+        for vd in rd.volume_definitions.values() {
+            if vd.minor > MAX_MINOR || !minors.insert(vd.minor) {
+                return Err(format!(
+                    "minor {} of {rk}/{} is duplicate or out of range",
+                    vd.minor, vd.number
+                ));
+            }
+        }
+        let mut ids = BTreeSet::new();
+        let drbd = rd.layer_stack.contains(&LayerKind::DRBD);
+        for (nk, r) in &rd.resources {
+            if *nk != r.node {
+                return Err(format!("resource key {rk}/{nk} mismatch"));
+            }
+            let Some(node) = s.nodes.get(nk) else {
+                return Err(format!("resource {rk} on absent node {nk}"));
+            };
+            if drbd && (r.node_id > MAX_NODE_ID || !ids.insert(r.node_id)) {
+                return Err(format!(
+                    "node id {} of {rk} on {nk} is duplicate or > 31",
+                    r.node_id
+                ));
+            }
+            for p in &r.tcp_ports {
+                if !ports.entry(nk.clone()).or_default().insert(*p) {
+                    return Err(format!("TCP port {p} used twice on node {nk}"));
+                }
+            }
+            if r.volumes.keys().ne(rd.volume_definitions.keys()) {
+                return Err(format!(
+                    "resource {rk} on {nk} has volumes {:?} but definitions {:?}",
+                    r.volumes.keys().collect::<Vec<_>>(),
+                    rd.volume_definitions.keys().collect::<Vec<_>>()
+                ));
+            }
+            for v in r.volumes.values() {
+                let Some(p) = node.storage_pools.get(&v.storage_pool) else {
+                    return Err(format!(
+                        "volume {rk}/{nk}/{} in absent pool {}",
+                        v.number, v.storage_pool
+                    ));
+                };
+                if p.kind.is_diskful() == r.is_diskless() {
+                    return Err(format!(
+                        "volume {rk}/{nk}/{} in a {} pool but resource diskless={}",
+                        v.number,
+                        p.kind,
+                        r.is_diskless()
+                    ));
+                }
+            }
+        }
+        if drbd && rd.resources.len() > usize::from(rd.drbd.peer_slots) + 1 {
+            return Err(format!("{rk} has more resources than peer slots allow"));
+        }
+        for sd in rd.snapshots.values() {
+            for (nk, sn) in &sd.snapshots {
+                let Some(node) = s.nodes.get(nk) else {
+                    return Err(format!("snapshot {rk}/{} on absent node {nk}", sd.name));
+                };
+                for p in sn.volume_pools.values() {
+                    if !node.storage_pools.contains_key(p) {
+                        return Err(format!(
+                            "snapshot {rk}/{} references absent pool {nk}/{p}",
+                            sd.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }

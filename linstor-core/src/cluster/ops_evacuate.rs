@@ -14,7 +14,7 @@ use crate::keys;
 use crate::model::{
     ConnectionStatus, LayerKind, NodeFlags, ResourceDefinition, RscFlags, SelectFilter,
 };
-use crate::name::NodeName;
+use crate::name::{NodeName, ResourceName};
 use crate::placement::filter::is_live_replica;
 use crate::rc::{Obj, Op, code};
 
@@ -75,100 +75,15 @@ pub(super) fn node_evacuate(
         );
         return Ok(());
     }
-    let mut target_list: Vec<NodeName> = Vec::new();
-    let mut deny: Vec<NodeName> = Vec::new();
-    for (list, is_target) in [(targets, true), (do_not_target, false)] {
-        for t in list {
-            let n = existing_node(c, op, Obj::Node, t)?.name.clone();
-            if is_target {
-                target_list.push(n);
-            } else {
-                deny.push(n);
-            }
-        }
-    }
-    // The nodes a replacement may go to: the group's list narrowed by `target`, minus
-    // `do_not_target`; `None` when nothing narrows it.
-    let all_nodes: Vec<NodeName> = c.state.nodes.keys().cloned().collect();
-    let allowed =
-        |group: Option<&Vec<NodeName>>| replacement_nodes(group, &target_list, &deny, &all_nodes);
-    let rds = rscs_on(c, &key);
-    // Only DRBD replicates: without it a "replacement" would be an empty, unrelated volume.
-    for rd in &rds {
-        let d = &c.state.resource_definitions[rd];
-        let diskful_here = diskful_on(d, &key);
-        if diskful_here && !d.layer_stack.contains(&LayerKind::DRBD) {
-            return Err(fail(
-                op,
-                Obj::Node,
-                code::INVLD_LAYER_STACK,
-                format!("Node '{key}' cannot be evacuated: resource '{rd}' has no DRBD layer"),
-            )
-            .cause("Without DRBD its data cannot be copied to a replacement.")
-            .correction("Move or delete that resource first."));
-        }
-    }
+    let plan = evacuation_plan(c, op, &key, targets, do_not_target)?;
     // All or nothing: a failed replacement restores everything as it was.
     let backup = (c.state.clone(), c.idx.clone());
     let n = c.state.nodes.get_mut(&key).expect("checked");
     n.flags.insert(NodeFlags::EVACUATE);
     ctx.modified(ObjKey::Node { node: key.clone() });
     let mut moved = 0usize;
-    for rd in &rds {
-        let res = c.one_pending(rd, |c| -> Res<bool> {
-            let d = &c.state.resource_definitions[rd];
-            let has_diskful_here = diskful_on(d, &key);
-            // Live diskful replicas elsewhere (the node is flagged already) plus this one.
-            let diskful = d
-                .resources
-                .values()
-                .filter(|r| !r.is_diskless() && is_live_replica(&c.state, r))
-                .count()
-                + usize::from(has_diskful_here);
-            let group = c
-                .state
-                .resource_groups
-                .get(&d.resource_group)
-                .map(|g| g.select_filter.clone())
-                .unwrap_or_default();
-            let node_list = allowed(group.node_name_list.as_ref());
-            let d = c.state.resource_definitions.get_mut(rd).expect("listed");
-            if let Some(r) = d.resources.get_mut(&key) {
-                r.flags.insert(RscFlags::EVACUATE);
-                if has_diskful_here {
-                    r.props.set(keys::EVACUATION_REPLICAS, diskful.to_string());
-                    // Kept for a replacement placed again later (`cluster::balance`).
-                    let join = |l: &[NodeName]| {
-                        l.iter().map(NodeName::as_str).collect::<Vec<_>>().join(",")
-                    };
-                    if !target_list.is_empty() {
-                        r.props.set(keys::EVACUATION_TARGET, join(&target_list));
-                    }
-                    if !deny.is_empty() {
-                        r.props.set(keys::EVACUATION_DO_NOT_TARGET, join(&deny));
-                    }
-                }
-            }
-            ctx.modified(ObjKey::Rsc {
-                rsc_dfn: rd.clone(),
-                node: key.clone(),
-            });
-            if !has_diskful_here {
-                // A diskless peer here no longer counts (a tiebreaker is placed elsewhere).
-                quorum::manage(c, ctx, rd.as_str());
-                return Ok(false);
-            }
-            let mut filter = SelectFilter {
-                place_count: Some(u32::try_from(diskful).unwrap_or(u32::MAX)),
-                node_name_list: node_list,
-                ..Default::default()
-            }
-            .merged_over(&group);
-            diskful_only(&mut filter);
-            place(c, ctx, rd, &filter)?;
-            quorum::manage(c, ctx, rd.as_str());
-            Ok(true)
-        });
+    for rd in &plan.rds {
+        let res = c.one_pending(rd, |c| evacuate_rsc(c, ctx, rd, &key, &plan));
         match res {
             Ok(true) => moved += 1,
             Ok(false) => {}
@@ -192,6 +107,129 @@ pub(super) fn node_evacuate(
         ),
     );
     Ok(())
+}
+
+/// What `NodeEvacuate` was asked, checked: the nodes replacements may and may not go to, and
+/// the definitions with a resource on the node (each with DRBD where it has a disk there).
+struct EvacuationPlan {
+    targets: Vec<NodeName>,
+    deny: Vec<NodeName>,
+    /// Every node of the cluster.
+    all: Vec<NodeName>,
+    rds: Vec<ResourceName>,
+}
+
+fn evacuation_plan(
+    c: &Cluster,
+    op: Op,
+    key: &NodeName,
+    targets: &[String],
+    do_not_target: &[String],
+) -> Res<EvacuationPlan> {
+    let mut target_list: Vec<NodeName> = Vec::new();
+    let mut deny: Vec<NodeName> = Vec::new();
+    for (list, is_target) in [(targets, true), (do_not_target, false)] {
+        for t in list {
+            let n = existing_node(c, op, Obj::Node, t)?.name.clone();
+            if is_target {
+                target_list.push(n);
+            } else {
+                deny.push(n);
+            }
+        }
+    }
+    let rds = rscs_on(c, key);
+    // Only DRBD replicates: without it a "replacement" would be an empty, unrelated volume.
+    for rd in &rds {
+        let d = &c.state.resource_definitions[rd];
+        let diskful_here = diskful_on(d, key);
+        if diskful_here && !d.layer_stack.contains(&LayerKind::DRBD) {
+            return Err(fail(
+                op,
+                Obj::Node,
+                code::INVLD_LAYER_STACK,
+                format!("Node '{key}' cannot be evacuated: resource '{rd}' has no DRBD layer"),
+            )
+            .cause("Without DRBD its data cannot be copied to a replacement.")
+            .correction("Move or delete that resource first."));
+        }
+    }
+    Ok(EvacuationPlan {
+        targets: target_list,
+        deny,
+        all: c.state.nodes.keys().cloned().collect(),
+        rds,
+    })
+}
+
+/// Flags `rd`'s resource on `key` `EVACUATE` and, if it has a disk there, places a
+/// replacement elsewhere; `Ok(true)` when it did.
+fn evacuate_rsc(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    rd: &ResourceName,
+    key: &NodeName,
+    plan: &EvacuationPlan,
+) -> Res<bool> {
+    let d = &c.state.resource_definitions[rd];
+    let has_diskful_here = diskful_on(d, key);
+    // Live diskful replicas elsewhere (the node is flagged already) plus this one.
+    let diskful = d
+        .resources
+        .values()
+        .filter(|r| !r.is_diskless() && is_live_replica(&c.state, r))
+        .count()
+        + usize::from(has_diskful_here);
+    let group = c
+        .state
+        .resource_groups
+        .get(&d.resource_group)
+        .map(|g| g.select_filter.clone())
+        .unwrap_or_default();
+    // The nodes a replacement may go to: the group's list narrowed by `target`, minus
+    // `do_not_target`; `None` when nothing narrows it.
+    let node_list = replacement_nodes(
+        group.node_name_list.as_ref(),
+        &plan.targets,
+        &plan.deny,
+        &plan.all,
+    );
+    let d = c.state.resource_definitions.get_mut(rd).expect("listed");
+    if let Some(r) = d.resources.get_mut(key) {
+        r.flags.insert(RscFlags::EVACUATE);
+        if has_diskful_here {
+            r.props.set(keys::EVACUATION_REPLICAS, diskful.to_string());
+            // Kept for a replacement placed again later (`cluster::balance`).
+            let join =
+                |l: &[NodeName]| l.iter().map(NodeName::as_str).collect::<Vec<_>>().join(",");
+            if !plan.targets.is_empty() {
+                r.props.set(keys::EVACUATION_TARGET, join(&plan.targets));
+            }
+            if !plan.deny.is_empty() {
+                r.props
+                    .set(keys::EVACUATION_DO_NOT_TARGET, join(&plan.deny));
+            }
+        }
+    }
+    ctx.modified(ObjKey::Rsc {
+        rsc_dfn: rd.clone(),
+        node: key.clone(),
+    });
+    if !has_diskful_here {
+        // A diskless peer here no longer counts (a tiebreaker is placed elsewhere).
+        quorum::manage(c, ctx, rd.as_str());
+        return Ok(false);
+    }
+    let mut filter = SelectFilter {
+        place_count: Some(u32::try_from(diskful).unwrap_or(u32::MAX)),
+        node_name_list: node_list,
+        ..Default::default()
+    }
+    .merged_over(&group);
+    diskful_only(&mut filter);
+    place(c, ctx, rd, &filter)?;
+    quorum::manage(c, ctx, rd.as_str());
+    Ok(true)
 }
 
 /// `NodeEvict` (see `Command::NodeEvict`).

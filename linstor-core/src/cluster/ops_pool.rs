@@ -239,6 +239,34 @@ fn check_backing_name(kind: ProviderKind, v: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The shared-space name of a new pool: the one given (checked), or `<node>;<pool>`.
+fn shared_space_name(
+    op: Op,
+    nkey: &NodeName,
+    pname: &StorPoolName,
+    shared: Option<&str>,
+) -> Res<String> {
+    Ok(match shared {
+        Some(s)
+            if s.is_empty()
+                || s.len() > 48
+                || s.contains(char::is_whitespace)
+                || s.contains(';') =>
+        {
+            return Err(fail(
+                op,
+                Obj::StorPool,
+                code::INVLD_STOR_POOL_NAME,
+                format!("Invalid shared space name '{s}'"),
+            )
+            .cause("';' joins node and pool in the default names (`<node>;<pool>`).")
+            .correction("Use 1 to 48 characters without blanks or ';'."));
+        }
+        Some(s) => s.to_owned(),
+        None => format!("{nkey};{pname}"),
+    })
+}
+
 pub(super) fn sp_create(
     c: &mut Cluster,
     ctx: &mut Ctx<'_>,
@@ -320,25 +348,7 @@ pub(super) fn sp_create(
             .correction("Name an existing volume group, thin pool, zpool or directory.")
         })?;
     }
-    let shared = match shared {
-        Some(s)
-            if s.is_empty()
-                || s.len() > 48
-                || s.contains(char::is_whitespace)
-                || s.contains(';') =>
-        {
-            return Err(fail(
-                op,
-                Obj::StorPool,
-                code::INVLD_STOR_POOL_NAME,
-                format!("Invalid shared space name '{s}'"),
-            )
-            .cause("';' joins node and pool in the default names (`<node>;<pool>`).")
-            .correction("Use 1 to 48 characters without blanks or ';'."));
-        }
-        Some(s) => s.to_owned(),
-        None => format!("{nkey};{pname}"),
-    };
+    let shared = shared_space_name(op, &nkey, &pname, shared)?;
     // Apply.
     ensure_spd(c, ctx, &pname);
     let sp = StoragePool {

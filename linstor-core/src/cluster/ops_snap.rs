@@ -10,7 +10,8 @@ use super::ops_rsc::{RdCreateArgs, RscCreateArgs, rd_create, remove_rd, rsc_crea
 use super::prop_edit::apply_modify;
 use crate::keys;
 use crate::model::{
-    KeyValueStore, RscDfnFlags, RscFlags, Snapshot, SnapshotDefinition, SnapshotDfnFlags,
+    KeyValueStore, ResourceDefinition, RscDfnFlags, RscFlags, Snapshot, SnapshotDefinition,
+    SnapshotDfnFlags,
 };
 use crate::name::NodeName;
 use crate::props::{Level, PropsModify};
@@ -36,6 +37,88 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
         C::KvsDelete { name } => kvs_delete(c, ctx, &name),
         other => unreachable!("not a snapshot or key-value store command: {other:?}"),
     }
+}
+
+/// The nodes a new snapshot of `d` is taken on: `nodes`, or every live diskful replica's.
+fn snapshot_targets(op: Op, d: &ResourceDefinition, nodes: &[String]) -> Res<Vec<NodeName>> {
+    let n = &d.name;
+    let targets: Vec<NodeName> = if nodes.is_empty() {
+        d.live_resources()
+            .filter(|r| !r.is_diskless())
+            .map(|r| r.node.clone())
+            .collect()
+    } else {
+        let mut v = Vec::new();
+        for s in nodes {
+            let nk = parse_name(op, Obj::Snapshot, code::INVLD_NODE_NAME, s, NodeName::new)?;
+            if !v.contains(&nk) {
+                v.push(nk);
+            }
+        }
+        v
+    };
+    if targets.is_empty() {
+        return Err(fail(
+            op,
+            Obj::Snapshot,
+            code::INSUFFICIENT_REPLICA_COUNT,
+            format!("Resource '{n}' has no diskful replica to snapshot"),
+        )
+        .correction("Deploy the resource with storage first."));
+    }
+    Ok(targets)
+}
+
+/// The snapshot of `d`'s replica on `nk`, which must be live, diskful and in pools that take
+/// snapshots.
+fn node_snapshot(
+    c: &Cluster,
+    ctx: &mut Ctx<'_>,
+    op: Op,
+    d: &ResourceDefinition,
+    nk: &NodeName,
+) -> Res<Snapshot> {
+    let n = &d.name;
+    let Some(r) = d
+        .resources
+        .get(nk)
+        .filter(|r| !r.is_deleting() && !r.is_diskless())
+    else {
+        return Err(fail(
+            op,
+            Obj::Snapshot,
+            code::NOT_FOUND_RSC,
+            format!("Resource '{n}' has no live diskful replica on node '{nk}'"),
+        )
+        .correction("Name only nodes that hold the data."));
+    };
+    for v in r.volumes.values() {
+        let kind = c.state.storage_pool(nk, &v.storage_pool).map(|p| p.kind);
+        if !kind.is_some_and(|k| k.caps().snapshots) {
+            let k = kind.map_or("unknown".to_owned(), |k| k.to_string());
+            return Err(fail(
+                op,
+                Obj::Snapshot,
+                code::SNAPSHOTS_NOT_SUPPORTED,
+                format!(
+                    "Storage pool '{}' ({k}) on '{nk}' cannot take snapshots",
+                    v.storage_pool
+                ),
+            )
+            .cause("Snapshots need LVM_THIN, ZFS, ZFS_THIN, FILE or FILE_THIN.")
+            .correction("Use a pool that supports snapshots for this resource."));
+        }
+    }
+    let now = ctx.env.now_ms();
+    Ok(Snapshot {
+        node: nk.clone(),
+        volume_pools: r
+            .volumes
+            .iter()
+            .map(|(nr, v)| (*nr, v.storage_pool.clone()))
+            .collect(),
+        create_timestamp: now,
+    })
 }
 
 pub(super) fn snapshot_create(
@@ -76,75 +159,11 @@ pub(super) fn snapshot_create(
         )
         .correction("Create a volume definition first."));
     }
-    let targets: Vec<NodeName> = if nodes.is_empty() {
-        d.live_resources()
-            .filter(|r| !r.is_diskless())
-            .map(|r| r.node.clone())
-            .collect()
-    } else {
-        let mut v = Vec::new();
-        for s in nodes {
-            let nk = parse_name(op, Obj::Snapshot, code::INVLD_NODE_NAME, s, NodeName::new)?;
-            if !v.contains(&nk) {
-                v.push(nk);
-            }
-        }
-        v
-    };
-    if targets.is_empty() {
-        return Err(fail(
-            op,
-            Obj::Snapshot,
-            code::INSUFFICIENT_REPLICA_COUNT,
-            format!("Resource '{n}' has no diskful replica to snapshot"),
-        )
-        .correction("Deploy the resource with storage first."));
-    }
+    let targets = snapshot_targets(op, d, nodes)?;
     let mut snaps = BTreeMap::new();
     for nk in &targets {
-        let Some(r) = d
-            .resources
-            .get(nk)
-            .filter(|r| !r.is_deleting() && !r.is_diskless())
-        else {
-            return Err(fail(
-                op,
-                Obj::Snapshot,
-                code::NOT_FOUND_RSC,
-                format!("Resource '{n}' has no live diskful replica on node '{nk}'"),
-            )
-            .correction("Name only nodes that hold the data."));
-        };
-        for v in r.volumes.values() {
-            let kind = c.state.storage_pool(nk, &v.storage_pool).map(|p| p.kind);
-            if !kind.is_some_and(|k| k.caps().snapshots) {
-                let k = kind.map_or("unknown".to_owned(), |k| k.to_string());
-                return Err(fail(
-                    op,
-                    Obj::Snapshot,
-                    code::SNAPSHOTS_NOT_SUPPORTED,
-                    format!(
-                        "Storage pool '{}' ({k}) on '{nk}' cannot take snapshots",
-                        v.storage_pool
-                    ),
-                )
-                .cause("Snapshots need LVM_THIN, ZFS, ZFS_THIN, FILE or FILE_THIN.")
-                .correction("Use a pool that supports snapshots for this resource."));
-            }
-        }
-        let now = ctx.env.now_ms();
-        snaps.insert(
-            nk.clone(),
-            Snapshot {
-                node: nk.clone(),
-                volume_pools: r
-                    .volumes
-                    .iter()
-                    .map(|(nr, v)| (*nr, v.storage_pool.clone()))
-                    .collect(),
-                create_timestamp: now,
-            },
-        );
+        let snap = node_snapshot(c, ctx, op, d, nk)?;
+        snaps.insert(nk.clone(), snap);
     }
     let sd = SnapshotDefinition {
         name: sn.clone(),

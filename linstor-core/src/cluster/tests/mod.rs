@@ -1,5 +1,11 @@
 //! Command tests (tables through one `run` helper), chain tests, number-pool tests, and the
-//! property test over random command sequences.
+//! property test over random command sequences. The placement, balance and evacuation tests are
+//! in their own files; every file builds its clusters with the one fixture module.
+
+mod balance;
+mod evacuate;
+mod fixture;
+mod placement;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,122 +21,7 @@ use crate::props::Level as L;
 use crate::props::{Props, PropsModify};
 use crate::rc::code;
 use crate::size::SizeKib;
-
-fn env() -> SeededEnv {
-    SeededEnv::new(42)
-}
-
-/// A cluster with nodes n1..n{count} (10.0.0.i), each with an LVM pool `data` and a FILE_THIN pool `files`.
-fn cluster(count: usize) -> (Cluster, SeededEnv) {
-    let mut e = env();
-    let mut c = Cluster::new(&mut e);
-    for i in 1..=count {
-        must(
-            &mut c,
-            &mut e,
-            node(&format!("n{i}"), &format!("10.0.0.{i}")),
-        );
-        must(
-            &mut c,
-            &mut e,
-            pool(&format!("n{i}"), "data", PK::LVM, "vg0"),
-        );
-        must(
-            &mut c,
-            &mut e,
-            pool(&format!("n{i}"), "files", PK::FILE_THIN, "/srv/pool"),
-        );
-    }
-    (c, e)
-}
-
-fn node(name: &str, ip: &str) -> Command {
-    Command::NodeCreate {
-        name: name.into(),
-        node_type: NodeType::Satellite,
-        net_interfaces: vec![NetIfSpec {
-            name: "default".into(),
-            address: ip.into(),
-            satellite_port: Some(3366),
-            encryption: EncryptionType::Plain,
-        }],
-        props: BTreeMap::new(),
-    }
-}
-
-fn pool(node: &str, name: &str, kind: PK, backing: &str) -> Command {
-    Command::StorPoolCreate {
-        node: node.into(),
-        name: name.into(),
-        kind,
-        props: [("StorDriver/StorPoolName".to_owned(), backing.to_owned())].into(),
-        shared_space: None,
-    }
-}
-
-fn rd(name: &str) -> Command {
-    Command::RscDfnCreate {
-        name: name.into(),
-        rsc_grp: None,
-        external_name: None,
-        props: BTreeMap::new(),
-        secret: None,
-        peer_slots: None,
-        layer_stack: None,
-    }
-}
-
-fn vd(rd: &str, size_gib: u64) -> Command {
-    Command::VlmDfnCreate {
-        rsc_dfn: rd.into(),
-        number: None,
-        size: SizeKib(size_gib << 20),
-        minor: None,
-        props: BTreeMap::new(),
-    }
-}
-
-fn rsc(rd: &str, node: &str, pool: Option<&str>, diskless: bool) -> Command {
-    Command::RscCreate {
-        rsc_dfn: rd.into(),
-        node: node.into(),
-        storage_pool: pool.map(Into::into),
-        diskless,
-        drbd_client: false,
-        props: BTreeMap::new(),
-    }
-}
-
-#[track_caller]
-fn must(c: &mut Cluster, e: &mut SeededEnv, cmd: Command) -> Outcome {
-    let o = c.execute(cmd.clone(), e);
-    assert!(!o.is_error(), "{cmd:?} failed: {}", o.rc);
-    o
-}
-
-/// Runs `cmd`; on `Err(code)` expects a refusal with that code and an unchanged state, and that
-/// message, cause or correction contains `text`.
-#[track_caller]
-fn check(c: &mut Cluster, e: &mut SeededEnv, cmd: Command, expect: Result<(), (u16, &str)>) {
-    let before = c.to_json();
-    let o = c.execute(cmd.clone(), e);
-    match expect {
-        Ok(()) => assert!(!o.is_error(), "{cmd:?} failed: {}", o.rc),
-        Err((code, text)) => {
-            let err =
-                o.rc.first_error()
-                    .unwrap_or_else(|| panic!("{cmd:?} should fail with {code}, got {}", o.rc));
-            assert_eq!(err.code, code, "{cmd:?}: {err}");
-            let all = format!("{err}");
-            assert!(all.contains(text), "{cmd:?}: {all:?} lacks {text:?}");
-            assert!(err.correction.is_some(), "{cmd:?}: no correction in {err}");
-            assert_eq!(before, c.to_json(), "refused {cmd:?} changed the state");
-            assert!(o.changes.is_empty());
-        }
-    }
-    c.check_invariants()
-        .unwrap_or_else(|e| panic!("after {cmd:?}: {e}"));
-}
+use fixture::*;
 
 #[test]
 fn new_cluster_has_defaults() {
@@ -1789,4 +1680,44 @@ fn mixing_lvm_and_zfs_needs_a_drbd_that_supports_it_on_both_nodes() {
     );
     must(&mut c, &mut e, report("n2", (9, 2, 7)));
     check(&mut c, &mut e, rsc("r1", "n2", Some("zfs"), false), Ok(()));
+}
+
+#[test]
+fn renamed_commands_keep_the_tags_clients_send() {
+    let tag = |cmd: &Command| serde_json::to_value(cmd).expect("serializes")["cmd"].clone();
+    let cases = [
+        (
+            r#"{"cmd": "spawn", "rsc_grp": "g", "rsc_dfn": "r", "volume_sizes": [1024]}"#,
+            "spawn",
+        ),
+        (r#"{"cmd": "autoplace", "rsc_dfn": "r"}"#, "autoplace"),
+        (
+            r#"{"cmd": "resource_deleted", "rsc_dfn": "r", "node": "n"}"#,
+            "resource_deleted",
+        ),
+        (
+            r#"{"cmd": "report_node", "node": "n", "connection": "ONLINE"}"#,
+            "report_node",
+        ),
+        (
+            r#"{"cmd": "report_resource", "node": "n", "rsc_dfn": "r",
+                "state": {"in_use": false, "up_to_date": true, "established": true}}"#,
+            "report_resource",
+        ),
+        (
+            r#"{"cmd": "report_pool_capacity", "node": "n", "pool": "p", "free": 1, "total": 2}"#,
+            "report_pool_capacity",
+        ),
+        (r#"{"cmd": "balance_resources"}"#, "balance_resources"),
+        (r#"{"cmd": "rsc_grp_adjust"}"#, "rsc_grp_adjust"),
+    ];
+    for (json, expect) in cases {
+        let cmd: Command = serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+        assert_eq!(tag(&cmd), expect, "{cmd:?}");
+    }
+    let cmd: Command = serde_json::from_str(
+        r#"{"cmd": "spawn", "rsc_grp": "g", "rsc_dfn": "r", "volume_sizes": []}"#,
+    )
+    .unwrap();
+    assert!(matches!(cmd, Command::RscGrpSpawn { .. }));
 }

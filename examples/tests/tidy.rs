@@ -235,3 +235,134 @@ fn lints_are_declared_once() {
         );
     }
 }
+
+/// The sibling modules of `linstor-core/src/cluster/` one file refers to: `use super::x`,
+/// `use super::{x, y::…}`, `super::x::` and `crate::cluster::x` (its `mod tests` left out).
+fn cluster_refs(text: &str, modules: &[String], own: &str) -> Vec<String> {
+    let code = text
+        .find("#[cfg(test)]\nmod tests")
+        .map_or(text, |i| &text[..i]);
+    let code: String = code_lines(code).map(|(_, l)| format!("{l}\n")).collect();
+    let ident_at = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut names = Vec::new();
+    for prefix in ["super::", "crate::cluster::"] {
+        let mut rest = code.as_str();
+        while let Some(i) = rest.find(prefix) {
+            rest = &rest[i + prefix.len()..];
+            if let Some(group) = rest.strip_prefix('{') {
+                // `use super::{a, b::{c, d}, e}`: the names at the group's top level.
+                let mut depth = 0usize;
+                let mut at_start = true;
+                for (j, ch) in group.char_indices() {
+                    match ch {
+                        '{' => depth += 1,
+                        '}' if depth == 0 => break,
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => at_start = true,
+                        c if c.is_whitespace() => {}
+                        _ if at_start && depth == 0 => {
+                            names.push(ident_at(&group[j..]));
+                            at_start = false;
+                        }
+                        _ => {}
+                    }
+                }
+            } else {
+                names.push(ident_at(rest));
+            }
+        }
+    }
+    let mut out: Vec<String> = names
+        .into_iter()
+        .filter(|n| n != own && modules.contains(n))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn cluster_modules_import_no_sibling_that_imports_them_back() {
+    let dir = root().join("linstor-core/src/cluster");
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for e in fs::read_dir(&dir).expect("cluster/ exists").flatten() {
+        let p = e.path();
+        let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+        if p.extension().is_some_and(|x| x == "rs") && stem != "mod" {
+            files.push((stem, p));
+        } else if p.is_dir() && p.join("mod.rs").exists() {
+            files.push((stem, p.join("mod.rs")));
+        }
+    }
+    files.sort();
+    let modules: Vec<String> = files.iter().map(|(m, _)| m.clone()).collect();
+    assert!(
+        ["api", "ctx", "lookup", "ops_node", "ops_rsc"]
+            .iter()
+            .all(|m| modules.iter().any(|x| x == m)),
+        "unexpected cluster/ layout: {modules:?}"
+    );
+    let edges: Vec<Vec<usize>> = files
+        .iter()
+        .map(|(m, p)| {
+            let text = fs::read_to_string(p).unwrap();
+            cluster_refs(&text, &modules, m)
+                .iter()
+                .map(|n| modules.iter().position(|x| x == n).expect("listed"))
+                .collect()
+        })
+        .collect();
+    // Depth-first search; a back edge is a cycle, named along the path.
+    fn visit(
+        u: usize,
+        edges: &[Vec<usize>],
+        state: &mut [u8],
+        path: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        state[u] = 1;
+        path.push(u);
+        for &v in &edges[u] {
+            if state[v] == 1 {
+                let from = path.iter().position(|&x| x == v).expect("on the path");
+                let mut cycle = path[from..].to_vec();
+                cycle.push(v);
+                return Some(cycle);
+            }
+            if state[v] == 0 {
+                if let Some(c) = visit(v, edges, state, path) {
+                    return Some(c);
+                }
+            }
+        }
+        path.pop();
+        state[u] = 2;
+        None
+    }
+    let mut state = vec![0u8; modules.len()];
+    for u in 0..modules.len() {
+        if state[u] == 0 {
+            if let Some(cycle) = visit(u, &edges, &mut state, &mut Vec::new()) {
+                let names: Vec<String> = cycle
+                    .iter()
+                    .map(|&i| format!("cluster/{}.rs", modules[i]))
+                    .collect();
+                panic!(
+                    "import cycle between cluster modules (ARCHITECTURE.md: no module in cluster/ \
+                     imports a sibling that imports it back): {}",
+                    names.join(" -> ")
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn cluster_refs_sees_every_form_of_reference() {
+    let modules: Vec<String> = ["a", "b", "c", "d", "e"].map(String::from).to_vec();
+    let text = "use super::{Cluster, a::{X, Y}, b};\nuse crate::cluster::c::Z;\nfn f() { super::d::g(); }\n// super::e::h\n#[cfg(test)]\nmod tests {\n    use super::e;\n}\n";
+    assert_eq!(cluster_refs(text, &modules, "x"), ["a", "b", "c", "d"]);
+}

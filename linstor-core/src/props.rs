@@ -7,7 +7,7 @@
 //! `Satellite/*` are written only by the system.
 //!
 //! Reads go through a [`PriorityProps`]: an ordered list of containers where the first one that
-//! has a key wins. The chains per consumer are built by `Cluster` (see `cluster::chains`).
+//! has a key wins. The chains per consumer are built in one place, `crate::chains`.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -915,6 +915,9 @@ pub unsafe extern "C" fn linstor_cluster_plan_placement(
                         linstor_result::LINSTOR_NOT_FOUND,
                         format!("Resource group '{rg}' not found"),
                     )
+                    .correction(
+                        "Name an existing resource group (`linstor resource-group list`), or create it first.",
+                    )
                 })?;
                 let req = PlacementRequest::new(
                     rn.clone(),

@@ -76,6 +76,7 @@ fn not_found(name: &str) -> Failure {
         linstor_result::LINSTOR_NOT_FOUND,
         format!("Resource definition '{name}' not found"),
     )
+    .correction("Name an existing resource definition (`linstor resource-definition list`).")
 }
 
 /// Computes the quorum and tiebreaker decision for resource `resource`.

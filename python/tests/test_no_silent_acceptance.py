@@ -90,3 +90,18 @@ def test_may_write_with_an_unknown_node_is_an_error(cluster: L.Cluster) -> None:
     e = _refused(cluster, lambda: cluster.may_write("vol_1", ["ghost"]), L.NotFoundError, "ghost")
     assert "node list" in (e.correction or "")
     _refused(cluster, lambda: cluster.may_write("vol_none", ["node-a1"]), L.NotFoundError, "vol_none")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        lambda c: c.placement("nothing"),
+        lambda c: c.quorum("nothing"),
+        lambda c: c.autoplace("nothing"),
+        lambda c: c.set_label("ghost", "zone", "x"),
+        lambda c: c.evacuate_node("ghost"),
+        lambda c: c.execute({"cmd": "rsc_grp_adjust", "name": "nope"}),
+    ],
+)
+def test_unknown_objects_in_queries_are_errors_with_a_correction(cluster: L.Cluster, query: Callable[[L.Cluster], Any]) -> None:
+    _refused(cluster, lambda: query(cluster), L.NotFoundError)

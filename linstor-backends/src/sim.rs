@@ -93,13 +93,16 @@ struct Injected {
 #[derive(Debug, Clone)]
 struct SimVolume {
     size: SizeKib,
-    snapshots: BTreeMap<String, SizeKib>,
     restored_from: Option<(String, String)>,
 }
 
 #[derive(Debug, Default)]
 struct SimState {
     volumes: BTreeMap<String, SimVolume>,
+    /// Snapshots by (volume name, snapshot name), with the volume's size when taken. They
+    /// outlive their volume where the kind's snapshots are independent (LVM-thin snapshot LVs,
+    /// FILE copies); where they are dependent (ZFS) the volume cannot be deleted first.
+    snapshots: BTreeMap<(String, String), SizeKib>,
     faults: Vec<Injected>,
 }
 
@@ -186,6 +189,12 @@ impl SimProvider {
                 Ok(())
             }
         }
+    }
+
+    /// Every snapshot of the pool as (volume name, snapshot name), sorted: the simulated
+    /// provider's inspector for tests and for the satellite's simulated reports.
+    pub fn snapshots(&self) -> Vec<(String, String)> {
+        self.state().snapshots.keys().cloned().collect()
     }
 
     fn device(&self, name: &str) -> PathBuf {
@@ -283,7 +292,6 @@ impl StorageProvider for SimProvider {
         check_fits(self.kind, &self.sim_pool(), size, &self.capacity_of(&st))?;
         let v = SimVolume {
             size,
-            snapshots: BTreeMap::new(),
             restored_from: None,
         };
         let info = self.info(&name, &v);
@@ -295,11 +303,16 @@ impl StorageProvider for SimProvider {
         self.fault(SimOp::Delete, Some(vol)).await?;
         let name = vol.lv_name();
         let mut st = self.state();
-        let Some(v) = st.volumes.get(&name) else {
+        if !st.volumes.contains_key(&name) {
             return Ok(DeleteOutcome::AlreadyAbsent);
-        };
-        if self.kind.caps().snapshot_dependent && !v.snapshots.is_empty() {
-            let snaps: Vec<&str> = v.snapshots.keys().map(String::as_str).collect();
+        }
+        let snaps: Vec<&str> = st
+            .snapshots
+            .keys()
+            .filter(|(v, _)| *v == name)
+            .map(|(_, s)| s.as_str())
+            .collect();
+        if self.kind.caps().snapshot_dependent && !snaps.is_empty() {
             return Err(BackendError::InUse {
                 what: "simulated volume",
                 name,
@@ -358,19 +371,20 @@ impl StorageProvider for SimProvider {
         self.fault(SimOp::CreateSnapshot, Some(vol)).await?;
         let name = vol.lv_name();
         let mut st = self.state();
-        let Some(v) = st.volumes.get_mut(&name) else {
-            return Err(self.not_found("simulated volume", name));
-        };
         let info = |size| SnapshotInfo {
             name: format!("{name}_{snap}"),
             size,
             simulated: true,
         };
-        if let Some(size) = v.snapshots.get(snap.as_str()) {
+        let key = (name.clone(), snap.as_str().to_owned());
+        if let Some(size) = st.snapshots.get(&key) {
             return Ok(CreateOutcome::AlreadyPresent(info(*size)));
         }
-        v.snapshots.insert(snap.as_str().to_owned(), v.size);
-        Ok(CreateOutcome::Created(info(v.size)))
+        let Some(size) = st.volumes.get(&name).map(|v| v.size) else {
+            return Err(self.not_found("simulated volume", name));
+        };
+        st.snapshots.insert(key, size);
+        Ok(CreateOutcome::Created(info(size)))
     }
 
     async fn delete_snapshot(
@@ -383,11 +397,7 @@ impl StorageProvider for SimProvider {
         let name = vol.lv_name();
         let mut st = self.state();
         let key = (name.clone(), snap.as_str().to_owned());
-        let has = st
-            .volumes
-            .get(&name)
-            .is_some_and(|v| v.snapshots.contains_key(snap.as_str()));
-        if !has {
+        if !st.snapshots.contains_key(&key) {
             return Ok(DeleteOutcome::AlreadyAbsent);
         }
         if self.kind.caps().snapshot_dependent {
@@ -403,9 +413,7 @@ impl StorageProvider for SimProvider {
                 });
             }
         }
-        if let Some(v) = st.volumes.get_mut(&name) {
-            v.snapshots.remove(snap.as_str());
-        }
+        st.snapshots.remove(&key);
         Ok(DeleteOutcome::Deleted)
     }
 
@@ -421,9 +429,9 @@ impl StorageProvider for SimProvider {
         let new = target.lv_name();
         let mut st = self.state();
         let Some(size) = st
-            .volumes
-            .get(&src)
-            .and_then(|v| v.snapshots.get(snap.as_str()).copied())
+            .snapshots
+            .get(&(src.clone(), snap.as_str().to_owned()))
+            .copied()
         else {
             return Err(self.not_found("simulated snapshot", format!("{src}_{snap}")));
         };
@@ -436,7 +444,6 @@ impl StorageProvider for SimProvider {
         check_fits(self.kind, &self.sim_pool(), size, &self.capacity_of(&st))?;
         let v = SimVolume {
             size,
-            snapshots: BTreeMap::new(),
             restored_from: Some((src, snap.as_str().to_owned())),
         };
         let info = self.info(&new, &v);
@@ -565,6 +572,29 @@ mod tests {
             rt.block_on(p.delete_volume(&vol("aa"))).expect("del"),
             DeleteOutcome::Deleted
         );
+    }
+
+    #[test]
+    fn sim_independent_snapshots_outlive_their_volume() {
+        let rt = rt();
+        let p = SimProvider::new(ProviderKind::FILE_THIN, "sim_dir", SizeKib(1000));
+        rt.block_on(p.create_volume(&vol("aa"), SizeKib(100)))
+            .expect("create");
+        rt.block_on(p.create_snapshot(&vol("aa"), &snap("s1")))
+            .expect("snap");
+        assert_eq!(
+            rt.block_on(p.delete_volume(&vol("aa"))).expect("del"),
+            DeleteOutcome::Deleted
+        );
+        assert_eq!(p.snapshots(), [("aa_00000".to_owned(), "s1".to_owned())]);
+        let r = rt
+            .block_on(p.restore_snapshot(&vol("aa"), &snap("s1"), &vol("bb")))
+            .expect("restore from the copy");
+        assert_eq!(r.info().size, SizeKib(100));
+        assert!(matches!(
+            rt.block_on(p.create_snapshot(&vol("aa"), &snap("s2"))),
+            Err(BackendError::NotFound { .. })
+        ));
     }
 
     #[test]

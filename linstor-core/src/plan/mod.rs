@@ -37,14 +37,9 @@ pub const RESTORE_FROM_RESOURCE: &str = "Internal/RestoreFrom/Resource";
 /// See [`RESTORE_FROM_RESOURCE`].
 pub const RESTORE_FROM_SNAPSHOT: &str = "Internal/RestoreFrom/Snapshot";
 
-/// One backing volume on the node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LocalVolume {
-    /// Its storage pool.
-    pub pool: StorPoolName,
-    /// Its usable size, KiB.
-    pub size: SizeKib,
-}
+/// The backing volumes of one volume number: size per pool. What a satellite finds may hold a
+/// volume in more than one pool (after a crash, or by hand); what is wanted holds exactly one.
+pub type Copies = BTreeMap<StorPoolName, SizeKib>;
 
 /// A resource's DRBD state on the node.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,9 +55,9 @@ pub struct LocalDrbd {
 /// One resource's local objects.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalRsc {
-    /// Backing volumes by number.
+    /// Backing volumes by number, then by pool.
     #[serde(default)]
-    pub volumes: BTreeMap<u16, LocalVolume>,
+    pub volumes: BTreeMap<u16, Copies>,
     /// Snapshots: per snapshot, the pool of each volume's snapshot.
     #[serde(default)]
     pub snapshots: BTreeMap<SnapshotName, BTreeMap<u16, StorPoolName>>,
@@ -74,6 +69,19 @@ pub struct LocalRsc {
 impl LocalRsc {
     fn is_empty(&self) -> bool {
         self.volumes.is_empty() && self.snapshots.is_empty() && self.drbd.is_none()
+    }
+
+    /// True if volume `nr` exists in `pool`.
+    pub fn has_volume(&self, nr: u16, pool: &StorPoolName) -> bool {
+        self.volumes.get(&nr).is_some_and(|c| c.contains_key(pool))
+    }
+
+    /// The one wanted copy of volume `nr` (desired states hold exactly one).
+    fn wanted(&self, nr: u16) -> Option<(&StorPoolName, SizeKib)> {
+        self.volumes
+            .get(&nr)
+            .and_then(|c| c.iter().next())
+            .map(|(p, s)| (p, *s))
     }
 }
 
@@ -275,7 +283,7 @@ pub fn desired(p: &NodeProjection) -> Desired {
                         vd.size
                     };
                     let pool = v.storage_pool.clone();
-                    l.volumes.insert(*nr, LocalVolume { pool, size });
+                    l.volumes.insert(*nr, Copies::from([(pool, size)]));
                 }
             }
             if drbd {
@@ -359,10 +367,11 @@ impl Steps {
         &mut self,
         rsc: &ResourceName,
         vlm: u16,
-        v: &LocalVolume,
+        pool: &StorPoolName,
+        size: SizeKib,
         restore: Option<&(ResourceName, SnapshotName)>,
     ) {
-        let (rsc, pool, size) = (rsc.clone(), v.pool.clone(), v.size);
+        let (rsc, pool) = (rsc.clone(), pool.clone());
         match restore {
             Some((source, snapshot)) => self.restores.push(Action::RestoreVolume {
                 rsc,
@@ -410,13 +419,15 @@ fn plan_rsc(
     let grown = plan_volumes(steps, rsc, d, o, restore);
     plan_snapshots(steps, rsc, d, o);
     plan_drbd(steps, rsc, d, o, &grown);
-    for (nr, v) in &o.volumes {
+    for (nr, copies) in &o.volumes {
         if !d.volumes.contains_key(nr) {
-            steps.cleanup.push(Action::DeleteVolume {
-                rsc: rsc.clone(),
-                vlm: *nr,
-                pool: v.pool.clone(),
-            });
+            for pool in copies.keys() {
+                steps.cleanup.push(Action::DeleteVolume {
+                    rsc: rsc.clone(),
+                    vlm: *nr,
+                    pool: pool.clone(),
+                });
+            }
         }
     }
 }
@@ -454,8 +465,8 @@ fn plan_snapshot_removal(steps: &mut Steps, rsc: &ResourceName, d: &LocalRsc, o:
     }
 }
 
-/// Phases 2, 3 and 5 for volumes: removal from a wrong pool, creation, restore and growth.
-/// Returns the volumes that grow (DRBD resizes them in phase 6).
+/// Phases 2, 3 and 5 for volumes: copies in other pools removed first, then creation, restore
+/// and growth. Returns the volumes that grow (DRBD resizes them in phase 6).
 fn plan_volumes(
     steps: &mut Steps,
     rsc: &ResourceName,
@@ -464,27 +475,31 @@ fn plan_volumes(
     restore: Option<&(ResourceName, SnapshotName)>,
 ) -> Vec<u16> {
     let mut grown = Vec::new();
-    for (nr, v) in &d.volumes {
-        let existing = o.volumes.get(nr).filter(|e| e.pool == v.pool);
-        if let Some(e) = o.volumes.get(nr).filter(|e| e.pool != v.pool) {
+    let none = Copies::new();
+    for nr in d.volumes.keys() {
+        let Some((pool, size)) = d.wanted(*nr) else {
+            continue;
+        };
+        let have = o.volumes.get(nr).unwrap_or(&none);
+        for other in have.keys().filter(|p| *p != pool) {
             steps.remove.push(Action::DeleteVolume {
                 rsc: rsc.clone(),
                 vlm: *nr,
-                pool: e.pool.clone(),
+                pool: other.clone(),
             });
         }
-        match existing {
-            Some(e) if e.size.0 < v.size.0 => {
+        match have.get(pool) {
+            Some(existing) if existing.0 < size.0 => {
                 grown.push(*nr);
                 steps.volumes.push(Action::ResizeVolume {
                     rsc: rsc.clone(),
                     vlm: *nr,
-                    pool: v.pool.clone(),
-                    size: v.size,
+                    pool: pool.clone(),
+                    size,
                 });
             }
             Some(_) => {}
-            None => steps.volumes_new(rsc, *nr, v, restore),
+            None => steps.volumes_new(rsc, *nr, pool, size, restore),
         }
     }
     grown
@@ -508,8 +523,9 @@ fn plan_snapshots(steps: &mut Steps, rsc: &ResourceName, d: &LocalRsc, o: &Local
             if have.and_then(|h| h.get(nr)) == Some(pool) {
                 continue;
             }
-            let source_pool = d.volumes.get(nr).or_else(|| o.volumes.get(nr));
-            if source_pool.is_some_and(|v| &v.pool == pool) {
+            let in_pool =
+                d.has_volume(*nr, pool) || (o.has_volume(*nr, pool) && !d.volumes.contains_key(nr));
+            if in_pool {
                 steps.snapshots.push(Action::CreateSnapshot {
                     rsc: rsc.clone(),
                     snapshot: snap.clone(),
@@ -527,11 +543,12 @@ fn plan_drbd(steps: &mut Steps, rsc: &ResourceName, d: &LocalRsc, o: &LocalRsc, 
         return;
     };
     let od = o.drbd.clone().unwrap_or_default();
-    // Metadata survives only on volumes that stay in their pool.
-    let kept = |nr: &u16| {
-        od.metadata.contains(nr)
-            && o.volumes.get(nr).map(|v| &v.pool) == d.volumes.get(nr).map(|v| &v.pool)
-    };
+    // Metadata is kept only where the volume stays as it is: its one copy, in the wanted pool
+    // (a copy elsewhere is deleted first and may have carried it).
+    fn pools<'a>(l: &'a LocalRsc, nr: &u16) -> Option<Vec<&'a StorPoolName>> {
+        l.volumes.get(nr).map(|c| c.keys().collect())
+    }
+    let kept = |nr: &u16| od.metadata.contains(nr) && pools(o, nr) == pools(d, nr);
     let digest = dd.res_file.unwrap_or_default();
     let file_changed = od.res_file != dd.res_file;
     if file_changed {
@@ -579,8 +596,8 @@ pub enum ApplyError {
         /// Volume.
         vlm: u16,
     },
-    /// A volume exists in another pool or with another size.
-    #[error("volume {vlm} of '{rsc}' exists already in pool '{pool}'")]
+    /// A volume exists already in that pool, smaller than asked (tools refuse to create over it).
+    #[error("volume {vlm} of '{rsc}' exists already in pool '{pool}' with another size")]
     VolumeExists {
         /// Resource.
         rsc: ResourceName,
@@ -637,9 +654,14 @@ impl NodeLocal {
                 }
                 self.put_volume(rsc, *vlm, pool, *size)
             }
-            Action::ResizeVolume { rsc, vlm, size, .. } => {
-                let v = self.volume_mut(rsc, *vlm)?;
-                v.size = SizeKib(v.size.0.max(size.0));
+            Action::ResizeVolume {
+                rsc,
+                vlm,
+                pool,
+                size,
+            } => {
+                let v = self.volume_mut(rsc, *vlm, Some(pool))?;
+                *v = SizeKib(v.0.max(size.0));
                 Ok(())
             }
             Action::DeleteVolume { rsc, vlm, pool } => {
@@ -652,7 +674,7 @@ impl NodeLocal {
                 vlm,
                 pool,
             } => {
-                self.volume_mut(rsc, *vlm)?;
+                self.volume_mut(rsc, *vlm, Some(pool))?;
                 self.rsc_mut(rsc)
                     .snapshots
                     .entry(snapshot.clone())
@@ -682,7 +704,7 @@ impl NodeLocal {
                 self.drbd_mut(rsc).res_file = Some(*digest);
             }
             Action::CreateMetadata { rsc, vlm } => {
-                self.volume_mut(rsc, *vlm)?;
+                self.volume_mut(rsc, *vlm, None)?;
                 self.drbd_mut(rsc).metadata.insert(*vlm);
             }
             Action::Adjust { rsc, digest } => {
@@ -698,7 +720,7 @@ impl NodeLocal {
                 d.up = Some(*digest);
             }
             Action::DrbdResize { rsc, vlm } => {
-                self.volume_mut(rsc, *vlm)?;
+                self.volume_mut(rsc, *vlm, None)?;
             }
             Action::Down { rsc } => {
                 if let Some(d) = self.rsc_mut(rsc).drbd.as_mut() {
@@ -726,14 +748,26 @@ impl NodeLocal {
         self.rsc_mut(rsc).drbd.get_or_insert_default()
     }
 
-    fn volume_mut(&mut self, rsc: &ResourceName, vlm: u16) -> Result<&mut LocalVolume, ApplyError> {
-        self.resources
+    /// Volume `vlm` of `rsc` in `pool` (or in its only pool when `None`).
+    fn volume_mut(
+        &mut self,
+        rsc: &ResourceName,
+        vlm: u16,
+        pool: Option<&StorPoolName>,
+    ) -> Result<&mut SizeKib, ApplyError> {
+        let copies = self
+            .resources
             .get_mut(rsc)
-            .and_then(|r| r.volumes.get_mut(&vlm))
-            .ok_or_else(|| ApplyError::NoVolume {
-                rsc: rsc.clone(),
-                vlm,
-            })
+            .and_then(|r| r.volumes.get_mut(&vlm));
+        let found = copies.and_then(|c| match pool {
+            Some(p) => c.get_mut(p),
+            None if c.len() == 1 => c.values_mut().next(),
+            None => None,
+        });
+        found.ok_or_else(|| ApplyError::NoVolume {
+            rsc: rsc.clone(),
+            vlm,
+        })
     }
 
     fn put_volume(
@@ -743,17 +777,16 @@ impl NodeLocal {
         pool: &StorPoolName,
         size: SizeKib,
     ) -> Result<(), ApplyError> {
-        let r = self.rsc_mut(rsc);
-        match r.volumes.get(&vlm) {
-            Some(v) if &v.pool == pool && v.size.0 >= size.0 => Ok(()),
-            Some(v) => Err(ApplyError::VolumeExists {
+        let copies = self.rsc_mut(rsc).volumes.entry(vlm).or_default();
+        match copies.get(pool) {
+            Some(have) if have.0 >= size.0 => Ok(()),
+            Some(_) => Err(ApplyError::VolumeExists {
                 rsc: rsc.clone(),
                 vlm,
-                pool: v.pool.clone(),
+                pool: pool.clone(),
             }),
             None => {
-                let pool = pool.clone();
-                r.volumes.insert(vlm, LocalVolume { pool, size });
+                copies.insert(pool.clone(), size);
                 Ok(())
             }
         }
@@ -761,9 +794,12 @@ impl NodeLocal {
 
     fn delete_volume(&mut self, rsc: &ResourceName, vlm: u16, pool: &StorPoolName) {
         if let Some(r) = self.resources.get_mut(rsc)
-            && r.volumes.get(&vlm).is_some_and(|v| &v.pool == pool)
+            && let Some(copies) = r.volumes.get_mut(&vlm)
+            && copies.remove(pool).is_some()
         {
-            r.volumes.remove(&vlm);
+            if copies.is_empty() {
+                r.volumes.remove(&vlm);
+            }
             if let Some(d) = r.drbd.as_mut() {
                 d.metadata.remove(&vlm);
             }

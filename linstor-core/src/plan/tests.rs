@@ -491,20 +491,17 @@ fn arb_observed(want: NodeLocal) -> impl Strategy<Value = NodeLocal> {
             let mut o = NodeLocal::default();
             for ((name, w), (keep, size, drbd)) in want.resources.iter().zip(mutations) {
                 let mut l = LocalRsc::default();
-                for (nr, v) in &w.volumes {
+                for (nr, copies) in &w.volumes {
                     if keep % 3 != 0 {
-                        let size = match size % 3 {
-                            0 => SizeKib(v.size.0 / 2 + 1),
-                            1 => v.size,
-                            _ => SizeKib(v.size.0 + 4096),
-                        };
-                        l.volumes.insert(
-                            *nr,
-                            LocalVolume {
-                                pool: v.pool.clone(),
-                                size,
-                            },
-                        );
+                        let c = copies.iter().map(|(pool, want)| {
+                            let size = match size % 3 {
+                                0 => SizeKib(want.0 / 2 + 1),
+                                1 => *want,
+                                _ => SizeKib(want.0 + 4096),
+                            };
+                            (pool.clone(), size)
+                        });
+                        l.volumes.insert(*nr, c.collect());
                     }
                 }
                 if keep % 2 == 0 {
@@ -535,10 +532,12 @@ fn arb_observed(want: NodeLocal) -> impl Strategy<Value = NodeLocal> {
             for (r, pool, nr, size, snap, drbd) in extras {
                 let l = o.resources.entry(rsc(r)).or_default();
                 let pool = StorPoolName::new(pool).unwrap();
-                l.volumes.entry(nr).or_insert(LocalVolume {
-                    pool: pool.clone(),
-                    size: SizeKib(size),
-                });
+                // A copy of its own, or a second copy of a volume in another pool.
+                l.volumes
+                    .entry(nr)
+                    .or_default()
+                    .entry(pool.clone())
+                    .or_insert(SizeKib(size));
                 if snap {
                     l.snapshots
                         .entry(SnapshotName::new("old").unwrap())
@@ -621,9 +620,12 @@ proptest! {
             let l = local.resources.get(name).cloned().unwrap_or_default();
             prop_assert_eq!(&l.drbd, &w.drbd);
             prop_assert_eq!(l.volumes.keys().collect::<Vec<_>>(), w.volumes.keys().collect::<Vec<_>>());
-            for (nr, v) in &w.volumes {
-                prop_assert_eq!(&l.volumes[nr].pool, &v.pool);
-                prop_assert!(l.volumes[nr].size.0 >= v.size.0);
+for (nr, want) in &w.volumes {
+                let have = &l.volumes[nr];
+                prop_assert_eq!(have.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>());
+                for (pool, size) in want {
+                    prop_assert!(have[pool].0 >= size.0);
+                }
             }
             // Snapshots: never one that is not wanted; a missing one only if its volume is gone.
             for (s, vols) in &l.snapshots {

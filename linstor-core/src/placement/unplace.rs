@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{NodeFlags, SelectFilter};
+use crate::model::{NodeFlags, Resource, ResourceDefinition, SelectFilter, StoragePool};
 use crate::name::{NodeName, ResourceName};
 use crate::placement::capacity::PoolUsage;
 use crate::placement::filter::{is_online, node_is_target};
@@ -77,32 +77,88 @@ fn choose_excluding(
         return None;
     }
     let usage = PoolUsage::compute(state);
-    let value = |n: &NodeName, key: &str| -> Option<String> {
-        state
+    let judge = Judge::new(state, rd, filter, &reps);
+    let mut scored: Vec<(u32, u64, &NodeName)> = Vec::new();
+    for r in reps.iter().filter(|r| !in_use(state, resource, &r.node)) {
+        let n = &r.node;
+        let pools: Vec<_> = r
+            .volumes
+            .values()
+            .filter_map(|vol| state.storage_pool(n, &vol.storage_pool))
+            .collect();
+        let v = judge.node_violations(n)
+            + judge.pool_violations(&pools)
+            + judge.not_place_with_violations(n)
+            + judge.same_violations(n)
+            + judge.different_violations(n);
+        scored.push((v, fullest_pool_fill(state, &usage, n, &pools), n));
+    }
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(a.2)));
+    scored.first().map(|(_, _, n)| (*n).clone())
+}
+
+/// The placement rules of the (merged) filter a replica is judged on for removal, read once.
+struct Judge<'a> {
+    state: &'a ClusterState,
+    rd: &'a ResourceDefinition,
+    filter: &'a SelectFilter,
+    /// Every remaining diskful replica (they all count for the spreading rules).
+    reps: &'a [&'a Resource],
+    /// `not_place_with_rsc_regex`, if it compiles.
+    regex: Option<regex::Regex>,
+    /// `x_replicas_on_different_map`.
+    xmap: BTreeMap<String, u32>,
+}
+
+impl<'a> Judge<'a> {
+    /// Reads the filter's rules for judging the replicas `reps` of `rd`.
+    fn new(
+        state: &'a ClusterState,
+        rd: &'a ResourceDefinition,
+        filter: &'a SelectFilter,
+        reps: &'a [&'a Resource],
+    ) -> Judge<'a> {
+        let regex = filter.not_place_with_rsc_regex.as_ref().and_then(|p| {
+            regex::RegexBuilder::new(p)
+                .case_insensitive(true)
+                .build()
+                .ok()
+        });
+        let xmap = filter
+            .x_replicas_on_different_map
+            .clone()
+            .unwrap_or_default();
+        Judge {
+            state,
+            rd,
+            filter,
+            reps,
+            regex,
+            xmap,
+        }
+    }
+
+    /// The value of property `key` on node `n`.
+    fn value(&self, n: &NodeName, key: &str) -> Option<String> {
+        self.state
             .nodes
             .get(n)
             .and_then(|node| node.props.get(key))
             .map(str::to_string)
-    };
-    let regex = filter.not_place_with_rsc_regex.as_ref().and_then(|p| {
-        regex::RegexBuilder::new(p)
-            .case_insensitive(true)
-            .build()
-            .ok()
-    });
-    let carries = |n: &NodeName, pred: &dyn Fn(&ResourceName) -> bool| {
-        state
-            .resource_definitions
-            .values()
-            .any(|o| o.name != rd.name && pred(&o.name) && o.live_resources().any(|r| &r.node == n))
-    };
-    let xmap = filter
-        .x_replicas_on_different_map
-        .clone()
-        .unwrap_or_default();
-    let mut scored: Vec<(u32, u64, &NodeName)> = Vec::new();
-    for r in reps.iter().filter(|r| !in_use(state, resource, &r.node)) {
-        let n = &r.node;
+    }
+
+    /// True if node `n` carries a live resource of another definition whose name matches
+    /// `pred`.
+    fn carries(&self, n: &NodeName, pred: &dyn Fn(&ResourceName) -> bool) -> bool {
+        self.state.resource_definitions.values().any(|o| {
+            o.name != self.rd.name && pred(&o.name) && o.live_resources().any(|r| &r.node == n)
+        })
+    }
+
+    /// Node rules broken by the replica's node `n`: offline, being deleted or evacuated (or
+    /// gone), not in `node_name_list`, `AutoplaceTarget=false`.
+    fn node_violations(&self, n: &NodeName) -> u32 {
+        let state = self.state;
         let node = state.nodes.get(n);
         let mut v = 0u32;
         if !is_online(state, n) {
@@ -113,7 +169,8 @@ fn choose_excluding(
         }) {
             v += 1;
         }
-        if filter
+        if self
+            .filter
             .node_name_list
             .as_ref()
             .is_some_and(|l| !l.contains(n))
@@ -123,11 +180,14 @@ fn choose_excluding(
         if node.is_some_and(|x| !node_is_target(state, x)) {
             v += 1;
         }
-        let pools: Vec<_> = r
-            .volumes
-            .values()
-            .filter_map(|vol| state.storage_pool(n, &vol.storage_pool))
-            .collect();
+        v
+    }
+
+    /// Pool rules broken by the replica's pools: `AutoplaceTarget=false`, not in
+    /// `storage_pool_list`, provider not in `provider_list` (each counted once).
+    fn pool_violations(&self, pools: &[&StoragePool]) -> u32 {
+        let filter = self.filter;
+        let mut v = 0u32;
         if pools
             .iter()
             .any(|p| p.props.get("AutoplaceTarget").and_then(parse_bool) == Some(false))
@@ -144,30 +204,43 @@ fn choose_excluding(
         {
             v += 1;
         }
-        if let Some(l) = &filter.not_place_with_rsc
-            && carries(n, &|o| l.contains(o))
+        v
+    }
+
+    /// `not_place_with_rsc` and `not_place_with_rsc_regex` broken by node `n`.
+    fn not_place_with_violations(&self, n: &NodeName) -> u32 {
+        let mut v = 0u32;
+        if let Some(l) = &self.filter.not_place_with_rsc
+            && self.carries(n, &|o| l.contains(o))
         {
             v += 1;
         }
-        if let Some(re) = &regex
-            && carries(n, &|o| re.is_match(o.as_str()))
+        if let Some(re) = &self.regex
+            && self.carries(n, &|o| re.is_match(o.as_str()))
         {
             v += 1;
         }
-        for e in filter.replicas_on_same.iter().flatten() {
+        v
+    }
+
+    /// `replicas_on_same` rules broken by node `n`: its value is missing, or not the fixed
+    /// value, or not the majority's among the remaining replicas.
+    fn same_violations(&self, n: &NodeName) -> u32 {
+        let mut v = 0u32;
+        for e in self.filter.replicas_on_same.iter().flatten() {
             let mine = match e.split_once('=') {
-                Some((k, fixed)) => value(n, k).as_deref() != Some(fixed),
+                Some((k, fixed)) => self.value(n, k).as_deref() != Some(fixed),
                 None => {
                     let mut counts: BTreeMap<Option<String>, usize> = BTreeMap::new();
-                    for o in &reps {
-                        *counts.entry(value(&o.node, e)).or_default() += 1;
+                    for o in self.reps {
+                        *counts.entry(self.value(&o.node, e)).or_default() += 1;
                     }
                     let majority = counts
                         .iter()
                         .filter(|(k, _)| k.is_some())
                         .max_by_key(|(_, c)| **c)
                         .map(|(k, _)| k.clone());
-                    let val = value(n, e);
+                    let val = self.value(n, e);
                     val.is_none() || majority.is_some_and(|m| m != val)
                 }
             };
@@ -175,44 +248,61 @@ fn choose_excluding(
                 v += 1;
             }
         }
-        for e in filter.replicas_on_different.iter().flatten() {
+        v
+    }
+
+    /// `replicas_on_different` rules broken by node `n`: a forbidden value, or a value held by
+    /// more remaining replicas than its cap.
+    fn different_violations(&self, n: &NodeName) -> u32 {
+        let mut v = 0u32;
+        for e in self.filter.replicas_on_different.iter().flatten() {
             match e.split_once('=') {
                 Some((k, forbidden)) => {
-                    if value(n, k).as_deref() == Some(forbidden) {
+                    if self.value(n, k).as_deref() == Some(forbidden) {
                         v += 1;
                     }
                 }
                 None => {
-                    let cap = xmap.get(e).copied().unwrap_or(1) as usize;
-                    let mine = value(n, e);
-                    let same = reps.iter().filter(|o| value(&o.node, e) == mine).count();
+                    let cap = self.xmap.get(e).copied().unwrap_or(1) as usize;
+                    let mine = self.value(n, e);
+                    let same = self
+                        .reps
+                        .iter()
+                        .filter(|o| self.value(&o.node, e) == mine)
+                        .count();
                     if same > cap {
                         v += 1;
                     }
                 }
             }
         }
-        // Fill in parts per million of the fullest pool it uses.
-        let fill = pools
-            .iter()
-            .map(|p| {
-                let u = usage.get(n, &p.name).reserved;
-                let total = state
-                    .observed
-                    .nodes
-                    .get(n)
-                    .and_then(|o| o.pools.get(&p.name))
-                    .map_or(0, |c| c.total.0);
-                u.saturating_mul(1_000_000)
-                    .checked_div(total)
-                    .unwrap_or(u64::MAX)
-            })
-            .max()
-            .unwrap_or(0);
-        scored.push((v, fill, n));
+        v
     }
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(a.2)));
-    scored.first().map(|(_, _, n)| (*n).clone())
+}
+
+/// The fill, in parts per million, of the fullest of `pools` (on node `n`) a replica uses.
+fn fullest_pool_fill(
+    state: &ClusterState,
+    usage: &PoolUsage,
+    n: &NodeName,
+    pools: &[&StoragePool],
+) -> u64 {
+    pools
+        .iter()
+        .map(|p| {
+            let u = usage.get(n, &p.name).reserved;
+            let total = state
+                .observed
+                .nodes
+                .get(n)
+                .and_then(|o| o.pools.get(&p.name))
+                .map_or(0, |c| c.total.0);
+            u.saturating_mul(1_000_000)
+                .checked_div(total)
+                .unwrap_or(u64::MAX)
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

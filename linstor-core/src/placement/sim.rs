@@ -14,6 +14,7 @@
 //! placer that trusts reported free space keep filling the same pool (linstor-server#89).
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use crate::model::{
     Capabilities, ConnectionStatus, DrbdRscDfnData, LayerKind, Node, NodeFlags, NodeObserved,
@@ -642,24 +643,30 @@ pub type Placer<'a> = dyn FnMut(&ClusterState, &mut PlacementCache, &PlacementRe
 
 /// Replays `w` on `state` with `strategy`; `place` performs (and may time) each placement.
 pub fn run(
-    mut state: ClusterState,
+    state: ClusterState,
     w: &Workload,
     strategy: Strategy,
     seed: u64,
     place: &mut Placer<'_>,
 ) -> SimReport {
-    let mut rng = Rng::new(seed);
-    let mut usage = PlacementCache::new(&state);
-    let mut rep = SimReport::default();
-    let mut live: Vec<ResourceName> = Vec::new();
-    let mut next = 0usize;
-    let mut refused_once = false;
     let filter = |count: Option<u32>, add: Option<u32>| SelectFilter {
         place_count: count,
         additional_place_count: add,
         replicas_on_different: w.zone_spread.then(|| vec!["Aux/zone".to_string()]),
         ..Default::default()
     };
+    let mut sim = Replay::new(state, w, seed);
+    for op in 0..w.ops {
+        if sim.step(op, w, strategy, place, &filter).is_break() {
+            break;
+        }
+    }
+    sim.finish()
+}
+
+/// Upper bound of the data (one copy, KiB) `state` can hold with `w`'s replicas on distinct
+/// nodes (on distinct zones with `zone_spread`): see [`capacity_bound`].
+fn replica_bound(state: &ClusterState, w: &Workload) -> u64 {
     // Bound: per node (or per zone) capacity.
     let mut unit_caps: BTreeMap<String, u64> = BTreeMap::new();
     for n in state.nodes.values() {
@@ -676,107 +683,193 @@ pub fn run(
         *unit_caps.entry(unit).or_default() += cap;
     }
     let caps: Vec<u64> = unit_caps.values().copied().collect();
-    rep.bound_kib = capacity_bound(&caps, u64::from(w.replicas));
+    capacity_bound(&caps, u64::from(w.replicas))
+}
 
-    for op in 0..w.ops {
+/// A replay in progress: the state and its placement cache, the random source, the live
+/// resources and the report so far.
+struct Replay {
+    state: ClusterState,
+    usage: PlacementCache,
+    rng: Rng,
+    rep: SimReport,
+    /// Spawned resources not deleted since.
+    live: Vec<ResourceName>,
+    /// Number of the next spawned resource.
+    next: usize,
+    /// A spawn was refused already.
+    refused_once: bool,
+}
+
+impl Replay {
+    /// A replay of `state` (its capacity bound for `w` in the report) with a random source
+    /// seeded by `seed`.
+    fn new(state: ClusterState, w: &Workload, seed: u64) -> Replay {
+        let usage = PlacementCache::new(&state);
+        let rep = SimReport {
+            bound_kib: replica_bound(&state, w),
+            ..SimReport::default()
+        };
+        Replay {
+            state,
+            usage,
+            rng: Rng::new(seed),
+            rep,
+            live: Vec::new(),
+            next: 0,
+            refused_once: false,
+        }
+    }
+
+    /// Operation `op`: satellites report if due, then a node failure if due, else a random
+    /// delete, resize or spawn. Breaks when the run stops.
+    fn step(
+        &mut self,
+        op: usize,
+        w: &Workload,
+        strategy: Strategy,
+        place: &mut Placer<'_>,
+        filter: &dyn Fn(Option<u32>, Option<u32>) -> SelectFilter,
+    ) -> ControlFlow<()> {
         if w.report_every > 0 && op % w.report_every == 0 {
-            report(&mut state, &mut usage);
+            report(&mut self.state, &mut self.usage);
         }
         if let Some(every) = w.fail_every
             && op > 0
             && op % every == 0
         {
             fail_node(
-                &mut state, &mut usage, &mut rng, &mut rep, w, strategy, place, &filter,
+                &mut self.state,
+                &mut self.usage,
+                &mut self.rng,
+                &mut self.rep,
+                w,
+                strategy,
+                place,
+                filter,
             );
-            continue;
+            return ControlFlow::Continue(());
         }
-        let roll = rng.range(0, 99);
-        if roll < w.delete_pct && !live.is_empty() {
-            let i = rng.index(live.len());
-            let r = live.swap_remove(i);
-            if let Some(rd) = state.resource_definitions.remove(&r) {
-                let size = rd.total_size();
-                for res in rd.resources.values() {
-                    for v in res.volumes.values() {
-                        usage.remove(
-                            &res.node,
-                            &v.storage_pool,
-                            if res.is_diskless() {
-                                SizeKib::ZERO
-                            } else {
-                                size
-                            },
-                        );
-                    }
+        let roll = self.rng.range(0, 99);
+        if roll < w.delete_pct && !self.live.is_empty() {
+            self.delete_random();
+            return ControlFlow::Continue(());
+        }
+        if roll < w.delete_pct + w.resize_pct && !self.live.is_empty() {
+            let r = &self.live[self.rng.index(self.live.len())];
+            resize(
+                &mut self.state,
+                &mut self.usage,
+                &mut self.rng,
+                &mut self.rep,
+                r,
+            );
+            return ControlFlow::Continue(());
+        }
+        self.spawn(w, strategy, place, filter)
+    }
+
+    /// Deletes a random live resource and frees its space.
+    fn delete_random(&mut self) {
+        let i = self.rng.index(self.live.len());
+        let r = self.live.swap_remove(i);
+        if let Some(rd) = self.state.resource_definitions.remove(&r) {
+            let size = rd.total_size();
+            for res in rd.resources.values() {
+                for v in res.volumes.values() {
+                    self.usage.remove(
+                        &res.node,
+                        &v.storage_pool,
+                        if res.is_diskless() {
+                            SizeKib::ZERO
+                        } else {
+                            size
+                        },
+                    );
                 }
             }
-            rep.deleted += 1;
-            continue;
         }
-        if roll < w.delete_pct + w.resize_pct && !live.is_empty() {
-            let r = &live[rng.index(live.len())];
-            resize(&mut state, &mut usage, &mut rng, &mut rep, r);
-            continue;
-        }
-        // Spawn.
-        let size = SizeKib(rng.range(w.size_gib.0, w.size_gib.1) * GIB);
-        let rsc: ResourceName = name(&format!("sim{next:07}"));
-        next += 1;
-        add_rd(&mut state, &rsc, size);
+        self.rep.deleted += 1;
+    }
+
+    /// Spawns a resource of random size and places it (its definition is dropped if refused).
+    /// Breaks at the first refusal if the workload stops there.
+    fn spawn(
+        &mut self,
+        w: &Workload,
+        strategy: Strategy,
+        place: &mut Placer<'_>,
+        filter: &dyn Fn(Option<u32>, Option<u32>) -> SelectFilter,
+    ) -> ControlFlow<()> {
+        let size = SizeKib(self.rng.range(w.size_gib.0, w.size_gib.1) * GIB);
+        let rsc: ResourceName = name(&format!("sim{:07}", self.next));
+        self.next += 1;
+        add_rd(&mut self.state, &rsc, size);
         let mut req = PlacementRequest::new(rsc.clone(), filter(Some(w.replicas), None), size);
         req.strategy = Some(strategy);
-        rep.placements += 1;
-        match place(&state, &mut usage, &req) {
+        self.rep.placements += 1;
+        match place(&self.state, &mut self.usage, &req) {
             Ok(p) => {
                 for (n, pool) in &p.diskful {
-                    usage.add(n, pool, size);
+                    self.usage.add(n, pool, size);
                 }
-                apply_placement(&mut state, &rsc, &p);
-                live.push(rsc);
-                rep.spawned += 1;
-                if !refused_once {
-                    rep.placed_before_refusal_kib += size.0;
+                apply_placement(&mut self.state, &rsc, &p);
+                self.live.push(rsc);
+                self.rep.spawned += 1;
+                if !self.refused_once {
+                    self.rep.placed_before_refusal_kib += size.0;
                 }
             }
             Err(_) => {
-                state.resource_definitions.remove(&rsc);
-                rep.refusals += 1;
-                refused_once = true;
+                self.state.resource_definitions.remove(&rsc);
+                self.rep.refusals += 1;
+                self.refused_once = true;
                 if w.stop_at_first_refusal {
-                    break;
+                    return ControlFlow::Break(());
                 }
             }
         }
+        ControlFlow::Continue(())
     }
-    rep.placed_fraction_of_bound = frac(rep.placed_before_refusal_kib, rep.bound_kib);
-    let fills: Vec<f64> = state
-        .nodes
-        .values()
-        .filter(|n| crate::placement::filter::is_online(&state, &n.name))
-        .flat_map(|n| {
-            n.storage_pools
-                .values()
-                .filter(|p| p.kind.is_diskful())
-                .map(|p| {
-                    let total = state
-                        .observed
-                        .nodes
-                        .get(&n.name)
-                        .and_then(|o| o.pools.get(&p.name))
-                        .map_or(0, |c| c.total.0);
-                    frac(usage.usage().get(&n.name, &p.name).reserved, total)
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    #[allow(clippy::cast_precision_loss, reason = "pool count")]
-    let mean = fills.iter().sum::<f64>() / fills.len().max(1) as f64;
-    if mean > 0.0 {
-        rep.max_over_mean = fills.iter().copied().fold(f64::MIN, f64::max) / mean;
-        rep.min_over_mean = fills.iter().copied().fold(f64::MAX, f64::min) / mean;
+
+    /// The final report: the placed fraction of the bound, and the spread of the used
+    /// fraction (max / mean, min / mean) over the diskful pools of online nodes.
+    fn finish(self) -> SimReport {
+        let Replay {
+            state,
+            usage,
+            mut rep,
+            ..
+        } = self;
+        rep.placed_fraction_of_bound = frac(rep.placed_before_refusal_kib, rep.bound_kib);
+        let fills: Vec<f64> = state
+            .nodes
+            .values()
+            .filter(|n| crate::placement::filter::is_online(&state, &n.name))
+            .flat_map(|n| {
+                n.storage_pools
+                    .values()
+                    .filter(|p| p.kind.is_diskful())
+                    .map(|p| {
+                        let total = state
+                            .observed
+                            .nodes
+                            .get(&n.name)
+                            .and_then(|o| o.pools.get(&p.name))
+                            .map_or(0, |c| c.total.0);
+                        frac(usage.usage().get(&n.name, &p.name).reserved, total)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        #[allow(clippy::cast_precision_loss, reason = "pool count")]
+        let mean = fills.iter().sum::<f64>() / fills.len().max(1) as f64;
+        if mean > 0.0 {
+            rep.max_over_mean = fills.iter().copied().fold(f64::MIN, f64::max) / mean;
+            rep.min_over_mean = fills.iter().copied().fold(f64::MAX, f64::min) / mean;
+        }
+        rep
     }
-    rep
 }
 
 /// Satellites report: observed free = total − reserved (thin pools: half of it is allocated).

@@ -229,6 +229,15 @@ impl<'a> Chains<'a> {
         ])
     }
 
+    /// The middle of the `Autoplacer/MinThinFreeSpace` chain, RD > RG: the placer's cached view
+    /// holds the pool, node and controller levels per row and puts this between them.
+    pub fn min_thin_free_space_mid(&self, rd: Option<&'a ResourceDefinition>) -> PriorityProps<'a> {
+        Self::build([
+            (Level::RscDfn, rd.map(|d| &d.props)),
+            (Level::RscGrp, self.rg_props(rd)),
+        ])
+    }
+
     /// [`Chains::rsc_dfn_policy`] of a definition the caller holds.
     pub fn rsc_dfn_policy_of(&self, d: &'a ResourceDefinition) -> PriorityProps<'a> {
         Self::build([

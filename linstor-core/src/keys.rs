@@ -7,6 +7,16 @@
 /// `Autoplacer/MinThinFreeSpace`: physical free space a thin pool keeps (SP > RD > RG > Node >
 /// C; `10%` by default).
 pub const MIN_THIN_FREE_SPACE: &str = "Autoplacer/MinThinFreeSpace";
+/// `Autoplacer/Strategy` (controller): `linstor` or `balanced` (our default).
+pub const AUTOPLACER_STRATEGY: &str = "Autoplacer/Strategy";
+/// `Autoplacer/Weights/MaxFreeSpace` (controller).
+pub const WEIGHT_MAX_FREE_SPACE: &str = "Autoplacer/Weights/MaxFreeSpace";
+/// `Autoplacer/Weights/MinReservedSpace` (controller).
+pub const WEIGHT_MIN_RESERVED_SPACE: &str = "Autoplacer/Weights/MinReservedSpace";
+/// `Autoplacer/Weights/MinRscCount` (controller).
+pub const WEIGHT_MIN_RSC_COUNT: &str = "Autoplacer/Weights/MinRscCount";
+/// `Autoplacer/Weights/BalancedFill` (controller; the balanced strategy's own weight).
+pub const WEIGHT_BALANCED_FILL: &str = "Autoplacer/Weights/BalancedFill";
 /// `AutoplaceTarget`: `false` on a node or pool keeps the autoplacer away.
 pub const AUTOPLACE_TARGET: &str = "AutoplaceTarget";
 /// Over-subscription ratio of thin pools (SP > SPD > C).

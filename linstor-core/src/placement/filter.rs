@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use crate::chains::Chains;
+use crate::keys;
 use crate::model::{
     DisklessType, LayerKind, Node, NodeFlags, ProviderKind, ResourceDefinition, RscFlags,
     StoragePool,
@@ -17,15 +19,12 @@ use crate::placement::score::{ScoreInput, score_all};
 use crate::placement::select::{self, Dim, Outcome, Problem};
 use crate::placement::view::{Interner, NO_ID, NodeRow, PlacementView, PoolRow, layer_bit};
 use crate::placement::{Mode, Placement, PlacementRequest, Strategy};
-use crate::props::{Level, PriorityProps, parse_bool};
+use crate::props::parse_bool;
 use crate::size::SizeKib;
 use crate::state::ClusterState;
 
 /// The value a node without a `replicas_on_different` key has: one shared "unset" group.
 const UNSET: &str = "\u{0}unset";
-
-/// The property key of `Autoplacer/MinThinFreeSpace`.
-const MIN_THIN_FREE: &str = "Autoplacer/MinThinFreeSpace";
 
 /// True if a resource counts as an existing replica (not deleted, evicted or evacuated, and not
 /// on an evacuating node).
@@ -204,18 +203,9 @@ pub(crate) fn run(
 
 /// `AllowMixingStoragePoolDriver` (RD > RG > C) for `req`'s definition.
 fn allow_mixing(state: &ClusterState, req: &PlacementRequest) -> bool {
-    let rd = state.resource_definitions.get(&req.resource);
-    let rg = rd.and_then(|rd| state.resource_groups.get(&rd.resource_group));
-    let mut chain = PriorityProps::new();
-    if let Some(rd) = rd {
-        chain.push(Level::RscDfn, &rd.props);
-    }
-    if let Some(rg) = rg {
-        chain.push(Level::RscGrp, &rg.props);
-    }
-    chain.push(Level::Controller, &state.ctrl_props);
-    chain
-        .get("AllowMixingStoragePoolDriver")
+    Chains::new(state)
+        .rsc_dfn_policy(&req.resource)
+        .get(keys::ALLOW_MIXING_STORAGE_POOL_DRIVER)
         .and_then(parse_bool)
         .unwrap_or(false)
 }
@@ -471,10 +461,9 @@ impl<'a> Rules<'a> {
         let (seed_classes, seed_shared) = mixing.seeds(state, view, rd);
         let marks = node_marks(state, view, req, rd)?;
         let layer_mask = layer_mask(f, mode);
-        let rg = rd.and_then(|rd| state.resource_groups.get(&rd.resource_group));
-        let min_thin_mid: Option<&str> = rd
-            .and_then(|rd| rd.props.get(MIN_THIN_FREE))
-            .or_else(|| rg.and_then(|rg| rg.props.get(MIN_THIN_FREE)));
+        let min_thin_mid: Option<&str> = Chains::new(state)
+            .min_thin_free_space_mid(rd)
+            .get(keys::MIN_THIN_FREE_SPACE);
         let pool_list: Option<Vec<u32>> = match mode {
             Mode::Diskful => f.pool_list(),
             Mode::Diskless(_) => f.storage_pool_diskless_list.clone(),

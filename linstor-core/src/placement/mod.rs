@@ -105,7 +105,7 @@ impl Strategy {
     pub fn from_ctrl(state: &ClusterState) -> Strategy {
         state
             .ctrl_props
-            .get("Autoplacer/Strategy")
+            .get(crate::keys::AUTOPLACER_STRATEGY)
             .and_then(Strategy::parse)
             .unwrap_or(Strategy::Balanced)
     }

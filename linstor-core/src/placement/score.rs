@@ -28,6 +28,7 @@
 //! equal absolute headroom; the simulator showed no gain in capacity placed before the first
 //! refusal, so it is off by default.
 
+use crate::keys;
 use crate::placement::Strategy;
 use crate::placement::capacity::{PoolEstimate, Usage};
 use crate::state::ClusterState;
@@ -81,9 +82,9 @@ pub fn score_all(
 ) -> Vec<i64> {
     match strategy {
         Strategy::Linstor => {
-            let w_free = weight(state, "Autoplacer/Weights/MaxFreeSpace", 1.0);
-            let w_res = weight(state, "Autoplacer/Weights/MinReservedSpace", 0.0);
-            let w_cnt = weight(state, "Autoplacer/Weights/MinRscCount", 0.00001);
+            let w_free = weight(state, keys::WEIGHT_MAX_FREE_SPACE, 1.0);
+            let w_res = weight(state, keys::WEIGHT_MIN_RESERVED_SPACE, 0.0);
+            let w_cnt = weight(state, keys::WEIGHT_MIN_RSC_COUNT, 0.00001);
             let free: Vec<u64> = inputs
                 .iter()
                 .map(|i| {
@@ -115,8 +116,8 @@ pub fn score_all(
                 .collect()
         }
         Strategy::Balanced => {
-            let w = weight(state, "Autoplacer/Weights/BalancedFill", 1.0);
-            let w_abs = weight(state, "Autoplacer/Weights/MaxFreeSpace", BALANCED_ABS_FREE);
+            let w = weight(state, keys::WEIGHT_BALANCED_FILL, 1.0);
+            let w_abs = weight(state, keys::WEIGHT_MAX_FREE_SPACE, BALANCED_ABS_FREE);
             let free_after = |i: &ScoreInput| {
                 i.est.reported_total.map_or(0, |t| {
                     let used = t.saturating_sub(i.est.reported_free.unwrap_or(0));

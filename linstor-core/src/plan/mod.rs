@@ -32,10 +32,7 @@ use crate::name::{ResourceName, SnapshotName, StorPoolName};
 use crate::projection::NodeProjection;
 use crate::size::SizeKib;
 
-/// Properties a snapshot restore leaves on the new definition (see `SnapshotRestore`).
-pub const RESTORE_FROM_RESOURCE: &str = "Internal/RestoreFrom/Resource";
-/// See [`RESTORE_FROM_RESOURCE`].
-pub const RESTORE_FROM_SNAPSHOT: &str = "Internal/RestoreFrom/Snapshot";
+use crate::keys::{RESTORE_FROM_RESOURCE, RESTORE_FROM_SNAPSHOT};
 
 /// The backing volumes of one volume number: size per pool. What a satellite finds may hold a
 /// volume in more than one pool (after a crash, or by hand); what is wanted holds exactly one.

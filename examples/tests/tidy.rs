@@ -366,3 +366,124 @@ fn cluster_refs_sees_every_form_of_reference() {
     let text = "use super::{Cluster, a::{X, Y}, b};\nuse crate::cluster::c::Z;\nfn f() { super::d::g(); }\n// super::e::h\n#[cfg(test)]\nmod tests {\n    use super::e;\n}\n";
     assert_eq!(cluster_refs(text, &modules, "x"), ["a", "b", "c", "d"]);
 }
+
+/// The modules of a crate: `src/x.rs` and `src/x/mod.rs` as `x`, one level down as `x::y`
+/// (tests, test fixtures and `lib.rs` aside).
+fn crate_modules(krate: &Path) -> Vec<String> {
+    let src = krate.join("src");
+    let mut out = Vec::new();
+    let skip = |n: &str| matches!(n, "lib" | "mod" | "tests" | "snapshots");
+    let Ok(entries) = fs::read_dir(&src) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let stem = p
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if skip(&stem) {
+            continue;
+        }
+        if p.is_dir() {
+            for c in fs::read_dir(&p).into_iter().flatten().flatten() {
+                let cp = c.path();
+                let child = cp
+                    .file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                if cp.extension().is_some_and(|x| x == "rs") && !skip(&child) {
+                    out.push(format!("{stem}::{child}"));
+                }
+            }
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(stem);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn architecture_md_code_map_matches_the_tree() {
+    let map = fs::read_to_string(root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let mut missing = Vec::new();
+    for krate in [
+        "linstor-core",
+        "linstor-backends",
+        "linstor-drbd",
+        "linstor-ffi",
+    ] {
+        let heading = format!("### `{krate}`");
+        let section = map
+            .split(&heading)
+            .nth(1)
+            .and_then(|s| s.split("\n### ").next())
+            .unwrap_or_else(|| panic!("ARCHITECTURE.md has no section {heading}"));
+        for m in crate_modules(&root().join(krate)) {
+            // Nested modules are named `parent::child`.
+            if !section.contains(&format!("`{m}`")) {
+                missing.push(format!("{krate}: `{m}`"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "modules missing from ARCHITECTURE.md's code map:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn drbd_renders_from_projections_not_the_whole_state() {
+    for f in rust_files(&root().join("linstor-drbd/src")) {
+        let text = fs::read_to_string(&f).unwrap();
+        for (i, line) in code_lines(&text) {
+            assert!(
+                !line.contains("ClusterState"),
+                "{}:{}: linstor-drbd reads a NodeProjection, not the whole ClusterState",
+                rel(&f),
+                i + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn inputs_deny_unknown_fields_and_are_decoded_in_one_place() {
+    let inputs: &[(&str, &str)] = &[
+        ("linstor-core/src/cluster/api.rs", "Command"),
+        ("linstor-core/src/cluster/api.rs", "NetIfSpec"),
+        ("linstor-core/src/cluster/api.rs", "NodePlacement"),
+        ("linstor-core/src/model.rs", "SelectFilter"),
+        ("linstor-core/src/model.rs", "RscObserved"),
+        ("linstor-core/src/model.rs", "Capabilities"),
+        ("linstor-core/src/props.rs", "PropsModify"),
+    ];
+    for (file, ty) in inputs {
+        let text = fs::read_to_string(root().join(file)).unwrap();
+        let at = text
+            .find(&format!("pub struct {ty} "))
+            .or_else(|| text.find(&format!("pub enum {ty} ")))
+            .unwrap_or_else(|| panic!("{file}: no type {ty}"));
+        let attrs = text[..at].rsplit("\n\n").next().unwrap_or("");
+        assert!(
+            attrs.contains("deny_unknown_fields"),
+            "{file}: {ty} is decoded from client input and must deny unknown fields"
+        );
+    }
+    for f in rust_files(&root().join("linstor-ffi/src")) {
+        let text = fs::read_to_string(&f).unwrap();
+        for (i, line) in code_lines(&text) {
+            assert!(
+                !line.contains("serde_json::from_str"),
+                "{}:{}: decode inputs through linstor_core::decode",
+                rel(&f),
+                i + 1
+            );
+        }
+    }
+}

@@ -95,8 +95,8 @@ pub(super) fn autoplace_cmd(
 ) -> Res {
     let op = Op::Create;
     validate_filter(op, Obj::Rsc, request)?;
-    let n = existing_rd(c, op, Obj::Rsc, rd)?;
-    let def = &c.state.resource_definitions[&n];
+    let def = existing_rd(c, op, Obj::Rsc, rd)?;
+    let n = def.name.clone();
     let filter = match c.state.resource_groups.get(&def.resource_group) {
         Some(g) => request.merged_over(&g.select_filter),
         None => request.clone(),

@@ -289,7 +289,7 @@ fn evacuation(
 pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) -> Res {
     let op = Op::Modify;
     let names: Vec<ResourceName> = match rd {
-        Some(n) => vec![existing_rd(c, op, Obj::RscDfn, n)?],
+        Some(n) => vec![existing_rd(c, op, Obj::RscDfn, n)?.name.clone()],
         None => c.state.resource_definitions.keys().cloned().collect(),
     };
     let now = ctx.env.now_ms();

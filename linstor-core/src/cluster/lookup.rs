@@ -3,7 +3,7 @@
 
 use super::Cluster;
 use super::ctx::{BoxedEntry, Res, fail};
-use crate::model::{Node, RscDfnFlags};
+use crate::model::{Node, ResourceDefinition, RscDfnFlags};
 use crate::name::{KvsName, NodeName, ResourceGroupName, ResourceName, SnapshotName, StorPoolName};
 use crate::rc::{Obj, Op, code};
 
@@ -94,27 +94,36 @@ pub(super) fn rd_name(op: Op, s: &str) -> Res<ResourceName> {
     parse_name(op, Obj::RscDfn, code::INVLD_RSC_NAME, s, ResourceName::new)
 }
 
-pub(super) fn existing_rd(c: &Cluster, op: Op, obj: Obj, s: &str) -> Res<ResourceName> {
+/// The resource definition named `s` (one lookup; callers take `.name` when they need it).
+pub(super) fn existing_rd<'c>(
+    c: &'c Cluster,
+    op: Op,
+    obj: Obj,
+    s: &str,
+) -> Res<&'c ResourceDefinition> {
     let n = rd_name(op, s)?;
-    if !c.state.resource_definitions.contains_key(&n) {
-        return Err(fail(
+    c.state.resource_definitions.get(&n).ok_or_else(|| {
+        fail(
             op,
             obj,
             code::NOT_FOUND_RSC_DFN,
             format!("Resource definition '{s}' not found"),
         )
         .correction("Check the name with `linstor resource-definition list`, or create it first.")
-        .obj_ref("RscDfn", s));
-    }
-    Ok(n)
+        .obj_ref("RscDfn", s)
+    })
 }
 
-pub(super) fn live_rd(c: &Cluster, op: Op, obj: Obj, s: &str) -> Res<ResourceName> {
-    let n = existing_rd(c, op, obj, s)?;
-    if c.state.resource_definitions[&n]
-        .flags
-        .contains(RscDfnFlags::DELETE)
-    {
+/// [`existing_rd`], refused while it is being deleted.
+pub(super) fn live_rd<'c>(
+    c: &'c Cluster,
+    op: Op,
+    obj: Obj,
+    s: &str,
+) -> Res<&'c ResourceDefinition> {
+    let d = existing_rd(c, op, obj, s)?;
+    let n = &d.name;
+    if d.flags.contains(RscDfnFlags::DELETE) {
         return Err(fail(
             op,
             obj,
@@ -123,9 +132,9 @@ pub(super) fn live_rd(c: &Cluster, op: Op, obj: Obj, s: &str) -> Res<ResourceNam
         )
         .cause("Its deletion was requested; its resources are being removed.")
         .correction("Wait until it is gone, then create it again if needed.")
-        .obj_ref("RscDfn", &n));
+        .obj_ref("RscDfn", n));
     }
-    Ok(n)
+    Ok(d)
 }
 
 pub(super) fn existing_rsc(
@@ -134,9 +143,10 @@ pub(super) fn existing_rsc(
     rd: &str,
     node: &str,
 ) -> Res<(ResourceName, NodeName)> {
-    let n = existing_rd(c, op, Obj::Rsc, rd)?;
+    let d = existing_rd(c, op, Obj::Rsc, rd)?;
+    let n = d.name.clone();
     let nk = parse_name(op, Obj::Rsc, code::INVLD_NODE_NAME, node, NodeName::new)?;
-    if !c.state.resource_definitions[&n].resources.contains_key(&nk) {
+    if !d.resources.contains_key(&nk) {
         return Err(fail(
             op,
             Obj::Rsc,
@@ -191,9 +201,10 @@ pub(super) fn existing_snap(
     rd: &str,
     name: &str,
 ) -> Res<(crate::name::ResourceName, SnapshotName)> {
-    let n = existing_rd(c, op, Obj::Snapshot, rd)?;
+    let d = existing_rd(c, op, Obj::Snapshot, rd)?;
+    let n = d.name.clone();
     let sn = snap_name(op, name)?;
-    if !c.state.resource_definitions[&n].snapshots.contains_key(&sn) {
+    if !d.snapshots.contains_key(&sn) {
         return Err(fail(
             op,
             Obj::Snapshot,

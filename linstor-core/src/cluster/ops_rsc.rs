@@ -284,7 +284,7 @@ pub(super) fn rd_modify(
     rg: Option<&str>,
 ) -> Res {
     let op = Op::Modify;
-    let n = live_rd(c, op, Obj::RscDfn, name)?;
+    let n = live_rd(c, op, Obj::RscDfn, name)?.name.clone();
     c.validate_modify(Obj::RscDfn, Level::RscDfn, m)?;
     let rg = rg.map(|g| existing_rg(c, op, Obj::RscDfn, g)).transpose()?;
     let rd = &c.state.resource_definitions[&n];
@@ -323,8 +323,8 @@ pub(super) fn rd_modify(
 
 pub(super) fn rd_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res {
     let op = Op::Delete;
-    let n = existing_rd(c, op, Obj::RscDfn, name)?;
-    let rd = &c.state.resource_definitions[&n];
+    let rd = existing_rd(c, op, Obj::RscDfn, name)?;
+    let n = rd.name.clone();
     if !rd.snapshots.is_empty() {
         let snaps: Vec<String> = rd.snapshots.keys().map(ToString::to_string).collect();
         return Err(fail(
@@ -472,8 +472,12 @@ fn rsc_pool(r: &Resource) -> Option<StorPoolName> {
 }
 
 /// The pool of a new volume on each resource of `n`: every live resource needs one.
-fn new_volume_pools(c: &Cluster, op: Op, n: &ResourceName) -> Res<Vec<(NodeName, StorPoolName)>> {
-    let d = &c.state.resource_definitions[n];
+fn new_volume_pools(
+    c: &Cluster,
+    op: Op,
+    d: &ResourceDefinition,
+) -> Res<Vec<(NodeName, StorPoolName)>> {
+    let n = &d.name;
     let mut vols = Vec::new();
     for r in d.resources.values() {
         let pool = if r.is_diskless() {
@@ -524,10 +528,10 @@ pub(super) fn vd_create(
     props: &BTreeMap<String, String>,
 ) -> Res {
     let op = Op::Create;
-    let n = live_rd(c, op, Obj::VlmDfn, rd)?;
+    let d = live_rd(c, op, Obj::VlmDfn, rd)?;
+    let n = d.name.clone();
     check_size(op, size)?;
     c.validate_props(op, Obj::VlmDfn, Level::VlmDfn, props)?;
-    let d = &c.state.resource_definitions[&n];
     let nr = choose_vlm_nr(op, Obj::VlmDfn, number, &d.volume_definitions, |nr| {
         fail(
             op,
@@ -538,7 +542,7 @@ pub(super) fn vd_create(
         .correction("Choose another number or omit it.")
     })?;
     let minor = choose_minor(c, op, minor)?;
-    let vols = new_volume_pools(c, op, &n)?;
+    let vols = new_volume_pools(c, op, d)?;
     // Apply.
     let mut p = props_from(props, Level::VlmDfn);
     if p.get(keys::DRBD_CURRENT_GI).is_none() {
@@ -594,12 +598,10 @@ pub(super) fn vd_resize(
     size: SizeKib,
 ) -> Res {
     let op = Op::Modify;
-    let n = live_rd(c, op, Obj::VlmDfn, rd)?;
+    let d = live_rd(c, op, Obj::VlmDfn, rd)?;
+    let n = d.name.clone();
     check_size(op, size)?;
-    let Some(vd) = c.state.resource_definitions[&n]
-        .volume_definitions
-        .get(&number)
-    else {
+    let Some(vd) = d.volume_definitions.get(&number) else {
         return Err(fail(
             op,
             Obj::VlmDfn,
@@ -689,8 +691,14 @@ fn resolve_pool(
 
 /// The definition and node of a new resource: the definition is live, the node takes
 /// resources, and holds none of this definition yet.
-fn new_rsc_place(c: &Cluster, op: Op, rd: &str, node: &str) -> Res<(ResourceName, NodeName)> {
-    let n = live_rd(c, op, Obj::Rsc, rd)?;
+fn new_rsc_place<'c>(
+    c: &'c Cluster,
+    op: Op,
+    rd: &str,
+    node: &str,
+) -> Res<(&'c ResourceDefinition, NodeName)> {
+    let d = live_rd(c, op, Obj::Rsc, rd)?;
+    let n = &d.name;
     let nd = existing_node(c, op, Obj::Rsc, node)?;
     let nk = nd.name.clone();
     if nd.flags.contains(NodeFlags::DELETE) || nd.flags.contains(NodeFlags::EVACUATE) {
@@ -702,7 +710,6 @@ fn new_rsc_place(c: &Cluster, op: Op, rd: &str, node: &str) -> Res<(ResourceName
         )
         .correction("Place the resource on another node."));
     }
-    let d = &c.state.resource_definitions[&n];
     if let Some(r) = d.resources.get(&nk) {
         let why = if r.is_deleting() {
             "It is being deleted; wait until its satellite confirms."
@@ -717,10 +724,10 @@ fn new_rsc_place(c: &Cluster, op: Op, rd: &str, node: &str) -> Res<(ResourceName
         )
         .cause(why)
         .correction("Choose another node.")
-        .obj_ref("RscDfn", &n)
+        .obj_ref("RscDfn", n)
         .obj_ref("Node", &nk));
     }
-    Ok((n, nk))
+    Ok((d, nk))
 }
 
 /// Refuses a pool whose provider does not mix with the pools of `d`'s other replicas
@@ -812,8 +819,8 @@ pub(super) fn rsc_create(
         props,
     } = a;
     let op = Op::Create;
-    let (n, nk) = new_rsc_place(c, op, rd, node)?;
-    let d = &c.state.resource_definitions[&n];
+    let (d, nk) = new_rsc_place(c, op, rd, node)?;
+    let n = d.name.clone();
     if client && !diskless {
         return Err(fail(
             op,

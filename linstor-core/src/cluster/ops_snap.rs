@@ -129,9 +129,9 @@ pub(super) fn snapshot_create(
     nodes: &[String],
 ) -> Res {
     let op = Op::Create;
-    let n = existing_rd(c, op, Obj::Snapshot, rd)?;
+    let d = existing_rd(c, op, Obj::Snapshot, rd)?;
+    let n = d.name.clone();
     let sn = snap_name(op, name)?;
-    let d = &c.state.resource_definitions[&n];
     if d.flags.contains(RscDfnFlags::DELETE) {
         return Err(fail(
             op,

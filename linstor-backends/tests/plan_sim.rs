@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 
 use linstor_backends::BackendError;
 use linstor_backends::naming::VolumeId;
-use linstor_backends::provider::{
-    CreateOutcome, DeleteOutcome, ResizeOutcome, StorageProvider, VolumeInfo,
-};
+use linstor_backends::provider::{DeleteOutcome, ResizeOutcome, StorageProvider};
 use linstor_backends::sim::SimProvider;
 use linstor_core::cluster::{Cluster, SeededEnv};
 use linstor_core::model::ProviderKind;
@@ -122,18 +120,27 @@ impl Node {
                 source,
                 snapshot,
             } => {
+                // Restore unless the volume is there already (restored, perhaps grown, before
+                // a crash or on the first run), then grow it: idempotent as a whole.
                 let p = self.pool(pool);
-                let out = p
-                    .restore_snapshot(&id(source, *vlm), snapshot, &id(rsc, *vlm))
-                    .await;
-                let out: CreateOutcome<VolumeInfo> = out.map_err(err)?;
-                let grown = if out.info().size.0 < size.0 {
-                    let r = p.resize_volume(&id(rsc, *vlm), *size).await.map_err(err)?;
+                let target = id(rsc, *vlm);
+                let existing = p.list_volumes().await.map_err(err)?;
+                let (restored, have) = match existing.iter().find(|v| v.name == target.lv_name()) {
+                    Some(v) => (false, v.size),
+                    None => {
+                        let from = id(source, *vlm);
+                        let out = p.restore_snapshot(&from, snapshot, &target);
+                        let out = out.await.map_err(err)?;
+                        (out.is_changed(), out.info().size)
+                    }
+                };
+                let grown = if have.0 < size.0 {
+                    let r = p.resize_volume(&target, *size).await.map_err(err)?;
                     matches!(r, ResizeOutcome::Resized { .. })
                 } else {
                     false
                 };
-                Ok(out.is_changed() || grown)
+                Ok(restored || grown)
             }
             Action::ResizeVolume {
                 rsc,

@@ -214,7 +214,7 @@ fn explain(what: &str, path: Option<String>, msg: &str) -> DecodeError {
         err.correction = did_you_mean(&name, &expected, "Remove the field or correct its name.");
         err.value = Some(name);
     } else if let Some((name, expected)) = unknown(msg, "unknown variant `") {
-        let is_cmd = path.is_none() || path.as_deref() == Some("cmd");
+        let is_cmd = path.as_deref() == Some("cmd");
         err.kind = if is_cmd {
             DecodeErrorKind::UnknownCommand
         } else {

@@ -106,7 +106,8 @@ pub enum Action {
         size: SizeKib,
     },
     /// Creates a backing volume from a snapshot of another resource's volume, then grows it to
-    /// `size` if the snapshot is smaller.
+    /// `size` if the snapshot is smaller. Idempotent as a whole: when the volume exists already
+    /// (restored before, perhaps grown), only the growth is done.
     RestoreVolume {
         /// Resource.
         rsc: ResourceName,

@@ -7,31 +7,44 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::cluster::{Cluster, Command, SeededEnv};
+use crate::cluster::{Cluster, SeededEnv};
 use crate::name::NodeName;
 
-/// Runs a command given as the JSON clients send; returns whether it was accepted.
-fn run(c: &mut Cluster, e: &mut SeededEnv, cmd: Value) -> bool {
-    let cmd: Command = serde_json::from_value(cmd).expect("a valid command");
-    !c.execute(cmd, e).is_error()
+/// A cluster and its environment, driven by commands in the JSON clients send.
+struct T {
+    c: Cluster,
+    e: SeededEnv,
 }
 
-fn must(c: &mut Cluster, e: &mut SeededEnv, cmd: Value) {
-    let text = cmd.to_string();
-    let cmd: Command = serde_json::from_value(cmd).expect("a valid command");
-    let out = c.execute(cmd, e);
-    assert!(!out.is_error(), "refused: {text}: {:?}", out.rc);
+impl T {
+    /// Runs a command; returns whether it was accepted.
+    fn run(&mut self, cmd: &Value) -> bool {
+        !self
+            .c
+            .execute_json(&cmd.to_string(), &mut self.e)
+            .is_error()
+    }
+
+    /// Runs a command that must be accepted.
+    fn must(&mut self, cmd: Value) {
+        let out = self.c.execute_json(&cmd.to_string(), &mut self.e);
+        assert!(!out.is_error(), "refused: {cmd}: {:?}", out.rc);
+    }
+
+    /// The projection for node `n`.
+    fn project(&self, n: &str) -> NodeProjection {
+        self.c.state().for_node(&node(n)).expect("node exists")
+    }
 }
 
 /// Nodes n1..n3, each with an LVM pool `lvm` and a FILE_THIN pool `thin`; resource
 /// definitions `r0`, `r1` (one 100 MiB volume each).
-fn base() -> (Cluster, SeededEnv) {
+fn base() -> T {
     let mut e = SeededEnv::new(11);
-    let mut c = Cluster::new(&mut e);
+    let c = Cluster::new(&mut e);
+    let mut t = T { c, e };
     for (i, n) in ["n1", "n2", "n3"].iter().enumerate() {
-        must(
-            &mut c,
-            &mut e,
+        t.must(
             json!({"cmd": "node_create", "name": n, "node_type": "Satellite",
                 "net_interfaces": [{"name": "default", "address": format!("10.0.0.{}", i + 1)}]}),
         );
@@ -39,23 +52,17 @@ fn base() -> (Cluster, SeededEnv) {
             ("lvm", "LVM", "vg0"),
             ("thin", "FILE_THIN", "/var/lib/thin"),
         ] {
-            must(
-                &mut c,
-                &mut e,
+            t.must(
                 json!({"cmd": "stor_pool_create", "node": n, "name": pool, "kind": kind,
                     "props": {"StorDriver/StorPoolName": backing}}),
             );
         }
     }
     for r in ["r0", "r1"] {
-        must(&mut c, &mut e, json!({"cmd": "rsc_dfn_create", "name": r}));
-        must(
-            &mut c,
-            &mut e,
-            json!({"cmd": "vlm_dfn_create", "rsc_dfn": r, "size": 102_400}),
-        );
+        t.must(json!({"cmd": "rsc_dfn_create", "name": r}));
+        t.must(json!({"cmd": "vlm_dfn_create", "rsc_dfn": r, "size": 102_400}));
     }
-    (c, e)
+    t
 }
 
 fn node(n: &str) -> NodeName {
@@ -64,10 +71,6 @@ fn node(n: &str) -> NodeName {
 
 fn rsc(n: &str) -> ResourceName {
     ResourceName::new(n).unwrap()
-}
-
-fn project(c: &Cluster, n: &str) -> NodeProjection {
-    c.state().for_node(&node(n)).expect("node exists")
 }
 
 /// Applies a plan; every action must apply.
@@ -79,23 +82,11 @@ fn apply_all(local: &mut NodeLocal, actions: &[Action]) {
 
 #[test]
 fn projection_keeps_the_node_its_peers_and_nothing_else() {
-    let (mut c, mut e) = base();
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "lvm"}),
-    );
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n2", "storage_pool": "lvm"}),
-    );
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "rsc_create", "rsc_dfn": "r1", "node": "n3", "storage_pool": "lvm"}),
-    );
-    let p = project(&c, "n1");
+    let mut t = base();
+    t.must(json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "lvm"}));
+    t.must(json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n2", "storage_pool": "lvm"}));
+    t.must(json!({"cmd": "rsc_create", "rsc_dfn": "r1", "node": "n3", "storage_pool": "lvm"}));
+    let p = t.project("n1");
     assert_eq!(p.node, node("n1"));
     let rds: Vec<_> = p
         .state
@@ -117,7 +108,7 @@ fn projection_keeps_the_node_its_peers_and_nothing_else() {
     assert_eq!(pools("n1"), ["DfltDisklessStorPool", "lvm", "thin"]);
     assert_eq!(pools("n2"), ["lvm"]);
     assert_eq!(p.state.resource_groups.len(), 1);
-    assert!(c.state().for_node(&node("ghost")).is_none());
+    assert!(t.c.state().for_node(&node("ghost")).is_none());
     // One serializable value.
     let text = serde_json::to_string(&p).unwrap();
     assert_eq!(serde_json::from_str::<NodeProjection>(&text).unwrap(), p);
@@ -125,39 +116,19 @@ fn projection_keeps_the_node_its_peers_and_nothing_else() {
 
 #[test]
 fn chains_over_the_projection_equal_chains_over_the_state() {
-    let (mut c, mut e) = base();
+    let mut t = base();
     for (n, pool) in [("n1", "thin"), ("n2", "thin"), ("n3", "thin")] {
-        must(
-            &mut c,
-            &mut e,
-            json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": n, "storage_pool": pool}),
-        );
+        t.must(json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": n, "storage_pool": pool}));
     }
     let set = |level: Value| json!({"override_props": level});
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "ctrl_props_modify", "props": set(json!({"DrbdOptions/Net/max-buffers": "9000"}))}),
-    );
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "node_modify", "name": "n2", "props": set(json!({"PrefNic": "default", "DrbdOptions/Disk/al-extents": "6007"}))}),
-    );
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "rsc_dfn_modify", "name": "r0", "props": set(json!({"DrbdOptions/Net/protocol": "A"}))}),
-    );
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "stor_pool_modify", "node": "n1", "name": "lvm", "props": set(json!({"DrbdOptions/SkipDisk": "true"}))}),
-    );
-    let full = c.chains();
+    t.must(json!({"cmd": "ctrl_props_modify", "props": set(json!({"DrbdOptions/Net/max-buffers": "9000"}))}));
+    t.must(json!({"cmd": "node_modify", "name": "n2", "props": set(json!({"PrefNic": "default", "DrbdOptions/Disk/al-extents": "6007"}))}));
+    t.must(json!({"cmd": "rsc_dfn_modify", "name": "r0", "props": set(json!({"DrbdOptions/Net/protocol": "A"}))}));
+    t.must(json!({"cmd": "stor_pool_modify", "node": "n1", "name": "lvm", "props": set(json!({"DrbdOptions/SkipDisk": "true"}))}));
+    let full = t.c.chains();
     let r0 = rsc("r0");
     for n in ["n1", "n2", "n3"] {
-        let p = project(&c, n);
+        let p = t.project(n);
         let part = crate::cluster::Chains::new(&p.state);
         let me = node(n);
         let flat = |pp: crate::props::PriorityProps<'_>| format!("{pp:?}");
@@ -198,18 +169,10 @@ fn chains_over_the_projection_equal_chains_over_the_state() {
 
 #[test]
 fn a_new_diskful_resource_is_created_in_order_and_then_nothing_is_left_to_do() {
-    let (mut c, mut e) = base();
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "lvm"}),
-    );
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n2", "storage_pool": "lvm"}),
-    );
-    let p = project(&c, "n1");
+    let mut t = base();
+    t.must(json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "lvm"}));
+    t.must(json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n2", "storage_pool": "lvm"}));
+    let p = t.project("n1");
     let actions = plan(&p, &NodeLocal::default());
     let kinds: Vec<String> = actions
         .iter()
@@ -234,7 +197,7 @@ fn a_new_diskful_resource_is_created_in_order_and_then_nothing_is_left_to_do() {
     let Action::CreateVolume { size, .. } = &actions[0] else {
         panic!("{actions:?}")
     };
-    let peers = u64::from(c.state().resource_definitions[&rsc("r0")].drbd.peer_slots);
+    let peers = u64::from(t.c.state().resource_definitions[&rsc("r0")].drbd.peer_slots);
     assert_eq!(size.0, 102_400 + 4 * peers + 36);
     let mut local = NodeLocal::default();
     apply_all(&mut local, &actions);
@@ -244,19 +207,11 @@ fn a_new_diskful_resource_is_created_in_order_and_then_nothing_is_left_to_do() {
 
 #[test]
 fn changes_plan_only_what_they_change() {
-    let (mut c, mut e) = base();
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "lvm"}),
-    );
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n2", "storage_pool": "lvm"}),
-    );
+    let mut t = base();
+    t.must(json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "lvm"}));
+    t.must(json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n2", "storage_pool": "lvm"}));
     let mut local = NodeLocal::default();
-    let first = plan(&project(&c, "n1"), &local);
+    let first = plan(&t.project("n1"), &local);
     apply_all(&mut local, &first);
     let names = |actions: &[Action]| -> Vec<String> {
         actions
@@ -270,33 +225,21 @@ fn changes_plan_only_what_they_change() {
             .collect()
     };
     // Growth: the volume, then the configuration, then DRBD's resize.
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "vlm_dfn_resize", "rsc_dfn": "r0", "number": 0, "size": 204_800}),
-    );
-    let actions = plan(&project(&c, "n1"), &local);
+    t.must(json!({"cmd": "vlm_dfn_resize", "rsc_dfn": "r0", "number": 0, "size": 204_800}));
+    let actions = plan(&t.project("n1"), &local);
     assert_eq!(
         names(&actions),
         ["resize_volume", "write_res_file", "adjust", "drbd_resize"]
     );
     apply_all(&mut local, &actions);
     // A peer on another node changes the configuration only.
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n3", "diskless": true}),
-    );
-    let actions = plan(&project(&c, "n1"), &local);
+    t.must(json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n3", "diskless": true}));
+    let actions = plan(&t.project("n1"), &local);
     assert_eq!(names(&actions), ["write_res_file", "adjust"]);
     apply_all(&mut local, &actions);
     // Deletion: down, file, volume; the entry is gone.
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "rsc_delete", "rsc_dfn": "r0", "node": "n1"}),
-    );
-    let actions = plan(&project(&c, "n1"), &local);
+    t.must(json!({"cmd": "rsc_delete", "rsc_dfn": "r0", "node": "n1"}));
+    let actions = plan(&t.project("n1"), &local);
     assert_eq!(
         names(&actions),
         ["down", "remove_res_file", "delete_volume"]
@@ -305,25 +248,19 @@ fn changes_plan_only_what_they_change() {
     assert_eq!(local, NodeLocal::default());
 }
 
+/// r0 on n1's thin pool, its snapshot s1, restored into the new definition r9.
+fn restored_r9() -> T {
+    let mut t = base();
+    t.must(json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "thin"}));
+    t.must(json!({"cmd": "snapshot_create", "rsc_dfn": "r0", "name": "s1"}));
+    t.must(json!({"cmd": "snapshot_restore", "rsc_dfn": "r0", "snapshot": "s1", "target": "r9"}));
+    t
+}
+
 #[test]
 fn snapshots_and_restores_on_a_thin_pool() {
-    let (mut c, mut e) = base();
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "thin"}),
-    );
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "snapshot_create", "rsc_dfn": "r0", "name": "s1"}),
-    );
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "snapshot_restore", "rsc_dfn": "r0", "snapshot": "s1", "target": "r9"}),
-    );
-    let p = project(&c, "n1");
+    let mut t = restored_r9();
+    let p = t.project("n1");
     let mut local = NodeLocal::default();
     let actions = plan(&p, &local);
     let pos = |f: &dyn Fn(&Action) -> bool| actions.iter().position(f).expect("planned");
@@ -333,12 +270,8 @@ fn snapshots_and_restores_on_a_thin_pool() {
     apply_all(&mut local, &actions);
     assert_eq!(plan(&p, &local), []);
     // Deleting the snapshot removes it and nothing else.
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "snapshot_delete", "rsc_dfn": "r0", "name": "s1"}),
-    );
-    let actions = plan(&project(&c, "n1"), &local);
+    t.must(json!({"cmd": "snapshot_delete", "rsc_dfn": "r0", "name": "s1"}));
+    let actions = plan(&t.project("n1"), &local);
     assert!(
         matches!(actions.as_slice(), [Action::DeleteSnapshot { snapshot, .. }] if snapshot.as_str() == "s1"),
         "{actions:?}"
@@ -347,23 +280,8 @@ fn snapshots_and_restores_on_a_thin_pool() {
 
 #[test]
 fn a_restore_whose_snapshot_is_gone_fails_visibly_instead_of_creating_an_empty_volume() {
-    let (mut c, mut e) = base();
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "thin"}),
-    );
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "snapshot_create", "rsc_dfn": "r0", "name": "s1"}),
-    );
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "snapshot_restore", "rsc_dfn": "r0", "snapshot": "s1", "target": "r9"}),
-    );
-    let p = project(&c, "n1");
+    let t = restored_r9();
+    let p = t.project("n1");
     // The source volume is gone from the node (and so is the snapshot): nothing to restore from.
     let actions = plan(&p, &NodeLocal::default());
     let restore = actions
@@ -384,16 +302,12 @@ fn a_restore_whose_snapshot_is_gone_fails_visibly_instead_of_creating_an_empty_v
 
 #[test]
 fn inactive_resources_keep_their_volumes_and_go_down() {
-    let (mut c, mut e) = base();
-    must(
-        &mut c,
-        &mut e,
-        json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "lvm"}),
-    );
+    let mut t = base();
+    t.must(json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n1", "storage_pool": "lvm"}));
     let mut local = NodeLocal::default();
-    let first = plan(&project(&c, "n1"), &local);
+    let first = plan(&t.project("n1"), &local);
     apply_all(&mut local, &first);
-    let mut state = c.state().clone();
+    let mut state = t.c.state().clone();
     state
         .resource_definitions
         .get_mut(&rsc("r0"))
@@ -557,11 +471,11 @@ fn arb_observed(want: NodeLocal) -> impl Strategy<Value = NodeLocal> {
 /// A random cluster projected for n1, with the wanted local objects.
 fn arb_projection() -> impl Strategy<Value = (NodeProjection, Desired)> {
     prop::collection::vec(arb_cmd(), 0..40).prop_map(|cmds| {
-        let (mut c, mut e) = base();
-        for cmd in cmds {
-            run(&mut c, &mut e, cmd);
+        let mut t = base();
+        for cmd in &cmds {
+            t.run(cmd);
         }
-        let p = project(&c, "n1");
+        let p = t.project("n1");
         let want = desired(&p);
         (p, want)
     })

@@ -188,3 +188,33 @@ fn close_matches_table() {
         assert_eq!(closest(typo, &valid), want, "{typo}");
     }
 }
+
+/// Inputs that decode but that the cluster refuses: the property is named with its value and
+/// what DRBD accepts, and nothing changes.
+#[test]
+fn drbd_options_are_validated_on_every_cluster() {
+    let mut env = SeededEnv::new(3);
+    let mut c = Cluster::new(&mut env);
+    let before = c.to_json();
+    for (key, value, allowed) in [
+        ("DrbdOptions/Net/protocol", "Z", "A, B, C"),
+        ("DrbdOptions/Net/nonsense", "1", "known options"),
+        ("DrbdOptions/Net/max-buffers", "1", "32 to 131072"),
+    ] {
+        let json = serde_json::json!({"cmd": "ctrl_props_modify",
+            "props": {"override_props": {key: value}}});
+        let out = c.execute_json(&json.to_string(), &mut env);
+        let e = out.rc.first_error().expect("refused");
+        assert_eq!(e.code, crate::rc::code::INVLD_PROP, "{key}");
+        assert!(
+            e.message.contains(key) && e.message.contains(value),
+            "{e:?}"
+        );
+        assert!(
+            e.cause.as_deref().is_some_and(|c| c.contains(allowed)),
+            "{e:?}"
+        );
+        assert!(e.correction.is_some(), "{e:?}");
+        assert_eq!(c.to_json(), before, "{key} changed the state");
+    }
+}

@@ -10,11 +10,10 @@ mod placement;
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
+use serde_json::json;
 
 use super::*;
-use crate::model::{
-    Capabilities, ConnectionStatus, EncryptionType, NodeType, SelectFilter, VlmGrpFlags,
-};
+use crate::model::{ConnectionStatus, EncryptionType, NodeType, SelectFilter};
 use crate::model::{ProviderKind as PK, RscFlags};
 use crate::name::{NodeName, ResourceName, StorPoolName};
 use crate::props::Level as L;
@@ -166,168 +165,124 @@ fn node_commands() {
     assert!(!c.state().nodes.contains_key(&NodeName::new("n2").unwrap()));
 }
 
+/// A command in the JSON clients send.
+fn cmd(v: serde_json::Value) -> Command {
+    serde_json::from_value(v).expect("a valid command")
+}
+
+/// A command and the answer it must get (an error's code and a word of its text).
+type Step<'a> = (serde_json::Value, Result<(), (u16, &'a str)>);
+
+/// Runs `(command, expected answer)` in order.
+fn check_all(c: &mut Cluster, e: &mut SeededEnv, steps: Vec<Step<'_>>) {
+    for (v, want) in steps {
+        check(c, e, cmd(v), want);
+    }
+}
+
 #[test]
 fn storage_pool_commands() {
     let (mut c, mut e) = cluster(1);
-    check(
+    let sp = |name: &str, kind: &str, props: serde_json::Value| json!({"cmd": "stor_pool_create", "node": "n1", "name": name, "kind": kind, "props": props});
+    check_all(
         &mut c,
         &mut e,
-        pool("n1", "data", PK::LVM, "vg1"),
-        Err((code::EXISTS_STOR_POOL, "already exists")),
+        vec![
+            (
+                sp("data", "LVM", json!({"StorDriver/StorPoolName": "vg1"})),
+                Err((code::EXISTS_STOR_POOL, "already exists")),
+            ),
+            (
+                sp("thin", "LVM_THIN", json!({})),
+                Err((code::MISSING_PROPS, "StorDriver/StorPoolName")),
+            ),
+            (
+                sp(
+                    "thin",
+                    "LVM_THIN",
+                    json!({"StorDriver/StorPoolName": "vg0"}),
+                ),
+                Err((code::INVLD_PROP, "<volume group>/<thin pool>")),
+            ),
+            (
+                sp(
+                    "thin",
+                    "LVM_THIN",
+                    json!({"StorDriver/StorPoolName": "vg0/$(rm)"}),
+                ),
+                Err((code::INVLD_PROP, "thin pool")),
+            ),
+            // The legacy keys are rewritten.
+            (
+                sp(
+                    "thin",
+                    "LVM_THIN",
+                    json!({"StorDriver/LvmVg": "vg0", "StorDriver/ThinPool": "tp"}),
+                ),
+                Ok(()),
+            ),
+        ],
     );
-    check(
-        &mut c,
-        &mut e,
-        Command::StorPoolCreate {
-            node: "n1".into(),
-            name: "thin".into(),
-            kind: PK::LVM_THIN,
-            props: BTreeMap::new(),
-            shared_space: None,
-        },
-        Err((code::MISSING_PROPS, "StorDriver/StorPoolName")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        pool("n1", "thin", PK::LVM_THIN, "vg0"),
-        Err((code::INVLD_PROP, "<volume group>/<thin pool>")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        pool("n1", "thin", PK::LVM_THIN, "vg0/$(rm)"),
-        Err((code::INVLD_PROP, "thin pool")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::StorPoolCreate {
-            node: "n1".into(),
-            name: "thin".into(),
-            kind: PK::LVM_THIN,
-            props: [
-                ("StorDriver/LvmVg".to_owned(), "vg0".to_owned()),
-                ("StorDriver/ThinPool".to_owned(), "tp".to_owned()),
-            ]
-            .into(),
-            shared_space: None,
-        },
-        Ok(()),
-    );
-    let sp = c
+    let thin = c
         .state()
         .storage_pool(
             &NodeName::new("n1").unwrap(),
             &StorPoolName::new("thin").unwrap(),
         )
         .unwrap();
-    assert_eq!(sp.props.get("StorDriver/StorPoolName"), Some("vg0/tp"));
-    assert_eq!(sp.free_space_mgr_name, "n1;thin");
-    check(
+    assert_eq!(thin.props.get("StorDriver/StorPoolName"), Some("vg0/tp"));
+    assert_eq!(thin.free_space_mgr_name, "n1;thin");
+    let modify = |k: &str, v: &str| json!({"cmd": "stor_pool_modify", "node": "n1", "name": "thin", "props": {"override_props": {k: v}}});
+    check_all(
         &mut c,
         &mut e,
-        Command::StorPoolDelete {
-            node: "n1".into(),
-            name: "DfltDisklessStorPool".into(),
-        },
-        Err((code::IN_USE, "diskless pool")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::StorPoolDfnDelete {
-            name: "thin".into(),
-        },
-        Err((code::IN_USE, "n1")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::StorPoolModify {
-            node: "n1".into(),
-            name: "thin".into(),
-            props: PropsModify::set([("MaxOversubscriptionRatio", "5")]),
-        },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::StorPoolModify {
-            node: "n1".into(),
-            name: "thin".into(),
-            props: PropsModify::set([("StorDriver/StorPoolName", "x/y")]),
-        },
-        Err((code::INVLD_PROP, "cannot be changed")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::StorPoolDelete {
-            node: "n1".into(),
-            name: "thin".into(),
-        },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::StorPoolDfnDelete {
-            name: "thin".into(),
-        },
-        Ok(()),
-    );
-    // Capability reports gate new pools.
-    let caps = Capabilities {
-        storage_providers: vec![PK::DISKLESS, PK::LVM],
-        unsupported_providers: [(
-            PK::ZFS,
-            vec!["'zfs' kernel module is not loaded".to_owned()],
-        )]
-        .into(),
-        ..Default::default()
-    };
-    check(
-        &mut c,
-        &mut e,
-        Command::NodeReport {
-            node: "n1".into(),
-            connection: ConnectionStatus::ONLINE,
-            capabilities: Some(caps),
-        },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        pool("n1", "zfs", PK::ZFS, "tank"),
-        Err((
-            code::STLT_DOES_NOT_SUPPORT_PROVIDER,
-            "kernel module is not loaded",
-        )),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::StorPoolReport {
-            node: "n1".into(),
-            pool: "data".into(),
-            free: SizeKib(10),
-            total: SizeKib(5),
-        },
-        Err((code::INVLD_VLM_SIZE, "exceeds total")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::StorPoolReport {
-            node: "n1".into(),
-            pool: "data".into(),
-            free: SizeKib(5),
-            total: SizeKib(10),
-        },
-        Ok(()),
+        vec![
+            (
+                json!({"cmd": "stor_pool_delete", "node": "n1", "name": "DfltDisklessStorPool"}),
+                Err((code::IN_USE, "diskless pool")),
+            ),
+            (
+                json!({"cmd": "stor_pool_dfn_delete", "name": "thin"}),
+                Err((code::IN_USE, "n1")),
+            ),
+            (modify("MaxOversubscriptionRatio", "5"), Ok(())),
+            (
+                modify("StorDriver/StorPoolName", "x/y"),
+                Err((code::INVLD_PROP, "cannot be changed")),
+            ),
+            (
+                json!({"cmd": "stor_pool_delete", "node": "n1", "name": "thin"}),
+                Ok(()),
+            ),
+            (
+                json!({"cmd": "stor_pool_dfn_delete", "name": "thin"}),
+                Ok(()),
+            ),
+            // Capability reports gate new pools.
+            (
+                json!({"cmd": "report_node", "node": "n1", "connection": "ONLINE", "capabilities": {
+                "storage_providers": ["DISKLESS", "LVM"],
+                "resource_layers": [],
+                "unsupported_providers": {"ZFS": ["'zfs' kernel module is not loaded"]},
+                "unsupported_layers": {}}}),
+                Ok(()),
+            ),
+            (
+                sp("zfs", "ZFS", json!({"StorDriver/StorPoolName": "tank"})),
+                Err((
+                    code::STLT_DOES_NOT_SUPPORT_PROVIDER,
+                    "kernel module is not loaded",
+                )),
+            ),
+            (
+                json!({"cmd": "report_pool_capacity", "node": "n1", "pool": "data", "free": 10, "total": 5}),
+                Err((code::INVLD_VLM_SIZE, "exceeds total")),
+            ),
+            (
+                json!({"cmd": "report_pool_capacity", "node": "n1", "pool": "data", "free": 5, "total": 10}),
+                Ok(()),
+            ),
+        ],
     );
 }
 
@@ -724,149 +679,70 @@ fn number_pool_exhaustion_and_reuse() {
 #[test]
 fn groups_spawn_and_cascades() {
     let (mut c, mut e) = cluster(3);
-    check(
-        &mut c,
-        &mut e,
-        Command::RscGrpCreate {
-            name: "sc1".into(),
-            description: "fast".into(),
-            props: BTreeMap::new(),
-            select_filter: SelectFilter {
-                place_count: Some(0),
-                ..Default::default()
-            },
-            peer_slots: None,
-        },
-        Err((code::INVLD_PLACE_COUNT, "place count 0")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::RscGrpCreate {
-            name: "sc1".into(),
-            description: "fast".into(),
-            props: BTreeMap::new(),
-            select_filter: SelectFilter {
-                not_place_with_rsc_regex: Some("(".into()),
-                ..Default::default()
-            },
-            peer_slots: None,
-        },
-        Err((code::INVLD_REQUEST, "regular expression")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::RscGrpCreate {
-            name: "sc1".into(),
-            description: "fast".into(),
-            props: [("StorPoolName".to_owned(), "data".to_owned())].into(),
-            select_filter: SelectFilter::default(),
-            peer_slots: Some(5),
-        },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::VlmGrpCreate {
-            rsc_grp: "sc1".into(),
-            number: None,
-            props: BTreeMap::new(),
-            flags: VlmGrpFlags::default(),
-        },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::VlmGrpCreate {
-            rsc_grp: "sc1".into(),
-            number: None,
-            props: BTreeMap::new(),
-            flags: VlmGrpFlags::default(),
-        },
-        Ok(()),
-    );
-    let spawn = |rd: &str, sizes: Vec<u64>, nodes: &[&str]| Command::RscGrpSpawn {
-        rsc_grp: "sc1".into(),
-        rsc_dfn: rd.into(),
-        external_name: None,
-        volume_sizes: sizes.into_iter().map(|g| SizeKib(g << 20)).collect(),
-        partial: false,
-        nodes: nodes
-            .iter()
-            .map(|n| NodePlacement {
-                node: (*n).into(),
-                storage_pool: None,
-                diskless: false,
-            })
-            .collect(),
-        select_filter: None,
-        definitions_only: false,
-        peer_slots: None,
-        rsc_dfn_props: BTreeMap::new(),
+    let rg = |filter: serde_json::Value, props: serde_json::Value| {
+        json!({"cmd": "rsc_grp_create", "name": "sc1", "description": "fast",
+            "select_filter": filter, "props": props, "peer_slots": 5})
     };
-    check(
+    let spawn = |rd: &str, sizes: &[u64], nodes: &[&str]| {
+        let sizes: Vec<u64> = sizes.iter().map(|g| g << 20).collect();
+        let nodes: Vec<serde_json::Value> = nodes.iter().map(|n| json!({"node": n})).collect();
+        json!({"cmd": "spawn", "rsc_grp": "sc1", "rsc_dfn": rd, "volume_sizes": sizes, "nodes": nodes})
+    };
+    let vg = json!({"cmd": "vlm_grp_create", "rsc_grp": "sc1"});
+    check_all(
         &mut c,
         &mut e,
-        spawn("p1", vec![1], &["n1"]),
-        Err((code::INVLD_VLM_SIZES, "1 sizes given for 2 volume groups")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        spawn("p1", vec![1, 2], &["n1", "n2", "nope"]),
-        Err((code::NOT_FOUND_NODE, "nope")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        spawn("p1", vec![1, 2], &["n1", "n2"]),
-        Ok(()),
+        vec![
+            (
+                rg(json!({"place_count": 0}), json!({})),
+                Err((code::INVLD_PLACE_COUNT, "place count 0")),
+            ),
+            (
+                rg(json!({"not_place_with_rsc_regex": "("}), json!({})),
+                Err((code::INVLD_REQUEST, "regular expression")),
+            ),
+            (rg(json!({}), json!({"StorPoolName": "data"})), Ok(())),
+            (vg.clone(), Ok(())),
+            (vg, Ok(())),
+            (
+                spawn("p1", &[1], &["n1"]),
+                Err((code::INVLD_VLM_SIZES, "1 sizes given for 2 volume groups")),
+            ),
+            (
+                spawn("p1", &[1, 2], &["n1", "n2", "nope"]),
+                Err((code::NOT_FOUND_NODE, "nope")),
+            ),
+            (spawn("p1", &[1, 2], &["n1", "n2"]), Ok(())),
+        ],
     );
     let p1 = &c.state().resource_definitions[&ResourceName::new("p1").unwrap()];
     assert_eq!(p1.drbd.peer_slots, 5);
     assert_eq!(p1.volume_definitions.len(), 2);
     assert_eq!(p1.resources.len(), 2);
+    let pools = p1.resources.values().flat_map(|r| r.volumes.values());
     assert!(
-        p1.resources.values().all(|r| r
-            .volumes
-            .values()
-            .all(|v| v.storage_pool.as_str() == "data")),
+        pools.map(|v| v.storage_pool.as_str()).all(|p| p == "data"),
         "pool from the RG's StorPoolName"
     );
-    check(&mut c, &mut e, spawn("p2", vec![1, 2], &[]), Ok(()));
-    check(
+    check_all(
         &mut c,
         &mut e,
-        Command::RscGrpDelete { name: "sc1".into() },
-        Err((code::IN_USE, "p1")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::RscGrpDelete {
-            name: "DfltRscGrp".into(),
-        },
-        Err((code::IN_USE, "built in")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::RscDfnDelete { name: "p2".into() },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::RscDfnModify {
-            name: "p1".into(),
-            props: PropsModify::default(),
-            peer_slots: None,
-            rsc_grp: Some("DfltRscGrp".into()),
-        },
-        Ok(()),
+        vec![
+            (spawn("p2", &[1, 2], &[]), Ok(())),
+            (
+                json!({"cmd": "rsc_grp_delete", "name": "sc1"}),
+                Err((code::IN_USE, "p1")),
+            ),
+            (
+                json!({"cmd": "rsc_grp_delete", "name": "DfltRscGrp"}),
+                Err((code::IN_USE, "built in")),
+            ),
+            (json!({"cmd": "rsc_dfn_delete", "name": "p2"}), Ok(())),
+            (
+                json!({"cmd": "rsc_dfn_modify", "name": "p1", "rsc_grp": "DfltRscGrp"}),
+                Ok(()),
+            ),
+        ],
     );
     let o = must(&mut c, &mut e, Command::RscGrpDelete { name: "sc1".into() });
     assert_eq!(
@@ -1037,90 +913,39 @@ fn kvs_and_ctrl_props_and_quorum_marker() {
     );
 }
 
-#[test]
-fn chains_follow_linstor_priorities() {
+/// Handlers take any text, so each level can write its own name as the value.
+const CHAIN_KEY: &str = "DrbdOptions/Handlers/split-brain";
+
+/// Group `grp` with volume group 0, definition `rr` in it with one volume, a resource on n1;
+/// [`CHAIN_KEY`] set on the controller, n1, `grp` and `rr` (each to its level's name).
+fn chain_cluster() -> (Cluster, SeededEnv, ResourceName, NodeName) {
     let (mut c, mut e) = cluster(1);
-    must(
-        &mut c,
-        &mut e,
-        Command::RscGrpCreate {
-            name: "grp".into(),
-            description: String::new(),
-            props: BTreeMap::new(),
-            select_filter: SelectFilter::default(),
-            peer_slots: None,
-        },
-    );
-    must(
-        &mut c,
-        &mut e,
-        Command::VlmGrpCreate {
-            rsc_grp: "grp".into(),
-            number: Some(0),
-            props: BTreeMap::new(),
-            flags: VlmGrpFlags::default(),
-        },
-    );
-    must(
-        &mut c,
-        &mut e,
-        Command::RscDfnCreate {
-            name: "rr".into(),
-            rsc_grp: Some("grp".into()),
-            external_name: None,
-            props: BTreeMap::new(),
-            secret: None,
-            peer_slots: None,
-            layer_stack: None,
-        },
-    );
+    let key = CHAIN_KEY;
+    for cmd in [
+        json!({"cmd": "rsc_grp_create", "name": "grp"}),
+        json!({"cmd": "vlm_grp_create", "rsc_grp": "grp", "number": 0}),
+        json!({"cmd": "rsc_dfn_create", "name": "rr", "rsc_grp": "grp"}),
+        json!({"cmd": "ctrl_props_modify", "props": {"override_props": {key: "c"}}}),
+        json!({"cmd": "node_modify", "name": "n1", "props": {"override_props": {key: "n"}}}),
+        json!({"cmd": "rsc_grp_modify", "name": "grp", "props": {"override_props": {key: "rg"}}}),
+        json!({"cmd": "rsc_dfn_modify", "name": "rr", "props": {"override_props": {key: "rd"}}}),
+    ] {
+        let out = c.execute_json(&cmd.to_string(), &mut e);
+        assert!(!out.is_error(), "{cmd}: {out:?}");
+    }
     must(&mut c, &mut e, vd("rr", 1));
     must(&mut c, &mut e, rsc("rr", "n1", Some("data"), false));
-    // Handlers take any text, so each level can write its own name as the value.
-    let key = "DrbdOptions/Handlers/split-brain";
-    // Set the same key at every level, then remove from the top down and watch the winner move.
-    let levels: Vec<(L, Command)> = vec![
-        (
-            L::Controller,
-            Command::CtrlPropsModify {
-                props: PropsModify::set([(key, "c")]),
-            },
-        ),
-        (
-            L::Node,
-            Command::NodeModify {
-                name: "n1".into(),
-                node_type: None,
-                props: PropsModify::set([(key, "n")]),
-            },
-        ),
-        (
-            L::RscGrp,
-            Command::RscGrpModify {
-                name: "grp".into(),
-                description: None,
-                props: PropsModify::set([(key, "rg")]),
-                select_filter: None,
-                peer_slots: None,
-            },
-        ),
-        (
-            L::RscDfn,
-            Command::RscDfnModify {
-                name: "rr".into(),
-                props: PropsModify::set([(key, "rd")]),
-                peer_slots: None,
-                rsc_grp: None,
-            },
-        ),
-    ];
-    for (_, cmd) in levels {
-        must(&mut c, &mut e, cmd);
-    }
     let (rn, nn) = (
         ResourceName::new("rr").unwrap(),
         NodeName::new("n1").unwrap(),
     );
+    (c, e, rn, nn)
+}
+
+#[test]
+fn chains_pick_the_most_specific_level() {
+    let (mut c, mut e, rn, nn) = chain_cluster();
+    let key = CHAIN_KEY;
     let ch = c.chains();
     assert_eq!(
         ch.drbd_resource(&rn, &nn).get_with_level(key),
@@ -1138,79 +963,85 @@ fn chains_follow_linstor_priorities() {
         ch.drbd_connection(&rn).get_with_level(key),
         Some(("rd", L::RscDfn))
     );
+    // Removing the RD value exposes the group's.
+    let del = json!({"cmd": "rsc_dfn_modify", "name": "rr", "props": {"delete_props": [key]}});
+    assert!(!c.execute_json(&del.to_string(), &mut e).is_error());
     assert_eq!(
-        ch.rsc_dfn_policy(&rn).levels().collect::<Vec<_>>(),
-        vec![L::RscDfn, L::RscGrp, L::Controller]
+        c.chains().drbd_resource(&rn, &nn).get_with_level(key),
+        Some(("rg", L::RscGrp))
     );
-    assert_eq!(
-        ch.drbd_resource(&rn, &nn).levels().collect::<Vec<_>>(),
-        vec![L::Rsc, L::RscDfn, L::RscGrp, L::Node, L::Controller]
-    );
-    assert_eq!(
-        ch.drbd_volume(&rn, &nn, 0).levels().collect::<Vec<_>>(),
-        vec![
-            L::Vlm,
-            L::Rsc,
-            L::VlmDfn,
-            L::VlmGrp,
-            L::RscDfn,
-            L::RscGrp,
-            L::Node,
-            L::Controller
-        ]
-    );
-    assert_eq!(
-        ch.stor_driver(&rn, &nn, 0).levels().collect::<Vec<_>>(),
-        vec![
-            L::Vlm,
-            L::Rsc,
-            L::StorPool,
-            L::Node,
-            L::VlmDfn,
-            L::RscDfn,
-            L::VlmGrp,
-            L::RscGrp,
-            L::Controller
-        ]
-    );
-    let req = Props::new();
-    assert_eq!(
-        ch.stor_pool_name(&rn, &nn, &req, Some(0))
-            .levels()
-            .collect::<Vec<_>>(),
-        vec![L::Rsc, L::VlmDfn, L::RscDfn, L::RscGrp, L::Node]
-    );
+}
+
+#[test]
+fn chain_levels_per_consumer_follow_linstor() {
+    let (c, _, rn, nn) = chain_cluster();
+    let ch = c.chains();
     let dp = StorPoolName::new("data").unwrap();
-    assert_eq!(
-        ch.oversubscription(&nn, &dp).levels().collect::<Vec<_>>(),
-        vec![L::StorPool, L::StorPoolDfn, L::Controller]
-    );
-    assert_eq!(
-        ch.min_thin_free_space(&nn, &dp, &rn)
-            .levels()
-            .collect::<Vec<_>>(),
-        vec![L::StorPool, L::RscDfn, L::RscGrp, L::Node, L::Controller]
-    );
-    assert_eq!(
-        ch.skip_disk(&rn, &nn).levels().collect::<Vec<_>>(),
-        vec![L::Rsc, L::StorPool, L::Node, L::RscDfn, L::Controller]
-    );
-    assert_eq!(
-        ch.pref_nic(&rn, &nn).levels().collect::<Vec<_>>(),
-        vec![
-            L::StorPool,
-            L::Rsc,
-            L::RscDfn,
-            L::RscGrp,
-            L::Node,
-            L::Controller
-        ]
-    );
-    assert_eq!(
-        ch.node_policy(&nn).levels().collect::<Vec<_>>(),
-        vec![L::Node, L::Controller]
-    );
-    // StorPoolName: resource request > VD > RD > RG > Node.
+    let req = Props::new();
+    let lv = |p: crate::props::PriorityProps<'_>| p.levels().collect::<Vec<_>>();
+    use L::*;
+    let table: Vec<(&str, Vec<L>, Vec<L>)> = vec![
+        (
+            "rsc_dfn_policy",
+            lv(ch.rsc_dfn_policy(&rn)),
+            vec![RscDfn, RscGrp, Controller],
+        ),
+        (
+            "drbd_resource",
+            lv(ch.drbd_resource(&rn, &nn)),
+            vec![Rsc, RscDfn, RscGrp, Node, Controller],
+        ),
+        (
+            "drbd_volume",
+            lv(ch.drbd_volume(&rn, &nn, 0)),
+            vec![Vlm, Rsc, VlmDfn, VlmGrp, RscDfn, RscGrp, Node, Controller],
+        ),
+        (
+            "stor_driver",
+            lv(ch.stor_driver(&rn, &nn, 0)),
+            vec![
+                Vlm, Rsc, StorPool, Node, VlmDfn, RscDfn, VlmGrp, RscGrp, Controller,
+            ],
+        ),
+        (
+            "stor_pool_name",
+            lv(ch.stor_pool_name(&rn, &nn, &req, Some(0))),
+            vec![Rsc, VlmDfn, RscDfn, RscGrp, Node],
+        ),
+        (
+            "oversubscription",
+            lv(ch.oversubscription(&nn, &dp)),
+            vec![StorPool, StorPoolDfn, Controller],
+        ),
+        (
+            "min_thin_free_space",
+            lv(ch.min_thin_free_space(&nn, &dp, &rn)),
+            vec![StorPool, RscDfn, RscGrp, Node, Controller],
+        ),
+        (
+            "skip_disk",
+            lv(ch.skip_disk(&rn, &nn)),
+            vec![Rsc, StorPool, Node, RscDfn, Controller],
+        ),
+        (
+            "pref_nic",
+            lv(ch.pref_nic(&rn, &nn)),
+            vec![StorPool, Rsc, RscDfn, RscGrp, Node, Controller],
+        ),
+        (
+            "node_policy",
+            lv(ch.node_policy(&nn)),
+            vec![Node, Controller],
+        ),
+    ];
+    for (name, got, want) in table {
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn stor_pool_name_prefers_the_request_then_the_node() {
+    let (mut c, mut e, rn, nn) = chain_cluster();
     let req: Props = [("StorPoolName", "from-rsc")].into_iter().collect();
     must(
         &mut c,
@@ -1221,35 +1052,11 @@ fn chains_follow_linstor_priorities() {
             props: PropsModify::set([("StorPoolName", "from-node")]),
         },
     );
-    let ch = c.chains();
-    assert_eq!(
-        ch.stor_pool_name(&rn, &nn, &req, Some(0))
-            .get("StorPoolName"),
-        Some("from-rsc")
-    );
-    assert_eq!(
-        ch.stor_pool_name(&rn, &nn, &Props::new(), Some(0))
-            .get("StorPoolName"),
-        Some("from-node")
-    );
-    // Removing the RD value exposes the group's.
-    must(
-        &mut c,
-        &mut e,
-        Command::RscDfnModify {
-            name: "rr".into(),
-            props: PropsModify {
-                delete_props: vec![key.into()],
-                ..Default::default()
-            },
-            peer_slots: None,
-            rsc_grp: None,
-        },
-    );
-    assert_eq!(
-        c.chains().drbd_resource(&rn, &nn).get_with_level(key),
-        Some(("rg", L::RscGrp))
-    );
+    let none = Props::new();
+    for (request, want) in [(&req, "from-rsc"), (&none, "from-node")] {
+        let chain = c.chains().stor_pool_name(&rn, &nn, request, Some(0));
+        assert_eq!(chain.get("StorPoolName"), Some(want));
+    }
 }
 
 #[test]
@@ -1312,7 +1119,19 @@ fn placer_props(key: &str, value: &str, delete: bool) -> PropsModify {
     }
 }
 
+/// Every kind of command over a small universe of names, in four families (weights as one
+/// flat list would give them).
 fn arb_command() -> impl Strategy<Value = Command> {
+    prop_oneof![
+        14 => arb_build_command(),
+        21 => arb_lifecycle_command(),
+        10 => arb_placer_command(),
+        15 => arb_maintenance_command(),
+    ]
+}
+
+/// Nodes, pools, definitions and resources, placed by hand, autoplaced or spawned.
+fn arb_build_command() -> impl Strategy<Value = Command> {
     let node = proptest::sample::select(NODES).prop_map(str::to_owned);
     let rd = proptest::sample::select(RDS).prop_map(str::to_owned);
     let pool = proptest::sample::select(POOLS).prop_map(str::to_owned);
@@ -1358,6 +1177,15 @@ fn arb_command() -> impl Strategy<Value = Command> {
             peer_slots: None,
             rsc_dfn_props: BTreeMap::new(),
         }),
+    ]
+}
+
+/// Deletions, node loss, sizes, snapshots and number ranges.
+fn arb_lifecycle_command() -> impl Strategy<Value = Command> {
+    let node = proptest::sample::select(NODES).prop_map(str::to_owned);
+    let rd = proptest::sample::select(RDS).prop_map(str::to_owned);
+    let pool = proptest::sample::select(POOLS).prop_map(str::to_owned);
+    prop_oneof![
         1 => node.clone().prop_map(|n| Command::NodeDelete { name: n }),
         1 => node.clone().prop_map(|n| Command::NodeLost { name: n }),
         1 => Just(Command::NodeLost { name: "n1".into() }),
@@ -1444,6 +1272,15 @@ fn arb_command() -> impl Strategy<Value = Command> {
                 props: PropsModify::set([("MinorNrAutoRange", r)]),
             }
         }),
+    ]
+}
+
+/// What the placer's cached view reads (observed state, node, pool, pool definition and controller properties), then placements that read it.
+fn arb_placer_command() -> impl Strategy<Value = Command> {
+    let node = proptest::sample::select(NODES).prop_map(str::to_owned);
+    let rd = proptest::sample::select(RDS).prop_map(str::to_owned);
+    let pool = proptest::sample::select(POOLS).prop_map(str::to_owned);
+    prop_oneof![
         // What the placer's cached view reads: observed state, node and pool properties,
         // storage pool definitions and controller properties; then placements that read them.
         2 => (node.clone(), pool.clone(), 0u64..5, 1u64..5).prop_map(|(n, p, f, t)| Command::StorPoolReport {
@@ -1476,6 +1313,14 @@ fn arb_command() -> impl Strategy<Value = Command> {
                 ..Default::default()
             },
         }),
+    ]
+}
+
+/// Balancing (observed resource states, a group place count, no grace period), evacuation, eviction, adjust and quorum properties.
+fn arb_maintenance_command() -> impl Strategy<Value = Command> {
+    let node = proptest::sample::select(NODES).prop_map(str::to_owned);
+    let rd = proptest::sample::select(RDS).prop_map(str::to_owned);
+    prop_oneof![
         // Balancing: observed resource states, a group place count, no grace period.
         3 => (rd.clone(), node.clone(), proptest::bool::weighted(0.2), proptest::bool::weighted(0.8))
             .prop_map(|(r, n, in_use, ok)| Command::RscReport {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use common::{LoopDev, scenarios};
 use linstor_backends::RealRunner;
+use linstor_core::SizeKib;
 use linstor_drbd::commands::{
     AdjustOpts, Drbd, Gi, InitialGi, MetaDev, MetadataAction, NODE_ID_SLOTS, VolumeInit,
 };
@@ -502,4 +503,56 @@ fn real_apply_resource_restores_the_last_good_file_when_adjust_fails() {
             .expect("metadata was created");
         assert_eq!(gi.current, Gi(0x00AB_CDEF_0123_4567));
     });
+}
+
+/// The core's plan sizes backing volumes of DRBD resources gross (`drbd_gross_size`): on a
+/// device of exactly that size the real `drbdmeta create-md` leaves at least the net size for
+/// data, and on one 4 KiB smaller it does not (the formula is tight, not just safe).
+#[test]
+fn real_gross_size_fits_drbdmeta_internal_metadata_exactly() {
+    let test = "real_gross_size_fits_drbdmeta_internal_metadata_exactly";
+    if !have_tools(test) {
+        return;
+    }
+    let drbdmeta = common::tool("drbdmeta", test).expect("drbdmeta");
+    // (net KiB, peer slots): sizes on and around the 128 MiB bitmap steps.
+    let table: &[(u64, u8)] = &[
+        (102_400, 7),
+        (131_072, 1),
+        (131_072, 7),
+        (131_068, 2),
+        (1_048_576, 7),
+        (262_144, 31),
+        (500_000, 3),
+    ];
+    for &(net, peers) in table {
+        let gross = linstor_core::plan::drbd_gross_size_with(SizeKib(net), peers, 1, 32).0;
+        for (device, fits) in [(gross, true), (gross - 4, false)] {
+            let Some(lo) = LoopDev::with_kib(device, test) else {
+                return;
+            };
+            let peers_arg = peers.to_string();
+            let args = ["--force", "1000", "v09", lo.dev.as_str(), "internal"];
+            let create: Vec<&str> = args
+                .iter()
+                .copied()
+                .chain(["create-md", &peers_arg])
+                .collect();
+            let out = common::run(&drbdmeta, &create, &[]);
+            assert!(out.status.success(), "{net} KiB: {}", common::text(&out));
+            let dump: Vec<&str> = args.iter().copied().chain(["dump-md"]).collect();
+            let text = common::stdout(&common::run(&drbdmeta, &dump, &[]));
+            let bm_offset: u64 = text
+                .lines()
+                .find_map(|l| l.strip_prefix("# bm_offset "))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or_else(|| panic!("no bm_offset in dump-md:\n{text}"));
+            let usable = bm_offset / 1024;
+            assert_eq!(
+                usable >= net,
+                fits,
+                "net {net} KiB, {peers} peers: device {device} KiB leaves {usable} KiB"
+            );
+        }
+    }
 }

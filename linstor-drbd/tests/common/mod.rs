@@ -62,11 +62,16 @@ impl LoopDev {
     /// Creates a `size_mib` MiB loop device, or `None` (with a message) when losetup is missing.
     /// Panics when losetup is there but cannot attach: that is a broken host, not a skip.
     pub fn new(size_mib: u64, test: &str) -> Option<LoopDev> {
+        Self::with_kib(size_mib * 1024, test)
+    }
+
+    /// A loop device of exactly `size_kib` KiB (see [`LoopDev::new`]).
+    pub fn with_kib(size_kib: u64, test: &str) -> Option<LoopDev> {
         let losetup = tool("losetup", test)?;
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("disk.img");
         let f = std::fs::File::create(&file).expect("create image");
-        f.set_len(size_mib * 1024 * 1024).expect("size image");
+        f.set_len(size_kib * 1024).expect("size image");
         drop(f);
         // `losetup -f` can race with another test grabbing the same free device: retry a little.
         let path = file.to_str().expect("utf-8 path");

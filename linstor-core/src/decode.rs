@@ -104,6 +104,16 @@ fn decode_value<T: DeserializeOwned>(
     what: &str,
     value: serde_json::Value,
 ) -> Result<T, Box<DecodeError>> {
+    if !value.is_object() {
+        return Err(Box::new(DecodeError {
+            kind: DecodeErrorKind::InvalidValue,
+            field: None,
+            value: Some(value.to_string().chars().take(64).collect()),
+            message: format!("{} must be one JSON object", capitalized(what)),
+            cause: format!("A {} was given.", json_kind(&value)),
+            correction: format!("Send {what} as one JSON object: {{\"field\": value, …}}."),
+        }));
+    }
     serde_path_to_error::deserialize(&value).map_err(|e| {
         let msg = e.inner().to_string();
         let path = Some(e.path().to_string())
@@ -132,6 +142,20 @@ fn locate(doc: &serde_json::Value, msg: &str) -> Option<String> {
             "",
             &|_, v| matches!(v, V::Number(n) if n.to_string() == num),
         );
+    }
+    if let Some(text) = between(msg, "invalid type: string \"", "\"") {
+        return find(doc, "", &|_, v| v.as_str() == Some(text));
+    }
+    for (prefix, kind) in [
+        ("invalid type: integer `", "n"),
+        ("invalid type: boolean `", "b"),
+    ] {
+        if let Some(word) = between(msg, prefix, "`") {
+            return find(doc, "", &|_, v| match kind {
+                "n" => matches!(v, V::Number(n) if n.to_string() == word),
+                _ => v.as_bool().is_some_and(|b| b.to_string() == word),
+            });
+        }
     }
     if let Some(num) = between(msg, "invalid type: floating point `", "`") {
         let x: f64 = num.parse().ok()?;
@@ -178,6 +202,27 @@ fn parent(path: &str) -> String {
     path.rsplit_once('.')
         .map(|(p, _)| p.to_owned())
         .unwrap_or_default()
+}
+
+/// `a command` → `A command`.
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// What kind of JSON value `v` is, in words.
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value as V;
+    match v {
+        V::Null => "null",
+        V::Bool(_) => "boolean",
+        V::Number(_) => "number",
+        V::String(_) => "string",
+        V::Array(_) => "list",
+        V::Object(_) => "object",
+    }
 }
 
 fn syntax(what: &str, e: &serde_json::Error) -> DecodeError {
@@ -245,21 +290,29 @@ fn explain(what: &str, path: Option<String>, msg: &str) -> DecodeError {
         } else {
             format!("Add '{}' to {what}.", at(field))
         };
-    } else if let Some((v, ty)) = out_of_range(msg) {
+    } else if let Some((v, ty, fraction)) = out_of_range(msg) {
         let field = path.clone().unwrap_or_default();
         err.kind = DecodeErrorKind::OutOfRange;
         let v = whole(v);
         err.value = Some(v.clone());
-        let sign = if v.starts_with('-') {
-            "negative"
-        } else if ty.is_empty() {
+        let sign = if fraction {
             "not a whole number"
+        } else if v.starts_with('-') && ty != "i64" {
+            "negative"
+        } else if v.starts_with('-') {
+            "too small"
         } else {
             "too large"
         };
         err.message = format!("'{field}' = {v} is {sign} in {what}");
         err.cause = format!("'{field}' takes {}.", range_of(ty));
         err.correction = format!("Give '{field}' a value in that range.");
+    } else if let Some(got) = between(msg, "invalid type: ", ", expected") {
+        let field = path.clone().unwrap_or_default();
+        let expected = msg.rsplit(", expected ").next().unwrap_or("");
+        err.message = format!("'{field}' has the wrong type in {what}: {got}");
+        err.cause = format!("'{field}' takes {expected}.");
+        err.correction = format!("Give '{field}' {expected}.");
     } else {
         let field = path.clone().unwrap_or_default();
         err.message = if field.is_empty() {
@@ -274,17 +327,17 @@ fn explain(what: &str, path: Option<String>, msg: &str) -> DecodeError {
 /// The number and the integer type of an "out of range" message: serde's own, or a float where
 /// an integer is expected (how serde_json reads integers beyond 64 bits; the type is empty when
 /// the float has a fraction and is in range).
-fn out_of_range(msg: &str) -> Option<(&str, &str)> {
+fn out_of_range(msg: &str) -> Option<(&str, &str, bool)> {
     let ty = msg.rsplit("expected ").next().unwrap_or("");
     if let Some(v) = between(msg, "invalid value: integer `", "`") {
-        return Some((v, ty));
+        return Some((v, ty, false));
     }
     let v = between(msg, "invalid type: floating point `", "`")?;
     if !matches!(ty, "u8" | "u16" | "u32" | "u64" | "i64") {
         return None;
     }
-    let whole_in_range = v.parse::<f64>().is_ok_and(|x| x.abs() < 9.0e15);
-    Some((v, if whole_in_range { "" } else { ty }))
+    let fraction = v.parse::<f64>().is_ok_and(|x| x.fract() != 0.0);
+    Some((v, ty, fraction))
 }
 
 /// A float that serde printed in exponent form, as the whole number it is (`2^64` reads as
@@ -344,6 +397,10 @@ fn did_you_mean(name: &str, valid: &[String], otherwise: &str) -> String {
 
 /// The valid name closest to `name`, if it is close enough to be a typo (or a prefix).
 pub fn closest<'a>(name: &str, valid: &'a [String]) -> Option<&'a str> {
+    // No name is that long: a huge key is not a typo, and the distance would cost its square.
+    if name.len() > 64 {
+        return None;
+    }
     let lower = name.to_ascii_lowercase();
     valid
         .iter()

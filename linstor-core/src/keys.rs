@@ -86,6 +86,10 @@ pub const BALANCE_RESOURCES_ENABLED: &str = "BalanceResourcesEnabled";
 pub const BALANCE_RESOURCES_GRACE_PERIOD: &str = "BalanceResourcesGracePeriod";
 /// `DrbdOptions/SkipDisk`: the resource's disk failed (R > SP > Node > RD > C).
 pub const SKIP_DISK: &str = "DrbdOptions/SkipDisk";
+/// `PrefNic`: the net interface DRBD uses (storage pools > R > RD > RG > N > C).
+pub const PREF_NIC: &str = "PrefNic";
+/// `DrbdOptions/ExactSize`: write each volume's size into the `.res` (RD > RG > C).
+pub const EXACT_SIZE: &str = "DrbdOptions/ExactSize";
 /// `DrbdOptions/AutoEvictMinReplicaCount` (RD > RG > C): replicas an eviction restores.
 pub const AUTO_EVICT_MIN_REPLICA_COUNT: &str = "DrbdOptions/AutoEvictMinReplicaCount";
 /// The resource properties that remember, on a replica being evacuated, the evacuation's

@@ -11,21 +11,25 @@
 //! * the controller properties;
 //! * the node itself, with all its pools and net interfaces;
 //! * every resource definition with a resource on the node (with all its resources: the
-//!   peers), or with a snapshot on the node (then without resources); snapshot definitions keep
-//!   only the node's own per-node snapshot, and only those that have one;
+//!   peers), or with a snapshot on the node (then without resources and without the DRBD
+//!   secret); snapshot definitions keep only the node's own per-node snapshot, and only those
+//!   that have one;
 //! * the peer nodes of those definitions, with their net interfaces, properties and only the
 //!   pools their volumes of those definitions use;
-//! * the resource groups (with volume groups) of those definitions, and the definitions of the
-//!   pools that are kept.
+//! * the resource groups (with volume groups) of those definitions.
 //!
-//! Key-value stores and observed state are not part of it: a satellite reports the latter.
+//! Storage pool definitions (over-subscription is the controller's business), key-value stores
+//! and observed state are not part of it: a satellite reports the latter.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::Hasher;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Node, ResourceDefinition, SnapshotDefinition};
 use crate::name::{NodeName, ResourceName, StorPoolName};
+use crate::placement::capacity::Fnv;
+use crate::props::Props;
 use crate::state::ClusterState;
 
 /// Everything one satellite needs, as one serializable value (see the module docs).
@@ -69,13 +73,6 @@ impl ClusterState {
                 continue;
             };
             out.nodes.insert(name.clone(), node_with_pools(n, &pools));
-            for p in pools {
-                if let Some(d) = self.storage_pool_definitions.get(p) {
-                    out.storage_pool_definitions
-                        .entry(p.clone())
-                        .or_insert_with(|| d.clone());
-                }
-            }
         }
         Some(NodeProjection {
             node: node.clone(),
@@ -110,6 +107,9 @@ fn project_rd(rd: &ResourceDefinition, node: &NodeName) -> Option<ResourceDefini
     };
     if has_rsc {
         p.resources = rd.resources.clone();
+    } else {
+        // Kept for its snapshots only: nothing of DRBD's is needed, least of all the secret.
+        p.drbd.secret.clear();
     }
     for (name, s) in &rd.snapshots {
         if let Some(local) = s.snapshots.get(node) {
@@ -146,52 +146,49 @@ fn node_with_pools(n: &Node, pools: &BTreeSet<&StorPoolName>) -> Node {
 }
 
 impl NodeProjection {
-    /// The definitions of resources on this node (not those kept only for snapshots).
-    pub fn local_resources(
-        &self,
-    ) -> impl Iterator<Item = (&ResourceDefinition, &crate::model::Resource)> {
-        self.state
-            .resource_definitions
-            .values()
-            .filter_map(|rd| rd.resources.get(&self.node).map(|r| (rd, r)))
-    }
-
     /// A digest of everything a resource's DRBD configuration is rendered from: the definition
-    /// (without snapshots), its group, the nodes of its resources with the pools they use and
+    /// (without snapshots), its group's properties and volume groups, for each node of its
+    /// resources the name, properties, net interfaces and the pools its volumes there use, and
     /// the controller properties. Equal digests mean an equal `.res` file; the satellite keeps
-    /// the digest of what it wrote and applied, and [`crate::plan`] compares.
+    /// the digest of what it wrote and applied, and [`crate::plan`] compares. (The host's DRBD
+    /// version, which decides the tiebreaker lines, is the satellite's own input.)
     pub fn drbd_digest(&self, rd: &ResourceName) -> u64 {
         #[derive(Serialize)]
         struct Input<'a> {
             rd: Option<RdView<'a>>,
-            rg: Option<&'a crate::model::ResourceGroup>,
-            nodes: Vec<&'a Node>,
-            ctrl: &'a crate::props::Props,
+            rg: Option<(NoAux<'a>, &'a BTreeMap<u16, crate::model::VolumeGroup>)>,
+            nodes: Vec<NodeView<'a>>,
+            ctrl: NoAux<'a>,
         }
         let d = self.state.resource_definitions.get(rd);
         let input = Input {
-            rd: d.map(|d| RdView {
-                name: &d.name,
-                props: &d.props,
-                flags: d.flags,
-                layer_stack: &d.layer_stack,
-                drbd: &d.drbd,
-                volume_definitions: &d.volume_definitions,
-                resources: &d.resources,
-            }),
-            rg: d.and_then(|d| self.state.resource_groups.get(&d.resource_group)),
-            nodes: d
-                .map(|d| {
-                    d.resources
-                        .keys()
-                        .filter_map(|n| self.state.nodes.get(n))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            ctrl: &self.state.ctrl_props,
+            rd: d.map(RdView::of),
+            rg: d
+                .and_then(|d| self.state.resource_groups.get(&d.resource_group))
+                .map(|g| (NoAux(&g.props), &g.volume_groups)),
+            nodes: d.map(|d| self.node_views(d)).unwrap_or_default(),
+            ctrl: NoAux(&self.state.ctrl_props),
         };
         let bytes = serde_json::to_vec(&input).expect("the model always serializes");
-        fnv1a64(&bytes)
+        let mut h = Fnv::default();
+        h.write(&bytes);
+        h.finish()
+    }
+
+    /// What of each node of `d`'s resources its `.res` file reads.
+    fn node_views<'a>(&'a self, d: &'a ResourceDefinition) -> Vec<NodeView<'a>> {
+        let views = d.resources.values().filter_map(|r| {
+            let n = self.state.nodes.get(&r.node)?;
+            let used = |p: &&StorPoolName| r.volumes.values().any(|v| &v.storage_pool == *p);
+            let pools = n.storage_pools.iter().filter(|(p, _)| used(p));
+            Some(NodeView {
+                name: &n.name,
+                props: NoAux(&n.props),
+                net_interfaces: &n.net_interfaces,
+                pools: pools.map(|(p, sp)| (p, NoAux(&sp.props))).collect(),
+            })
+        });
+        views.collect()
     }
 }
 
@@ -199,7 +196,7 @@ impl NodeProjection {
 #[derive(Serialize)]
 struct RdView<'a> {
     name: &'a ResourceName,
-    props: &'a crate::props::Props,
+    props: NoAux<'a>,
     flags: crate::model::RscDfnFlags,
     layer_stack: &'a [crate::model::LayerKind],
     drbd: &'a crate::model::DrbdRscDfnData,
@@ -207,12 +204,35 @@ struct RdView<'a> {
     resources: &'a BTreeMap<NodeName, crate::model::Resource>,
 }
 
-/// FNV-1a, 64 bits: a stable digest (not for security).
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+impl<'a> RdView<'a> {
+    fn of(d: &'a ResourceDefinition) -> Self {
+        RdView {
+            name: &d.name,
+            props: NoAux(&d.props),
+            flags: d.flags,
+            layer_stack: &d.layer_stack,
+            drbd: &d.drbd,
+            volume_definitions: &d.volume_definitions,
+            resources: &d.resources,
+        }
     }
-    h
+}
+
+/// The parts of a node a resource's DRBD configuration depends on.
+#[derive(Serialize)]
+struct NodeView<'a> {
+    name: &'a NodeName,
+    props: NoAux<'a>,
+    net_interfaces: &'a BTreeMap<crate::name::NetIfName, crate::model::NetInterface>,
+    pools: Vec<(&'a StorPoolName, NoAux<'a>)>,
+}
+
+/// Properties without the free-form `Aux/*` labels, which no DRBD configuration reads (so a
+/// node label does not rewrite and adjust every resource on it).
+struct NoAux<'a>(&'a Props);
+
+impl Serialize for NoAux<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().filter(|(k, _)| !k.starts_with("Aux/")))
+    }
 }

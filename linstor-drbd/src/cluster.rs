@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use linstor_core::cluster::Chains;
+use linstor_core::keys;
 use linstor_core::model::{Node, RscFlags};
 use linstor_core::projection::NodeProjection;
 use linstor_core::{NetIfName, NodeName, ResourceName, SizeKib};
@@ -80,10 +81,10 @@ impl ResConfig {
         };
         let uname = |n: &Node| {
             n.props
-                .get("NodeUname")
+                .get(keys::NODE_UNAME)
                 .map_or_else(|| n.name.to_string(), str::to_owned)
         };
-        let exact_size = is_true(chains.rsc_dfn_policy(rd_name).get("DrbdOptions/ExactSize"));
+        let exact_size = is_true(chains.rsc_dfn_policy(rd_name).get(keys::EXACT_SIZE));
 
         let mut nodes = Vec::new();
         for r in rd.live_resources() {
@@ -99,7 +100,7 @@ impl ResConfig {
             };
             let pref = chains
                 .pref_nic(rd_name, &r.node)
-                .get("PrefNic")
+                .get(keys::PREF_NIC)
                 .map(str::to_owned);
             let by_name = |name: &str| {
                 NetIfName::new(name)
@@ -179,7 +180,7 @@ impl crate::commands::AdjustOpts {
             skip_disk: is_true(
                 Chains::new(&projection.state)
                     .skip_disk(rd, &projection.node)
-                    .get("DrbdOptions/SkipDisk"),
+                    .get(keys::SKIP_DISK),
             ),
             ..Self::default()
         }

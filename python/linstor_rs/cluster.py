@@ -8,8 +8,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Optional, Sequence, Union
 
-from . import _ffi
-from .errors import NotFoundError
+from . import _ffi, errors
+from .errors import NotFoundError, Result
 
 Size = Union[int, str]
 """A size: an ``int`` is KiB; a ``str`` is parsed as the LINSTOR client does ("50G", "1TiB";
@@ -228,18 +228,22 @@ class SimWorkload:
 
 
 def _override(struct: ctypes.Structure, values: object) -> None:
-    for field_def in struct._fields_:
-        name = field_def[0]
+    """Copies the set fields of ``values`` into ``struct``, each checked against its C type
+    (ctypes would wrap -1 or truncate a too-large number silently)."""
+    for name, ctype in struct._fields_:
         v = getattr(values, name)
-        if v is not None:
+        if v is None:
+            continue
+        if ctype is ctypes.c_bool:
             if not isinstance(v, bool):
-                _ffi.uint(name, v, 64, f"Give {name} a value of 0 or more.")
-            try:
-                setattr(struct, name, int(v) if not isinstance(v, bool) else v)
-            except (TypeError, OverflowError) as e:
-                raise ValueError(f"{name} = {v!r}: {e}") from None
-            if getattr(struct, name) != v:  # ctypes truncates silently
-                raise ValueError(f"{name} = {v} is out of range")
+                raise errors.from_parts(
+                    Result.INVALID_ARGUMENT,
+                    f"{name} = {v!r} is not a boolean",
+                    correction=f"Give {name} True or False.",
+                )
+        else:
+            v = _ffi.uint(name, v, ctypes.sizeof(ctype) * 8, f"Give {name} a value in that range.")
+        setattr(struct, name, v)
 
 
 @dataclass(frozen=True)

@@ -105,3 +105,8 @@ def test_may_write_with_an_unknown_node_is_an_error(cluster: L.Cluster) -> None:
 )
 def test_unknown_objects_in_queries_are_errors_with_a_correction(cluster: L.Cluster, query: Callable[[L.Cluster], Any]) -> None:
     _refused(cluster, lambda: query(cluster), L.NotFoundError)
+
+
+@pytest.mark.parametrize("value, word", [(-1, "-1 is negative"), (2**32, "4294967296 is too large")])
+def test_struct_fields_are_checked_against_their_c_type(cluster: L.Cluster, value: int, word: str) -> None:
+    _refused(cluster, lambda: cluster.simulate(L.SimWorkload(ops=value)), L.InvalidArgumentError, "ops", word)

@@ -112,6 +112,41 @@ const CASES: &[Case] = &[
         None,
         "one JSON object",
     ),
+    (
+        r#"{"cmd": "rsc_create", "rsc_dfn": "r1", "node": "n1", "diskless": "yes"}"#,
+        DecodeErrorKind::InvalidValue,
+        Some("diskless"),
+        None,
+        "Give 'diskless' a boolean",
+    ),
+    (
+        r#"{"cmd": "vlm_grp_delete", "rsc_grp": "g", "number": 1.5}"#,
+        DecodeErrorKind::OutOfRange,
+        Some("number"),
+        Some("1.5"),
+        "value in that range",
+    ),
+    (
+        r#"{"cmd": "vlm_grp_delete", "rsc_grp": "g", "number": 70000.0}"#,
+        DecodeErrorKind::OutOfRange,
+        Some("number"),
+        Some("70000.0"),
+        "value in that range",
+    ),
+    (
+        r#"[1, 2]"#,
+        DecodeErrorKind::InvalidValue,
+        None,
+        Some("[1,2]"),
+        "one JSON object",
+    ),
+    (
+        r#"null"#,
+        DecodeErrorKind::InvalidValue,
+        None,
+        Some("null"),
+        "one JSON object",
+    ),
 ];
 
 #[test]

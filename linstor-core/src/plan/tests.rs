@@ -624,7 +624,8 @@ proptest! {
         }
     }
 
-    /// The projection of every node answers every chain of its resources as the whole state.
+    /// Random projections round-trip through JSON, and their DRBD digests are stable (chain
+    /// equality with the whole state is `chains_over_the_projection_equal_chains_over_the_state`).
     #[test]
     fn projections_are_serializable_and_stable((p, _want) in arb_projection()) {
         let text = serde_json::to_string(&p).unwrap();

@@ -2,13 +2,10 @@
 //! or online with capacity reports and zone labels), command builders, and checks that a
 //! command succeeds or is refused without changing anything.
 
-use std::collections::BTreeMap;
+use serde_json::{Value, json};
 
-use crate::cluster::{Cluster, Command, NetIfSpec, Outcome, SeededEnv};
-use crate::model::{
-    Capabilities, ConnectionStatus, EncryptionType, LayerKind, NodeType, ProviderKind,
-    ProviderKind as PK, SelectFilter,
-};
+use crate::cluster::{Cluster, Command, Outcome, SeededEnv};
+use crate::model::{Capabilities, ConnectionStatus, LayerKind, ProviderKind as PK, SelectFilter};
 use crate::size::SizeKib;
 
 pub(super) fn env() -> SeededEnv {
@@ -20,79 +17,80 @@ pub(super) fn cluster(count: usize) -> (Cluster, SeededEnv) {
     let mut e = env();
     let mut c = Cluster::new(&mut e);
     for i in 1..=count {
-        must(
-            &mut c,
-            &mut e,
-            node(&format!("n{i}"), &format!("10.0.0.{i}")),
-        );
-        must(
-            &mut c,
-            &mut e,
-            pool(&format!("n{i}"), "data", PK::LVM, "vg0"),
-        );
-        must(
-            &mut c,
-            &mut e,
-            pool(&format!("n{i}"), "files", PK::FILE_THIN, "/srv/pool"),
-        );
+        let n = format!("n{i}");
+        for step in [
+            node(&n, &format!("10.0.0.{i}")),
+            pool(&n, "data", PK::LVM, "vg0"),
+            pool(&n, "files", PK::FILE_THIN, "/srv/pool"),
+        ] {
+            must(&mut c, &mut e, step);
+        }
     }
     (c, e)
 }
 
-pub(super) fn node(name: &str, ip: &str) -> Command {
-    Command::NodeCreate {
-        name: name.into(),
-        node_type: NodeType::Satellite,
-        net_interfaces: vec![NetIfSpec {
-            name: "default".into(),
-            address: ip.into(),
-            satellite_port: Some(3366),
-            encryption: EncryptionType::Plain,
-        }],
-        props: BTreeMap::new(),
+/// A command in the JSON clients send.
+pub(super) fn cmd(v: Value) -> Command {
+    serde_json::from_value(v).expect("a valid command")
+}
+
+/// A built command in the JSON clients send (which reads back as the same command).
+pub(super) fn js(c: Command) -> Value {
+    let v = serde_json::to_value(&c).expect("serializes");
+    assert_eq!(cmd(v.clone()), c, "{v} does not read back");
+    v
+}
+
+/// A command and the answer it must get (an error's code and a word of its text).
+pub(super) type Step<'a> = (Value, Result<(), (u16, &'a str)>);
+
+/// Runs `(command, expected answer)` in order, each through [`check`].
+#[track_caller]
+pub(super) fn check_all(c: &mut Cluster, e: &mut SeededEnv, steps: Vec<Step<'_>>) {
+    for (v, want) in steps {
+        check(c, e, cmd(v), want);
     }
+}
+
+pub(super) fn node(name: &str, ip: &str) -> Command {
+    cmd(
+        json!({"cmd": "node_create", "name": name, "node_type": "Satellite",
+        "net_interfaces": [{"name": "default", "address": ip, "satellite_port": 3366, "encryption": "Plain"}]}),
+    )
 }
 
 pub(super) fn pool(node: &str, name: &str, kind: PK, backing: &str) -> Command {
-    Command::StorPoolCreate {
-        node: node.into(),
-        name: name.into(),
-        kind,
-        props: [("StorDriver/StorPoolName".to_owned(), backing.to_owned())].into(),
-        shared_space: None,
-    }
+    cmd(
+        json!({"cmd": "stor_pool_create", "node": node, "name": name, "kind": kind,
+        "props": {"StorDriver/StorPoolName": backing}}),
+    )
 }
 
 pub(super) fn rd(name: &str) -> Command {
-    Command::RscDfnCreate {
-        name: name.into(),
-        rsc_grp: None,
-        external_name: None,
-        props: BTreeMap::new(),
-        secret: None,
-        peer_slots: None,
-        layer_stack: None,
-    }
+    cmd(json!({"cmd": "rsc_dfn_create", "name": name}))
 }
 
 pub(super) fn vd(rd: &str, size_gib: u64) -> Command {
-    Command::VlmDfnCreate {
-        rsc_dfn: rd.into(),
-        number: None,
-        size: SizeKib(size_gib << 20),
-        minor: None,
-        props: BTreeMap::new(),
-    }
+    cmd(json!({"cmd": "vlm_dfn_create", "rsc_dfn": rd, "size": size_gib << 20}))
 }
 
 pub(super) fn rsc(rd: &str, node: &str, pool: Option<&str>, diskless: bool) -> Command {
-    Command::RscCreate {
-        rsc_dfn: rd.into(),
-        node: node.into(),
-        storage_pool: pool.map(Into::into),
-        diskless,
-        drbd_client: false,
-        props: BTreeMap::new(),
+    cmd(
+        json!({"cmd": "rsc_create", "rsc_dfn": rd, "node": node, "storage_pool": pool, "diskless": diskless}),
+    )
+}
+
+/// Creates resource definition `name` with one volume of `gib` GiB.
+pub(super) fn rd_vd(c: &mut Cluster, e: &mut SeededEnv, name: &str, gib: u64) {
+    must(c, e, rd(name));
+    must(c, e, vd(name, gib));
+}
+
+/// A select filter with just a place count.
+pub(super) fn place_count(n: u32) -> SelectFilter {
+    SelectFilter {
+        place_count: Some(n),
+        ..Default::default()
     }
 }
 
@@ -143,64 +141,74 @@ pub(super) fn online_cluster(n: usize) -> (Cluster, SeededEnv) {
     for i in 0..n {
         let name = format!("n{i}");
         let zone = ["a", "b", "c", "d"][i % 4];
-        let out = run(
-            &mut c,
-            &mut env,
-            Command::NodeCreate {
-                name: name.clone(),
-                node_type: NodeType::Satellite,
-                net_interfaces: vec![NetIfSpec {
-                    name: "default".into(),
-                    address: format!("10.0.0.{}", i + 1),
-                    satellite_port: None,
-                    encryption: Default::default(),
-                }],
-                props: [("Aux/zone".to_string(), zone.to_string())]
-                    .into_iter()
-                    .collect(),
-            },
-        );
-        assert!(!out.is_error(), "{out:?}");
-        let out = run(
-            &mut c,
-            &mut env,
-            Command::StorPoolCreate {
-                node: name.clone(),
-                name: "data".into(),
-                kind: ProviderKind::LVM,
-                props: [("StorDriver/StorPoolName".to_string(), "vg".to_string())]
-                    .into_iter()
-                    .collect(),
-                shared_space: None,
-            },
-        );
-        assert!(!out.is_error(), "{out:?}");
-        run(
-            &mut c,
-            &mut env,
-            Command::NodeReport {
-                node: name.clone(),
-                connection: ConnectionStatus::ONLINE,
-                capabilities: Some(Capabilities {
-                    storage_providers: vec![ProviderKind::LVM, ProviderKind::DISKLESS],
-                    resource_layers: vec![LayerKind::DRBD, LayerKind::STORAGE],
-                    drbd_version: Some((9, 2, 8)),
-                    ..Default::default()
-                }),
-            },
-        );
-        run(
-            &mut c,
-            &mut env,
-            Command::StorPoolReport {
-                node: name,
-                pool: "data".into(),
-                free: SizeKib(100 << 20),
-                total: SizeKib(100 << 20),
-            },
-        );
+        let node = json!({"cmd": "node_create", "name": name, "node_type": "Satellite",
+            "net_interfaces": [{"name": "default", "address": format!("10.0.0.{}", i + 1)}],
+            "props": {"Aux/zone": zone}});
+        must(&mut c, &mut env, cmd(node));
+        online_pool(&mut c, &mut env, &name, ("data", PK::LVM, "vg"), &[PK::LVM]);
     }
     (c, env)
+}
+
+/// Reports `node` online (DRBD 9.2.8, the DRBD and STORAGE layers, `providers` and DISKLESS),
+/// creates pool `name` of `kind` on `backing` there and reports it 100 GiB free of 100.
+pub(super) fn online_pool(
+    c: &mut Cluster,
+    env: &mut SeededEnv,
+    node: &str,
+    (name, kind, backing): (&str, PK, &str),
+    providers: &[PK],
+) {
+    let capabilities = Capabilities {
+        storage_providers: [providers, &[PK::DISKLESS]].concat(),
+        resource_layers: vec![LayerKind::DRBD, LayerKind::STORAGE],
+        drbd_version: Some((9, 2, 8)),
+        ..Default::default()
+    };
+    let steps = [
+        Command::NodeReport {
+            node: node.into(),
+            connection: ConnectionStatus::ONLINE,
+            capabilities: Some(capabilities),
+        },
+        pool(node, name, kind, backing),
+        Command::StorPoolReport {
+            node: node.into(),
+            pool: name.into(),
+            free: SizeKib(100 << 20),
+            total: SizeKib(100 << 20),
+        },
+    ];
+    for step in steps {
+        must(c, env, step);
+    }
+}
+
+/// Spawns `rd` with one volume of `gib` GiB from group `grp`, placed by `filter` (only the
+/// definitions without one).
+pub(super) fn spawn_with(
+    c: &mut Cluster,
+    env: &mut SeededEnv,
+    (grp, rd): (&str, &str),
+    gib: u64,
+    filter: Option<SelectFilter>,
+) -> Outcome {
+    run(
+        c,
+        env,
+        Command::RscGrpSpawn {
+            rsc_grp: grp.into(),
+            rsc_dfn: rd.into(),
+            external_name: None,
+            volume_sizes: vec![SizeKib(gib << 20)],
+            partial: false,
+            nodes: vec![],
+            definitions_only: filter.is_none(),
+            select_filter: filter,
+            peer_slots: None,
+            rsc_dfn_props: Default::default(),
+        },
+    )
 }
 
 pub(super) fn spawn(
@@ -209,26 +217,8 @@ pub(super) fn spawn(
     rd: &str,
     place: u32,
     gib: u64,
-) -> crate::cluster::Outcome {
-    run(
-        c,
-        env,
-        Command::RscGrpSpawn {
-            rsc_grp: "DfltRscGrp".into(),
-            rsc_dfn: rd.into(),
-            external_name: None,
-            volume_sizes: vec![SizeKib(gib << 20)],
-            partial: false,
-            nodes: vec![],
-            select_filter: Some(SelectFilter {
-                place_count: Some(place),
-                ..Default::default()
-            }),
-            definitions_only: false,
-            peer_slots: None,
-            rsc_dfn_props: Default::default(),
-        },
-    )
+) -> Outcome {
+    spawn_with(c, env, ("DfltRscGrp", rd), gib, Some(place_count(place)))
 }
 
 pub(super) fn flags(c: &Cluster, rd: &str) -> Vec<(String, Vec<&'static str>)> {
@@ -246,61 +236,21 @@ pub(super) fn spawn_in(
     rd: &str,
     place: Option<u32>,
     gib: u64,
-) -> crate::cluster::Outcome {
-    run(
-        c,
-        env,
-        Command::RscGrpSpawn {
-            rsc_grp: "grp".into(),
-            rsc_dfn: rd.into(),
-            external_name: None,
-            volume_sizes: vec![SizeKib(gib << 20)],
-            partial: false,
-            nodes: vec![],
-            select_filter: place.map(|p| SelectFilter {
-                place_count: Some(p),
-                ..Default::default()
-            }),
-            definitions_only: place.is_none(),
-            peer_slots: None,
-            rsc_dfn_props: Default::default(),
-        },
-    )
+) -> Outcome {
+    spawn_with(c, env, ("grp", rd), gib, place.map(place_count))
 }
 
 /// Creates resource group `grp` with `filter`.
 pub(super) fn create_group(c: &mut Cluster, env: &mut SeededEnv, filter: SelectFilter) {
-    let out = run(
-        c,
-        env,
-        Command::RscGrpCreate {
-            name: "grp".into(),
-            description: String::new(),
-            props: Default::default(),
-            select_filter: filter,
-            peer_slots: None,
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    let v = json!({"cmd": "rsc_grp_create", "name": "grp", "select_filter": filter});
+    must(c, env, cmd(v));
 }
 
 /// Gives `DfltRscGrp` a place count.
 pub(super) fn default_group_places(c: &mut Cluster, env: &mut SeededEnv, place: u32) {
-    let out = run(
-        c,
-        env,
-        Command::RscGrpModify {
-            name: "DfltRscGrp".into(),
-            description: None,
-            props: Default::default(),
-            select_filter: Some(SelectFilter {
-                place_count: Some(place),
-                ..Default::default()
-            }),
-            peer_slots: None,
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    let v =
+        json!({"cmd": "rsc_grp_modify", "name": "DfltRscGrp", "select_filter": place_count(place)});
+    must(c, env, cmd(v));
 }
 
 pub(super) fn diskful(c: &Cluster, rd: &str) -> usize {

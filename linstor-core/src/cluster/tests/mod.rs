@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::*;
-use crate::model::{ConnectionStatus, EncryptionType, NodeType, SelectFilter};
+use crate::model::{ConnectionStatus, SelectFilter};
 use crate::model::{ProviderKind as PK, RscFlags};
 use crate::name::{NodeName, ResourceName, StorPoolName};
 use crate::props::Level as L;
@@ -50,134 +50,66 @@ fn node_commands() {
             .keys()
             .any(|p| p.as_str() == "DfltDisklessStorPool")
     );
-    check(
+    let modify = |name: &str, node_type: Option<&str>, props: serde_json::Value| json!({"cmd": "node_modify", "name": name, "node_type": node_type, "props": props});
+    check_all(
         &mut c,
         &mut e,
-        node("N1", "10.0.0.9"),
-        Err((code::EXISTS_NODE, "already exists")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        node("-bad", "10.0.0.9"),
-        Err((code::INVLD_NODE_NAME, "must start with")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        node("n2", "not-an-ip"),
-        Err((code::INVLD_NET_ADDR, "neither an IPv4")),
-    );
-    check(&mut c, &mut e, node("n2", "fd00::2"), Ok(()));
-    check(
-        &mut c,
-        &mut e,
-        Command::NodeCreate {
-            name: "n3".into(),
-            node_type: NodeType::Satellite,
-            net_interfaces: vec![],
-            props: BTreeMap::new(),
-        },
-        Err((code::INVLD_NET_NAME, "no net interface")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::NodeModify {
-            name: "n1".into(),
-            node_type: None,
-            props: PropsModify::set([("Aux/zone", "a")]),
-        },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::NodeModify {
-            name: "n1".into(),
-            node_type: None,
-            props: PropsModify::set([("Bogus", "a")]),
-        },
-        Err((code::INVLD_PROP, "unknown property key")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::NodeModify {
-            name: "n1".into(),
-            node_type: Some(NodeType::Controller),
-            props: PropsModify::default(),
-        },
-        Err((code::INVLD_NODE_TYPE, "diskful storage pools")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::NodeModify {
-            name: "nx".into(),
-            node_type: None,
-            props: PropsModify::default(),
-        },
-        Err((code::NOT_FOUND_NODE, "not found")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::NetIfDelete {
-            node: "n1".into(),
-            name: "default".into(),
-        },
-        Err((code::IN_USE, "last one")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::NetIfCreate {
-            node: "n1".into(),
-            netif: NetIfSpec {
-                name: "repl".into(),
-                address: "192.168.1.1".into(),
-                satellite_port: None,
-                encryption: EncryptionType::Plain,
-            },
-        },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::NetIfDelete {
-            node: "n1".into(),
-            name: "default".into(),
-        },
-        Ok(()),
+        vec![
+            (
+                js(node("N1", "10.0.0.9")),
+                Err((code::EXISTS_NODE, "already exists")),
+            ),
+            (
+                js(node("-bad", "10.0.0.9")),
+                Err((code::INVLD_NODE_NAME, "must start with")),
+            ),
+            (
+                js(node("n2", "not-an-ip")),
+                Err((code::INVLD_NET_ADDR, "neither an IPv4")),
+            ),
+            (js(node("n2", "fd00::2")), Ok(())),
+            (
+                json!({"cmd": "node_create", "name": "n3", "node_type": "Satellite", "net_interfaces": []}),
+                Err((code::INVLD_NET_NAME, "no net interface")),
+            ),
+            (
+                modify("n1", None, json!({"override_props": {"Aux/zone": "a"}})),
+                Ok(()),
+            ),
+            (
+                modify("n1", None, json!({"override_props": {"Bogus": "a"}})),
+                Err((code::INVLD_PROP, "unknown property key")),
+            ),
+            (
+                modify("n1", Some("Controller"), json!({})),
+                Err((code::INVLD_NODE_TYPE, "diskful storage pools")),
+            ),
+            (
+                modify("nx", None, json!({})),
+                Err((code::NOT_FOUND_NODE, "not found")),
+            ),
+            (
+                json!({"cmd": "net_if_delete", "node": "n1", "name": "default"}),
+                Err((code::IN_USE, "last one")),
+            ),
+            (
+                json!({"cmd": "net_if_create", "node": "n1", "netif":
+                    {"name": "repl", "address": "192.168.1.1", "encryption": "Plain"}}),
+                Ok(()),
+            ),
+            (
+                json!({"cmd": "net_if_delete", "node": "n1", "name": "default"}),
+                Ok(()),
+            ),
+        ],
     );
     assert_eq!(
         c.state().nodes[&n].props.get("CurStltConnName"),
         Some("repl")
     );
-    check(
-        &mut c,
-        &mut e,
-        Command::NodeDelete { name: "n2".into() },
-        Ok(()),
-    );
+    let delete = json!({"cmd": "node_delete", "name": "n2"});
+    check(&mut c, &mut e, cmd(delete), Ok(()));
     assert!(!c.state().nodes.contains_key(&NodeName::new("n2").unwrap()));
-}
-
-/// A command in the JSON clients send.
-fn cmd(v: serde_json::Value) -> Command {
-    serde_json::from_value(v).expect("a valid command")
-}
-
-/// A command and the answer it must get (an error's code and a word of its text).
-type Step<'a> = (serde_json::Value, Result<(), (u16, &'a str)>);
-
-/// Runs `(command, expected answer)` in order.
-fn check_all(c: &mut Cluster, e: &mut SeededEnv, steps: Vec<Step<'_>>) {
-    for (v, want) in steps {
-        check(c, e, cmd(v), want);
-    }
 }
 
 #[test]
@@ -289,44 +221,40 @@ fn storage_pool_commands() {
 #[test]
 fn resource_lifecycle_and_two_phase_delete() {
     let (mut c, mut e) = cluster(3);
-    must(&mut c, &mut e, rd("r1"));
-    must(&mut c, &mut e, vd("r1", 10));
-    check(&mut c, &mut e, rsc("r1", "n1", Some("data"), false), Ok(()));
-    check(
+    rd_vd(&mut c, &mut e, "r1", 10);
+    let r = |node: &str, pool: Option<&str>, diskless: bool| js(rsc("r1", node, pool, diskless));
+    check_all(
         &mut c,
         &mut e,
-        rsc("r1", "n1", Some("data"), false),
-        Err((code::EXISTS_RSC, "at most one replica")),
+        vec![
+            (r("n1", Some("data"), false), Ok(())),
+            (
+                r("n1", Some("data"), false),
+                Err((code::EXISTS_RSC, "at most one replica")),
+            ),
+            (
+                r("n2", Some("DfltDisklessStorPool"), false),
+                Err((code::INVLD_STOR_POOL_NAME, "diskful resource was requested")),
+            ),
+            (
+                r("n2", Some("data"), true),
+                Err((
+                    code::INVLD_STOR_POOL_NAME,
+                    "diskless resource was requested",
+                )),
+            ),
+            (
+                r("n2", None, false),
+                Err((code::NOT_FOUND_STOR_POOL, "DfltStorPool")),
+            ),
+            (
+                r("n2", Some("files"), false),
+                Err((code::INVLD_STOR_POOL_NAME, "cannot be mixed")),
+            ),
+            (r("n2", Some("data"), false), Ok(())),
+            (r("n3", None, true), Ok(())),
+        ],
     );
-    check(
-        &mut c,
-        &mut e,
-        rsc("r1", "n2", Some("DfltDisklessStorPool"), false),
-        Err((code::INVLD_STOR_POOL_NAME, "diskful resource was requested")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        rsc("r1", "n2", Some("data"), true),
-        Err((
-            code::INVLD_STOR_POOL_NAME,
-            "diskless resource was requested",
-        )),
-    );
-    check(
-        &mut c,
-        &mut e,
-        rsc("r1", "n2", None, false),
-        Err((code::NOT_FOUND_STOR_POOL, "DfltStorPool")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        rsc("r1", "n2", Some("files"), false),
-        Err((code::INVLD_STOR_POOL_NAME, "cannot be mixed")),
-    );
-    check(&mut c, &mut e, rsc("r1", "n2", Some("data"), false), Ok(()));
-    check(&mut c, &mut e, rsc("r1", "n3", None, true), Ok(()));
     let r1 = ResourceName::new("r1").unwrap();
     let d = &c.state().resource_definitions[&r1];
     let ids: Vec<u8> = d.resources.values().map(|r| r.node_id).collect();
@@ -337,97 +265,64 @@ fn resource_lifecycle_and_two_phase_delete() {
             .flags
             .contains(RscFlags::DRBD_DISKLESS)
     );
-    // Delete is two-phase: the DELETE flag first, the numbers are freed on confirmation.
-    check(
+    let confirmed = |n: &str| json!({"cmd": "resource_deleted", "rsc_dfn": "r1", "node": n});
+    check_all(
         &mut c,
         &mut e,
-        Command::RscDeleteConfirmed {
-            rsc_dfn: "r1".into(),
-            node: "n2".into(),
-        },
-        Err((code::INVLD_REQUEST, "not marked for deletion")),
+        vec![
+            // Delete is two-phase: the DELETE flag first, the numbers are freed on confirmation.
+            (
+                confirmed("n2"),
+                Err((code::INVLD_REQUEST, "not marked for deletion")),
+            ),
+            (
+                json!({"cmd": "rsc_delete", "rsc_dfn": "r1", "node": "n2"}),
+                Ok(()),
+            ),
+            (
+                r("n2", Some("data"), false),
+                Err((code::EXISTS_RSC, "being deleted")),
+            ),
+            (confirmed("n2"), Ok(())),
+            (r("n2", Some("data"), false), Ok(())),
+        ],
     );
-    check(
-        &mut c,
-        &mut e,
-        Command::RscDelete {
-            rsc_dfn: "r1".into(),
-            node: "n2".into(),
-        },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        rsc("r1", "n2", Some("data"), false),
-        Err((code::EXISTS_RSC, "being deleted")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::RscDeleteConfirmed {
-            rsc_dfn: "r1".into(),
-            node: "n2".into(),
-        },
-        Ok(()),
-    );
-    check(&mut c, &mut e, rsc("r1", "n2", Some("data"), false), Ok(()));
     assert_eq!(
         c.state().resource_definitions[&r1].resources[&NodeName::new("n2").unwrap()].node_id,
         1,
         "node id reused"
     );
-    // Node delete is refused while it holds resources.
-    check(
+    check_all(
         &mut c,
         &mut e,
-        Command::NodeDelete { name: "n1".into() },
-        Err((code::IN_USE, "r1")),
+        vec![
+            // Node delete is refused while it holds resources.
+            (
+                json!({"cmd": "node_delete", "name": "n1"}),
+                Err((code::IN_USE, "r1")),
+            ),
+            (
+                json!({"cmd": "stor_pool_delete", "node": "n1", "name": "data"}),
+                Err((code::IN_USE, "resource r1")),
+            ),
+            // RD delete cascades (two-phase).
+            (json!({"cmd": "rsc_dfn_delete", "name": "r1"}), Ok(())),
+            (
+                r("n2", Some("data"), false),
+                Err((code::IN_USE, "being deleted")),
+            ),
+            (confirmed("n1"), Ok(())),
+            (confirmed("n2"), Ok(())),
+            (confirmed("n3"), Ok(())),
+        ],
     );
-    check(
-        &mut c,
-        &mut e,
-        Command::StorPoolDelete {
-            node: "n1".into(),
-            name: "data".into(),
-        },
-        Err((code::IN_USE, "resource r1")),
-    );
-    // RD delete cascades (two-phase).
-    check(
-        &mut c,
-        &mut e,
-        Command::RscDfnDelete { name: "r1".into() },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        rsc("r1", "n2", Some("data"), false),
-        Err((code::IN_USE, "being deleted")),
-    );
-    for n in ["n1", "n2", "n3"] {
-        check(
-            &mut c,
-            &mut e,
-            Command::RscDeleteConfirmed {
-                rsc_dfn: "r1".into(),
-                node: n.into(),
-            },
-            Ok(()),
-        );
-    }
     assert!(c.state().resource_definitions.is_empty());
     assert!(
         c.idx.minors.lowest_free(1000, 1000).is_some(),
         "minor freed"
     );
-    check(
-        &mut c,
-        &mut e,
-        Command::NodeDelete { name: "n1".into() },
-        Ok(()),
-    );
+    let delete = json!({"cmd": "node_delete", "name": "n1"});
+    check(&mut c, &mut e, cmd(delete), Ok(()));
 }
 
 #[test]
@@ -435,56 +330,31 @@ fn volume_definitions_and_resize() {
     let (mut c, mut e) = cluster(2);
     must(&mut c, &mut e, rd("r1"));
     must(&mut c, &mut e, rsc("r1", "n1", Some("data"), false));
-    check(&mut c, &mut e, vd("r1", 1), Ok(()));
-    check(
+    let vdc = |number: Option<u16>, size: u64, minor: Option<u32>| json!({"cmd": "vlm_dfn_create", "rsc_dfn": "r1", "number": number, "size": size, "minor": minor});
+    check_all(
         &mut c,
         &mut e,
-        Command::VlmDfnCreate {
-            rsc_dfn: "r1".into(),
-            number: Some(0),
-            size: SizeKib(1),
-            minor: None,
-            props: BTreeMap::new(),
-        },
-        Err((code::EXISTS_VLM_DFN, "already exists")),
+        vec![
+            (js(vd("r1", 1)), Ok(())),
+            (
+                vdc(Some(0), 1, None),
+                Err((code::EXISTS_VLM_DFN, "already exists")),
+            ),
+            (
+                vdc(None, 0, None),
+                Err((code::INVLD_VLM_SIZE, "at least 1 KiB")),
+            ),
+            (
+                vdc(None, 1, Some(1000)),
+                Err((code::INVLD_MINOR_NR, "already in use")),
+            ),
+            (
+                vdc(None, 1, Some(1 << 20)),
+                Err((code::INVLD_MINOR_NR, "Invalid minor")),
+            ),
+            (js(vd("r1", 2)), Ok(())),
+        ],
     );
-    check(
-        &mut c,
-        &mut e,
-        Command::VlmDfnCreate {
-            rsc_dfn: "r1".into(),
-            number: None,
-            size: SizeKib(0),
-            minor: None,
-            props: BTreeMap::new(),
-        },
-        Err((code::INVLD_VLM_SIZE, "at least 1 KiB")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::VlmDfnCreate {
-            rsc_dfn: "r1".into(),
-            number: None,
-            size: SizeKib(1),
-            minor: Some(1000),
-            props: BTreeMap::new(),
-        },
-        Err((code::INVLD_MINOR_NR, "already in use")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::VlmDfnCreate {
-            rsc_dfn: "r1".into(),
-            number: None,
-            size: SizeKib(1),
-            minor: Some(1 << 20),
-            props: BTreeMap::new(),
-        },
-        Err((code::INVLD_MINOR_NR, "Invalid minor")),
-    );
-    check(&mut c, &mut e, vd("r1", 2), Ok(()));
     let r1 = &c.state().resource_definitions[&ResourceName::new("r1").unwrap()];
     assert_eq!(
         r1.volume_definitions
@@ -505,49 +375,37 @@ fn volume_definitions_and_resize() {
             .map(str::len),
         Some(16)
     );
-    check(
+    let resize = |number: u16, size: u64| json!({"cmd": "vlm_dfn_resize", "rsc_dfn": "r1", "number": number, "size": size});
+    check_all(
         &mut c,
         &mut e,
-        Command::VlmDfnResize {
-            rsc_dfn: "r1".into(),
-            number: 0,
-            size: SizeKib(1 << 19),
-        },
-        Err((code::INVLD_VLM_SIZE, "cannot shrink")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::VlmDfnResize {
-            rsc_dfn: "r1".into(),
-            number: 0,
-            size: SizeKib(2 << 20),
-        },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::VlmDfnResize {
-            rsc_dfn: "r1".into(),
-            number: 7,
-            size: SizeKib(2 << 20),
-        },
-        Err((code::NOT_FOUND_VLM_DFN, "not found")),
+        vec![
+            (
+                resize(0, 1 << 19),
+                Err((code::INVLD_VLM_SIZE, "cannot shrink")),
+            ),
+            (resize(0, 2 << 20), Ok(())),
+            (
+                resize(7, 2 << 20),
+                Err((code::NOT_FOUND_VLM_DFN, "not found")),
+            ),
+        ],
     );
 }
 
 #[test]
 fn number_pool_exhaustion_and_reuse() {
+    let set = |cmd: &str, name: Option<&str>, k: &str, v: &str| {
+        let mut c = json!({"cmd": cmd, "props": {"override_props": {k: v}}});
+        if let Some(name) = name {
+            c["name"] = json!(name);
+        }
+        c
+    };
     // Minors: a range of 3.
     let (mut c, mut e) = cluster(2);
-    must(
-        &mut c,
-        &mut e,
-        Command::CtrlPropsModify {
-            props: PropsModify::set([("MinorNrAutoRange", "2000-2002")]),
-        },
-    );
+    let minors = set("ctrl_props_modify", None, "MinorNrAutoRange", "2000-2002");
+    must(&mut c, &mut e, cmd(minors));
     must(&mut c, &mut e, rd("r1"));
     for _ in 0..3 {
         must(&mut c, &mut e, vd("r1", 1));
@@ -559,34 +417,26 @@ fn number_pool_exhaustion_and_reuse() {
         Err((code::POOL_EXHAUSTED_MINOR_NR, "MinorNrAutoRange 2000-2002")),
     );
     // Ports: a range of 2 on node n1 (node level wins over controller).
-    must(
-        &mut c,
-        &mut e,
-        Command::CtrlPropsModify {
-            props: PropsModify::set([("TcpPortAutoRange", "7000-7999")]),
-        },
-    );
-    must(
-        &mut c,
-        &mut e,
-        Command::NodeModify {
-            name: "n1".into(),
-            node_type: None,
-            props: PropsModify::set([("TcpPortAutoRange", "7100-7101")]),
-        },
-    );
+    let ports = set("ctrl_props_modify", None, "TcpPortAutoRange", "7000-7999");
+    must(&mut c, &mut e, cmd(ports));
+    let ports = set("node_modify", Some("n1"), "TcpPortAutoRange", "7100-7101");
+    must(&mut c, &mut e, cmd(ports));
     for r in ["a1", "a2", "a3"] {
         must(&mut c, &mut e, rd(r));
     }
-    check(&mut c, &mut e, rsc("a1", "n1", Some("data"), false), Ok(()));
-    check(&mut c, &mut e, rsc("a2", "n1", Some("data"), false), Ok(()));
-    check(
+    check_all(
         &mut c,
         &mut e,
-        rsc("a3", "n1", Some("data"), false),
-        Err((code::POOL_EXHAUSTED_TCP_PORT, "TcpPortAutoRange 7100-7101")),
+        vec![
+            (js(rsc("a1", "n1", Some("data"), false)), Ok(())),
+            (js(rsc("a2", "n1", Some("data"), false)), Ok(())),
+            (
+                js(rsc("a3", "n1", Some("data"), false)),
+                Err((code::POOL_EXHAUSTED_TCP_PORT, "TcpPortAutoRange 7100-7101")),
+            ),
+            (js(rsc("a3", "n2", Some("data"), false)), Ok(())),
+        ],
     );
-    check(&mut c, &mut e, rsc("a3", "n2", Some("data"), false), Ok(()));
     assert_eq!(
         c.state().resource_definitions[&ResourceName::new("a3").unwrap()]
             .resources
@@ -596,44 +446,29 @@ fn number_pool_exhaustion_and_reuse() {
             .tcp_ports,
         vec![7000]
     );
-    must(
+    check_all(
         &mut c,
         &mut e,
-        Command::RscDelete {
-            rsc_dfn: "a1".into(),
-            node: "n1".into(),
-        },
+        vec![
+            (
+                json!({"cmd": "rsc_delete", "rsc_dfn": "a1", "node": "n1"}),
+                Ok(()),
+            ),
+            (
+                js(rsc("a3", "n1", None, true)),
+                Err((code::POOL_EXHAUSTED_TCP_PORT, "7100-7101")),
+            ),
+            (
+                json!({"cmd": "resource_deleted", "rsc_dfn": "a1", "node": "n1"}),
+                Ok(()),
+            ),
+            (js(rsc("a3", "n1", None, true)), Ok(())),
+        ],
     );
-    check(
-        &mut c,
-        &mut e,
-        rsc("a3", "n1", None, true),
-        Err((code::POOL_EXHAUSTED_TCP_PORT, "7100-7101")),
-    );
-    must(
-        &mut c,
-        &mut e,
-        Command::RscDeleteConfirmed {
-            rsc_dfn: "a1".into(),
-            node: "n1".into(),
-        },
-    );
-    check(&mut c, &mut e, rsc("a3", "n1", None, true), Ok(()));
     // Node ids: 32 per resource definition; peer slots guard first, so raise them.
     let (mut c, mut e) = cluster(33);
-    must(
-        &mut c,
-        &mut e,
-        Command::RscDfnCreate {
-            name: "big".into(),
-            rsc_grp: None,
-            external_name: None,
-            props: BTreeMap::new(),
-            secret: None,
-            peer_slots: Some(31),
-            layer_stack: None,
-        },
-    );
+    let big = json!({"cmd": "rsc_dfn_create", "name": "big", "peer_slots": 31});
+    must(&mut c, &mut e, cmd(big));
     for i in 1..=32 {
         must(&mut c, &mut e, rsc("big", &format!("n{i}"), None, true));
     }
@@ -653,26 +488,19 @@ fn number_pool_exhaustion_and_reuse() {
     assert_eq!(ids.len(), 32);
     assert_eq!(*ids.last().unwrap(), 31);
     let (mut c, mut e) = cluster(3);
-    must(
+    let small = json!({"cmd": "rsc_dfn_create", "name": "small", "peer_slots": 1});
+    check_all(
         &mut c,
         &mut e,
-        Command::RscDfnCreate {
-            name: "small".into(),
-            rsc_grp: None,
-            external_name: None,
-            props: BTreeMap::new(),
-            secret: None,
-            peer_slots: Some(1),
-            layer_stack: None,
-        },
-    );
-    must(&mut c, &mut e, rsc("small", "n1", None, true));
-    must(&mut c, &mut e, rsc("small", "n2", None, true));
-    check(
-        &mut c,
-        &mut e,
-        rsc("small", "n3", None, true),
-        Err((code::INSUFFICIENT_PEER_SLOTS, "1 peer slots")),
+        vec![
+            (small, Ok(())),
+            (js(rsc("small", "n1", None, true)), Ok(())),
+            (js(rsc("small", "n2", None, true)), Ok(())),
+            (
+                js(rsc("small", "n3", None, true)),
+                Err((code::INSUFFICIENT_PEER_SLOTS, "1 peer slots")),
+            ),
+        ],
     );
 }
 
@@ -756,159 +584,100 @@ fn groups_spawn_and_cascades() {
 #[test]
 fn snapshots_and_restore() {
     let (mut c, mut e) = cluster(2);
-    must(&mut c, &mut e, rd("r1"));
-    must(&mut c, &mut e, vd("r1", 1));
+    rd_vd(&mut c, &mut e, "r1", 1);
     must(&mut c, &mut e, rsc("r1", "n1", Some("data"), false));
+    let snap =
+        |rd: &str, name: &str| json!({"cmd": "snapshot_create", "rsc_dfn": rd, "name": name});
+    let restore = |target: &str, nodes: &[&str]| json!({"cmd": "snapshot_restore", "rsc_dfn": "r2", "snapshot": "s1", "target": target, "nodes": nodes});
     check(
         &mut c,
         &mut e,
-        Command::SnapshotCreate {
-            rsc_dfn: "r1".into(),
-            name: "s1".into(),
-            nodes: vec![],
-        },
+        cmd(snap("r1", "s1")),
         Err((code::SNAPSHOTS_NOT_SUPPORTED, "cannot take snapshots")),
     );
-    must(&mut c, &mut e, rd("r2"));
-    must(&mut c, &mut e, vd("r2", 1));
+    rd_vd(&mut c, &mut e, "r2", 1);
     must(&mut c, &mut e, rsc("r2", "n1", Some("files"), false));
     must(&mut c, &mut e, rsc("r2", "n2", Some("files"), false));
-    check(
+    check_all(
         &mut c,
         &mut e,
-        Command::SnapshotCreate {
-            rsc_dfn: "r2".into(),
-            name: "s1".into(),
-            nodes: vec![],
-        },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::SnapshotCreate {
-            rsc_dfn: "r2".into(),
-            name: "S1".into(),
-            nodes: vec![],
-        },
-        Err((code::EXISTS_SNAPSHOT_DFN, "already exists")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::RscDfnDelete { name: "r2".into() },
-        Err((code::EXISTS_SNAPSHOT_DFN, "because it has snapshots")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::NodeDelete { name: "n2".into() },
-        Err((code::IN_USE, "r2/s1")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::SnapshotRestore {
-            rsc_dfn: "r2".into(),
-            snapshot: "s1".into(),
-            target: "r1".into(),
-            nodes: vec![],
-        },
-        Err((code::EXISTS_RSC_DFN, "already exists")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::SnapshotRestore {
-            rsc_dfn: "r2".into(),
-            snapshot: "s1".into(),
-            target: "r3".into(),
-            nodes: vec!["n1".into()],
-        },
-        Ok(()),
+        vec![
+            (snap("r2", "s1"), Ok(())),
+            (
+                snap("r2", "S1"),
+                Err((code::EXISTS_SNAPSHOT_DFN, "already exists")),
+            ),
+            (
+                json!({"cmd": "rsc_dfn_delete", "name": "r2"}),
+                Err((code::EXISTS_SNAPSHOT_DFN, "because it has snapshots")),
+            ),
+            (
+                json!({"cmd": "node_delete", "name": "n2"}),
+                Err((code::IN_USE, "r2/s1")),
+            ),
+            (
+                restore("r1", &[]),
+                Err((code::EXISTS_RSC_DFN, "already exists")),
+            ),
+            (restore("r3", &["n1"]), Ok(())),
+        ],
     );
     let r3 = &c.state().resource_definitions[&ResourceName::new("r3").unwrap()];
     assert_eq!(r3.resources.len(), 1);
     assert_eq!(r3.volume_definitions[&0].size, SizeKib(1 << 20));
     assert_eq!(r3.props.get("Internal/RestoreFrom/Snapshot"), Some("s1"));
-    check(
+    check_all(
         &mut c,
         &mut e,
-        Command::SnapshotDelete {
-            rsc_dfn: "r2".into(),
-            name: "s1".into(),
-        },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::RscDfnDelete { name: "r2".into() },
-        Ok(()),
+        vec![
+            (
+                json!({"cmd": "snapshot_delete", "rsc_dfn": "r2", "name": "s1"}),
+                Ok(()),
+            ),
+            (json!({"cmd": "rsc_dfn_delete", "name": "r2"}), Ok(())),
+        ],
     );
 }
 
 #[test]
 fn kvs_and_ctrl_props_and_quorum_marker() {
     let (mut c, mut e) = cluster(0);
-    check(
+    let ctrl = |props: serde_json::Value| json!({"cmd": "ctrl_props_modify", "props": props});
+    check_all(
         &mut c,
         &mut e,
-        Command::KvsModify {
-            name: "csi-backup-mapping".into(),
-            props: PropsModify::set([("anything", "goes")]),
-        },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::KvsDelete {
-            name: "nope-x".into(),
-        },
-        Err((code::NOT_FOUND_KVS, "not found")),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::KvsDelete {
-            name: "csi-backup-mapping".into(),
-        },
-        Ok(()),
-    );
-    check(
-        &mut c,
-        &mut e,
-        Command::CtrlPropsModify {
-            props: PropsModify::set([("DrbdOptions/Resource/quorum", "majority")]),
-        },
-        Ok(()),
+        vec![
+            (
+                json!({"cmd": "kvs_modify", "name": "csi-backup-mapping",
+                    "props": {"override_props": {"anything": "goes"}}}),
+                Ok(()),
+            ),
+            (
+                json!({"cmd": "kvs_delete", "name": "nope-x"}),
+                Err((code::NOT_FOUND_KVS, "not found")),
+            ),
+            (
+                json!({"cmd": "kvs_delete", "name": "csi-backup-mapping"}),
+                Ok(()),
+            ),
+            (
+                ctrl(json!({"override_props": {"DrbdOptions/Resource/quorum": "majority"}})),
+                Ok(()),
+            ),
+        ],
     );
     assert_eq!(
         c.state().ctrl_props.get("Internal/Drbd/QuorumSetBy"),
         Some("user")
     );
-    check(
-        &mut c,
-        &mut e,
-        Command::CtrlPropsModify {
-            props: PropsModify {
-                delete_props: vec!["DrbdOptions/Resource/quorum".into()],
-                ..Default::default()
-            },
-        },
-        Ok(()),
-    );
+    let delete = ctrl(json!({"delete_props": ["DrbdOptions/Resource/quorum"]}));
+    check(&mut c, &mut e, cmd(delete), Ok(()));
     assert_eq!(c.state().ctrl_props.get("Internal/Drbd/QuorumSetBy"), None);
+    let delete = ctrl(json!({"delete_props": ["Internal/Drbd/QuorumSetBy"]}));
     check(
         &mut c,
         &mut e,
-        Command::CtrlPropsModify {
-            props: PropsModify {
-                delete_props: vec!["Internal/Drbd/QuorumSetBy".into()],
-                ..Default::default()
-            },
-        },
+        cmd(delete),
         Err((code::INVLD_PROP, "reserved")),
     );
 }
@@ -1043,15 +812,9 @@ fn chain_levels_per_consumer_follow_linstor() {
 fn stor_pool_name_prefers_the_request_then_the_node() {
     let (mut c, mut e, rn, nn) = chain_cluster();
     let req: Props = [("StorPoolName", "from-rsc")].into_iter().collect();
-    must(
-        &mut c,
-        &mut e,
-        Command::NodeModify {
-            name: "n1".into(),
-            node_type: None,
-            props: PropsModify::set([("StorPoolName", "from-node")]),
-        },
-    );
+    let modify = json!({"cmd": "node_modify", "name": "n1",
+        "props": {"override_props": {"StorPoolName": "from-node"}}});
+    must(&mut c, &mut e, cmd(modify));
     let none = Props::new();
     for (request, want) in [(&req, "from-rsc"), (&none, "from-node")] {
         let chain = c.chains().stor_pool_name(&rn, &nn, request, Some(0));
@@ -1063,8 +826,7 @@ fn stor_pool_name_prefers_the_request_then_the_node() {
 fn state_roundtrips_and_outcomes_are_deterministic() {
     let build = || {
         let (mut c, mut e) = cluster(3);
-        must(&mut c, &mut e, rd("r1"));
-        must(&mut c, &mut e, vd("r1", 1));
+        rd_vd(&mut c, &mut e, "r1", 1);
         must(&mut c, &mut e, rsc("r1", "n1", Some("data"), false));
         c
     };
@@ -1079,10 +841,8 @@ fn state_roundtrips_and_outcomes_are_deterministic() {
 #[test]
 fn loading_an_inconsistent_state_is_refused() {
     let (mut c, mut e) = cluster(2);
-    must(&mut c, &mut e, rd("r1"));
-    must(&mut c, &mut e, vd("r1", 1));
-    must(&mut c, &mut e, rd("r2"));
-    must(&mut c, &mut e, vd("r2", 1));
+    rd_vd(&mut c, &mut e, "r1", 1);
+    rd_vd(&mut c, &mut e, "r2", 1);
     let json = c.to_json().replace("\"minor\":1001", "\"minor\":1000");
     let err = Cluster::from_json(&json).unwrap_err().to_string();
     assert!(err.contains("minor 1000"), "{err}");
@@ -1458,35 +1218,27 @@ fn shared_space_names_cannot_look_like_default_ones() {
 #[test]
 fn node_lost_takes_its_snapshots_out_of_the_pool_usage() {
     let (mut c, mut e) = cluster(2);
-    must(&mut c, &mut e, rd("r1"));
-    must(&mut c, &mut e, vd("r1", 1));
-    must(&mut c, &mut e, rsc("r1", "n1", Some("files"), false));
-    must(&mut c, &mut e, rsc("r1", "n2", Some("files"), false));
-    must(
+    rd_vd(&mut c, &mut e, "r1", 1);
+    check_all(
         &mut c,
         &mut e,
-        Command::SnapshotCreate {
-            rsc_dfn: "r1".into(),
-            name: "s1".into(),
-            nodes: vec![],
-        },
-    );
-    // The resource leaves n1 (its snapshot stays), then n1 is lost.
-    must(
-        &mut c,
-        &mut e,
-        Command::RscDelete {
-            rsc_dfn: "r1".into(),
-            node: "n1".into(),
-        },
-    );
-    must(
-        &mut c,
-        &mut e,
-        Command::RscDeleteConfirmed {
-            rsc_dfn: "r1".into(),
-            node: "n1".into(),
-        },
+        vec![
+            (js(rsc("r1", "n1", Some("files"), false)), Ok(())),
+            (js(rsc("r1", "n2", Some("files"), false)), Ok(())),
+            (
+                json!({"cmd": "snapshot_create", "rsc_dfn": "r1", "name": "s1"}),
+                Ok(()),
+            ),
+            // The resource leaves n1 (its snapshot stays), then n1 is lost.
+            (
+                json!({"cmd": "rsc_delete", "rsc_dfn": "r1", "node": "n1"}),
+                Ok(()),
+            ),
+            (
+                json!({"cmd": "resource_deleted", "rsc_dfn": "r1", "node": "n1"}),
+                Ok(()),
+            ),
+        ],
     );
     c.check_invariants().unwrap();
     must(&mut c, &mut e, Command::NodeLost { name: "n1".into() });
@@ -1496,35 +1248,34 @@ fn node_lost_takes_its_snapshots_out_of_the_pool_usage() {
 #[test]
 fn mixing_lvm_and_zfs_needs_a_drbd_that_supports_it_on_both_nodes() {
     let (mut c, mut e) = cluster(2);
-    must(&mut c, &mut e, pool("n2", "zfs", PK::ZFS, "tank"));
-    must(
-        &mut c,
-        &mut e,
-        Command::CtrlPropsModify {
-            props: PropsModify::set([("AllowMixingStoragePoolDriver", "true")]),
-        },
-    );
-    let report = |n: &str, v: (u16, u16, u16)| Command::NodeReport {
-        node: n.into(),
-        connection: ConnectionStatus::ONLINE,
-        capabilities: Some(crate::model::Capabilities {
-            drbd_version: Some(v),
-            ..Default::default()
-        }),
+    let report = |n: &str, v: [u16; 3]| {
+        json!({"cmd": "report_node", "node": n, "connection": "ONLINE", "capabilities": {
+            "storage_providers": [], "resource_layers": [], "unsupported_providers": {},
+            "unsupported_layers": {}, "drbd_version": v}})
     };
-    must(&mut c, &mut e, report("n1", (9, 2, 8)));
-    must(&mut c, &mut e, report("n2", (9, 2, 3)));
-    must(&mut c, &mut e, rd("r1"));
-    must(&mut c, &mut e, vd("r1", 1));
-    must(&mut c, &mut e, rsc("r1", "n1", Some("data"), false));
-    check(
+    check_all(
         &mut c,
         &mut e,
-        rsc("r1", "n2", Some("zfs"), false),
-        Err((code::INVLD_STOR_POOL_NAME, "9.2.7")),
+        vec![
+            (js(pool("n2", "zfs", PK::ZFS, "tank")), Ok(())),
+            (
+                json!({"cmd": "ctrl_props_modify",
+                    "props": {"override_props": {"AllowMixingStoragePoolDriver": "true"}}}),
+                Ok(()),
+            ),
+            (report("n1", [9, 2, 8]), Ok(())),
+            (report("n2", [9, 2, 3]), Ok(())),
+            (js(rd("r1")), Ok(())),
+            (js(vd("r1", 1)), Ok(())),
+            (js(rsc("r1", "n1", Some("data"), false)), Ok(())),
+            (
+                js(rsc("r1", "n2", Some("zfs"), false)),
+                Err((code::INVLD_STOR_POOL_NAME, "9.2.7")),
+            ),
+            (report("n2", [9, 2, 7]), Ok(())),
+            (js(rsc("r1", "n2", Some("zfs"), false)), Ok(())),
+        ],
     );
-    must(&mut c, &mut e, report("n2", (9, 2, 7)));
-    check(&mut c, &mut e, rsc("r1", "n2", Some("zfs"), false), Ok(()));
 }
 
 #[test]

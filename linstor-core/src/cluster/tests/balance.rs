@@ -3,22 +3,14 @@
 
 use super::fixture::*;
 use crate::cluster::{Cluster, Command, SeededEnv};
-use crate::model::{ConnectionStatus, LayerKind, SelectFilter};
 use crate::rc::code;
-use crate::size::SizeKib;
+use serde_json::json;
 
 #[test]
 fn balance_adds_and_removes_toward_the_place_count_once_replicas_settled() {
     use crate::cluster::balance::{Balance, balance_decision};
     let (mut c, mut env) = online_cluster(4);
-    create_group(
-        &mut c,
-        &mut env,
-        SelectFilter {
-            place_count: Some(2),
-            ..Default::default()
-        },
-    );
+    create_group(&mut c, &mut env, place_count(2));
     assert!(!spawn_in(&mut c, &mut env, "r1", Some(4), 10).is_error());
     assert!(!spawn_in(&mut c, &mut env, "r2", Some(1), 10).is_error());
     let balance = |rd: Option<&str>| Command::RscBalance {
@@ -42,8 +34,7 @@ fn balance_adds_and_removes_toward_the_place_count_once_replicas_settled() {
     );
     // Reported settled, with r1 in use on n0: r1 gives up two replicas (never n0), r2 gets one.
     report_all(&mut c, &mut env, &[("r1", "n0")]);
-    let out = run(&mut c, &mut env, balance(None));
-    assert!(!out.is_error(), "{out:?}");
+    must(&mut c, &mut env, balance(None));
     let r1_nodes = nodes_of(&c, "r1");
     assert_eq!(r1_nodes.len(), 2, "{r1_nodes:?}");
     assert!(r1_nodes.contains(&"n0".to_string()), "{r1_nodes:?}");
@@ -56,19 +47,10 @@ fn balance_adds_and_removes_toward_the_place_count_once_replicas_settled() {
         decide(&c, &mut env)
     );
     // Turned off on the definition: left alone, and an explicit request says why.
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::RscDfnModify {
-            name: "r2".into(),
-            props: crate::props::PropsModify::set([("BalanceResourcesEnabled", "false")]),
-            peer_slots: None,
-            rsc_grp: None,
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
-    let out = run(&mut c, &mut env, balance(Some("r2")));
-    assert!(!out.is_error(), "{out:?}");
+    let off = json!({"cmd": "rsc_dfn_modify", "name": "r2",
+        "props": {"override_props": {"BalanceResourcesEnabled": "false"}}});
+    must(&mut c, &mut env, cmd(off));
+    let out = must(&mut c, &mut env, balance(Some("r2")));
     assert!(
         out.rc.0.iter().any(
             |e| e.code == code::WARN_NO_EFFECT && e.message.contains("BalanceResourcesEnabled")
@@ -101,20 +83,9 @@ fn balance_skips_failed_disks_and_unsettled_replicas() {
     let now = crate::cluster::Env::now_ms(&mut env);
     assert!(matches!(balance_decision(c.state(), &r1, now), Balance::Remove(n) if n.len() == 1));
     // A resync running on one replica: nothing is removed.
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::RscReport {
-            node: "n1".into(),
-            rsc_dfn: "r1".into(),
-            state: crate::model::RscObserved {
-                in_use: false,
-                up_to_date: false,
-                established: false,
-            },
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    let resync = json!({"cmd": "report_resource", "node": "n1", "rsc_dfn": "r1",
+        "state": {"in_use": false, "up_to_date": false, "established": false}});
+    must(&mut c, &mut env, cmd(resync));
     let d = balance_decision(c.state(), &r1, now);
     assert!(
         matches!(&d, Balance::Skip(w) if w.contains("n1") && w.contains("UpToDate")),
@@ -122,16 +93,9 @@ fn balance_skips_failed_disks_and_unsettled_replicas() {
     );
     report_all(&mut c, &mut env, &[]);
     // A failed disk (SkipDisk on the node): nothing is touched.
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::NodeModify {
-            name: "n2".into(),
-            node_type: None,
-            props: crate::props::PropsModify::set([("DrbdOptions/SkipDisk", "True")]),
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    let skip = json!({"cmd": "node_modify", "name": "n2",
+        "props": {"override_props": {"DrbdOptions/SkipDisk": "True"}}});
+    must(&mut c, &mut env, cmd(skip));
     let d = balance_decision(c.state(), &r1, now);
     assert!(
         matches!(&d, Balance::Skip(w) if w.contains("SkipDisk")),
@@ -145,36 +109,14 @@ fn balance_leaves_undeployed_and_offline_definitions_alone() {
     let (mut c, mut env) = online_cluster(3);
     default_group_places(&mut c, &mut env, 2);
     assert!(!spawn(&mut c, &mut env, "r1", 3, 10).is_error());
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::RscDfnCreate {
-            name: "r2".into(),
-            rsc_grp: None,
-            external_name: None,
-            props: Default::default(),
-            secret: None,
-            peer_slots: None,
-            layer_stack: None,
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    must(&mut c, &mut env, rd("r2"));
     env.advance(2 * 3_600_000);
     report_all(&mut c, &mut env, &[]);
     let now = crate::cluster::Env::now_ms(&mut env);
     let decide = |c: &Cluster, rd: &str| balance_decision(c.state(), &rd.parse().unwrap(), now);
     assert!(matches!(decide(&c, "r2"), Balance::Skip(w) if w.contains("not deployed")));
     assert!(matches!(decide(&c, "r1"), Balance::Remove(n) if n.len() == 1));
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::NodeReport {
-            node: "n1".into(),
-            connection: ConnectionStatus::OFFLINE,
-            capabilities: None,
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    must(&mut c, &mut env, report_node("n1", "OFFLINE"));
     let d = decide(&c, "r1");
     assert!(
         matches!(&d, Balance::Skip(w) if w.contains("n1") && w.contains("online")),
@@ -192,17 +134,8 @@ fn stale_reports_and_resources_without_drbd_are_never_acted_on() {
     env.advance(2 * 3_600_000);
     report_all(&mut c, &mut env, &[]);
     // A reconnect makes the node's reports stale.
-    for conn in [ConnectionStatus::OFFLINE, ConnectionStatus::ONLINE] {
-        let out = run(
-            &mut c,
-            &mut env,
-            Command::NodeReport {
-                node: "n1".into(),
-                connection: conn,
-                capabilities: None,
-            },
-        );
-        assert!(!out.is_error(), "{out:?}");
+    for conn in ["OFFLINE", "ONLINE"] {
+        must(&mut c, &mut env, report_node("n1", conn));
     }
     let now = crate::cluster::Env::now_ms(&mut env);
     default_group_places(&mut c, &mut env, 2);
@@ -212,55 +145,17 @@ fn stale_reports_and_resources_without_drbd_are_never_acted_on() {
         "{d:?}"
     );
     // A definition without DRBD: its replicas are not copies of each other.
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::RscDfnCreate {
-            name: "plain".into(),
-            rsc_grp: None,
-            external_name: None,
-            props: Default::default(),
-            secret: None,
-            peer_slots: None,
-            layer_stack: Some(vec![LayerKind::STORAGE]),
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
-    for cmd in [
-        Command::VlmDfnCreate {
-            rsc_dfn: "plain".into(),
-            number: None,
-            size: SizeKib(1 << 20),
-            minor: None,
-            props: Default::default(),
-        },
-        Command::RscCreate {
-            rsc_dfn: "plain".into(),
-            node: "n0".into(),
-            storage_pool: Some("data".into()),
-            diskless: false,
-            drbd_client: false,
-            props: Default::default(),
-        },
-    ] {
-        let out = run(&mut c, &mut env, cmd);
-        assert!(!out.is_error(), "{out:?}");
-    }
+    let plain = json!({"cmd": "rsc_dfn_create", "name": "plain", "layer_stack": ["STORAGE"]});
+    must(&mut c, &mut env, cmd(plain));
+    must(&mut c, &mut env, vd("plain", 1));
+    must(&mut c, &mut env, rsc("plain", "n0", Some("data"), false));
     let d = balance_decision(c.state(), &"plain".parse().unwrap(), now);
     assert!(
         matches!(&d, Balance::Skip(w) if w.contains("DRBD")),
         "{d:?}"
     );
     let before = c.to_json();
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::NodeEvacuate {
-            name: "n0".into(),
-            target: vec![],
-            do_not_target: vec![],
-        },
-    );
+    let out = run(&mut c, &mut env, evacuate("n0", &[]));
     assert_eq!(
         out.rc.first_error().map(|e| e.code),
         Some(code::INVLD_LAYER_STACK),

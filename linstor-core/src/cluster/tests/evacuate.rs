@@ -2,9 +2,9 @@
 
 use super::fixture::*;
 use crate::cluster::{Cluster, Command};
-use crate::model::{Capabilities, ConnectionStatus, LayerKind, ProviderKind, SelectFilter};
+use crate::model::{Capabilities, ConnectionStatus, ProviderKind, SelectFilter};
 use crate::rc::code;
-use crate::size::SizeKib;
+use serde_json::json;
 
 #[test]
 fn evacuation_places_replacements_then_deletes_the_originals_once_synced() {
@@ -12,15 +12,9 @@ fn evacuation_places_replacements_then_deletes_the_originals_once_synced() {
     assert!(!spawn(&mut c, &mut env, "r1", 2, 10).is_error());
     assert!(!spawn(&mut c, &mut env, "r2", 3, 10).is_error());
     let before: Vec<usize> = ["r1", "r2"].iter().map(|r| diskful(&c, r)).collect();
-    let evacuate = |n: &str| Command::NodeEvacuate {
-        name: n.into(),
-        target: vec![],
-        do_not_target: vec![],
-    };
     // n0 carries both (the placer fills n0 first on equal pools).
     assert_eq!(on(&c, "n0").len(), 2, "{:?}", on(&c, "n0"));
-    let out = run(&mut c, &mut env, evacuate("n0"));
-    assert!(!out.is_error(), "{out:?}");
+    must(&mut c, &mut env, evacuate("n0", &[]));
     c.check_invariants().unwrap();
     assert!(on(&c, "n0").iter().all(|(_, f)| f.contains(&"EVACUATE")));
     for (rd, n) in ["r1", "r2"].iter().zip(&before) {
@@ -32,8 +26,7 @@ fn evacuation_places_replacements_then_deletes_the_originals_once_synced() {
     let out = run(&mut c, &mut env, balance.clone());
     assert!(!out.is_error() && out.changes.is_empty(), "{out:?}");
     report_all(&mut c, &mut env, &[]);
-    let out = run(&mut c, &mut env, balance);
-    assert!(!out.is_error(), "{out:?}");
+    must(&mut c, &mut env, balance);
     assert!(
         on(&c, "n0").iter().all(|(_, f)| f.contains(&"DELETE")),
         "{:?}",
@@ -45,36 +38,27 @@ fn evacuation_places_replacements_then_deletes_the_originals_once_synced() {
     }
     // The satellite confirms; the node can go.
     for (rd, _) in on(&c, "n0") {
-        let out = run(
-            &mut c,
-            &mut env,
-            Command::RscDeleteConfirmed {
-                rsc_dfn: rd,
-                node: "n0".into(),
-            },
-        );
-        assert!(!out.is_error(), "{out:?}");
+        let confirmed = json!({"cmd": "resource_deleted", "rsc_dfn": rd, "node": "n0"});
+        must(&mut c, &mut env, cmd(confirmed));
     }
-    let out = run(&mut c, &mut env, Command::NodeDelete { name: "n0".into() });
-    assert!(!out.is_error(), "{out:?}");
+    must(
+        &mut c,
+        &mut env,
+        cmd(json!({"cmd": "node_delete", "name": "n0"})),
+    );
     c.check_invariants().unwrap();
 }
 
 #[test]
 fn evacuation_is_all_or_nothing_and_can_be_cancelled() {
     let (mut c, mut env) = online_cluster(3);
+    let restore = |delete: bool| {
+        cmd(json!({"cmd": "node_restore", "name": "n0", "delete_resources": delete}))
+    };
     assert!(!spawn(&mut c, &mut env, "r1", 1, 10).is_error());
     assert!(!spawn(&mut c, &mut env, "r2", 3, 10).is_error());
     let before = c.to_json();
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::NodeEvacuate {
-            name: "n0".into(),
-            target: vec![],
-            do_not_target: vec![],
-        },
-    );
+    let out = run(&mut c, &mut env, evacuate("n0", &[]));
     let e = out.rc.first_error().unwrap_or_else(|| panic!("{out:?}"));
     assert_eq!(e.code, code::NOT_ENOUGH_NODES);
     assert!(e.message.contains("'r2'"), "{e}");
@@ -83,42 +67,18 @@ fn evacuation_is_all_or_nothing_and_can_be_cancelled() {
     assert!(out.changes.is_empty());
     c.check_invariants().unwrap();
     // Without r2 it works; restore cancels it (the replacement stays).
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::NodeEvacuate {
-            name: "n0".into(),
-            target: vec![],
-            do_not_target: vec!["n1".into()],
-        },
-    );
+    let out = run(&mut c, &mut env, evacuate("n0", &["n1"]));
     assert!(out.is_error(), "r2 still blocks: {out:?}");
-    let out = run(
+    must(
         &mut c,
         &mut env,
-        Command::RscDfnDelete { name: "r2".into() },
+        cmd(json!({"cmd": "rsc_dfn_delete", "name": "r2"})),
     );
-    assert!(!out.is_error(), "{out:?}");
     for n in ["n0", "n1", "n2"] {
-        run(
-            &mut c,
-            &mut env,
-            Command::RscDeleteConfirmed {
-                rsc_dfn: "r2".into(),
-                node: n.into(),
-            },
-        );
+        let confirmed = json!({"cmd": "resource_deleted", "rsc_dfn": "r2", "node": n});
+        run(&mut c, &mut env, cmd(confirmed));
     }
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::NodeEvacuate {
-            name: "n0".into(),
-            target: vec![],
-            do_not_target: vec!["n1".into()],
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    must(&mut c, &mut env, evacuate("n0", &["n1"]));
     assert_eq!(
         nodes_of(&c, "r1"),
         ["n0", "n2"],
@@ -131,15 +91,7 @@ fn evacuation_is_all_or_nothing_and_can_be_cancelled() {
         Some("n1"),
         "kept for a replacement placed again"
     );
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::NodeRestore {
-            name: "n0".into(),
-            delete_resources: false,
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    must(&mut c, &mut env, restore(false));
     assert!(on(&c, "n0").iter().all(|(_, f)| !f.contains(&"EVACUATE")));
     assert_eq!(c.state().nodes[&"n0".parse().unwrap()].flags.0, 0);
     c.check_invariants().unwrap();
@@ -151,6 +103,9 @@ fn eviction_replaces_an_offline_node_and_restore_reactivates_or_deletes() {
     assert!(!spawn(&mut c, &mut env, "r1", 2, 10).is_error());
     assert!(!spawn(&mut c, &mut env, "r2", 3, 10).is_error());
     let evict = Command::NodeEvict { name: "n0".into() };
+    let restore = |delete: bool| {
+        cmd(json!({"cmd": "node_restore", "name": "n0", "delete_resources": delete}))
+    };
     // Online: refused, nothing changes.
     let before = c.to_json();
     let out = run(&mut c, &mut env, evict.clone());
@@ -159,16 +114,7 @@ fn eviction_replaces_an_offline_node_and_restore_reactivates_or_deletes() {
         Some(code::INVLD_REQUEST)
     );
     assert_eq!(c.to_json(), before);
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::NodeReport {
-            node: "n0".into(),
-            connection: ConnectionStatus::OFFLINE,
-            capabilities: None,
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    must(&mut c, &mut env, report_node("n0", "OFFLINE"));
     let out = run(&mut c, &mut env, evict.clone());
     assert!(!out.is_error(), "{out:?}");
     c.check_invariants().unwrap();
@@ -187,15 +133,7 @@ fn eviction_replaces_an_offline_node_and_restore_reactivates_or_deletes() {
         "{out:?}"
     );
     // Restore: reactivated (the replacements stay; the balance task trims surplus).
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::NodeRestore {
-            name: "n0".into(),
-            delete_resources: false,
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    must(&mut c, &mut env, restore(false));
     assert!(
         on(&c, "n0")
             .iter()
@@ -203,25 +141,9 @@ fn eviction_replaces_an_offline_node_and_restore_reactivates_or_deletes() {
     );
     c.check_invariants().unwrap();
     // Evicted again and restored with delete_resources: marked for deletion.
-    run(
-        &mut c,
-        &mut env,
-        Command::NodeReport {
-            node: "n0".into(),
-            connection: ConnectionStatus::OFFLINE,
-            capabilities: None,
-        },
-    );
+    run(&mut c, &mut env, report_node("n0", "OFFLINE"));
     assert!(!run(&mut c, &mut env, Command::NodeEvict { name: "n0".into() }).is_error());
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::NodeRestore {
-            name: "n0".into(),
-            delete_resources: true,
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    must(&mut c, &mut env, restore(true));
     assert!(
         on(&c, "n0")
             .iter()
@@ -245,22 +167,12 @@ fn evacuating_a_tiebreaker_moves_it_and_keeps_automatic_tiebreakers_on() {
     };
     let first = tb(&c);
     assert_eq!(first.len(), 1, "{:?}", flags(&c, "r1"));
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::NodeEvacuate {
-            name: first[0].clone(),
-            target: vec![],
-            do_not_target: vec![],
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    must(&mut c, &mut env, evacuate(&first[0], &[]));
     // A second tiebreaker is placed elsewhere while the first waits to be removed.
     let now = tb(&c);
     assert_eq!(now.len(), 2, "{:?}", flags(&c, "r1"));
     report_all(&mut c, &mut env, &[]);
-    let out = run(&mut c, &mut env, Command::RscBalance { rsc_dfn: None });
-    assert!(!out.is_error(), "{out:?}");
+    must(&mut c, &mut env, Command::RscBalance { rsc_dfn: None });
     let after = tb(&c);
     assert_eq!(after.len(), 1, "{:?}", flags(&c, "r1"));
     assert_ne!(after[0], first[0]);
@@ -272,79 +184,22 @@ fn evacuating_a_tiebreaker_moves_it_and_keeps_automatic_tiebreakers_on() {
 #[test]
 fn a_replacement_must_mix_with_the_replica_it_copies() {
     let (mut c, mut env) = online_cluster(3);
-    run(
+    let zfs = ("zfs", ProviderKind::ZFS, "tank");
+    online_pool(
         &mut c,
         &mut env,
-        Command::NodeReport {
-            node: "n0".into(),
-            connection: ConnectionStatus::ONLINE,
-            capabilities: Some(Capabilities {
-                storage_providers: vec![
-                    ProviderKind::LVM,
-                    ProviderKind::ZFS,
-                    ProviderKind::DISKLESS,
-                ],
-                resource_layers: vec![LayerKind::DRBD, LayerKind::STORAGE],
-                drbd_version: Some((9, 2, 8)),
-                ..Default::default()
-            }),
-        },
+        "n0",
+        zfs,
+        &[ProviderKind::LVM, ProviderKind::ZFS],
     );
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::StorPoolCreate {
-            node: "n0".into(),
-            name: "zfs".into(),
-            kind: ProviderKind::ZFS,
-            props: [("StorDriver/StorPoolName".to_string(), "tank".to_string())]
-                .into_iter()
-                .collect(),
-            shared_space: None,
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
-    run(
-        &mut c,
-        &mut env,
-        Command::StorPoolReport {
-            node: "n0".into(),
-            pool: "zfs".into(),
-            free: SizeKib(100 << 20),
-            total: SizeKib(100 << 20),
-        },
-    );
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::RscGrpSpawn {
-            rsc_grp: "DfltRscGrp".into(),
-            rsc_dfn: "r1".into(),
-            external_name: None,
-            volume_sizes: vec![SizeKib(10 << 20)],
-            partial: false,
-            nodes: vec![],
-            select_filter: Some(SelectFilter {
-                place_count: Some(1),
-                storage_pool: Some("zfs".parse().unwrap()),
-                ..Default::default()
-            }),
-            definitions_only: false,
-            peer_slots: None,
-            rsc_dfn_props: Default::default(),
-        },
-    );
+    let filter = SelectFilter {
+        storage_pool: Some("zfs".parse().unwrap()),
+        ..place_count(1)
+    };
+    let out = spawn_with(&mut c, &mut env, ("DfltRscGrp", "r1"), 10, Some(filter));
     assert!(!out.is_error(), "{out:?}");
     // Only LVM elsewhere: the ZFS replica on n0 cannot be copied there.
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::NodeEvacuate {
-            name: "n0".into(),
-            target: vec![],
-            do_not_target: vec![],
-        },
-    );
+    let out = run(&mut c, &mut env, evacuate("n0", &[]));
     let e = out.rc.first_error().unwrap_or_else(|| panic!("{out:?}"));
     assert_eq!(e.code, code::NOT_ENOUGH_NODES, "{e}");
     assert!(format!("{e}").contains("mix"), "{e}");

@@ -101,6 +101,16 @@ pub(super) fn must(c: &mut Cluster, e: &mut SeededEnv, cmd: Command) -> Outcome 
     o
 }
 
+/// `node_evacuate` of `name`, keeping replacements off `do_not_target`.
+pub(super) fn evacuate(name: &str, do_not_target: &[&str]) -> Command {
+    cmd(json!({"cmd": "node_evacuate", "name": name, "do_not_target": do_not_target}))
+}
+
+/// `report_node` of `node` with `connection` (`ONLINE`, `OFFLINE`…) and no capabilities.
+pub(super) fn report_node(node: &str, connection: &str) -> Command {
+    cmd(json!({"cmd": "report_node", "node": node, "connection": connection}))
+}
+
 /// Runs `cmd`; on `Err(code)` expects a refusal with that code and an unchanged state, and that
 /// message, cause or correction contains `text`.
 #[track_caller]

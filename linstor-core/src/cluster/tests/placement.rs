@@ -5,7 +5,7 @@ use super::fixture::*;
 use crate::cluster::Command;
 use crate::model::{RscFlags, SelectFilter};
 use crate::rc::{Severity, code};
-use crate::size::SizeKib;
+use serde_json::json;
 
 #[test]
 fn spawn_places_and_manages_quorum_and_tiebreaker() {
@@ -38,13 +38,7 @@ fn spawn_places_and_manages_quorum_and_tiebreaker() {
     let out = run(
         &mut c,
         &mut env,
-        Command::RscAutoplace {
-            rsc_dfn: "r1".into(),
-            select_filter: SelectFilter {
-                additional_place_count: Some(1),
-                ..Default::default()
-            },
-        },
+        autoplace("r1", json!({"additional_place_count": 1})),
     );
     assert!(!out.is_error(), "{out:?}");
     let f = flags(&c, "r1");
@@ -87,17 +81,7 @@ fn refusal_is_explained_and_changes_nothing() {
     // Autoplace on an existing definition with too many replicas: refused, unchanged.
     assert!(!spawn(&mut c, &mut env, "r2", 1, 1).is_error());
     let before = c.state().clone();
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::RscAutoplace {
-            rsc_dfn: "r2".into(),
-            select_filter: SelectFilter {
-                place_count: Some(5),
-                ..Default::default()
-            },
-        },
-    );
+    let out = run(&mut c, &mut env, autoplace("r2", json!({"place_count": 5})));
     assert!(out.is_error());
     assert_eq!(c.state(), &before);
 }
@@ -106,17 +90,7 @@ fn refusal_is_explained_and_changes_nothing() {
 fn already_deployed_and_user_quorum() {
     let (mut c, mut env) = online_cluster(3);
     assert!(!spawn(&mut c, &mut env, "r1", 3, 1).is_error());
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::RscAutoplace {
-            rsc_dfn: "r1".into(),
-            select_filter: SelectFilter {
-                place_count: Some(3),
-                ..Default::default()
-            },
-        },
-    );
+    let out = run(&mut c, &mut env, autoplace("r1", json!({"place_count": 3})));
     assert!(
         out.rc
             .0
@@ -128,15 +102,11 @@ fn already_deployed_and_user_quorum() {
     assert!(flags(&c, "r1").iter().all(|(_, f)| f.is_empty()));
     // Deleting one replica: 2 diskful → a tiebreaker is added on the third node? No: that
     // node still holds the resource being deleted → takeover.
-    let out = run(
+    must(
         &mut c,
         &mut env,
-        Command::RscDelete {
-            rsc_dfn: "r1".into(),
-            node: "n2".into(),
-        },
+        cmd(json!({"cmd": "rsc_delete", "rsc_dfn": "r1", "node": "n2"})),
     );
-    assert!(!out.is_error(), "{out:?}");
     let f = flags(&c, "r1");
     assert!(
         f.iter()
@@ -144,17 +114,9 @@ fn already_deployed_and_user_quorum() {
         "{f:?}"
     );
     // A user setting wins over auto-quorum.
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::RscDfnModify {
-            name: "r1".into(),
-            props: crate::props::PropsModify::set([("DrbdOptions/Resource/quorum", "off")]),
-            peer_slots: None,
-            rsc_grp: None,
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    let quorum = json!({"cmd": "rsc_dfn_modify", "name": "r1",
+        "props": {"override_props": {"DrbdOptions/Resource/quorum": "off"}}});
+    must(&mut c, &mut env, cmd(quorum));
     let rd = &c.state().resource_definitions[&"r1".parse().unwrap()];
     assert_eq!(rd.props.get("DrbdOptions/Resource/quorum"), Some("off"));
     let _ = RscFlags::TIE_BREAKER;
@@ -179,10 +141,7 @@ fn group_adjust_adds_missing_replicas_and_warns_for_what_cannot_be_placed() {
 
     let adjust = |name: Option<&str>, place: Option<u32>| Command::RscGrpAdjust {
         name: name.map(str::to_string),
-        select_filter: place.map(|p| SelectFilter {
-            place_count: Some(p),
-            ..Default::default()
-        }),
+        select_filter: place.map(place_count),
     };
     let out = run(&mut c, &mut env, adjust(Some("GRP"), None));
     assert!(!out.is_error(), "{out:?}");
@@ -244,40 +203,16 @@ fn group_adjust_sees_what_it_placed_for_the_definitions_before() {
     let (mut c, mut env) = online_cluster(3);
     create_group(&mut c, &mut env, SelectFilter::default());
     for (rd, node) in [("r1", "n0"), ("r2", "n1")] {
-        let out = run(
-            &mut c,
-            &mut env,
-            Command::RscGrpSpawn {
-                rsc_grp: "grp".into(),
-                rsc_dfn: rd.into(),
-                external_name: None,
-                volume_sizes: vec![SizeKib(60 << 20)],
-                partial: false,
-                nodes: vec![],
-                select_filter: Some(SelectFilter {
-                    place_count: Some(1),
-                    node_name_list: Some(vec![node.parse().unwrap()]),
-                    ..Default::default()
-                }),
-                definitions_only: false,
-                peer_slots: None,
-                rsc_dfn_props: Default::default(),
-            },
-        );
+        let filter = SelectFilter {
+            node_name_list: Some(vec![node.parse().unwrap()]),
+            ..place_count(1)
+        };
+        let out = spawn_with(&mut c, &mut env, ("grp", rd), 60, Some(filter));
         assert!(!out.is_error(), "{out:?}");
     }
-    let out = run(
-        &mut c,
-        &mut env,
-        Command::RscGrpAdjust {
-            name: Some("grp".into()),
-            select_filter: Some(SelectFilter {
-                place_count: Some(2),
-                ..Default::default()
-            }),
-        },
-    );
-    assert!(!out.is_error(), "{out:?}");
+    let adjust =
+        json!({"cmd": "rsc_grp_adjust", "name": "grp", "select_filter": {"place_count": 2}});
+    let out = must(&mut c, &mut env, cmd(adjust));
     assert_eq!(nodes_of(&c, "r1"), ["n0", "n2"]);
     assert_eq!(nodes_of(&c, "r2"), ["n1"], "n2 has 40 GiB left: {out:?}");
     assert!(
@@ -288,4 +223,9 @@ fn group_adjust_sees_what_it_placed_for_the_definitions_before() {
         "{out:?}"
     );
     c.check_invariants().unwrap();
+}
+
+/// `autoplace` of `rd` with `filter` (a select filter in JSON).
+fn autoplace(rd: &str, filter: serde_json::Value) -> Command {
+    cmd(json!({"cmd": "autoplace", "rsc_dfn": rd, "select_filter": filter}))
 }

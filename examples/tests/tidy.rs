@@ -63,7 +63,17 @@ fn rel(p: &Path) -> String {
 
 #[test]
 fn core_does_no_io() {
-    let core = root().join("linstor-core");
+    no_io("linstor-core");
+}
+
+#[test]
+fn api_types_do_no_io() {
+    no_io("linstor-api");
+}
+
+/// The crate `name` depends on no async runtime or randomness and calls no IO API.
+fn no_io(name: &str) {
+    let core = root().join(name);
     let manifest = fs::read_to_string(core.join("Cargo.toml")).unwrap();
     let deps = manifest
         .split("[dependencies]")
@@ -87,7 +97,7 @@ fn core_does_no_io() {
                 .lines()
                 .any(|l| l.trim_start().starts_with(&format!("{banned} "))
                     || l.trim_start().starts_with(&format!("{banned}="))),
-            "linstor-core must not depend on {banned} (ARCHITECTURE.md: linstor-core does no IO)"
+            "{name} must not depend on {banned} (ARCHITECTURE.md: it does no IO)"
         );
     }
     let banned = [
@@ -118,7 +128,7 @@ fn core_does_no_io() {
     }
     assert!(
         bad.is_empty(),
-        "IO in linstor-core (ARCHITECTURE.md forbids it):\n{}",
+        "IO in {name} (ARCHITECTURE.md forbids it):\n{}",
         bad.join("\n")
     );
 }

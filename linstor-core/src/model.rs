@@ -104,7 +104,16 @@ macro_rules! flags {
             pub fn remove(&mut self, f: $ty) {
                 self.0 &= !f.0;
             }
-            /// The REST names of the set flags (composite flags hide their parts).
+            /// Every named flag whose bits are all set, in declaration order, as LINSTOR's REST
+            /// API lists them (a tiebreaker is `DISKLESS`, `DRBD_DISKLESS`, `TIE_BREAKER`).
+            pub fn rest_names(self) -> Vec<&'static str> {
+                Self::ALL
+                    .iter()
+                    .filter(|(_, f)| f.0 != 0 && self.contains(*f))
+                    .map(|(n, _)| *n)
+                    .collect()
+            }
+            /// The fewest names that cover the set flags (composite flags hide their parts).
             pub fn names(self) -> Vec<&'static str> {
                 let mut out = Vec::new();
                 let mut covered = 0u64;

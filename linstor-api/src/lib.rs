@@ -6,6 +6,7 @@
 //! field the clients index always present, flags with every bit-subset name. Requests and their
 //! mapping to `linstor_core::cluster::Command` come next.
 
+pub mod request;
 pub mod view;
 
 /// The REST API version this crate's types implement (python-linstor gates features on it).

@@ -118,6 +118,17 @@ fn decode_value<T: DeserializeOwned>(
         let msg = e.inner().to_string();
         let path = Some(e.path().to_string())
             .filter(|p| !p.is_empty() && p != ".")
+            // For an unknown field serde's path ends with the field itself: keep its parent,
+            // as `explain` names the field below it.
+            .map(
+                |p| match between(strip_location(&msg), "unknown field `", "`") {
+                    Some(f) if p == f => String::new(),
+                    Some(f) => p
+                        .strip_suffix(&format!(".{f}"))
+                        .map_or(p.clone(), str::to_owned),
+                    None => p,
+                },
+            )
             // Inside an internally tagged enum (`Command`) serde buffers the content and the
             // path is lost: find the culprit in the document instead.
             .or_else(|| locate(&value, strip_location(&msg)));

@@ -253,3 +253,15 @@ fn drbd_options_are_validated_on_every_cluster() {
         assert_eq!(c.to_json(), before, "{key} changed the state");
     }
 }
+
+#[test]
+fn other_inputs_name_their_fields_too() {
+    let e = decode::<crate::model::SelectFilter>("a select filter", r#"{"plac_count": 3}"#)
+        .expect_err("unknown field");
+    assert_eq!(e.field.as_deref(), Some("plac_count"), "{e:?}");
+    assert_eq!(e.correction, "Did you mean 'place_count'?");
+    let e =
+        decode::<crate::props::PropsModify>("a property change", r#"{"override_props": {"a": 1}}"#)
+            .expect_err("wrong type");
+    assert_eq!(e.field.as_deref(), Some("override_props.a"), "{e:?}");
+}

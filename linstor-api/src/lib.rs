@@ -3,9 +3,11 @@
 //! No server code: [`view`] builds the objects list endpoints answer from the core's state,
 //! exactly in the shape python-linstor, the `linstor` CLI and linstor-csi read
 //! (`shared/reference/rest-client-compat.md`): never `null`, never an empty collection, every
-//! field the clients index always present, flags with every bit-subset name. Requests and their
-//! mapping to `linstor_core::cluster::Command` come next.
+//! field the clients index always present, flags with every bit-subset name. [`request`] reads
+//! request bodies as the real clients send them and maps them to `linstor_core` commands;
+//! [`query`] holds the list filters.
 
+pub mod query;
 pub mod request;
 pub mod view;
 

@@ -7,6 +7,7 @@
 //! request bodies as the real clients send them and maps them to `linstor_core` commands;
 //! [`query`] holds the list filters.
 
+pub mod answer;
 pub mod query;
 pub mod request;
 pub mod view;

@@ -344,21 +344,14 @@ pub fn volume_group(v: &VolumeGroup) -> VolumeGroupView {
 
 /// A resource definition, with its volume definitions when `with_volumes`.
 pub fn resource_definition(d: &ResourceDefinition, with_volumes: bool) -> ResourceDefinitionView {
-    let layer_data = d
-        .layer_stack
-        .iter()
-        .map(|l| LayerData {
-            kind: format!("{l:?}"),
-            data: (*l == LayerKind::DRBD).then(|| {
-                serde_json::json!({
-                    "peer_slots": d.drbd.peer_slots,
-                    "al_stripes": d.drbd.al_stripes,
-                    "al_stripe_size_kib": d.drbd.al_stripe_size_kib,
-                    "transport_type": d.drbd.transport,
-                })
-            }),
+    let layer_data = layers(d, || {
+        serde_json::json!({
+            "peer_slots": d.drbd.peer_slots,
+            "al_stripes": d.drbd.al_stripes,
+            "al_stripe_size_kib": d.drbd.al_stripe_size_kib,
+            "transport_type": d.drbd.transport,
         })
-        .collect();
+    });
     ResourceDefinitionView {
         name: d.name.to_string(),
         external_name: d.external_name.clone(),
@@ -378,17 +371,21 @@ pub fn resource_definition(d: &ResourceDefinition, with_volumes: bool) -> Resour
     }
 }
 
+/// `d`'s layer stack, top down, with `drbd` as the DRBD layer's data.
+fn layers(d: &ResourceDefinition, drbd: impl Fn() -> serde_json::Value) -> Vec<LayerData> {
+    let layer = |l: &LayerKind| LayerData {
+        kind: format!("{l:?}"),
+        data: (*l == LayerKind::DRBD).then(&drbd),
+    };
+    d.layer_stack.iter().map(layer).collect()
+}
+
 /// A volume definition of `d`.
 pub fn volume_definition(d: &ResourceDefinition, v: &VolumeDefinition) -> VolumeDefinitionView {
-    let layer_data = d
-        .layer_stack
-        .iter()
-        .map(|l| LayerData {
-            kind: format!("{l:?}"),
-            data: (*l == LayerKind::DRBD)
-                .then(|| serde_json::json!({"volume_number": v.number, "minor_number": v.minor})),
-        })
-        .collect();
+    let layer_data = layers(
+        d,
+        || serde_json::json!({"volume_number": v.number, "minor_number": v.minor}),
+    );
     VolumeDefinitionView {
         volume_number: v.number,
         size_kib: v.size.0,

@@ -129,20 +129,9 @@ fn project_rd(rd: &ResourceDefinition, node: &NodeName) -> Option<ResourceDefini
 
 /// A copy of `n` with only the named pools.
 fn node_with_pools(n: &Node, pools: &BTreeSet<&StorPoolName>) -> Node {
-    Node {
-        name: n.name.clone(),
-        node_type: n.node_type,
-        flags: n.flags,
-        net_interfaces: n.net_interfaces.clone(),
-        storage_pools: n
-            .storage_pools
-            .iter()
-            .filter(|(k, _)| pools.contains(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        props: n.props.clone(),
-        uuid: n.uuid,
-    }
+    let mut out = n.clone();
+    out.storage_pools.retain(|k, _| pools.contains(k));
+    out
 }
 
 impl NodeProjection {

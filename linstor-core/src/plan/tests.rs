@@ -74,6 +74,17 @@ fn rsc(n: &str) -> ResourceName {
     ResourceName::new(n).unwrap()
 }
 
+/// The actions' kinds, as their serde tags (`create_volume`, …).
+fn names(actions: &[Action]) -> Vec<String> {
+    let tag = |a: &Action| {
+        serde_json::to_value(a).unwrap()["action"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    actions.iter().map(tag).collect()
+}
+
 /// Applies a plan on a node without dependent-snapshot pools; every action must apply.
 fn apply_all(local: &mut NodeLocal, actions: &[Action]) {
     for a in actions {
@@ -206,17 +217,8 @@ fn a_new_diskful_resource_is_created_in_order_and_then_nothing_is_left_to_do() {
     t.must(json!({"cmd": "rsc_create", "rsc_dfn": "r0", "node": "n2", "storage_pool": "lvm"}));
     let p = t.project("n1");
     let actions = plan(&p, &NodeLocal::default());
-    let kinds: Vec<String> = actions
-        .iter()
-        .map(|a| {
-            serde_json::to_value(a).unwrap()["action"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
     assert_eq!(
-        kinds,
+        names(&actions),
         [
             "create_volume",
             "write_res_file",
@@ -248,17 +250,6 @@ fn changes_plan_only_what_they_change() {
     let mut local = NodeLocal::default();
     let first = plan(&t.project("n1"), &local);
     apply_all(&mut local, &first);
-    let names = |actions: &[Action]| -> Vec<String> {
-        actions
-            .iter()
-            .map(|a| {
-                serde_json::to_value(a).unwrap()["action"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect()
-    };
     // Growth of a running resource: the configuration, then the volume, then DRBD's resize.
     t.must(json!({"cmd": "vlm_dfn_resize", "rsc_dfn": "r0", "number": 0, "size": 204_800}));
     let actions = plan(&t.project("n1"), &local);

@@ -1,0 +1,8 @@
+//! `linstor-controller`: LINSTOR's REST API v1 over `linstor-core`, with the desired state in a
+//! database (embedded SQLite by default).
+//!
+//! The flow is one way: an HTTP request is read into a core `Command` (`linstor-api`), queued to
+//! the one thread that owns the `Cluster` ([`engine`]), executed, its change set committed to the
+//! [`store`], and only then answered.
+
+pub mod store;

@@ -5,4 +5,10 @@
 //! the one thread that owns the `Cluster` ([`engine`]), executed, its change set committed to the
 //! [`store`], and only then answered.
 
+pub mod config;
+pub mod engine;
+pub mod http;
+pub mod metrics;
+pub mod reports;
+pub mod server;
 pub mod store;

@@ -1,0 +1,205 @@
+//! The mutating endpoints: each reads its body with `linstor-api`, maps it to core commands
+//! and runs them through the engine; the answer is sent after the commit.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{delete, post, put};
+use linstor_api::answer::Call;
+use linstor_api::request;
+use linstor_core::ResourceGroupName;
+use linstor_core::cluster::{Command, NetIfSpec};
+
+use super::{AppState, P, body, refused, run};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/nodes", post(node_create))
+        .route("/v1/nodes/{node}", delete(node_delete))
+        .route("/v1/nodes/{node}/lost", delete(node_lost))
+        .route("/v1/nodes/{node}/evict", put(node_evict))
+        .route("/v1/nodes/{node}/net-interfaces", post(netif_create))
+        .route(
+            "/v1/nodes/{node}/net-interfaces/{netif}",
+            delete(netif_delete),
+        )
+        .route("/v1/nodes/{node}/storage-pools", post(pool_create))
+        .route("/v1/nodes/{node}/storage-pools/{pool}", delete(pool_delete))
+        .route("/v1/storage-pool-definitions/{pool}", delete(spd_delete))
+        .route("/v1/resource-groups", post(rg_create))
+        .route("/v1/resource-groups/{rg}", put(rg_modify).delete(rg_delete))
+        .route("/v1/resource-groups/{rg}/spawn", post(spawn))
+        .route(
+            "/v1/resource-groups/{rg}/volume-groups/{nr}",
+            delete(vg_delete),
+        )
+        .route("/v1/resource-definitions/{rd}", delete(rd_delete))
+        .route(
+            "/v1/resource-definitions/{rd}/resources/{node}",
+            delete(rsc_delete),
+        )
+        .route(
+            "/v1/resource-definitions/{rd}/snapshots/{snap}",
+            delete(snap_delete),
+        )
+        .route("/v1/key-value-store/{kvs}", delete(kvs_delete))
+}
+
+/// Runs one command mapped from a body, or answers the mapping's refusal.
+async fn one(st: &AppState, cmd: Result<Command, String>, field: &str, call: Call) -> Response {
+    match cmd {
+        Ok(c) => run(st, vec![c], call).await,
+        Err(msg) => refused(field, msg),
+    }
+}
+
+async fn node_create(State(st): State<AppState>, b: Bytes) -> Response {
+    match body::<request::NodeCreate>("a node create request", &b) {
+        Ok(r) => run(&st, vec![r.command()], Call::Create).await,
+        Err(e) => e,
+    }
+}
+
+async fn node_delete(State(st): State<AppState>, P(name): P<String>) -> Response {
+    run(&st, vec![Command::NodeDelete { name }], Call::Other).await
+}
+
+async fn node_lost(State(st): State<AppState>, P(name): P<String>) -> Response {
+    run(&st, vec![Command::NodeLost { name }], Call::Other).await
+}
+
+async fn node_evict(State(st): State<AppState>, P(name): P<String>) -> Response {
+    run(&st, vec![Command::NodeEvict { name }], Call::Other).await
+}
+
+async fn netif_create(State(st): State<AppState>, P(node): P<String>, b: Bytes) -> Response {
+    match body::<request::NetInterfaceCreate>("a net interface", &b) {
+        Ok(r) => {
+            let netif = NetIfSpec {
+                name: r.name,
+                address: r.address,
+                satellite_port: r.satellite_port,
+                encryption: r.satellite_encryption_type.unwrap_or_default(),
+            };
+            run(
+                &st,
+                vec![Command::NetIfCreate { node, netif }],
+                Call::Create,
+            )
+            .await
+        }
+        Err(e) => e,
+    }
+}
+
+async fn netif_delete(
+    State(st): State<AppState>,
+    P((node, name)): P<(String, String)>,
+) -> Response {
+    run(&st, vec![Command::NetIfDelete { node, name }], Call::Other).await
+}
+
+async fn pool_create(State(st): State<AppState>, P(node): P<String>, b: Bytes) -> Response {
+    match body::<request::StoragePoolCreate>("a storage pool create request", &b) {
+        Ok(r) => run(&st, vec![r.command(&node)], Call::Create).await,
+        Err(e) => e,
+    }
+}
+
+async fn pool_delete(State(st): State<AppState>, P((node, name)): P<(String, String)>) -> Response {
+    run(
+        &st,
+        vec![Command::StorPoolDelete { node, name }],
+        Call::Other,
+    )
+    .await
+}
+
+async fn spd_delete(State(st): State<AppState>, P(name): P<String>) -> Response {
+    run(&st, vec![Command::StorPoolDfnDelete { name }], Call::Other).await
+}
+
+async fn rg_create(State(st): State<AppState>, b: Bytes) -> Response {
+    match body::<request::ResourceGroupCreate>("a resource group create request", &b) {
+        Ok(r) => one(&st, r.command(), "select_filter", Call::Create).await,
+        Err(e) => e,
+    }
+}
+
+async fn rg_modify(State(st): State<AppState>, P(name): P<String>, b: Bytes) -> Response {
+    let r = match body::<request::ResourceGroupModify>("a resource group modify request", &b) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let current = {
+        let c = st.engine.read();
+        ResourceGroupName::new(&name)
+            .ok()
+            .and_then(|n| c.state().resource_groups.get(&n))
+            .map(|g| g.select_filter.clone())
+            .unwrap_or_default()
+    };
+    one(
+        &st,
+        r.command(&name, &current),
+        "select_filter",
+        Call::Other,
+    )
+    .await
+}
+
+async fn rg_delete(State(st): State<AppState>, P(name): P<String>) -> Response {
+    run(&st, vec![Command::RscGrpDelete { name }], Call::Other).await
+}
+
+async fn spawn(State(st): State<AppState>, P(rg): P<String>, b: Bytes) -> Response {
+    match body::<request::Spawn>("a spawn request", &b) {
+        Ok(r) => one(&st, r.command(&rg), "select_filter", Call::Create).await,
+        Err(e) => e,
+    }
+}
+
+async fn vg_delete(State(st): State<AppState>, P((rsc_grp, nr)): P<(String, String)>) -> Response {
+    match nr.parse::<u16>() {
+        Ok(number) => {
+            run(
+                &st,
+                vec![Command::VlmGrpDelete { rsc_grp, number }],
+                Call::Other,
+            )
+            .await
+        }
+        Err(_) => refused(
+            "volume_number",
+            format!("Volume number '{nr}' is not a number from 0 to 65535."),
+        ),
+    }
+}
+
+async fn rd_delete(State(st): State<AppState>, P(name): P<String>) -> Response {
+    run(&st, vec![Command::RscDfnDelete { name }], Call::Other).await
+}
+
+async fn rsc_delete(
+    State(st): State<AppState>,
+    P((rsc_dfn, node)): P<(String, String)>,
+) -> Response {
+    run(&st, vec![Command::RscDelete { rsc_dfn, node }], Call::Other).await
+}
+
+async fn snap_delete(
+    State(st): State<AppState>,
+    P((rsc_dfn, name)): P<(String, String)>,
+) -> Response {
+    run(
+        &st,
+        vec![Command::SnapshotDelete { rsc_dfn, name }],
+        Call::Other,
+    )
+    .await
+}
+
+async fn kvs_delete(State(st): State<AppState>, P(name): P<String>) -> Response {
+    run(&st, vec![Command::KvsDelete { name }], Call::Other).await
+}

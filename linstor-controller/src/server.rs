@@ -1,0 +1,119 @@
+//! Start-up and shutdown: open the store, load the state, start the engine, bind the REST
+//! listeners, serve until SIGTERM/SIGINT, then finish the requests in flight.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::net::TcpListener;
+
+use crate::config::{Config, Database};
+use crate::engine::Engine;
+use crate::http::{self, AppState};
+use crate::metrics::Metrics;
+use crate::reports::ErrorReports;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError};
+
+/// Why the controller could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    /// The data directory cannot be created.
+    #[error(
+        "cannot create the data directory {path}: {source}; create it or choose another with --data-dir"
+    )]
+    DataDir {
+        /// Directory.
+        path: std::path::PathBuf,
+        /// Reason.
+        source: std::io::Error,
+    },
+    /// The database cannot be opened or loaded.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The engine did not start.
+    #[error(transparent)]
+    Engine(#[from] crate::engine::StartError),
+    /// A listener cannot be bound.
+    #[error(
+        "cannot listen on {addr}: {source}; is another controller running? choose another address with --rest-bind"
+    )]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Reason.
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("the REST server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Opens the configured store.
+pub fn open_store(config: &Config) -> Result<Box<dyn Store>, ControllerError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ControllerError::DataDir {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    match &config.db {
+        Database::Sqlite(path) => Ok(Box::new(SqliteStore::open(path)?)),
+    }
+}
+
+/// Runs the controller until a termination signal.
+pub async fn run(config: Config) -> Result<(), ControllerError> {
+    let started = Instant::now();
+    let store = open_store(&config)?;
+    let described = store.describe();
+    let engine = Engine::start(store)?;
+    let boot = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let state = AppState {
+        engine,
+        reports: Arc::new(ErrorReports::new(&config.data_dir, boot, "controller")),
+        metrics: Arc::new(Metrics::new()),
+        started,
+        store: described.clone(),
+    };
+    let Some(addr) = config.http else {
+        return Err(ControllerError::Serve(std::io::Error::other(
+            "HTTPS-only operation is not available yet: enable [http]",
+        )));
+    };
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ControllerError::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(ControllerError::Serve)?;
+    let nodes = state.engine.read().state().nodes.len();
+    tracing::info!(store = %described, nodes, elapsed = ?started.elapsed(), "state loaded");
+    // The one line scripts and tests wait for (the address is the bound one, even for port 0).
+    #[allow(clippy::print_stdout)]
+    {
+        println!("linstor-controller: REST API listening on http://{local}");
+    }
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(ControllerError::Serve)?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot watch SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = term => tracing::info!("SIGTERM: finishing requests in flight"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: finishing requests in flight"),
+    }
+}

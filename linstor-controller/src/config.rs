@@ -174,6 +174,8 @@ pub struct Overrides {
     pub rest_bind: Option<String>,
     /// `--log-level`.
     pub log_level: Option<String>,
+    /// `--simulate-satellites`.
+    pub simulate_satellites: bool,
 }
 
 /// Where the desired state lives.
@@ -196,6 +198,8 @@ pub struct Config {
     pub db: Database,
     /// Log level.
     pub log_level: String,
+    /// Simulated satellites (labelled SIMULATED everywhere), or real ones.
+    pub simulate: Option<crate::simulate::Simulation>,
 }
 
 impl ConfigFile {
@@ -249,12 +253,16 @@ impl Config {
                 "enable [http] or [https]: the controller needs a REST listener",
             ));
         }
+        let simulate = o
+            .simulate_satellites
+            .then(crate::simulate::Simulation::default);
         Ok(Config {
             data_dir,
             http,
             https,
             db,
             log_level,
+            simulate,
         })
     }
 }

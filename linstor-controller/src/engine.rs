@@ -16,6 +16,7 @@ use linstor_core::rc::{ApiCallRc, Obj, Op, RcEntry};
 use linstor_core::state::ClusterState;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::simulate::{self, Simulation};
 use crate::store::{self, Store, StoreError};
 
 /// Jobs taken into one batch at most (one transaction).
@@ -88,8 +89,17 @@ pub struct Stopped;
 
 impl Engine {
     /// Loads the state from `store` and starts the owner thread.
-    pub fn start(mut store: Box<dyn Store>) -> Result<Engine, StartError> {
-        let cluster = open_cluster(store.as_mut())?;
+    pub fn start(
+        mut store: Box<dyn Store>,
+        simulate: Option<Simulation>,
+    ) -> Result<Engine, StartError> {
+        let mut cluster = open_cluster(store.as_mut())?;
+        let mut env = SystemEnv;
+        if let Some(sim) = simulate {
+            for cmd in simulate::at_start(sim, cluster.state()) {
+                cluster.execute(cmd, &mut env);
+            }
+        }
         let (commits, _) = tokio::sync::broadcast::channel(1024);
         let shared = Arc::new(Shared {
             cluster: RwLock::new(cluster),
@@ -99,7 +109,8 @@ impl Engine {
         let owner = Owner {
             store,
             shared: shared.clone(),
-            env: SystemEnv,
+            env,
+            simulate,
         };
         std::thread::Builder::new()
             .name("cluster-owner".into())
@@ -137,6 +148,7 @@ struct Owner {
     store: Box<dyn Store>,
     shared: Arc<Shared>,
     env: SystemEnv,
+    simulate: Option<Simulation>,
 }
 
 impl Owner {
@@ -161,7 +173,7 @@ impl Owner {
             .cluster
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (outcomes, replies) = execute_all(&mut guard, &mut self.env, batch);
+        let (outcomes, replies) = execute_all(&mut guard, &mut self.env, self.simulate, batch);
         let changes: Vec<ChangeSet> = outcomes
             .iter()
             .flatten()
@@ -222,16 +234,23 @@ type Replies = Vec<oneshot::Sender<Vec<Outcome>>>;
 fn execute_all(
     cluster: &mut Cluster,
     env: &mut dyn Env,
+    simulate: Option<Simulation>,
     batch: Vec<Job>,
 ) -> (Vec<Vec<Outcome>>, Replies) {
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut replies = Vec::with_capacity(batch.len());
     for job in batch {
-        let outs = job
-            .cmds
-            .into_iter()
-            .map(|c| cluster.execute(c, env))
-            .collect();
+        let mut outs = Vec::with_capacity(job.cmds.len());
+        for cmd in job.cmds {
+            let out = cluster.execute(cmd, env);
+            if let Some(sim) = simulate {
+                // Simulated satellites answer at once; their reports change observed state only.
+                for report in simulate::follow_ups(sim, cluster.state(), &out.changes) {
+                    cluster.execute(report, env);
+                }
+            }
+            outs.push(out);
+        }
         outcomes.push(outs);
         replies.push(job.reply);
     }

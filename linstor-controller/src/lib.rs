@@ -11,4 +11,5 @@ pub mod http;
 pub mod metrics;
 pub mod reports;
 pub mod server;
+pub mod simulate;
 pub mod store;

@@ -22,6 +22,11 @@ struct Args {
     /// Log level: error, warn, info, debug, trace.
     #[arg(long, value_name = "LEVEL")]
     log_level: Option<String>,
+    /// SIMULATED satellites: every node reports ONLINE and every pool 100 TiB; nothing is
+    /// created on any disk (for tests and benchmarks until satellites run; labelled in /health,
+    /// /metrics and the version answer).
+    #[arg(long)]
+    simulate_satellites: bool,
 }
 
 const DEFAULT_CONFIG: &str = "/etc/linstor/linstor.toml";
@@ -39,6 +44,7 @@ fn main() -> anyhow::Result<()> {
         data_dir: args.data_dir,
         rest_bind: args.rest_bind,
         log_level: args.log_level,
+        simulate_satellites: args.simulate_satellites,
     };
     let config = Config::resolve(file, overrides)?;
     tracing_subscriber::fmt()

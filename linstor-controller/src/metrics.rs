@@ -25,6 +25,7 @@ pub struct Metrics {
     resources: Family<Labels, Gauge>,
     volumes: Family<Labels, Gauge>,
     rsc_dfns: Gauge,
+    simulated: Gauge,
 }
 
 impl Default for Metrics {
@@ -49,6 +50,7 @@ impl Metrics {
             resources: Family::default(),
             volumes: Family::default(),
             rsc_dfns: Gauge::default(),
+            simulated: Gauge::default(),
         };
         {
             let mut r = m
@@ -90,6 +92,11 @@ impl Metrics {
                 "Resource definitions",
                 m.rsc_dfns.clone(),
             );
+            r.register(
+                "linstor_simulated_satellites",
+                "1 when satellites are SIMULATED (--simulate-satellites)",
+                m.simulated.clone(),
+            );
         }
         m
     }
@@ -104,8 +111,9 @@ impl Metrics {
     }
 
     /// The Prometheus text for `state`.
-    pub fn render(&self, state: &ClusterState) -> String {
+    pub fn render(&self, state: &ClusterState, simulated: bool) -> String {
         self.refresh(state);
+        self.simulated.set(i64::from(simulated));
         let mut out = String::new();
         let r = self
             .registry

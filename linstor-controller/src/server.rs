@@ -65,7 +65,12 @@ pub async fn run(config: Config) -> Result<(), ControllerError> {
     let started = Instant::now();
     let store = open_store(&config)?;
     let described = store.describe();
-    let engine = Engine::start(store)?;
+    let engine = Engine::start(store, config.simulate)?;
+    if config.simulate.is_some() {
+        tracing::warn!(
+            "SIMULATED satellites: nodes report ONLINE, pools report capacity, no storage is created"
+        );
+    }
     let boot = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -75,6 +80,7 @@ pub async fn run(config: Config) -> Result<(), ControllerError> {
         metrics: Arc::new(Metrics::new()),
         started,
         store: described.clone(),
+        simulated: config.simulate.is_some(),
     };
     let Some(addr) = config.http else {
         return Err(ControllerError::Serve(std::io::Error::other(

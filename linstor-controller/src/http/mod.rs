@@ -52,6 +52,8 @@ pub struct AppState {
     pub started: Instant,
     /// The store's description, for `/health`.
     pub store: String,
+    /// Satellites are simulated (`--simulate-satellites`): said in version, health, metrics.
+    pub simulated: bool,
 }
 
 /// The whole REST surface.

@@ -20,8 +20,13 @@ pub(super) fn routes() -> Router<AppState> {
 /// 200 when the engine answers and the store is open (LINSTOR: 200, or 500 with the reason).
 async fn health(State(st): State<AppState>) -> Response {
     let nodes = st.engine.read().state().nodes.len();
+    let sim = if st.simulated {
+        ", satellites SIMULATED"
+    } else {
+        ""
+    };
     let text = format!(
-        "OK: store {}, {} nodes, up {} s\n",
+        "OK: store {}, {} nodes, up {} s{sim}\n",
         st.store,
         nodes,
         st.started.elapsed().as_secs()
@@ -32,7 +37,7 @@ async fn health(State(st): State<AppState>) -> Response {
 async fn metrics(State(st): State<AppState>) -> Response {
     let text = {
         let c = st.engine.read();
-        st.metrics.render(c.state())
+        st.metrics.render(c.state(), st.simulated)
     };
     let mut r = text.into_response();
     r.headers_mut().insert(

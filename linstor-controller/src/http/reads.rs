@@ -72,15 +72,20 @@ pub(super) fn not_found(obj: Obj, code: u16, what: &str, name: &str) -> Response
     super::error(404, e)
 }
 
-async fn version() -> Response {
-    one(&view::ControllerVersion {
+async fn version(State(st): State<AppState>) -> Response {
+    let v = view::ControllerVersion {
         version: env!("CARGO_PKG_VERSION").into(),
         git_hash: option_env!("LINSTOR_GIT_HASH").unwrap_or("unknown").into(),
         build_time: option_env!("LINSTOR_BUILD_TIME")
             .unwrap_or("unknown")
             .into(),
         rest_api_version: linstor_api::REST_API_VERSION.into(),
-    })
+    };
+    let mut body = serde_json::to_value(v).unwrap_or(Value::Null);
+    if st.simulated {
+        body["satellites"] = Value::from("SIMULATED");
+    }
+    json(200, &body)
 }
 
 async fn ctrl_props(State(st): State<AppState>) -> Response {

@@ -1,0 +1,145 @@
+//! `--simulate-satellites`: until real satellites connect (the satellite issue), the controller
+//! can answer for them — every node is reported ONLINE with every provider and the DRBD and
+//! STORAGE layers, every storage pool with a fixed capacity. It is SIMULATED: the startup log,
+//! `/health`, `/metrics` and `GET /v1/controller/version` say so, and nothing is stored on any
+//! disk. Benchmarks and client tests use it to exercise placement over online nodes.
+//!
+//! Decision only: [`follow_ups`] returns the report commands a change set calls for; the engine
+//! executes them in the same batch.
+
+use linstor_core::SizeKib;
+use linstor_core::cluster::{ChangeSet, Command, ObjKey};
+use linstor_core::model::{Capabilities, ConnectionStatus, LayerKind, ProviderKind};
+use linstor_core::state::ClusterState;
+
+/// What simulated satellites report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Simulation {
+    /// Capacity of every non-diskless storage pool, KiB.
+    pub pool_kib: u64,
+}
+
+impl Default for Simulation {
+    fn default() -> Self {
+        // 100 TiB: enough for benchmarks of tens of thousands of volumes per pool.
+        Simulation {
+            pool_kib: 100 << 30,
+        }
+    }
+}
+
+fn capabilities() -> Capabilities {
+    use ProviderKind as P;
+    Capabilities {
+        storage_providers: vec![
+            P::DISKLESS,
+            P::LVM,
+            P::LVM_THIN,
+            P::ZFS,
+            P::ZFS_THIN,
+            P::FILE,
+            P::FILE_THIN,
+        ],
+        resource_layers: vec![LayerKind::DRBD, LayerKind::STORAGE],
+        unsupported_providers: Default::default(),
+        unsupported_layers: Default::default(),
+        drbd_version: Some((9, 2, 12)),
+    }
+}
+
+fn node_online(node: &str) -> Command {
+    Command::NodeReport {
+        node: node.to_owned(),
+        connection: ConnectionStatus::ONLINE,
+        capabilities: Some(capabilities()),
+    }
+}
+
+fn pool_report(sim: Simulation, node: &str, pool: &str, diskless: bool) -> Command {
+    let kib = if diskless { 0 } else { sim.pool_kib };
+    Command::StorPoolReport {
+        node: node.to_owned(),
+        pool: pool.to_owned(),
+        free: SizeKib(kib),
+        total: SizeKib(kib),
+    }
+}
+
+/// The reports the objects created by `changes` call for.
+pub fn follow_ups(sim: Simulation, state: &ClusterState, changes: &ChangeSet) -> Vec<Command> {
+    let mut out = Vec::new();
+    for key in &changes.created {
+        match key {
+            ObjKey::Node { node } => {
+                out.push(node_online(node.as_str()));
+                if let Some(n) = state.nodes.get(node) {
+                    for p in n.storage_pools.values() {
+                        out.push(pool_report(
+                            sim,
+                            node.as_str(),
+                            p.name.as_str(),
+                            p.kind == ProviderKind::DISKLESS,
+                        ));
+                    }
+                }
+            }
+            ObjKey::StorPool { node, pool } => {
+                let diskless = state
+                    .storage_pool(node, pool)
+                    .is_some_and(|p| p.kind == ProviderKind::DISKLESS);
+                out.push(pool_report(sim, node.as_str(), pool.as_str(), diskless));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The reports for a whole loaded state (every node and pool), after a start.
+pub fn at_start(sim: Simulation, state: &ClusterState) -> Vec<Command> {
+    // A node's follow-ups include its pools.
+    let changes = crate::store::rows::full_change_set(state);
+    follow_ups(sim, state, &changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use linstor_core::cluster::{Cluster, SeededEnv};
+
+    use super::*;
+
+    #[test]
+    fn created_nodes_come_online_and_pools_report_capacity() {
+        let mut env = SeededEnv::new(1);
+        let mut c = Cluster::new(&mut env);
+        let node = r#"{"cmd":"node_create","name":"alpha","node_type":"Satellite","net_interfaces":[{"name":"default","address":"10.0.0.1"}]}"#;
+        let out = c.execute_json(node, &mut env);
+        let cmds = follow_ups(Simulation::default(), c.state(), &out.changes);
+        assert!(!cmds.is_empty(), "{:?} {:?}", out.rc, out.changes);
+        assert!(matches!(
+            &cmds[0],
+            Command::NodeReport {
+                connection: ConnectionStatus::ONLINE,
+                ..
+            }
+        ));
+        for cmd in cmds {
+            let out = c.execute(cmd, &mut env);
+            assert!(!out.is_error(), "{:?}", out.rc);
+        }
+        let pool = r#"{"cmd":"stor_pool_create","node":"alpha","name":"pool1","kind":"FILE_THIN","props":{"StorDriver/StorPoolName":"/tmp/p"}}"#;
+        let out = c.execute_json(pool, &mut env);
+        assert!(!out.is_error(), "{:?}", out.rc);
+        let cmds = follow_ups(Simulation { pool_kib: 1024 }, c.state(), &out.changes);
+        assert_eq!(
+            cmds,
+            vec![pool_report(
+                Simulation { pool_kib: 1024 },
+                "alpha",
+                "pool1",
+                false
+            )]
+        );
+        assert!(at_start(Simulation::default(), c.state()).len() >= 3);
+    }
+}

@@ -152,8 +152,8 @@ fn run(kill: bool) {
         c.stop();
     }
     assert!(
-        acked.len() >= 150,
-        "the burst was cut before 150 acknowledgements: {}",
+        acked.len() >= 250,
+        "the burst was cut before 250 acknowledgements: {}",
         acked.len()
     );
     let c = Controller::start(dir.path(), &["--simulate-satellites"]);

@@ -5,6 +5,12 @@
 //! Every optional field here is skipped when `None` or empty; a test walks every view of a
 //! sample cluster and finds no `null` and no empty collection. Fields the client indexes with
 //! `[...]` (see `rest-client-compat.md`) are always present.
+//!
+//! This module holds the views of nodes, pools, groups, definitions and resources; the
+//! submodules the rest, re-exported here: `snapshot` (snapshots), `props` (controller
+//! properties, key-value stores, storage pool definitions and the property whitelist),
+//! `capacity` (the size queries' answers) and `controller` (SSE event payloads and error
+//! reports).
 
 use std::collections::BTreeMap;
 
@@ -477,6 +483,25 @@ fn volume(
         uuid: v.uuid.to_string(),
     }
 }
+
+mod capacity;
+mod controller;
+mod props;
+mod snapshot;
+
+pub use capacity::{
+    Candidate, MaxVolumeSizes, QuerySizeInfoResponse, SpaceInfo, SpawnResult, spawn_result,
+};
+pub use controller::{
+    ErrorReport, EventMayPromoteChange, EventNode, EventNodeModified, MAY_PROMOTE_CHANGE, NodeEvent,
+};
+pub use props::{
+    KeyValueStoreView, LEVEL_NAMES, PropsInfo, StoragePoolDefinitionView, controller_props,
+    key_value_store, props_info, props_info_all, storage_pool_definition,
+};
+pub use snapshot::{
+    SnapshotNodeView, SnapshotView, SnapshotVolumeDefinitionView, SnapshotVolumeView, snapshot,
+};
 
 #[cfg(test)]
 mod tests;

@@ -6,8 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
-
 /// The error reports of one controller run.
 #[derive(Debug)]
 pub struct ErrorReports {
@@ -17,27 +15,7 @@ pub struct ErrorReports {
     node: String,
 }
 
-/// One report as `GET /v1/error-reports` answers it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ErrorReport {
-    /// The controller's name.
-    pub node_name: String,
-    /// When (ms since the epoch).
-    pub error_time: i64,
-    /// The report's file name (its id is inside: `ErrorReport-<id>.log`).
-    pub filename: String,
-    /// The whole text (only with `withContent=true` or for one report).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// `CONTROLLER`.
-    pub module: String,
-    /// Controller version.
-    pub version: String,
-    /// What failed.
-    pub exception: String,
-    /// Its message.
-    pub exception_message: String,
-}
+pub use linstor_api::view::ErrorReport;
 
 impl ErrorReports {
     /// Reports in `data_dir/logs`, numbered from this start (`boot_secs` is the start time).
@@ -124,8 +102,12 @@ impl ErrorReports {
             module: "CONTROLLER".into(),
             version: field("Version:"),
             exception: field("Category:"),
-            exception_message: field("Error message:"),
+            exception_message: Some(field("Error message:")),
             text: with_content.then_some(text),
+            peer: None,
+            origin_file: None,
+            origin_method: None,
+            origin_line: None,
         })
     }
 }
@@ -157,7 +139,7 @@ mod tests {
         assert_eq!(all.len(), 2);
         assert!(all[0].text.is_none());
         let one = r.get(&b).unwrap();
-        assert_eq!(one.exception_message, "disk full");
+        assert_eq!(one.exception_message.as_deref(), Some("disk full"));
         assert_eq!(one.node_name, "ctrl");
         assert!(
             one.text

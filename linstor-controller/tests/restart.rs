@@ -3,6 +3,8 @@
 //! definition is there with its volume and three resources, everything that existed before the
 //! burst is unchanged, and nothing unacknowledged is half there.
 
+#![allow(clippy::print_stderr)]
+
 mod common;
 
 use std::collections::BTreeSet;

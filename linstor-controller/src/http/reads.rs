@@ -49,6 +49,166 @@ pub(super) fn routes() -> Router<AppState> {
             get(vlms),
         )
         .route("/v1/view/resources", get(view_rscs))
+        .merge(more_routes())
+}
+
+fn more_routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/controller/properties/info", get(props_info))
+        .route("/v1/controller/properties/info/all", get(props_info_all))
+        .route("/v1/storage-pool-definitions", get(spds))
+        .route("/v1/storage-pool-definitions/{pool}", get(spd))
+        .route("/v1/resource-definitions/{rd}/snapshots", get(snaps_of))
+        .route("/v1/resource-definitions/{rd}/snapshots/{snap}", get(snap))
+        .route("/v1/view/snapshots", get(view_snaps))
+        .route("/v1/key-value-store", get(kvss))
+        .route("/v1/key-value-store/{kvs}", get(kvs))
+        .route("/v1/error-reports", get(error_reports))
+        .route("/v1/error-reports/{id}", get(error_report))
+}
+
+async fn props_info() -> Response {
+    one(&view::props_info(linstor_core::props::Level::Controller))
+}
+
+async fn props_info_all() -> Response {
+    one(&view::props_info_all())
+}
+
+async fn spds(State(st): State<AppState>, q: Q) -> Response {
+    let lq = match q.list("storage_pools") {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let c = st.engine.read();
+    let items: Vec<_> = c
+        .state()
+        .storage_pool_definitions
+        .values()
+        .filter(|d| lq.wants_name(d.name.as_str()) && lq.wants_props(&d.props))
+        .map(view::storage_pool_definition)
+        .collect();
+    drop(c);
+    list(lq.page(items))
+}
+
+async fn spd(State(st): State<AppState>, P(name): P<String>) -> Response {
+    let c = st.engine.read();
+    StorPoolName::new(&name)
+        .ok()
+        .and_then(|n| c.state().storage_pool_definitions.get(&n))
+        .map_or_else(
+            || {
+                not_found(
+                    Obj::StorPoolDfn,
+                    code::NOT_FOUND_STOR_POOL_DFN,
+                    "Storage pool definition",
+                    &name,
+                )
+            },
+            |d| one(&view::storage_pool_definition(d)),
+        )
+}
+
+async fn snaps_of(State(st): State<AppState>, P(name): P<String>) -> Response {
+    let c = st.engine.read();
+    match rd_of(c.state(), &name) {
+        Ok(d) => list(d.snapshots.values().map(|s| view::snapshot(d, s)).collect()),
+        Err(r) => r,
+    }
+}
+
+async fn snap(State(st): State<AppState>, P((name, snap)): P<(String, String)>) -> Response {
+    let c = st.engine.read();
+    let d = match rd_of(c.state(), &name) {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    linstor_core::SnapshotName::new(&snap)
+        .ok()
+        .and_then(|n| d.snapshots.get(&n))
+        .map_or_else(
+            || {
+                not_found(
+                    Obj::Snapshot,
+                    code::NOT_FOUND_SNAPSHOT_DFN,
+                    "Snapshot",
+                    &snap,
+                )
+            },
+            |s| one(&view::snapshot(d, s)),
+        )
+}
+
+async fn view_snaps(State(st): State<AppState>, q: Q) -> Response {
+    let lq = match q.list("resources") {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let nodes = q.all("nodes");
+    let c = st.engine.read();
+    let items: Vec<_> = c
+        .state()
+        .resource_definitions
+        .values()
+        .filter(|d| lq.wants_name(d.name.as_str()))
+        .flat_map(|d| d.snapshots.values().map(move |s| view::snapshot(d, s)))
+        .filter(|v| {
+            nodes.is_empty()
+                || v.nodes
+                    .iter()
+                    .any(|n| nodes.iter().any(|w| w.eq_ignore_ascii_case(n)))
+        })
+        .collect();
+    drop(c);
+    list(lq.page(items))
+}
+
+async fn kvss(State(st): State<AppState>, q: Q) -> Response {
+    let lq = match q.list("instances") {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let c = st.engine.read();
+    let items: Vec<_> = c
+        .state()
+        .key_value_stores
+        .values()
+        .filter(|k| lq.wants_name(k.name.as_str()) && lq.wants_props(&k.props))
+        .map(view::key_value_store)
+        .collect();
+    drop(c);
+    list(lq.page(items))
+}
+
+async fn kvs(State(st): State<AppState>, P(name): P<String>) -> Response {
+    let c = st.engine.read();
+    let found = linstor_core::KvsName::new(&name)
+        .ok()
+        .and_then(|n| c.state().key_value_stores.get(&n))
+        .map(view::key_value_store);
+    drop(c);
+    // LINSTOR lists one instance as a one-element array; an unknown one is empty.
+    list(found.into_iter().collect())
+}
+
+async fn error_reports(State(st): State<AppState>, q: Q) -> Response {
+    let lq = match q.list("node") {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let num = |k: &str| q.first(k).and_then(|v| v.parse::<i64>().ok());
+    let items = st
+        .reports
+        .list(q.flag("withContent"), num("since"), num("to"));
+    list(lq.page(items))
+}
+
+async fn error_report(State(st): State<AppState>, P(id): P<String>) -> Response {
+    match st.reports.get(&id) {
+        Some(r) => list(vec![r]),
+        None => not_found(Obj::None, code::UNKNOWN_ERROR, "Error report", &id),
+    }
 }
 
 /// 200 with `items` as a JSON array.

@@ -85,9 +85,10 @@ def _drain(pipe):
 
 
 class Controller:
-    """One `linstor-controller` process on 127.0.0.1:0 with its own data directory."""
+    """One `linstor-controller` process on 127.0.0.1:0 with its own data directory.
+    `extra_args`: more flags, e.g. ["--simulate-satellites"]."""
 
-    def __init__(self, root=None):
+    def __init__(self, root=None, extra_args=()):
         if not BIN.exists():
             raise RuntimeError(
                 f"{BIN} does not exist: build it first (cargo build -p linstor-controller) "
@@ -95,6 +96,7 @@ class Controller:
         self.root = Path(root or tempfile.mkdtemp(prefix="linstor-pytest-"))
         self.data_dir = self.root / "data"
         self.log_path = self.root / "controller.log"
+        self.extra_args = list(extra_args)
         self.proc = None
         self.host = None
         self.port = None
@@ -108,7 +110,7 @@ class Controller:
         assert self.proc is None, "already running"
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [str(BIN), "--data-dir", str(self.data_dir), "--rest-bind", "127.0.0.1:0"],
+            [str(BIN), "--data-dir", str(self.data_dir), "--rest-bind", "127.0.0.1:0", *self.extra_args],
             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
         line = self._first_line()

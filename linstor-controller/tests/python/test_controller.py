@@ -5,7 +5,7 @@ import pytest
 from linstor import consts
 
 from conftest import idempotent_delete, pending
-from support import assert_error, assert_ok, assert_warning, idfn, uniq
+from support import assert_error, assert_ok, assert_warning, uniq
 
 
 def test_properties_list(lin):

@@ -76,6 +76,17 @@ _instrument_client()
 
 # --- the controller process --------------------------------------------------------------------
 
+def _die_with_parent():
+    """In the child before exec: SIGTERM when the test process dies (a killed pytest leaves no
+    controller behind). Linux only; elsewhere a no-op."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _drain(pipe):
     try:
         while pipe.read(65536):
@@ -111,7 +122,7 @@ class Controller:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [str(BIN), "--data-dir", str(self.data_dir), "--rest-bind", "127.0.0.1:0", *self.extra_args],
-            stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
+            stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         log.close()
         line = self._first_line()
         m = READY.search(line)

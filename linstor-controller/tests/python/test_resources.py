@@ -1,0 +1,230 @@
+"""Resources and volumes through python-linstor: explicit placement on named nodes and pools
+(accepted on OFFLINE nodes), autoplace (refused: the autoplacer only uses online nodes), lists,
+delete, make-available, toggle-disk, activate/deactivate, connections."""
+
+import linstor
+import pytest
+from linstor import consts
+
+from conftest import idempotent_delete, pending
+from support import assert_error, assert_ok, assert_warning, idfn, uniq
+
+
+@pytest.fixture(scope="module")
+def group(lin, cluster):
+    name = uniq("rgrs")
+    assert_ok(lin.resource_group_create(name, place_count=2, storage_pool=cluster.lvm))
+    return name
+
+
+@pytest.fixture
+def rd(lin, group):
+    """A definition with one 1 GiB volume, no resources (spawn with definitions_only)."""
+    name = uniq("rdrs")
+    assert_ok(lin.resource_group_spawn(group, name, ["1GiB"], definitions_only=True))
+    return name
+
+
+def resources(lin, rd):
+    return {r.node_name: r for r in lin.resource_list_raise(filter_by_resources=[rd]).resources}
+
+
+def test_list_of_a_definition_without_resources(lin, rd):
+    assert lin.resource_list_raise(filter_by_resources=[rd]).resources == []
+    [resp] = lin.volume_list(filter_by_resources=[rd])
+    assert resp.resources == []
+
+
+@pending
+def test_autoplace_on_offline_nodes_is_not_enough_nodes(lin, rd, cluster):
+    assert_error(lin.resource_auto_place(rd, 2, storage_pool=cluster.lvm), consts.FAIL_NOT_ENOUGH_NODES)
+    assert resources(lin, rd) == {}
+
+
+@pending
+@pytest.mark.parametrize("case,kwargs,expected", [
+    ("unknown pool", {"place_count": 1, "storage_pool": "nosuchpool"}, consts.FAIL_NOT_ENOUGH_NODES),
+    ("unknown definition", {"place_count": 1}, consts.FAIL_NOT_FOUND_RSC_DFN),
+    ("diskless on remaining", {"place_count": 1, "diskless_on_remaining": True}, consts.FAIL_NOT_ENOUGH_NODES),
+], ids=idfn)
+def test_autoplace_errors(lin, rd, case, kwargs, expected):
+    target = uniq("ghost") if case == "unknown definition" else rd
+    assert_error(lin.resource_auto_place(target, **kwargs), expected)
+    assert resources(lin, rd) == {}
+
+
+@pending
+def test_create_and_auto_place_convenience(lin, cluster):
+    """resource_create_and_auto_place (plugins): RD and VD are made, then autoplace refuses."""
+    name = uniq("rdcap")
+    replies = lin.resource_create_and_auto_place(name, 1024, 1, storage_pool=cluster.lvm)
+    assert_error(replies, consts.FAIL_NOT_ENOUGH_NODES)
+
+
+@idempotent_delete
+@pytest.mark.parametrize("case", ["unknown node", "unknown definition"])
+def test_delete_unknown_is_a_warning(lin, rd, cluster, case):
+    if case == "unknown node":
+        replies = lin.resource_delete(uniq("ghost"), rd)
+    else:
+        replies = lin.resource_delete(cluster.nodes[0], uniq("ghost"))
+    assert_warning(replies, consts.WARN_NOT_FOUND)
+
+
+@pending
+def test_create_on_named_nodes_and_pools(lin, rd, cluster):
+    """Explicit placement on offline nodes is accepted (LINSTOR adds WARN_NOT_CONNECTED)."""
+    n0, n1 = cluster.nodes[:2]
+    replies = assert_ok(lin.resource_create([
+        linstor.ResourceData(n0, rd, storage_pool=cluster.lvm),
+        linstor.ResourceData(n1, rd, storage_pool=cluster.thin),
+    ]))
+    assert all(not r.is_warning() or r.is_warning() and (r.ret_code & consts.MASK_BITS_CODE) in
+               (consts.WARN_NOT_CONNECTED & consts.MASK_BITS_CODE,
+                consts.WARN_NOT_FOUND & consts.MASK_BITS_CODE) or r.is_info() for r in replies), replies
+    rscs = resources(lin, rd)
+    assert set(rscs) == {n0, n1} or set(rscs) >= {n0, n1}  # a tiebreaker needs an online node
+    for node, pool in ((n0, cluster.lvm), (n1, cluster.thin)):
+        [vol] = rscs[node].volumes
+        assert vol.number == 0 and vol.storage_pool_name == pool
+        assert vol.storage_pool_driver_name in ("LVM", "LVM_THIN")
+    # volume_list filters by pool
+    [resp] = lin.volume_list(filter_by_stor_pools=[cluster.thin], filter_by_resources=[rd])
+    assert [r.node_name for r in resp.resources] == [n1]
+    # the resource states the client derives
+    assert {s.node_name for s in lin.resource_list_raise(filter_by_resources=[rd]).resource_states} >= {n0, n1}
+
+
+@pending
+def test_create_diskless(lin, rd, cluster):
+    n0, n2 = cluster.nodes[0], cluster.nodes[2]
+    assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
+    assert_ok(lin.resource_create([linstor.ResourceData(n2, rd, drbd_diskless=True)]))
+    flags = resources(lin, rd)[n2].flags
+    assert "DRBD_DISKLESS" in flags and "DISKLESS" in flags  # the client tests the legacy flag
+
+
+RSC_CREATE_ERRORS = [
+    # (case, node index or None for an unknown node, pool ("lvm", "thin" or a name), expected)
+    ("unknown node", None, "lvm", consts.FAIL_NOT_FOUND_NODE),
+    ("unknown pool", 0, "nosuchpool", consts.FAIL_NOT_FOUND_STOR_POOL_DFN),
+    ("invalid pool name", 0, "-bad", consts.FAIL_INVLD_STOR_POOL_NAME),
+]
+
+
+@pending
+@pytest.mark.parametrize("case,node,pool,expected", RSC_CREATE_ERRORS, ids=idfn)
+def test_create_errors(lin, rd, cluster, case, node, pool, expected):
+    node = uniq("ghost") if node is None else cluster.nodes[node]
+    pool = {"lvm": cluster.lvm, "thin": cluster.thin}.get(pool, pool)
+    assert_error(lin.resource_create([linstor.ResourceData(node, rd, storage_pool=pool)]), expected)
+    assert resources(lin, rd) == {}
+
+
+@pending
+def test_create_in_unknown_definition(lin, cluster):
+    assert_error(lin.resource_create([linstor.ResourceData(cluster.nodes[0], uniq("ghost"),
+                                                           storage_pool=cluster.lvm)]),
+                 consts.FAIL_NOT_FOUND_RSC_DFN)
+
+
+@pending
+def test_create_duplicate(lin, rd, cluster):
+    n0 = cluster.nodes[0]
+    assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
+    assert_error(lin.resource_create([linstor.ResourceData(n0.upper(), rd, storage_pool=cluster.lvm)]),
+                 consts.FAIL_EXISTS_RSC)
+
+
+@pending
+def test_delete(lin, rd, cluster):
+    n0, n1 = cluster.nodes[:2]
+    assert_ok(lin.resource_create([linstor.ResourceData(n, rd, storage_pool=cluster.lvm) for n in (n0, n1)]))
+    assert_ok(lin.resource_delete(n1, rd))
+    assert n1 not in resources(lin, rd)
+
+
+@pending
+def test_definition_delete_takes_its_resources(lin, rd, cluster):
+    assert_ok(lin.resource_create([linstor.ResourceData(cluster.nodes[0], rd, storage_pool=cluster.lvm)]))
+    assert_ok(lin.resource_dfn_delete(rd))
+    assert lin.resource_list_raise(filter_by_resources=[rd]).resources == []
+
+
+@pending
+def test_modify_resource_and_volume_properties(lin, rd, cluster):
+    n0 = cluster.nodes[0]
+    assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
+    assert_ok(lin.resource_modify(n0, rd, {"Aux/a": "1"}))
+    assert_ok(lin.volume_modify(n0, rd, 0, {"Aux/v": "2"}))
+    r = resources(lin, rd)[n0]
+    assert r.properties.get("Aux/a") == "1"
+    assert r.volumes[0].properties.get("Aux/v") == "2"
+    assert_error(lin.resource_modify(n0, rd, {"Foo/bar": "1"}), consts.FAIL_INVLD_PROP)
+
+
+@pending
+def test_make_available_diskless(lin, rd, cluster):
+    n0, n1 = cluster.nodes[:2]
+    assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
+    replies = lin.resource_make_available(n1, rd, diskful=False)
+    assert not any(r.is_error() for r in replies), replies
+    assert "DISKLESS" in resources(lin, rd)[n1].flags
+    # already there: nothing to do, no error
+    replies = lin.resource_make_available(n0, rd, diskful=True)
+    assert not any(r.is_error() for r in replies), replies
+
+
+@pending
+def test_make_available_unknown_definition(lin, cluster):
+    assert_error(lin.resource_make_available(cluster.nodes[0], uniq("ghost")), consts.FAIL_NOT_FOUND_RSC_DFN)
+
+
+@pending
+def test_toggle_disk(lin, rd, cluster):
+    n0, n1 = cluster.nodes[:2]
+    assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
+    assert_ok(lin.resource_create([linstor.ResourceData(n1, rd, drbd_diskless=True)]))
+    replies = lin.resource_toggle_disk(n1, rd, storage_pool=cluster.lvm)
+    assert not any(r.is_error() for r in replies), replies
+    assert "DISKLESS" not in resources(lin, rd)[n1].flags
+
+
+@pending
+def test_toggle_disk_unknown_resource(lin, rd, cluster):
+    assert_error(lin.resource_toggle_disk(cluster.nodes[2], rd, diskless=True), consts.FAIL_NOT_FOUND_RSC)
+
+
+@pending
+def test_deactivate(lin, rd, cluster):
+    n0 = cluster.nodes[0]
+    assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
+    replies = lin.resource_deactivate(n0, rd)
+    assert not any(r.is_error() for r in replies), replies
+    assert "INACTIVE" in resources(lin, rd)[n0].flags
+
+
+@pending
+@pytest.mark.parametrize("action", ["activate", "deactivate"])
+def test_activate_unknown_resource(lin, rd, cluster, action):
+    call = lin.resource_activate if action == "activate" else lin.resource_deactivate
+    assert_error(call(cluster.nodes[2], rd), consts.FAIL_NOT_FOUND_RSC)
+
+
+@pending
+def test_resource_connections(lin, rd, cluster):
+    n0, n1 = cluster.nodes[:2]
+    assert_ok(lin.resource_create([linstor.ResourceData(n, rd, storage_pool=cluster.lvm) for n in (n0, n1)]))
+    assert_ok(lin.resource_conn_modify(rd, n0, n1, {"DrbdOptions/Net/protocol": "C"}, []))
+    conns = lin.resource_conn_list_raise(rd).resource_connections
+    [conn] = [c for c in conns if {c.node_a, c.node_b} == {n0, n1}]
+    assert conn.properties.get("DrbdOptions/Net/protocol") == "C"
+
+
+@pending
+def test_node_connections(lin, cluster):
+    n0, n1 = cluster.nodes[:2]
+    assert_ok(lin.node_conn_modify(n0, n1, {"Aux/link": "fast"}, []))
+    conns = lin.node_conn_list_raise(n0, n1)
+    assert any(c.properties.get("Aux/link") == "fast" for c in conns.node_connections)
+    assert_error(lin.node_conn_modify(n0, uniq("ghost"), {"Aux/a": "1"}, []), consts.FAIL_NOT_FOUND_NODE)

@@ -52,11 +52,29 @@ pub fn from_outcome(out: &Outcome, call: Call) -> Answer {
     }
 }
 
-/// The answer to a body that could not be decoded: 400 with the error entry.
+/// LINSTOR's `UNKNOWN_API_CALL` (`0x0FFF_FFFF_FFFF_FFFF | MASK_ERROR`): no such endpoint.
+pub const UNKNOWN_API_CALL: i64 = special(0x0FFF_FFFF_FFFF_FFFF);
+/// LINSTOR's `API_CALL_PARSE_ERROR` (`0x0FFF_FFFF_FFFF_FFFD | MASK_ERROR`): unreadable body.
+pub const API_CALL_PARSE_ERROR: i64 = special(0x0FFF_FFFF_FFFF_FFFD);
+
+const fn special(code: u64) -> i64 {
+    i64::from_ne_bytes((code | 0xC000_0000_0000_0000).to_ne_bytes())
+}
+
+/// `entry` rendered with one of the special ret_codes above (they do not fit the
+/// type/op/object/code layout of ordinary entries).
+pub fn with_special_code(entry: &RcEntry, ret_code: i64) -> Value {
+    let mut v = entry.to_rest_json();
+    v["ret_code"] = Value::from(ret_code);
+    v
+}
+
+/// The answer to a body that could not be decoded: 400 with one `API_CALL_PARSE_ERROR` entry
+/// that names the field, the value and the fix.
 pub fn bad_request(e: &DecodeError) -> Answer {
     Answer {
         status: 400,
-        body: Value::Array(vec![e.to_entry().to_rest_json()]),
+        body: Value::Array(vec![with_special_code(&e.to_entry(), API_CALL_PARSE_ERROR)]),
     }
 }
 

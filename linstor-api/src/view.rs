@@ -15,8 +15,8 @@
 use std::collections::BTreeMap;
 
 use linstor_core::model::{
-    LayerKind, Node, NodeObserved, Resource, ResourceDefinition, ResourceGroup, SelectFilter,
-    StoragePool, Volume, VolumeDefinition, VolumeGroup,
+    LayerKind, Node, NodeObserved, ProviderKind, Resource, ResourceDefinition, ResourceGroup,
+    SelectFilter, StoragePool, Volume, VolumeDefinition, VolumeGroup,
 };
 use linstor_core::props::Props;
 use linstor_core::state::ClusterState;
@@ -122,6 +122,10 @@ non_empty! {
         pub uuid: String,
         /// Whether the provider takes snapshots.
         pub supports_snapshots: bool,
+        /// `Provisioning` (`Fat`/`Thin`) and `SupportsSnapshots`: python-linstor's
+        /// `StoragePool.is_thin()`/`is_fat()` read them.
+        #[serde(skip_serializing_if = "is_empty_props")]
+        pub static_traits: BTreeMap<String, String>,
     }
 
     /// A resource group (`GET /v1/resource-groups`).
@@ -323,7 +327,21 @@ pub fn storage_pool(state: &ClusterState, p: &StoragePool) -> StoragePoolView {
         free_space_mgr_name: p.free_space_mgr_name.clone(),
         uuid: p.uuid.to_string(),
         supports_snapshots: p.kind.caps().snapshots,
+        static_traits: static_traits(p.kind),
     }
+}
+
+/// The provider's fixed traits, as LINSTOR reports them per pool.
+fn static_traits(kind: ProviderKind) -> BTreeMap<String, String> {
+    if kind == ProviderKind::DISKLESS {
+        return BTreeMap::new();
+    }
+    let caps = kind.caps();
+    let provisioning = if caps.thin { "Thin" } else { "Fat" };
+    BTreeMap::from([
+        ("Provisioning".to_owned(), provisioning.to_owned()),
+        ("SupportsSnapshots".to_owned(), caps.snapshots.to_string()),
+    ])
 }
 
 /// A resource group.

@@ -13,6 +13,7 @@ mod events;
 mod ops;
 mod reads;
 mod writes;
+mod writes_rsc;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,8 +35,6 @@ use crate::engine::Engine;
 use crate::metrics::Metrics;
 use crate::reports::ErrorReports;
 
-/// LINSTOR's API_CALL_PARSE_ERROR / UNKNOWN_API_CALL codes (bits 0–14 all but one set).
-const UNKNOWN_API_CALL: u16 = 0x7FFF;
 /// Largest request body accepted (a resource-create array for many nodes fits easily).
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
@@ -101,17 +100,39 @@ pub fn error(status: u16, e: RcEntry) -> Response {
     json(status, &Value::Array(vec![e.to_rest_json()]))
 }
 
-fn unknown_path(req: Request) -> std::future::Ready<Response> {
-    let e = RcEntry::error(Op::None, Obj::None, UNKNOWN_API_CALL, format!("No REST endpoint '{}'.", req.uri().path()))
+async fn unknown_path(req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    drain(req).await;
+    let e = RcEntry::error(Op::None, Obj::None, 0, format!("No REST endpoint '{path}'."))
         .cause("The path is not part of LINSTOR's REST API v1 as this controller serves it.")
         .correction("Check the path against the REST API v1 (e.g. GET /v1/nodes, GET /v1/view/resources); names in paths are percent-encoded.");
-    std::future::ready(error(404, e))
+    json(
+        404,
+        &Value::Array(vec![answer::with_special_code(
+            &e,
+            answer::UNKNOWN_API_CALL,
+        )]),
+    )
 }
 
-fn wrong_method(req: Request) -> std::future::Ready<Response> {
-    let e = RcEntry::error(Op::None, Obj::None, UNKNOWN_API_CALL, format!("{} is not served on '{}'.", req.method(), req.uri().path()))
+async fn wrong_method(req: Request) -> Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    drain(req).await;
+    let e = RcEntry::error(Op::None, Obj::None, 0, format!("{method} is not served on '{path}'."))
         .correction("Use the method the REST API v1 defines for this path (GET lists, POST creates, PUT modifies, DELETE removes).");
-    std::future::ready(error(405, e))
+    json(
+        405,
+        &Value::Array(vec![answer::with_special_code(
+            &e,
+            answer::UNKNOWN_API_CALL,
+        )]),
+    )
+}
+
+/// Reads and drops the body of a request answered without it, so the connection stays usable
+/// for the client's next request (keep-alive).
+async fn drain(req: Request) {
+    let _ = axum::body::to_bytes(req.into_body(), MAX_BODY).await;
 }
 
 fn panic_answer(reports: &ErrorReports, p: &(dyn std::any::Any + Send)) -> Response {
@@ -148,6 +169,18 @@ pub fn body<T: DeserializeOwned>(what: &str, bytes: &Bytes) -> Result<T, Respons
     })?;
     let text = if text.trim().is_empty() { "{}" } else { text };
     linstor_api::request::parse::<T>(what, text).map_err(|e| answer(&answer::bad_request(&e)))
+}
+
+/// Like [`body`], but an empty body (or `null`) is `T::default()` (python-linstor sends none
+/// for restore, evacuate, adjust).
+pub fn body_or_default<T: DeserializeOwned + Default>(
+    what: &str,
+    bytes: &Bytes,
+) -> Result<T, Response> {
+    match std::str::from_utf8(bytes).map(str::trim) {
+        Ok("" | "null") => Ok(T::default()),
+        _ => body(what, bytes),
+    }
 }
 
 /// Runs `cmds` in order through the engine and answers with all their entries together.

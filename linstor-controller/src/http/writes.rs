@@ -16,17 +16,10 @@ use super::{AppState, P, body, refused, run};
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/nodes", post(node_create))
-        .route("/v1/nodes/{node}", delete(node_delete))
         .route("/v1/nodes/{node}/lost", delete(node_lost))
         .route("/v1/nodes/{node}/evict", put(node_evict))
         .route("/v1/nodes/{node}/net-interfaces", post(netif_create))
-        .route(
-            "/v1/nodes/{node}/net-interfaces/{netif}",
-            delete(netif_delete),
-        )
         .route("/v1/nodes/{node}/storage-pools", post(pool_create))
-        .route("/v1/nodes/{node}/storage-pools/{pool}", delete(pool_delete))
-        .route("/v1/storage-pool-definitions/{pool}", delete(spd_delete))
         .route("/v1/resource-groups", post(rg_create))
         .route("/v1/resource-groups/{rg}", put(rg_modify).delete(rg_delete))
         .route("/v1/resource-groups/{rg}/spawn", post(spawn))
@@ -43,7 +36,179 @@ pub(super) fn routes() -> Router<AppState> {
             "/v1/resource-definitions/{rd}/snapshots/{snap}",
             delete(snap_delete),
         )
-        .route("/v1/key-value-store/{kvs}", delete(kvs_delete))
+        .route(
+            "/v1/key-value-store/{kvs}",
+            delete(kvs_delete).put(kvs_modify),
+        )
+        .merge(super::writes_rsc::routes())
+        .route("/v1/controller/properties", post(ctrl_props))
+        .route("/v1/controller/properties/{key}", delete(ctrl_prop_delete))
+        .route("/v1/nodes/{node}", put(node_modify).delete(node_delete))
+        .route("/v1/nodes/{node}/evacuate", put(node_evacuate))
+        .route("/v1/nodes/{node}/restore", put(node_restore))
+        .route(
+            "/v1/nodes/{node}/net-interfaces/{netif}",
+            put(netif_modify).delete(netif_delete),
+        )
+        .route(
+            "/v1/nodes/{node}/storage-pools/{pool}",
+            put(pool_modify).delete(pool_delete),
+        )
+        .route("/v1/storage-pool-definitions", post(spd_create))
+        .route(
+            "/v1/storage-pool-definitions/{pool}",
+            put(spd_modify).delete(spd_delete),
+        )
+}
+
+async fn kvs_modify(State(st): State<AppState>, P(name): P<String>, b: Bytes) -> Response {
+    mapped(
+        &st,
+        "a key-value store modify request",
+        &b,
+        Call::Other,
+        |r: request::KeyValueStoreModify| Ok(vec![r.command(&name)]),
+    )
+    .await
+}
+
+async fn ctrl_props(State(st): State<AppState>, b: Bytes) -> Response {
+    mapped(
+        &st,
+        "a controller properties request",
+        &b,
+        Call::Other,
+        |r: request::ControllerPropsModify| Ok(vec![r.command()]),
+    )
+    .await
+}
+
+async fn ctrl_prop_delete(State(st): State<AppState>, P(key): P<String>) -> Response {
+    let props = linstor_core::props::PropsModify {
+        delete_props: vec![key],
+        ..Default::default()
+    };
+    run(&st, vec![Command::CtrlPropsModify { props }], Call::Other).await
+}
+
+async fn node_modify(State(st): State<AppState>, P(node): P<String>, b: Bytes) -> Response {
+    mapped(
+        &st,
+        "a node modify request",
+        &b,
+        Call::Other,
+        |r: request::NodeModify| Ok(vec![r.command(&node)]),
+    )
+    .await
+}
+
+async fn node_evacuate(State(st): State<AppState>, P(node): P<String>, b: Bytes) -> Response {
+    mapped(
+        &st,
+        "a node evacuate request",
+        &b,
+        Call::Other,
+        |r: request::NodeEvacuate| Ok(vec![r.command(&node)]),
+    )
+    .await
+}
+
+async fn node_restore(State(st): State<AppState>, P(node): P<String>, b: Bytes) -> Response {
+    mapped(
+        &st,
+        "a node restore request",
+        &b,
+        Call::Other,
+        |r: request::NodeRestore| r.command(&node).map(|c| vec![c]),
+    )
+    .await
+}
+
+async fn netif_modify(
+    State(st): State<AppState>,
+    P((node, netif)): P<(String, String)>,
+    b: Bytes,
+) -> Response {
+    let current = {
+        let c = st.engine.read();
+        linstor_core::NodeName::new(&node)
+            .ok()
+            .and_then(|n| c.state().nodes.get(&n))
+            .and_then(|n| {
+                n.net_interfaces
+                    .values()
+                    .find(|i| i.name.as_str().eq_ignore_ascii_case(&netif))
+                    .cloned()
+            })
+    };
+    mapped(
+        &st,
+        "a net interface modify request",
+        &b,
+        Call::Other,
+        |r: request::NetInterfaceModify| {
+            r.command(&node, &netif, current.as_ref()).map(|c| vec![c])
+        },
+    )
+    .await
+}
+
+async fn pool_modify(
+    State(st): State<AppState>,
+    P((node, pool)): P<(String, String)>,
+    b: Bytes,
+) -> Response {
+    mapped(
+        &st,
+        "a storage pool modify request",
+        &b,
+        Call::Other,
+        |r: request::StoragePoolModify| Ok(vec![r.command(&node, &pool)]),
+    )
+    .await
+}
+
+async fn spd_create(State(st): State<AppState>, b: Bytes) -> Response {
+    match body::<request::StoragePoolDefinitionCreate>(
+        "a storage pool definition create request",
+        &b,
+    ) {
+        Ok(r) => run(&st, vec![r.command()], Call::Create).await,
+        Err(e) => e,
+    }
+}
+
+async fn spd_modify(State(st): State<AppState>, P(pool): P<String>, b: Bytes) -> Response {
+    mapped(
+        &st,
+        "a storage pool definition modify request",
+        &b,
+        Call::Other,
+        |r: request::StoragePoolDefinitionModify| Ok(vec![r.command(&pool)]),
+    )
+    .await
+}
+
+/// Reads body `T` (an empty body is `T::default()`), maps it and runs the commands.
+pub(super) async fn mapped<T, F>(
+    st: &AppState,
+    what: &str,
+    b: &Bytes,
+    call: Call,
+    map: F,
+) -> Response
+where
+    T: serde::de::DeserializeOwned + Default,
+    F: FnOnce(T) -> Result<Vec<Command>, String>,
+{
+    let t = match super::body_or_default::<T>(what, b) {
+        Ok(t) => t,
+        Err(e) => return e,
+    };
+    match map(t) {
+        Ok(cmds) => run(st, cmds, call).await,
+        Err(msg) => refused(what, msg),
+    }
 }
 
 /// Runs one command mapped from a body, or answers the mapping's refusal.

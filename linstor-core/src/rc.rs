@@ -151,22 +151,23 @@ pub mod code {
     pub const INVLD_NET_ADDR: u16 = 210;
     pub const INVLD_NET_PORT: u16 = 211;
     pub const INVLD_PROP: u16 = 213;
-    pub const INVLD_SNAPSHOT_NAME: u16 = 216;
+    pub const INVLD_SNAPSHOT_NAME: u16 = 218;
     pub const INVLD_PLACE_COUNT: u16 = 219;
-    pub const INVLD_RSC_GRP_NAME: u16 = 222;
+    pub const INVLD_RSC_GRP_NAME: u16 = 237;
     pub const INVLD_LAYER_STACK: u16 = 225;
     pub const INVLD_VLM_SIZES: u16 = 228;
-    pub const INVLD_KVS_NAME: u16 = 231;
+    pub const INVLD_KVS_NAME: u16 = 223;
     pub const INVLD_REQUEST: u16 = 234;
-    pub const INVLD_PEER_SLOTS: u16 = 218;
-    pub const INVLD_NODE_ID: u16 = 227;
-    pub const INVLD_TCP_PORT: u16 = 212;
+    /// LINSTOR has no code of its own for a peer-slot count out of range: `INVLD_REQUEST`.
+    pub const INVLD_PEER_SLOTS: u16 = 234;
+    pub const INVLD_NODE_ID: u16 = 204;
+    pub const INVLD_TCP_PORT: u16 = 215;
 
     pub const NOT_FOUND_NODE: u16 = 300;
     pub const NOT_FOUND_RSC_DFN: u16 = 301;
     pub const NOT_FOUND_RSC: u16 = 302;
     pub const NOT_FOUND_VLM_DFN: u16 = 303;
-    pub const NOT_FOUND_NET_IF: u16 = 306;
+    pub const NOT_FOUND_NET_IF: u16 = 305;
     pub const NOT_FOUND_STOR_POOL_DFN: u16 = 309;
     pub const NOT_FOUND_STOR_POOL: u16 = 310;
     pub const NOT_FOUND_SNAPSHOT_DFN: u16 = 313;
@@ -178,13 +179,13 @@ pub mod code {
     pub const EXISTS_RSC_DFN: u16 = 501;
     pub const EXISTS_RSC: u16 = 502;
     pub const EXISTS_VLM_DFN: u16 = 503;
-    pub const EXISTS_NET_IF: u16 = 506;
+    pub const EXISTS_NET_IF: u16 = 505;
     pub const EXISTS_STOR_POOL_DFN: u16 = 509;
     pub const EXISTS_STOR_POOL: u16 = 510;
     pub const EXISTS_SNAPSHOT_DFN: u16 = 514;
     pub const EXISTS_RSC_GRP: u16 = 522;
     pub const EXISTS_VLM_GRP: u16 = 523;
-    pub const EXISTS_SNAPSHOT: u16 = 515;
+    pub const EXISTS_SNAPSHOT: u16 = 516;
 
     pub const MISSING_PROPS: u16 = 600;
 
@@ -478,6 +479,36 @@ mod tests {
             10000,
             0x4000_0000_0000_0000 + 10000,
         );
+    }
+
+    #[test]
+    fn codes_are_linstors() {
+        // LINSTOR's ApiConsts (python-linstor 1.29.1 sharedconsts.py), pinned.
+        let table = [
+            (code::INVLD_NODE_NAME, 200),
+            (code::INVLD_RSC_NAME, 202),
+            (code::INVLD_NODE_ID, 204),
+            (code::INVLD_VLM_SIZE, 206),
+            (code::INVLD_STOR_POOL_NAME, 208),
+            (code::INVLD_PROP, 213),
+            (code::INVLD_TCP_PORT, 215),
+            (code::INVLD_SNAPSHOT_NAME, 218),
+            (code::INVLD_PLACE_COUNT, 219),
+            (code::INVLD_KVS_NAME, 223),
+            (code::INVLD_REQUEST, 234),
+            (code::INVLD_RSC_GRP_NAME, 237),
+            (code::NOT_FOUND_NET_IF, 305),
+            (code::NOT_FOUND_SNAPSHOT_DFN, 313),
+            (code::NOT_FOUND_RSC_GRP, 317),
+            (code::EXISTS_NET_IF, 505),
+            (code::EXISTS_SNAPSHOT_DFN, 514),
+            (code::EXISTS_SNAPSHOT, 516),
+            (code::EXISTS_RSC_GRP, 522),
+            (code::NOT_ENOUGH_NODES, 996),
+        ];
+        for (ours, linstor) in table {
+            assert_eq!(ours, linstor);
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use linstor_core::SizeKib;
 use linstor_core::cluster::{ChangeSet, Command, ObjKey};
-use linstor_core::model::{Capabilities, ConnectionStatus, LayerKind, ProviderKind};
+use linstor_core::model::{Capabilities, ConnectionStatus, LayerKind, ProviderKind, RscFlags};
 use linstor_core::state::ClusterState;
 
 /// What simulated satellites report.
@@ -89,10 +89,40 @@ pub fn follow_ups(sim: Simulation, state: &ClusterState, changes: &ChangeSet) ->
                     .is_some_and(|p| p.kind == ProviderKind::DISKLESS);
                 out.push(pool_report(sim, node.as_str(), pool.as_str(), diskless));
             }
+            ObjKey::Rsc { rsc_dfn, .. } | ObjKey::RscDfn { rsc_dfn } => {
+                confirm_deletes(state, rsc_dfn, &mut out);
+            }
             _ => {}
         }
     }
+    for key in &changes.modified {
+        if let ObjKey::Rsc { rsc_dfn, .. } | ObjKey::RscDfn { rsc_dfn } = key {
+            confirm_deletes(state, rsc_dfn, &mut out);
+        }
+    }
+    out.dedup();
     out
+}
+
+/// A simulated satellite removes a resource marked for deletion at once and confirms it.
+fn confirm_deletes(
+    state: &ClusterState,
+    rsc_dfn: &linstor_core::ResourceName,
+    out: &mut Vec<Command>,
+) {
+    let Some(d) = state.resource_definitions.get(rsc_dfn) else {
+        return;
+    };
+    for r in d
+        .resources
+        .values()
+        .filter(|r| r.flags.contains(RscFlags::DELETE))
+    {
+        out.push(Command::RscDeleteConfirmed {
+            rsc_dfn: rsc_dfn.to_string(),
+            node: r.node.to_string(),
+        });
+    }
 }
 
 /// The reports for a whole loaded state (every node and pool), after a start.

@@ -86,10 +86,12 @@ async fn spds(State(st): State<AppState>, q: Q) -> Response {
         .storage_pool_definitions
         .values()
         .filter(|d| lq.wants_name(d.name.as_str()) && lq.wants_props(&d.props))
+        .skip(lq.offset)
+        .take(lq.limit.unwrap_or(usize::MAX))
         .map(view::storage_pool_definition)
         .collect();
     drop(c);
-    list(lq.page(items))
+    list(items)
 }
 
 async fn spd(State(st): State<AppState>, P(name): P<String>) -> Response {
@@ -159,9 +161,11 @@ async fn view_snaps(State(st): State<AppState>, q: Q) -> Response {
                     .iter()
                     .any(|n| nodes.iter().any(|w| w.eq_ignore_ascii_case(n)))
         })
+        .skip(lq.offset)
+        .take(lq.limit.unwrap_or(usize::MAX))
         .collect();
     drop(c);
-    list(lq.page(items))
+    list(items)
 }
 
 async fn kvss(State(st): State<AppState>, q: Q) -> Response {
@@ -175,10 +179,12 @@ async fn kvss(State(st): State<AppState>, q: Q) -> Response {
         .key_value_stores
         .values()
         .filter(|k| lq.wants_name(k.name.as_str()) && lq.wants_props(&k.props))
+        .skip(lq.offset)
+        .take(lq.limit.unwrap_or(usize::MAX))
         .map(view::key_value_store)
         .collect();
     drop(c);
-    list(lq.page(items))
+    list(items)
 }
 
 async fn kvs(State(st): State<AppState>, P(name): P<String>) -> Response {
@@ -311,10 +317,12 @@ async fn nodes(State(st): State<AppState>, q: Q) -> Response {
         .nodes
         .values()
         .filter(|n| lq.wants_name(n.name.as_str()) && lq.wants_props(&n.props))
+        .skip(lq.offset)
+        .take(lq.limit.unwrap_or(usize::MAX))
         .map(|n| view::node(s, n))
         .collect();
     drop(c);
-    list(lq.page(items))
+    list(items)
 }
 
 async fn node(State(st): State<AppState>, P(name): P<String>) -> Response {
@@ -420,10 +428,12 @@ async fn rsc_grps(State(st): State<AppState>, q: Q) -> Response {
         .resource_groups
         .values()
         .filter(|g| lq.wants_name(g.name.as_str()) && lq.wants_props(&g.props))
+        .skip(lq.offset)
+        .take(lq.limit.unwrap_or(usize::MAX))
         .map(view::resource_group)
         .collect();
     drop(c);
-    list(lq.page(items))
+    list(items)
 }
 
 async fn rsc_grp(State(st): State<AppState>, P(name): P<String>) -> Response {
@@ -481,10 +491,12 @@ async fn rsc_dfns(State(st): State<AppState>, q: Q) -> Response {
                     .iter()
                     .any(|g| g.eq_ignore_ascii_case(d.resource_group.as_str()))
         })
+        .skip(lq.offset)
+        .take(lq.limit.unwrap_or(usize::MAX))
         .map(|d| view::resource_definition(d, with_vds))
         .collect();
     drop(c);
-    list(lq.page(items))
+    list(items)
 }
 
 async fn rsc_dfn(State(st): State<AppState>, P(name): P<String>) -> Response {
@@ -543,10 +555,12 @@ async fn rscs_of(State(st): State<AppState>, P(name): P<String>, q: Q) -> Respon
         .resources
         .values()
         .filter(|r| lq.wants_name(r.node.as_str()) && lq.wants_props(&r.props))
+        .skip(lq.offset)
+        .take(lq.limit.unwrap_or(usize::MAX))
         .map(|r| view::resource(s, d, r))
         .collect();
     drop(c);
-    list(lq.page(items))
+    list(items)
 }
 
 fn rsc_view(s: &ClusterState, rd: &str, node: &str) -> Result<view::ResourceView, Response> {
@@ -601,8 +615,10 @@ async fn view_rscs(State(st): State<AppState>, q: Q) -> Response {
                         .any(|p| p.eq_ignore_ascii_case(v.storage_pool.as_str()))
                 })
         })
+        .skip(lq.offset)
+        .take(lq.limit.unwrap_or(usize::MAX))
         .map(|(d, r)| view::resource(s, d, r))
         .collect();
     drop(c);
-    list(lq.page(items))
+    list(items)
 }

@@ -107,6 +107,10 @@ pub const EVACUATION_REPLICAS: &str = "Internal/Evacuation/Replicas";
 pub const RESTORE_FROM_RESOURCE: &str = "Internal/RestoreFrom/Resource";
 /// On a resource definition restored from a snapshot: the snapshot.
 pub const RESTORE_FROM_SNAPSHOT: &str = "Internal/RestoreFrom/Snapshot";
+/// On every resource of a definition being rolled back: the snapshot it rolls back to
+/// (LINSTOR's `RollbackTarget`; its satellite takes the resource down, rolls the volumes back
+/// and brings it up again).
+pub const ROLLBACK_TARGET: &str = "RollbackTarget";
 
 // Namespaces.
 

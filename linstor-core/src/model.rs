@@ -679,8 +679,63 @@ pub struct ResourceDefinition {
     pub resources: BTreeMap<NodeName, Resource>,
     /// Snapshot definitions by name.
     pub snapshots: BTreeMap<SnapshotName, SnapshotDefinition>,
+    /// Connections between two of its resources that carry properties, by the lesser node
+    /// name, then the greater ([`Connections`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resource_connections: Connections,
     /// Identity.
     pub uuid: Uuid,
+}
+
+/// The properties of the connection between two nodes (LINSTOR's node connection), or between
+/// two resources of one definition (a resource connection): DRBD `net` options and
+/// `Paths/<path>/<node>` = net interface. A connection exists only while it has properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    /// The lesser node name (names compare case-insensitively).
+    pub node_a: NodeName,
+    /// The greater node name.
+    pub node_b: NodeName,
+    /// Properties.
+    pub props: Props,
+    /// Identity.
+    pub uuid: Uuid,
+}
+
+/// Connections keyed by the lesser node name, then the greater: every pair once, in one order.
+pub type Connections = BTreeMap<NodeName, BTreeMap<NodeName, Connection>>;
+
+/// The pair `(a, b)` in the order connections are keyed by (lesser first).
+pub fn conn_pair(a: NodeName, b: NodeName) -> (NodeName, NodeName) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+/// The connection of `a` and `b` (either order) in `conns`.
+pub fn connection<'c>(conns: &'c Connections, a: &NodeName, b: &NodeName) -> Option<&'c Connection> {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    conns.get(lo).and_then(|m| m.get(hi))
+}
+
+/// Every connection in `conns`.
+pub fn all_connections(conns: &Connections) -> impl Iterator<Item = &Connection> {
+    conns.values().flat_map(BTreeMap::values)
+}
+
+/// Removes every connection of `node` from `conns` (its node or resource is gone); answers
+/// the removed pairs, in key order.
+pub fn remove_connections_of(conns: &mut Connections, node: &NodeName) -> Vec<(NodeName, NodeName)> {
+    let mut gone = Vec::new();
+    if let Some(m) = conns.remove(node) {
+        gone.extend(m.into_keys().map(|b| (node.clone(), b)));
+    }
+    for (a, m) in conns.iter_mut() {
+        if m.remove(node).is_some() {
+            gone.push((a.clone(), node.clone()));
+        }
+    }
+    conns.retain(|_, m| !m.is_empty());
+    gone.sort();
+    gone
 }
 
 impl ResourceDefinition {

@@ -74,6 +74,14 @@ impl ClusterState {
             };
             out.nodes.insert(name.clone(), node_with_pools(n, &pools));
         }
+        // The connections of this node to the peers it sees.
+        for c in crate::model::all_connections(&self.node_connections) {
+            let peer = if c.node_a == *node { &c.node_b } else { &c.node_a };
+            if (c.node_a == *node || c.node_b == *node) && out.nodes.contains_key(peer) {
+                let (a, b) = (c.node_a.clone(), c.node_b.clone());
+                out.node_connections.entry(a).or_default().insert(b, c.clone());
+            }
+        }
         Some(NodeProjection {
             node: node.clone(),
             state: out,
@@ -103,10 +111,12 @@ fn project_rd(rd: &ResourceDefinition, node: &NodeName) -> Option<ResourceDefini
         volume_definitions: rd.volume_definitions.clone(),
         resources: BTreeMap::new(),
         snapshots: BTreeMap::new(),
+        resource_connections: BTreeMap::new(),
         uuid: rd.uuid,
     };
     if has_rsc {
         p.resources = rd.resources.clone();
+        p.resource_connections = rd.resource_connections.clone();
     } else {
         // Kept for its snapshots only: nothing of DRBD's is needed, least of all the secret.
         p.drbd.secret.clear();

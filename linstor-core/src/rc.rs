@@ -107,6 +107,10 @@ pub enum Obj {
     Snapshot,
     /// Key-value store.
     Kvs,
+    /// Node connection.
+    NodeConn,
+    /// Resource connection.
+    RscConn,
 }
 
 impl Obj {
@@ -126,6 +130,8 @@ impl Obj {
             Obj::Vlm => 0x2C_0000,
             Obj::Snapshot => 0x0C_0000,
             Obj::Kvs => 0x40_0000,
+            Obj::NodeConn => 0x28_0000,
+            Obj::RscConn => 0x24_0000,
         }
     }
 }
@@ -157,6 +163,7 @@ pub mod code {
     pub const INVLD_LAYER_STACK: u16 = 225;
     pub const INVLD_VLM_SIZES: u16 = 228;
     pub const INVLD_KVS_NAME: u16 = 223;
+    pub const INVLD_CONF: u16 = 230;
     pub const INVLD_REQUEST: u16 = 234;
     /// LINSTOR has no code of its own for a peer-slot count out of range: `INVLD_REQUEST`.
     pub const INVLD_PEER_SLOTS: u16 = 234;
@@ -171,6 +178,8 @@ pub mod code {
     pub const NOT_FOUND_STOR_POOL_DFN: u16 = 309;
     pub const NOT_FOUND_STOR_POOL: u16 = 310;
     pub const NOT_FOUND_SNAPSHOT_DFN: u16 = 313;
+    pub const NOT_FOUND_SNAPSHOT_VLM_DFN: u16 = 314;
+    pub const NOT_FOUND_SNAPSHOT: u16 = 315;
     pub const NOT_FOUND_KVS: u16 = 316;
     pub const NOT_FOUND_RSC_GRP: u16 = 317;
     pub const NOT_FOUND_VLM_GRP: u16 = 318;
@@ -195,6 +204,7 @@ pub mod code {
     pub const POOL_EXHAUSTED_NODE_ID: u16 = 803;
 
     pub const EXISTS_SNAPSHOT_DFN_DEPENDENCY: u16 = 970;
+    pub const SNAPSHOT_ROLLBACK_IN_PROGRESS: u16 = 971;
     pub const EVACUATING: u16 = 975;
     pub const NOT_ENOUGH_FREE_SPACE: u16 = 980;
     pub const UNDECIDABLE_AUTOPLACMENT: u16 = 985;
@@ -212,6 +222,7 @@ pub mod code {
     pub const WARN_RSC_ALREADY_DEPLOYED: u16 = 1006;
     pub const WARN_ALL_DISKLESS: u16 = 1009;
     pub const WARN_NOT_ENOUGH_NODES_FOR_TIE_BREAKER: u16 = 1013;
+    pub const WARN_NODE_EVICTED: u16 = 1017;
     pub const WARN_NOT_FOUND: u16 = 3000;
     pub const WARN_NO_EFFECT: u16 = 3001;
     pub const WARN_DEPRECATED: u16 = 4000;
@@ -222,6 +233,7 @@ pub mod code {
     pub const INFO_TIE_BREAKER_DELETING: u16 = 10004;
     pub const INFO_PROP_REMOVED: u16 = 10005;
     pub const INFO_TIE_BREAKER_TAKEOVER: u16 = 10006;
+    pub const INFO_NOOP: u16 = 10007;
 }
 
 /// Builds a `ret_code` from its parts (as the signed value LINSTOR sends).

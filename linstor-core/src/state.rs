@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    KeyValueStore, Node, Observed, ResourceDefinition, ResourceGroup, StoragePool,
+    Connections, KeyValueStore, Node, Observed, ResourceDefinition, ResourceGroup, StoragePool,
     StoragePoolDefinition,
 };
 use crate::name::{KvsName, NodeName, ResourceGroupName, ResourceName, StorPoolName};
@@ -29,6 +29,9 @@ pub struct ClusterState {
     pub resource_definitions: BTreeMap<ResourceName, ResourceDefinition>,
     /// Key-value stores.
     pub key_value_stores: BTreeMap<KvsName, KeyValueStore>,
+    /// Node connections with properties, by the lesser node name, then the greater.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_connections: Connections,
     /// What satellites last reported.
     pub observed: Observed,
 }

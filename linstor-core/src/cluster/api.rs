@@ -52,6 +52,35 @@ pub struct NodePlacement {
     pub diskless: bool,
 }
 
+/// What `RscToggleDisk` turns a resource into (REST `ToggleDiskRequest.operation`, LINSTOR's
+/// names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ToggleDiskOp {
+    /// A DRBD resource with a disk (votes in quorum).
+    IntoDrbdDiskful,
+    /// A DRBD diskless resource (votes in quorum).
+    IntoDrbdDiskless,
+    /// A DRBD client: diskless, without a quorum vote.
+    IntoDrbdClient,
+}
+
+/// One snapshot of `SnapshotCreateMulti`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotSpec {
+    /// Resource definition.
+    pub rsc_dfn: String,
+    /// Snapshot name.
+    pub name: String,
+    /// Nodes (every diskful node when empty).
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    /// Properties of the snapshot definition.
+    #[serde(default)]
+    pub props: BTreeMap<String, String>,
+}
+
 /// Every command the cluster executes. Names arrive as strings and are validated first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
@@ -124,6 +153,22 @@ pub enum Command {
     NodeLost {
         /// Name.
         name: String,
+    },
+    /// Asks for the node's satellite connection to be dropped and made again (LINSTOR's
+    /// `node reconnect`). The state does not change: the controller acts on the answer.
+    NodeReconnect {
+        /// Name.
+        name: String,
+    },
+    /// Sets or removes properties of the connection between two nodes (created with its first
+    /// property, removed with its last): DRBD `net` options, `Paths/<path>/<node>` = interface.
+    NodeConnModify {
+        /// One node.
+        node_a: String,
+        /// The other.
+        node_b: String,
+        /// Changes.
+        props: PropsModify,
     },
     /// Adds a net interface.
     NetIfCreate {
@@ -264,6 +309,19 @@ pub enum Command {
         #[serde(default)]
         flags: VlmGrpFlags,
     },
+    /// Changes a volume group's properties or its `GROSS_SIZE` flag.
+    VlmGrpModify {
+        /// Resource group.
+        rsc_grp: String,
+        /// Number.
+        number: u16,
+        /// Property changes.
+        #[serde(default)]
+        props: PropsModify,
+        /// Sets (`true`) or clears (`false`) the `GROSS_SIZE` flag.
+        #[serde(default)]
+        gross_size: Option<bool>,
+    },
     /// Deletes a volume group.
     VlmGrpDelete {
         /// Resource group.
@@ -370,6 +428,27 @@ pub enum Command {
         /// New size.
         size: SizeKib,
     },
+    /// Changes a volume definition's properties and, with `size`, grows it as `VlmDfnResize`.
+    VlmDfnModify {
+        /// Resource definition.
+        rsc_dfn: String,
+        /// Number.
+        number: u16,
+        /// Property changes.
+        #[serde(default)]
+        props: PropsModify,
+        /// New size.
+        #[serde(default)]
+        size: Option<SizeKib>,
+    },
+    /// Deletes a volume definition and its volumes. Refused while a resource of the definition
+    /// has a disk (its data would have to be removed by the satellites first).
+    VlmDfnDelete {
+        /// Resource definition.
+        rsc_dfn: String,
+        /// Number.
+        number: u16,
+    },
     /// Deploys a resource on a node.
     RscCreate {
         /// Resource definition.
@@ -405,6 +484,78 @@ pub enum Command {
         rsc_dfn: String,
         /// Node.
         node: String,
+    },
+    /// Changes a resource's properties, and makes a diskless one a tiebreaker or a DRBD client
+    /// (or a plain diskless resource again).
+    RscModify {
+        /// Resource definition.
+        rsc_dfn: String,
+        /// Node.
+        node: String,
+        /// Property changes.
+        #[serde(default)]
+        props: PropsModify,
+        /// Makes the diskless resource a tiebreaker (`true`) or a plain diskless one (`false`).
+        #[serde(default)]
+        drbd_tiebreaker: Option<bool>,
+        /// Makes the diskless resource a DRBD client (`true`, no quorum vote) or not.
+        #[serde(default)]
+        drbd_client: Option<bool>,
+    },
+    /// Makes a resource available on a node (CSI attach): creates a diskless resource there
+    /// (diskful with `diskful`, or when no peer has a disk), turns a tiebreaker into a plain
+    /// diskless resource, gives a diskless one a disk when `diskful`, takes back a deletion or
+    /// a deactivation; a resource that is already as asked stays as it is.
+    RscMakeAvailable {
+        /// Resource definition.
+        rsc_dfn: String,
+        /// Node.
+        node: String,
+        /// A resource with a disk is wanted.
+        #[serde(default)]
+        diskful: bool,
+        /// The layer stack the caller expects (must be the definition's).
+        #[serde(default)]
+        layer_list: Option<Vec<LayerKind>>,
+    },
+    /// Gives a DRBD resource a disk, or takes it away (LINSTOR's toggle-disk).
+    RscToggleDisk {
+        /// Resource definition.
+        rsc_dfn: String,
+        /// Node.
+        node: String,
+        /// What the resource becomes.
+        operation: ToggleDiskOp,
+        /// Pool of the disk (the `StorPoolName` chain, then the group's pools when absent), or
+        /// the diskless pool (`DfltDisklessStorPool` when absent).
+        #[serde(default)]
+        storage_pool: Option<String>,
+    },
+    /// Brings a deactivated resource back up (clears `INACTIVE`).
+    RscActivate {
+        /// Resource definition.
+        rsc_dfn: String,
+        /// Node.
+        node: String,
+    },
+    /// Takes a resource down without deleting it (sets `INACTIVE`).
+    RscDeactivate {
+        /// Resource definition.
+        rsc_dfn: String,
+        /// Node.
+        node: String,
+    },
+    /// Sets or removes properties of the connection between two resources of a definition
+    /// (created with its first property, removed with its last).
+    RscConnModify {
+        /// Resource definition.
+        rsc_dfn: String,
+        /// One node.
+        node_a: String,
+        /// The other.
+        node_b: String,
+        /// Changes.
+        props: PropsModify,
     },
     /// A satellite confirmed that a resource marked for deletion is gone.
     #[serde(rename = "resource_deleted")]
@@ -442,6 +593,29 @@ pub enum Command {
         /// Nodes to restore on (every snapshot node when empty).
         #[serde(default)]
         nodes: Vec<String>,
+    },
+    /// Takes a snapshot of several resource definitions at once: all or nothing.
+    SnapshotCreateMulti {
+        /// The snapshots.
+        snapshots: Vec<SnapshotSpec>,
+    },
+    /// Creates the volume definitions of `target` (which exists and has none) from the
+    /// snapshot's: the first step of a restore, before `SnapshotRestore` deploys the resources.
+    SnapshotRestoreVlmDfn {
+        /// Source resource definition.
+        rsc_dfn: String,
+        /// Snapshot.
+        snapshot: String,
+        /// Target resource definition.
+        target: String,
+    },
+    /// Rolls a resource definition back to a successful snapshot: every resource records the
+    /// snapshot as its `RollbackTarget`, which its satellite acts on.
+    SnapshotRollback {
+        /// Resource definition.
+        rsc_dfn: String,
+        /// Snapshot.
+        snapshot: String,
     },
     /// Sets properties of a key-value store (created on first use).
     KvsModify {
@@ -571,6 +745,22 @@ pub enum ObjKey {
     Kvs {
         /// Store.
         name: KvsName,
+    },
+    /// A node connection (its own top-level object; `node_a` < `node_b`).
+    NodeConn {
+        /// The lesser node name.
+        node_a: NodeName,
+        /// The greater node name.
+        node_b: NodeName,
+    },
+    /// A resource connection (part of its resource definition; `node_a` < `node_b`).
+    RscConn {
+        /// Definition.
+        rsc_dfn: ResourceName,
+        /// The lesser node name.
+        node_a: NodeName,
+        /// The greater node name.
+        node_b: NodeName,
     },
     /// A node's observed state.
     Observed {

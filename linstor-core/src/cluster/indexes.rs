@@ -120,8 +120,11 @@ impl Cluster {
             | C::VlmGrpCreate { .. }
             | C::VlmGrpDelete { .. }
             | C::KvsModify { .. }
+            | C::VlmGrpModify { .. }
             | C::KvsDelete { .. }
-            | C::RscReport { .. } => Vec::new(),
+            | C::RscReport { .. }
+            | C::NodeReconnect { .. }
+            | C::NodeConnModify { .. } => Vec::new(),
             // Resources and snapshots change pool usage only (marked by the usage updates).
             C::RscGrpSpawn { .. }
             | C::RscDfnCreate { .. }
@@ -129,6 +132,17 @@ impl Cluster {
             | C::RscDfnDelete { .. }
             | C::VlmDfnCreate { .. }
             | C::VlmDfnResize { .. }
+            | C::VlmDfnModify { .. }
+            | C::VlmDfnDelete { .. }
+            | C::RscModify { .. }
+            | C::RscMakeAvailable { .. }
+            | C::RscToggleDisk { .. }
+            | C::RscActivate { .. }
+            | C::RscDeactivate { .. }
+            | C::RscConnModify { .. }
+            | C::SnapshotCreateMulti { .. }
+            | C::SnapshotRestoreVlmDfn { .. }
+            | C::SnapshotRollback { .. }
             | C::RscCreate { .. }
             | C::RscAutoplace { .. }
             | C::RscDelete { .. }
@@ -190,10 +204,25 @@ impl Cluster {
             | C::RscDelete { rsc_dfn, .. }
             | C::RscDeleteConfirmed { rsc_dfn, .. }
             | C::SnapshotCreate { rsc_dfn, .. }
-            | C::SnapshotDelete { rsc_dfn, .. } => vec![rsc_dfn],
+            | C::SnapshotDelete { rsc_dfn, .. }
+            | C::VlmDfnModify { rsc_dfn, .. }
+            | C::VlmDfnDelete { rsc_dfn, .. }
+            | C::RscModify { rsc_dfn, .. }
+            | C::RscMakeAvailable { rsc_dfn, .. }
+            | C::RscToggleDisk { rsc_dfn, .. }
+            | C::RscActivate { rsc_dfn, .. }
+            | C::RscDeactivate { rsc_dfn, .. }
+            | C::RscConnModify { rsc_dfn, .. }
+            | C::SnapshotRollback { rsc_dfn, .. } => vec![rsc_dfn],
             C::SnapshotRestore {
                 rsc_dfn, target, ..
+            }
+            | C::SnapshotRestoreVlmDfn {
+                rsc_dfn, target, ..
             } => vec![rsc_dfn, target],
+            C::SnapshotCreateMulti { snapshots } => {
+                snapshots.iter().map(|s| s.rsc_dfn.as_str()).collect()
+            }
             C::RscDfnCreate { name, .. }
             | C::RscDfnModify { name, .. }
             | C::RscDfnDelete { name } => vec![name],
@@ -226,6 +255,7 @@ impl Cluster {
             .into_iter()
             .filter_map(|n| ResourceName::new(n).ok())
             .collect();
+        out.sort();
         out.dedup();
         out
     }

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Cluster;
 use super::indexes::Indexes;
 use super::numbers::{MAX_MINOR, MAX_NODE_ID};
-use crate::model::LayerKind;
-use crate::name::{StorPoolName, well_known};
+use crate::model::{Connections, LayerKind};
+use crate::name::{NodeName, StorPoolName, well_known};
 use crate::state::ClusterState;
 
 fn nonempty<K: Clone, V: Clone>(m: &BTreeMap<K, BTreeSet<V>>) -> Vec<(K, BTreeSet<V>)> {
@@ -25,6 +25,7 @@ impl Cluster {
     /// - nothing references an absent object (resource group, node, storage pool, pool definition);
     /// - every node has `DfltDisklessStorPool`, and `DfltRscGrp` exists;
     /// - every resource has exactly one volume per volume definition, in a pool of the right kind;
+    /// - connections (node and resource) are keyed in order, between present ends, non-empty;
     /// - the derived indexes equal a fresh rebuild.
     pub fn check_invariants(&self) -> Result<(), String> {
         let s = &self.state;
@@ -36,6 +37,7 @@ impl Cluster {
             return Err("DfltRscGrp is missing".into());
         }
         check_nodes(s)?;
+        check_connections("node", &s.node_connections, |n| s.nodes.contains_key(n))?;
         check_observed(s)?;
         check_definitions(s)?;
         self.check_indexes()
@@ -89,6 +91,32 @@ fn check_nodes(s: &ClusterState) -> Result<(), String> {
         }
         if n.net_interfaces.is_empty() && n.node_type != crate::model::NodeType::Auxiliary {
             return Err(format!("node {nk} has no net interface"));
+        }
+    }
+    Ok(())
+}
+
+/// Connections: keyed by the lesser node name, then the greater (two different nodes), keys
+/// matching the fields, both ends present (`present`), and some properties.
+fn check_connections(
+    what: &str,
+    conns: &Connections,
+    present: impl Fn(&NodeName) -> bool,
+) -> Result<(), String> {
+    for (a, m) in conns {
+        if m.is_empty() {
+            return Err(format!("{what} connections of {a}: an empty map is kept"));
+        }
+        for (b, conn) in m {
+            if a >= b || conn.node_a != *a || conn.node_b != *b {
+                return Err(format!("{what} connection {a}/{b}: keys out of order or mismatched"));
+            }
+            if !present(a) || !present(b) {
+                return Err(format!("{what} connection {a}/{b}: an end is absent"));
+            }
+            if conn.props.is_empty() {
+                return Err(format!("{what} connection {a}/{b} has no properties"));
+            }
         }
     }
     Ok(())
@@ -180,6 +208,10 @@ fn check_definitions(s: &ClusterState) -> Result<(), String> {
                 }
             }
         }
+        let what = format!("{rk} resource");
+        check_connections(&what, &rd.resource_connections, |n| {
+            rd.resources.contains_key(n)
+        })?;
         if drbd && rd.resources.len() > usize::from(rd.drbd.peer_slots) + 1 {
             return Err(format!("{rk} has more resources than peer slots allow"));
         }

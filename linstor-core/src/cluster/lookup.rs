@@ -2,10 +2,10 @@
 //! refused with its not-found codes. Every command module finds its objects here.
 
 use super::Cluster;
-use super::ctx::{BoxedEntry, Res, fail};
+use super::ctx::{BoxedEntry, Ctx, Res, fail};
 use crate::model::{Node, ResourceDefinition, RscDfnFlags};
 use crate::name::{KvsName, NodeName, ResourceGroupName, ResourceName, SnapshotName, StorPoolName};
-use crate::rc::{Obj, Op, code};
+use crate::rc::{Obj, Op, RcEntry, Severity, code};
 
 /// Parses a name of type `T`, mapping a failure to LINSTOR's invalid-name code.
 pub(crate) fn parse_name<T>(
@@ -29,6 +29,32 @@ pub(crate) fn parse_name<T>(
             e.kind.label()
         ))
     })
+}
+
+/// For deletes, which are idempotent as in LINSTOR: a lookup refused because something does not
+/// exist (a `NOT_FOUND` code) becomes the warning `WARN_NOT_FOUND` "Deletion of {what} had no
+/// effect." and `None` (the command succeeds and changes nothing); other refusals (an invalid
+/// name) stay refusals.
+pub(super) fn found<T>(ctx: &mut Ctx<'_>, obj: Obj, what: &str, looked_up: Res<T>) -> Res<Option<T>> {
+    match looked_up {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if (300..400).contains(&e.code) => {
+            let mut w = RcEntry::new(
+                Severity::Warning,
+                Op::Delete,
+                obj,
+                code::WARN_NOT_FOUND,
+                format!("Deletion of {what} had no effect."),
+            );
+            w.cause = Some(format!("{}: it does not exist.", e.message));
+            w.correction =
+                Some("Nothing to do; check the name if you expected it to exist.".to_owned());
+            w.obj_refs = e.obj_refs;
+            ctx.rc.push(w);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub(super) fn node_name(op: Op, s: &str) -> Res<NodeName> {
@@ -227,4 +253,30 @@ pub(super) fn rscs_on(c: &Cluster, node: &NodeName) -> Vec<ResourceName> {
         .get(node)
         .map(|s| s.iter().cloned().collect())
         .unwrap_or_default()
+}
+
+/// True if the satellite of `node` reported its resource of `rd` in use (Primary).
+pub(super) fn in_use(c: &Cluster, rd: &ResourceName, node: &NodeName) -> bool {
+    c.state
+        .observed
+        .nodes
+        .get(node)
+        .and_then(|o| o.resources.get(rd))
+        .is_some_and(|s| s.in_use)
+}
+
+/// Refuses while a resource of `rd` is in use (LINSTOR's `FAIL_IN_USE`, its words).
+pub(super) fn none_in_use(c: &Cluster, op: Op, obj: Obj, rd: &ResourceDefinition) -> Res {
+    let n = &rd.name;
+    match rd.resources.keys().find(|nk| in_use(c, n, nk)) {
+        Some(nk) => Err(fail(
+            op,
+            obj,
+            code::IN_USE,
+            format!("Resource '{n}' on node '{nk}' is still in use."),
+        )
+        .cause("Resource is mounted/in use.")
+        .correction(format!("Un-mount resource '{n}' on the node '{nk}'."))),
+        None => Ok(()),
+    }
 }

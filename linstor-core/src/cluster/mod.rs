@@ -34,10 +34,12 @@ mod indexes;
 mod invariants;
 mod lookup;
 mod numbers;
+mod ops_conn;
 mod ops_evacuate;
 mod ops_group;
 mod ops_node;
 mod ops_pool;
+mod ops_replica;
 mod ops_rsc;
 mod ops_snap;
 mod prop_edit;
@@ -47,7 +49,10 @@ mod tests;
 
 use std::sync::Arc;
 
-pub use api::{ChangeSet, Command, CoreError, NetIfSpec, NodePlacement, ObjKey, Outcome};
+pub use api::{
+    ChangeSet, Command, CoreError, NetIfSpec, NodePlacement, ObjKey, Outcome, SnapshotSpec,
+    ToggleDiskOp,
+};
 pub use env::{Env, SeededEnv, base64};
 pub use numbers::{BitPool, DEFAULT_MINOR_RANGE, DEFAULT_PORT_RANGE, MAX_MINOR, MAX_NODE_ID};
 
@@ -179,7 +184,9 @@ impl Cluster {
             | C::NetIfCreate { .. }
             | C::NetIfModify { .. }
             | C::NetIfDelete { .. }
-            | C::NodeReport { .. } => ops_node::run(self, ctx, cmd),
+            | C::NodeReport { .. }
+            | C::NodeReconnect { .. } => ops_node::run(self, ctx, cmd),
+            C::NodeConnModify { .. } | C::RscConnModify { .. } => ops_conn::run(self, ctx, cmd),
             C::NodeEvacuate { .. } | C::NodeEvict { .. } | C::NodeRestore { .. } => {
                 ops_evacuate::run(self, ctx, cmd)
             }
@@ -196,16 +203,30 @@ impl Cluster {
             | C::RscGrpAdjust { .. }
             | C::RscGrpSpawn { .. }
             | C::VlmGrpCreate { .. }
+            | C::VlmGrpModify { .. }
             | C::VlmGrpDelete { .. } => ops_group::run(self, ctx, cmd),
             C::RscDfnCreate { .. }
             | C::RscDfnModify { .. }
             | C::RscDfnDelete { .. }
             | C::VlmDfnCreate { .. }
             | C::VlmDfnResize { .. }
+            | C::VlmDfnModify { .. }
+            | C::VlmDfnDelete { .. }
             | C::RscReport { .. } => ops_rsc::run(self, ctx, cmd),
             C::RscCreate { .. } | C::RscDelete { .. } | C::RscDeleteConfirmed { .. } => {
-                let rd = ops_rsc::run_replica(self, ctx, cmd)?;
-                quorum::manage(self, ctx, &rd);
+                if let Some(rd) = ops_rsc::run_replica(self, ctx, cmd)? {
+                    quorum::manage(self, ctx, &rd);
+                }
+                Ok(())
+            }
+            C::RscModify { .. }
+            | C::RscMakeAvailable { .. }
+            | C::RscToggleDisk { .. }
+            | C::RscActivate { .. }
+            | C::RscDeactivate { .. } => {
+                if let Some(rd) = ops_replica::run(self, ctx, cmd)? {
+                    quorum::manage(self, ctx, &rd);
+                }
                 Ok(())
             }
             C::RscAutoplace {
@@ -216,6 +237,9 @@ impl Cluster {
             C::SnapshotCreate { .. }
             | C::SnapshotDelete { .. }
             | C::SnapshotRestore { .. }
+            | C::SnapshotCreateMulti { .. }
+            | C::SnapshotRestoreVlmDfn { .. }
+            | C::SnapshotRollback { .. }
             | C::KvsModify { .. }
             | C::KvsDelete { .. } => ops_snap::run(self, ctx, cmd),
         }

@@ -8,7 +8,7 @@ use super::Cluster;
 use super::api::{Command, NodePlacement, ObjKey};
 use super::autoplace::{diskful_only, place, validate_filter};
 use super::ctx::{BoxedEntry, Ctx, Res, fail};
-use super::lookup::{existing_rg, rg_name};
+use super::lookup::{existing_rg, found, rg_name};
 use super::numbers::choose_vlm_nr;
 use super::ops_pool::ensure_spd;
 use super::ops_rsc::{
@@ -96,6 +96,12 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
             props,
             flags,
         } => vg_create(c, ctx, &rsc_grp, number, &props, flags),
+        C::VlmGrpModify {
+            rsc_grp,
+            number,
+            props,
+            gross_size,
+        } => vg_modify(c, ctx, (&rsc_grp, number), &props, gross_size),
         C::VlmGrpDelete { rsc_grp, number } => vg_delete(c, ctx, &rsc_grp, number),
         other => unreachable!("not a group command: {other:?}"),
     }
@@ -210,7 +216,10 @@ pub(super) fn rg_modify(
 
 pub(super) fn rg_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res {
     let op = Op::Delete;
-    let n = existing_rg(c, op, Obj::RscGrp, name)?;
+    let what = format!("resource group '{name}'");
+    let Some(n) = found(ctx, Obj::RscGrp, &what, existing_rg(c, op, Obj::RscGrp, name))? else {
+        return Ok(());
+    };
     if n.as_str().eq_ignore_ascii_case(well_known::DFLT_RSC_GRP) {
         return Err(fail(
             op,
@@ -296,18 +305,63 @@ pub(super) fn vg_create(
     Ok(())
 }
 
-pub(super) fn vg_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rg: &str, number: u16) -> Res {
-    let op = Op::Delete;
+/// `VlmGrpModify`: properties and the `GROSS_SIZE` flag.
+pub(super) fn vg_modify(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    (rg, number): (&str, u16),
+    m: &PropsModify,
+    gross_size: Option<bool>,
+) -> Res {
+    let op = Op::Modify;
     let n = existing_rg(c, op, Obj::VlmGrp, rg)?;
-    let g = c.state.resource_groups.get_mut(&n).expect("checked");
-    if g.volume_groups.remove(&number).is_none() {
+    if !c.state.resource_groups[&n].volume_groups.contains_key(&number) {
         return Err(fail(
             op,
             Obj::VlmGrp,
             code::NOT_FOUND_VLM_GRP,
             format!("Volume group {number} not found in '{n}'"),
         )
-        .correction("Check with `linstor volume-group list`."));
+        .correction("Check with `linstor volume-group list`, or create it first."));
+    }
+    c.validate_modify(Obj::VlmGrp, Level::VlmGrp, m)?;
+    let vg = c
+        .state
+        .resource_groups
+        .get_mut(&n)
+        .and_then(|g| g.volume_groups.get_mut(&number))
+        .expect("checked");
+    apply_modify(&mut vg.props, m, Level::VlmGrp);
+    match gross_size {
+        Some(true) => vg.flags.insert(VlmGrpFlags::GROSS_SIZE),
+        Some(false) => vg.flags.remove(VlmGrpFlags::GROSS_SIZE),
+        None => {}
+    }
+    ctx.ok(
+        op,
+        Obj::VlmGrp,
+        format!("Volume group {number} of resource group '{n}' modified."),
+    );
+    ctx.modified(ObjKey::VlmGrp { rsc_grp: n, number });
+    Ok(())
+}
+
+pub(super) fn vg_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rg: &str, number: u16) -> Res {
+    let op = Op::Delete;
+    let what = format!("volume group {number} of resource group '{rg}'");
+    let Some(n) = found(ctx, Obj::VlmGrp, &what, existing_rg(c, op, Obj::VlmGrp, rg))? else {
+        return Ok(());
+    };
+    let g = c.state.resource_groups.get_mut(&n).expect("checked");
+    if g.volume_groups.remove(&number).is_none() {
+        let missing = Err(fail(
+            op,
+            Obj::VlmGrp,
+            code::NOT_FOUND_VLM_GRP,
+            format!("Volume group {number} not found in '{n}'"),
+        ));
+        found::<()>(ctx, Obj::VlmGrp, &what, missing)?;
+        return Ok(());
     }
     ctx.ok(
         op,

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::Cluster;
 use super::api::{Command, NetIfSpec, ObjKey};
 use super::ctx::{BoxedEntry, Ctx, Res, fail};
-use super::lookup::{existing_node, node_name, parse_name};
+use super::lookup::{existing_node, found, node_name, parse_name};
 use super::ops_pool::diskless_pool;
 use super::ops_rsc::remove_rd;
 use super::prop_edit::{apply_modify, props_from};
@@ -15,9 +15,9 @@ use crate::keys;
 use crate::model::{
     Capabilities, ConnectionStatus, NetInterface, Node, NodeFlags, NodeType, RscDfnFlags,
 };
-use crate::name::NetIfName;
+use crate::name::{NetIfName, NodeName, ResourceName};
 use crate::props::{Level, PropsModify};
-use crate::rc::{Obj, Op, code};
+use crate::rc::{Obj, Op, RcEntry, Severity, code};
 
 /// Runs a command on the controller's properties, a node or a net interface (routed here by
 /// `Cluster::dispatch`).
@@ -46,6 +46,7 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
             connection,
             capabilities,
         } => report_node(c, ctx, &node, connection, capabilities),
+        C::NodeReconnect { name } => node_reconnect(c, ctx, &name),
         other => unreachable!("not a node command: {other:?}"),
     }
 }
@@ -206,7 +207,11 @@ pub(super) fn node_modify(
 
 pub(super) fn node_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str, lost: bool) -> Res {
     let op = Op::Delete;
-    let key = existing_node(c, op, Obj::Node, name)?.name.clone();
+    let what = format!("node '{name}'");
+    let Some(node) = found(ctx, Obj::Node, &what, existing_node(c, op, Obj::Node, name))? else {
+        return Ok(());
+    };
+    let key = node.name.clone();
     let rscs: Vec<_> = c
         .idx
         .rscs_on_node
@@ -236,40 +241,13 @@ pub(super) fn node_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str, lost: 
             .obj_ref("Node", &key));
     }
     // Apply.
-    for rd_name in &rscs {
-        let rd = c
-            .state
-            .resource_definitions
-            .get_mut(rd_name)
-            .expect("index is consistent");
-        if let Some(r) = rd.resources.remove(&key) {
-            if let Some(o) = c.state.observed.nodes.get_mut(&key) {
-                o.resources.remove(rd_name);
-            }
-            if let Some(ports) = c.idx.ports.get_mut(&key) {
-                for p in &r.tcp_ports {
-                    ports.remove(p);
-                }
-            }
-            ctx.deleted(ObjKey::Rsc {
-                rsc_dfn: rd_name.clone(),
-                node: key.clone(),
-            });
-        }
-        let rd_gone = rd.flags.contains(RscDfnFlags::DELETE) && rd.resources.is_empty();
-        if rd_gone {
-            remove_rd(c, ctx, rd_name);
-        }
-    }
-    for rd in c.state.resource_definitions.values_mut() {
-        for sd in rd.snapshots.values_mut() {
-            if sd.snapshots.remove(&key).is_some() {
-                ctx.changes.modified.push(ObjKey::SnapshotDfn {
-                    rsc_dfn: rd.name.clone(),
-                    snapshot: sd.name.clone(),
-                });
-            }
-        }
+    drop_node_resources(c, ctx, &key, &rscs);
+    drop_node_snapshots(c, ctx, &key);
+    for (a, b) in crate::model::remove_connections_of(&mut c.state.node_connections, &key) {
+        ctx.deleted(ObjKey::NodeConn {
+            node_a: a,
+            node_b: b,
+        });
     }
     let node = c.state.nodes.remove(&key).expect("checked");
     c.idx.rscs_on_node.remove(&key);
@@ -295,6 +273,57 @@ pub(super) fn node_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str, lost: 
     );
     ctx.deleted(ObjKey::Node { node: key });
     Ok(())
+}
+
+/// Removes the resources of a node that goes (`rscs`: the definitions with one there), with
+/// their connections; a definition marked for deletion goes with its last resource.
+fn drop_node_resources(c: &mut Cluster, ctx: &mut Ctx<'_>, key: &NodeName, rscs: &[ResourceName]) {
+    for rd_name in rscs {
+        let rd = c
+            .state
+            .resource_definitions
+            .get_mut(rd_name)
+            .expect("index is consistent");
+        if let Some(r) = rd.resources.remove(key) {
+            if let Some(o) = c.state.observed.nodes.get_mut(key) {
+                o.resources.remove(rd_name);
+            }
+            if let Some(ports) = c.idx.ports.get_mut(key) {
+                for p in &r.tcp_ports {
+                    ports.remove(p);
+                }
+            }
+            for (a, b) in crate::model::remove_connections_of(&mut rd.resource_connections, key) {
+                ctx.deleted(ObjKey::RscConn {
+                    rsc_dfn: rd_name.clone(),
+                    node_a: a,
+                    node_b: b,
+                });
+            }
+            ctx.deleted(ObjKey::Rsc {
+                rsc_dfn: rd_name.clone(),
+                node: key.clone(),
+            });
+        }
+        let rd_gone = rd.flags.contains(RscDfnFlags::DELETE) && rd.resources.is_empty();
+        if rd_gone {
+            remove_rd(c, ctx, rd_name);
+        }
+    }
+}
+
+/// Removes a node's snapshots from their definitions (the node goes).
+fn drop_node_snapshots(c: &mut Cluster, ctx: &mut Ctx<'_>, key: &NodeName) {
+    for rd in c.state.resource_definitions.values_mut() {
+        for sd in rd.snapshots.values_mut() {
+            if sd.snapshots.remove(key).is_some() {
+                ctx.changes.modified.push(ObjKey::SnapshotDfn {
+                    rsc_dfn: rd.name.clone(),
+                    snapshot: sd.name.clone(),
+                });
+            }
+        }
+    }
 }
 
 pub(super) fn netif_create(
@@ -363,17 +392,22 @@ pub(super) fn netif_modify(
 
 pub(super) fn netif_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, node: &str, name: &str) -> Res {
     let op = Op::Delete;
-    let key = existing_node(c, op, Obj::NetIf, node)?.name.clone();
     let nif = parse_name(op, Obj::NetIf, code::INVLD_NET_NAME, name, NetIfName::new)?;
+    let what = format!("net interface '{name}' of node '{node}'");
+    let Some(nd) = found(ctx, Obj::NetIf, &what, existing_node(c, op, Obj::NetIf, node))? else {
+        return Ok(());
+    };
+    let key = nd.name.clone();
     let n = c.state.nodes.get(&key).expect("checked");
     if !n.net_interfaces.contains_key(&nif) {
-        return Err(fail(
+        let missing = Err(fail(
             op,
             Obj::NetIf,
             code::NOT_FOUND_NET_IF,
             format!("Net interface '{name}' not found on node '{key}'"),
-        )
-        .correction("Check the name with `linstor node interface list`."));
+        ));
+        found::<()>(ctx, Obj::NetIf, &what, missing)?;
+        return Ok(());
     }
     if n.net_interfaces.len() == 1 {
         return Err(fail(
@@ -411,6 +445,35 @@ pub(super) fn netif_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, node: &str, name:
         node: key,
         name: nif,
     });
+    Ok(())
+}
+
+/// `NodeReconnect`: nothing of the state changes; the answer says whether the controller is to
+/// reconnect (an evicted node is not reconnected: `node restore` does that).
+pub(super) fn node_reconnect(c: &Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res {
+    let node = existing_node(c, Op::Modify, Obj::Node, name)?;
+    let key = &node.name;
+    if node.flags.contains(NodeFlags::EVICTED) {
+        let mut w = RcEntry::new(
+            Severity::Warning,
+            Op::Modify,
+            Obj::Node,
+            code::WARN_NODE_EVICTED,
+            format!("Node '{key}' is evicted and will not be reconnected."),
+        );
+        w.correction = Some(format!("Use `linstor node restore {key}` to reconnect it."));
+        ctx.rc.push(w);
+        return Ok(());
+    }
+    let mut e = RcEntry::new(
+        Severity::Success,
+        Op::Modify,
+        Obj::Node,
+        0,
+        format!("Node '{key}' will be reconnected."),
+    );
+    e.obj_refs.insert("Node".into(), key.to_string());
+    ctx.rc.push(e);
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::Cluster;
 use super::api::{Command, ObjKey};
 use super::ctx::{BoxedEntry, Ctx, Res, fail};
-use super::lookup::{existing_node, existing_sp, existing_spd, pool_name};
+use super::lookup::{existing_node, existing_sp, existing_spd, found, pool_name};
 use super::prop_edit::{apply_modify, props_from};
 use crate::keys;
 use crate::model::{NodeFlags, PoolCapacity, ProviderKind, StoragePool, StoragePoolDefinition};
@@ -124,7 +124,10 @@ pub(super) fn spd_modify(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str, m: &Pro
 
 pub(super) fn spd_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res {
     let op = Op::Delete;
-    let n = existing_spd(c, op, name)?;
+    let what = format!("storage pool definition '{name}'");
+    let Some(n) = found(ctx, Obj::StorPoolDfn, &what, existing_spd(c, op, name))? else {
+        return Ok(());
+    };
     if n.as_str()
         .eq_ignore_ascii_case(well_known::DFLT_DISKLESS_STOR_POOL)
     {
@@ -424,7 +427,11 @@ pub(super) fn sp_modify(
 
 pub(super) fn sp_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, node: &str, name: &str) -> Res {
     let op = Op::Delete;
-    let (nkey, pname) = existing_sp(c, op, node, name)?;
+    let what = format!("storage pool '{name}' on node '{node}'");
+    let Some((nkey, pname)) = found(ctx, Obj::StorPool, &what, existing_sp(c, op, node, name))?
+    else {
+        return Ok(());
+    };
     if pname
         .as_str()
         .eq_ignore_ascii_case(well_known::DFLT_DISKLESS_STOR_POOL)

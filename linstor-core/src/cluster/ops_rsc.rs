@@ -12,7 +12,8 @@ use super::api::{Command, ObjKey};
 use super::ctx::{BoxedEntry, Ctx, Res, fail};
 use super::env::base64;
 use super::lookup::{
-    existing_node, existing_rd, existing_rg, existing_rsc, live_rd, pool_name, rd_name,
+    existing_node, existing_rd, existing_rg, existing_rsc, found, live_rd, none_in_use, pool_name,
+    rd_name,
 };
 use super::numbers::{alloc_node_id, alloc_port, choose_minor, choose_vlm_nr, free_rsc_numbers};
 use super::prop_edit::{apply_modify, props_from};
@@ -70,6 +71,13 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
             number,
             size,
         } => vd_resize(c, ctx, &rsc_dfn, number, size),
+        C::VlmDfnModify {
+            rsc_dfn,
+            number,
+            props,
+            size,
+        } => vd_modify(c, ctx, (&rsc_dfn, number), &props, size),
+        C::VlmDfnDelete { rsc_dfn, number } => vd_delete(c, ctx, &rsc_dfn, number),
         C::RscReport {
             node,
             rsc_dfn,
@@ -80,8 +88,9 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
 }
 
 /// Runs `RscCreate`, `RscDelete` or `RscDeleteConfirmed` (routed here by `Cluster::dispatch`);
-/// answers the resource definition as given, for the quorum helpers that follow.
-pub(super) fn run_replica(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res<String> {
+/// answers the resource definition as given, for the quorum helpers that follow (`None` when
+/// nothing changed: the resource to delete did not exist).
+pub(super) fn run_replica(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res<Option<String>> {
     use Command as C;
     match cmd {
         C::RscCreate {
@@ -99,11 +108,13 @@ pub(super) fn run_replica(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> R
                 props: &props,
             };
             rsc_create(c, ctx, &rsc_dfn, &node, args)?;
-            Ok(rsc_dfn)
+            Ok(Some(rsc_dfn))
         }
-        C::RscDelete { rsc_dfn, node } => rsc_delete(c, ctx, &rsc_dfn, &node).map(|()| rsc_dfn),
+        C::RscDelete { rsc_dfn, node } => {
+            rsc_delete(c, ctx, &rsc_dfn, &node).map(|found| found.then_some(rsc_dfn))
+        }
         C::RscDeleteConfirmed { rsc_dfn, node } => {
-            rsc_deleted(c, ctx, &rsc_dfn, &node).map(|()| rsc_dfn)
+            rsc_deleted(c, ctx, &rsc_dfn, &node).map(|()| Some(rsc_dfn))
         }
         other => unreachable!("not a replica command: {other:?}"),
     }
@@ -261,6 +272,7 @@ pub(super) fn rd_create(
         volume_definitions: BTreeMap::new(),
         resources: BTreeMap::new(),
         snapshots: BTreeMap::new(),
+        resource_connections: BTreeMap::new(),
         uuid: ctx.uuid(),
     };
     c.state.resource_definitions.insert(n.clone(), rd);
@@ -323,7 +335,10 @@ pub(super) fn rd_modify(
 
 pub(super) fn rd_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res {
     let op = Op::Delete;
-    let rd = existing_rd(c, op, Obj::RscDfn, name)?;
+    let what = format!("resource definition '{name}'");
+    let Some(rd) = found(ctx, Obj::RscDfn, &what, existing_rd(c, op, Obj::RscDfn, name))? else {
+        return Ok(());
+    };
     let n = rd.name.clone();
     if !rd.snapshots.is_empty() {
         let snaps: Vec<String> = rd.snapshots.keys().map(ToString::to_string).collect();
@@ -435,6 +450,13 @@ pub(super) fn remove_rd(c: &mut Cluster, ctx: &mut Ctx<'_>, n: &ResourceName) {
         ctx.deleted(ObjKey::Rsc {
             rsc_dfn: n.clone(),
             node: r.node.clone(),
+        });
+    }
+    for conn in crate::model::all_connections(&rd.resource_connections) {
+        ctx.deleted(ObjKey::RscConn {
+            rsc_dfn: n.clone(),
+            node_a: conn.node_a.clone(),
+            node_b: conn.node_b.clone(),
         });
     }
     ctx.deleted(ObjKey::RscDfn { rsc_dfn: n.clone() });
@@ -597,53 +619,127 @@ pub(super) fn vd_resize(
     number: u16,
     size: SizeKib,
 ) -> Res {
-    let op = Op::Modify;
-    let d = live_rd(c, op, Obj::VlmDfn, rd)?;
-    let n = d.name.clone();
-    check_size(op, size)?;
-    let Some(vd) = d.volume_definitions.get(&number) else {
-        return Err(fail(
+    vd_modify(c, ctx, (rd, number), &PropsModify::default(), Some(size))
+}
+
+/// The volume definition `number` of `d`, or LINSTOR's not-found refusal.
+fn existing_vd(op: Op, d: &ResourceDefinition, number: u16) -> Res<&VolumeDefinition> {
+    d.volume_definitions.get(&number).ok_or_else(|| {
+        fail(
             op,
             Obj::VlmDfn,
             code::NOT_FOUND_VLM_DFN,
-            format!("Volume definition {number} of '{n}' not found"),
+            format!("Volume definition {number} of '{}' not found", d.name),
         )
-        .correction("Check with `linstor volume-definition list`."));
-    };
-    if size < vd.size {
-        return Err(fail(op, Obj::VlmDfn, code::INVLD_VLM_SIZE, format!("Volume {number} of '{n}' cannot shrink from {} to {size}", vd.size))
+        .correction("Check with `linstor volume-definition list`.")
+    })
+}
+
+/// `VlmDfnModify` (and `VlmDfnResize`: no property changes): properties, and growth to `size`.
+pub(super) fn vd_modify(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    (rd, number): (&str, u16),
+    m: &PropsModify,
+    size: Option<SizeKib>,
+) -> Res {
+    let op = Op::Modify;
+    let d = live_rd(c, op, Obj::VlmDfn, rd)?;
+    let n = d.name.clone();
+    if let Some(size) = size {
+        check_size(op, size)?;
+    }
+    let vd = existing_vd(op, d, number)?;
+    c.validate_modify(Obj::VlmDfn, Level::VlmDfn, m)?;
+    let old = vd.size;
+    if let Some(size) = size.filter(|s| *s < old) {
+        return Err(fail(op, Obj::VlmDfn, code::INVLD_VLM_SIZE, format!("Volume {number} of '{n}' cannot shrink from {old} to {size}"))
             .cause("Shrinking replicated volumes is refused: DRBD shrinking is disabled (as in LINSTOR 1.33.3) because it can cut off data.")
             .correction("Shrink the filesystem and copy the data into a new, smaller volume instead."));
     }
-    if size == vd.size {
+    let grow = size.filter(|s| *s > old);
+    if m.is_empty() && grow.is_none() {
         ctx.warn(
             Obj::VlmDfn,
             code::WARN_NO_EFFECT,
-            format!("Volume {number} of '{n}' already has size {size}."),
+            format!("Volume {number} of '{n}' already has size {old}."),
         );
         return Ok(());
     }
-    let old = vd.size;
-    c.state
+    let vd = c
+        .state
         .resource_definitions
         .get_mut(&n)
-        .expect("checked")
-        .volume_definitions
-        .get_mut(&number)
-        .expect("checked")
-        .size = size;
-    forget_observed_rd(c, &n);
-    ctx.ok(
-        op,
-        Obj::VlmDfn,
-        format!("Volume {number} of '{n}' grows from {old} to {size}."),
-    );
+        .and_then(|d| d.volume_definitions.get_mut(&number))
+        .expect("checked");
+    apply_modify(&mut vd.props, m, Level::VlmDfn);
+    if let Some(size) = grow {
+        vd.size = size;
+        forget_observed_rd(c, &n);
+        let msg = format!("Volume {number} of '{n}' grows from {old} to {size}.");
+        ctx.ok(op, Obj::VlmDfn, msg);
+    } else {
+        let msg = format!("Volume definition {number} of '{n}' modified.");
+        ctx.ok(op, Obj::VlmDfn, msg);
+    }
     ctx.modified(ObjKey::VlmDfn { rsc_dfn: n, number });
     Ok(())
 }
 
+/// `VlmDfnDelete`: removes the definition and its volumes at once; refused while a resource of
+/// the definition has a disk (the satellites would have to remove its data first) or is in use.
+pub(super) fn vd_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, number: u16) -> Res {
+    let op = Op::Delete;
+    let what = format!("volume definition {number} of resource definition '{rd}'");
+    let looked_up = existing_rd(c, op, Obj::VlmDfn, rd)
+        .and_then(|d| existing_vd(op, d, number).map(|_| d));
+    let Some(d) = found(ctx, Obj::VlmDfn, &what, looked_up)? else {
+        return Ok(());
+    };
+    let n = d.name.clone();
+    none_in_use(c, op, Obj::VlmDfn, d)?;
+    let disks: Vec<String> = d
+        .resources
+        .values()
+        .filter(|r| !r.is_diskless())
+        .map(|r| r.node.to_string())
+        .collect();
+    if !disks.is_empty() {
+        return Err(fail(
+            op,
+            Obj::VlmDfn,
+            code::IN_USE,
+            format!("Volume definition {number} of '{n}' cannot be deleted while resources have a disk"),
+        )
+        .cause(format!(
+            "Volume {number} holds data on {}; deleting a volume of resources with a disk is not supported.",
+            disks.join(", ")
+        ))
+        .correction("Delete those resources (or the whole resource definition) first, or keep the volume."));
+    }
+    // Apply.
+    let d = c.state.resource_definitions.get_mut(&n).expect("checked");
+    let vd = d.volume_definitions.remove(&number).expect("checked");
+    let nodes: Vec<NodeName> = d.resources.keys().cloned().collect();
+    for r in d.resources.values_mut() {
+        r.volumes.remove(&number);
+    }
+    c.idx.minors.remove(vd.minor);
+    forget_observed_rd(c, &n);
+    for node in nodes {
+        ctx.modified(ObjKey::Rsc {
+            rsc_dfn: n.clone(),
+            node,
+        });
+    }
+    let msg = format!("Volume definition {number} of '{n}' deleted.");
+    ctx.ok(op, Obj::VlmDfn, msg);
+    ctx.deleted(ObjKey::VlmDfn { rsc_dfn: n, number });
+    Ok(())
+}
+
 /// Chooses and checks the pool for a new resource.
-fn resolve_pool(
+pub(super) fn resolve_pool(
     c: &Cluster,
     op: Op,
     rd: &ResourceName,
@@ -732,7 +828,7 @@ fn new_rsc_place<'c>(
 
 /// Refuses a pool whose provider does not mix with the pools of `d`'s other replicas
 /// (`AllowMixingStoragePoolDriver` and the DRBD versions of both nodes decide for LVM and ZFS).
-fn check_mixing(
+pub(super) fn check_mixing(
     c: &Cluster,
     op: Op,
     d: &ResourceDefinition,
@@ -905,7 +1001,8 @@ pub(super) fn rsc_create(
     Ok(())
 }
 
-pub(super) fn rsc_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &str) -> Res {
+/// A user's deletion; answers whether the resource was found.
+pub(super) fn rsc_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &str) -> Res<bool> {
     rsc_delete_as(c, ctx, rd, node, true)
 }
 
@@ -917,12 +1014,23 @@ pub(super) fn rsc_delete_by_system(
     rd: &str,
     node: &str,
 ) -> Res {
-    rsc_delete_as(c, ctx, rd, node, false)
+    rsc_delete_as(c, ctx, rd, node, false).map(drop)
 }
 
-fn rsc_delete_as(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &str, by_user: bool) -> Res {
+/// Marks a resource for deletion; answers whether it was found (an unknown resource is a
+/// `WARN_NOT_FOUND` warning, as in LINSTOR).
+fn rsc_delete_as(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    rd: &str,
+    node: &str,
+    by_user: bool,
+) -> Res<bool> {
     let op = Op::Delete;
-    let (n, nk) = existing_rsc(c, op, rd, node)?;
+    let what = format!("resource '{rd}' on node '{node}'");
+    let Some((n, nk)) = found(ctx, Obj::Rsc, &what, existing_rsc(c, op, rd, node))? else {
+        return Ok(false);
+    };
     let d = &c.state.resource_definitions[&n];
     let r = &d.resources[&nk];
     if r.is_deleting() {
@@ -931,7 +1039,7 @@ fn rsc_delete_as(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &str, by_us
             code::WARN_NO_EFFECT,
             format!("Resource '{n}' on '{nk}' is already being deleted."),
         );
-        return Ok(());
+        return Ok(true);
     }
     let dependent = r.volumes.values().any(|v| {
         c.state
@@ -978,7 +1086,7 @@ fn rsc_delete_as(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &str, by_us
         rsc_dfn: n,
         node: nk,
     });
-    Ok(())
+    Ok(true)
 }
 
 pub(super) fn rsc_deleted(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &str) -> Res {
@@ -995,6 +1103,13 @@ pub(super) fn rsc_deleted(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, node: &s
     }
     let d = c.state.resource_definitions.get_mut(&n).expect("checked");
     let r = d.resources.remove(&nk).expect("checked");
+    for (a, b) in crate::model::remove_connections_of(&mut d.resource_connections, &nk) {
+        ctx.deleted(ObjKey::RscConn {
+            rsc_dfn: n.clone(),
+            node_a: a,
+            node_b: b,
+        });
+    }
     let rd_gone = d.flags.contains(RscDfnFlags::DELETE) && d.resources.is_empty();
     forget_observed(c, &n, &nk);
     free_rsc_numbers(c, &n, &r);

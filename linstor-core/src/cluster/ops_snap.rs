@@ -1,19 +1,24 @@
-//! Commands on snapshots and key-value stores.
+//! Commands on snapshots and key-value stores: create (one or many, all or nothing), delete,
+//! restore (volume definitions, then resources), rollback.
 
 use std::collections::BTreeMap;
 
 use super::Cluster;
-use super::api::{Command, ObjKey};
+use super::api::{Command, ObjKey, SnapshotSpec};
 use super::ctx::{BoxedEntry, Ctx, Res, fail};
-use super::lookup::{existing_rd, existing_snap, kvs_name, parse_name, snap_name};
-use super::ops_rsc::{RdCreateArgs, RscCreateArgs, rd_create, remove_rd, rsc_create, vd_create};
-use super::prop_edit::apply_modify;
+use super::lookup::{
+    existing_rd, existing_snap, found, kvs_name, live_rd, none_in_use, parse_name, rd_name,
+    snap_name,
+};
+use super::numbers::free_rsc_numbers;
+use super::ops_rsc::{RdCreateArgs, RscCreateArgs, rd_create, rsc_create, vd_create};
+use super::prop_edit::{apply_modify, props_from};
 use crate::keys;
 use crate::model::{
-    KeyValueStore, ResourceDefinition, RscDfnFlags, RscFlags, Snapshot, SnapshotDefinition,
-    SnapshotDfnFlags,
+    KeyValueStore, Resource, ResourceDefinition, RscDfnFlags, RscFlags, Snapshot,
+    SnapshotDefinition, SnapshotDfnFlags,
 };
-use crate::name::NodeName;
+use crate::name::{NodeName, ResourceName, SnapshotName};
 use crate::props::{Level, PropsModify};
 use crate::rc::{Obj, Op, code};
 
@@ -25,7 +30,7 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
             rsc_dfn,
             name,
             nodes,
-        } => snapshot_create(c, ctx, &rsc_dfn, &name, &nodes),
+        } => snapshot_create(c, ctx, &rsc_dfn, &name, &nodes, &BTreeMap::new()),
         C::SnapshotDelete { rsc_dfn, name } => snapshot_delete(c, ctx, &rsc_dfn, &name),
         C::SnapshotRestore {
             rsc_dfn,
@@ -33,6 +38,13 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
             target,
             nodes,
         } => snapshot_restore(c, ctx, &rsc_dfn, &snapshot, &target, &nodes),
+        C::SnapshotCreateMulti { snapshots } => snapshot_create_multi(c, ctx, &snapshots),
+        C::SnapshotRestoreVlmDfn {
+            rsc_dfn,
+            snapshot,
+            target,
+        } => snapshot_restore_vd(c, ctx, &rsc_dfn, &snapshot, &target),
+        C::SnapshotRollback { rsc_dfn, snapshot } => snapshot_rollback(c, ctx, &rsc_dfn, &snapshot),
         C::KvsModify { name, props } => kvs_modify(c, ctx, &name, &props),
         C::KvsDelete { name } => kvs_delete(c, ctx, &name),
         other => unreachable!("not a snapshot or key-value store command: {other:?}"),
@@ -127,11 +139,13 @@ pub(super) fn snapshot_create(
     rd: &str,
     name: &str,
     nodes: &[String],
+    props: &BTreeMap<String, String>,
 ) -> Res {
     let op = Op::Create;
     let d = existing_rd(c, op, Obj::Snapshot, rd)?;
     let n = d.name.clone();
     let sn = snap_name(op, name)?;
+    c.validate_props(op, Obj::Snapshot, Level::SnapshotDfn, props)?;
     if d.flags.contains(RscDfnFlags::DELETE) {
         return Err(fail(
             op,
@@ -167,7 +181,7 @@ pub(super) fn snapshot_create(
     }
     let sd = SnapshotDefinition {
         name: sn.clone(),
-        props: Default::default(),
+        props: props_from(props, Level::SnapshotDfn),
         flags: SnapshotDfnFlags::default(),
         volume_sizes: d
             .volume_definitions
@@ -201,7 +215,11 @@ pub(super) fn snapshot_create(
 }
 
 pub(super) fn snapshot_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, name: &str) -> Res {
-    let (n, sn) = existing_snap(c, Op::Delete, rd, name)?;
+    let what = format!("snapshot '{name}' of resource definition '{rd}'");
+    let looked_up = existing_snap(c, Op::Delete, rd, name);
+    let Some((n, sn)) = found(ctx, Obj::Snapshot, &what, looked_up)? else {
+        return Ok(());
+    };
     c.state
         .resource_definitions
         .get_mut(&n)
@@ -220,6 +238,165 @@ pub(super) fn snapshot_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, name
     Ok(())
 }
 
+/// The per-node snapshots a restore deploys from: those on `nodes`, or all.
+fn restore_places(
+    c: &Cluster,
+    op: Op,
+    (n, sn): (&ResourceName, &SnapshotName),
+    nodes: &[String],
+) -> Res<Vec<Snapshot>> {
+    let sd = &c.state.resource_definitions[n].snapshots[sn];
+    if nodes.is_empty() {
+        return Ok(sd.snapshots.values().cloned().collect());
+    }
+    let mut places = Vec::new();
+    for s in nodes {
+        let nk = parse_name(op, Obj::Snapshot, code::INVLD_NODE_NAME, s, NodeName::new)?;
+        let Some(sn_node) = sd.snapshots.get(&nk) else {
+            return Err(fail(
+                op,
+                Obj::Snapshot,
+                code::NOT_FOUND_SNAPSHOT_DFN,
+                format!("Snapshot '{sn}' of '{n}' has no data on node '{nk}'"),
+            )
+            .correction("Restore on nodes that hold the snapshot."));
+        };
+        places.push(sn_node.clone());
+    }
+    Ok(places)
+}
+
+/// Runs `f`, which changes only the resource definitions `rds` (it may create them) and the
+/// observed state; on `Err` puts them back as they were and frees the numbers taken, so that
+/// a refused command changes nothing.
+fn all_or_nothing<T>(
+    c: &mut Cluster,
+    rds: &[ResourceName],
+    f: impl FnOnce(&mut Cluster) -> Res<T>,
+) -> Res<T> {
+    let saved: Vec<(ResourceName, Option<ResourceDefinition>)> = rds
+        .iter()
+        .map(|n| (n.clone(), c.state.resource_definitions.get(n).cloned()))
+        .collect();
+    let observed = c.state.observed.clone();
+    let out = f(c);
+    if out.is_err() {
+        for (n, old) in saved {
+            let now = match old {
+                Some(d) => c.state.resource_definitions.insert(n.clone(), d),
+                None => c.state.resource_definitions.remove(&n),
+            };
+            if let Some(now) = now {
+                free_numbers_added(c, &n, &now);
+            }
+        }
+        c.state.observed = observed;
+    }
+    out
+}
+
+/// Frees the minors and resource numbers `now` holds that the definition `n` (as it is back
+/// again, or gone) does not.
+fn free_numbers_added(c: &mut Cluster, n: &ResourceName, now: &ResourceDefinition) {
+    let old = c.state.resource_definitions.get(n);
+    let minors: Vec<u32> = now
+        .volume_definitions
+        .values()
+        .filter(|vd| old.is_none_or(|d| !d.volume_definitions.contains_key(&vd.number)))
+        .map(|vd| vd.minor)
+        .collect();
+    let rscs: Vec<&Resource> = now
+        .resources
+        .values()
+        .filter(|r| old.is_none_or(|d| !d.resources.contains_key(&r.node)))
+        .collect();
+    for r in rscs {
+        free_rsc_numbers(c, n, r);
+    }
+    for m in minors {
+        c.idx.minors.remove(m);
+    }
+}
+
+/// Creates the volume definitions of `target` from snapshot `sn` of `n`.
+fn restore_vds(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    (n, sn): (&ResourceName, &SnapshotName),
+    target: &ResourceName,
+) -> Res {
+    let sizes = c.state.resource_definitions[n].snapshots[sn].volume_sizes.clone();
+    let empty = BTreeMap::new();
+    for (nr, size) in sizes {
+        vd_create(c, ctx, target.as_str(), Some(nr), size, None, &empty)?;
+    }
+    Ok(())
+}
+
+/// Checks an existing restore target: live, without resources, and each volume definition in
+/// the snapshot with its size (LINSTOR's rules; none at all is a warning).
+fn check_restore_target(
+    c: &Cluster,
+    ctx: &mut Ctx<'_>,
+    op: Op,
+    (n, sn): (&ResourceName, &SnapshotName),
+    target: &str,
+) -> Res {
+    let t = live_rd(c, op, Obj::Rsc, target)?;
+    let tn = &t.name;
+    if !t.resources.is_empty() {
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::EXISTS_RSC,
+            format!("Cannot restore to resource definition '{tn}' which already has resources"),
+        )
+        .correction("Restore into a new resource definition, or delete its resources first."));
+    }
+    let sizes = &c.state.resource_definitions[n].snapshots[sn].volume_sizes;
+    for (nr, vd) in &t.volume_definitions {
+        match sizes.get(nr) {
+            None => return Err(fail(op, Obj::Rsc, code::NOT_FOUND_SNAPSHOT_VLM_DFN, format!("Snapshot '{sn}' of '{n}' does not contain volume number {nr} of '{tn}'"))
+                .correction("Delete that volume definition of the target, or restore from a snapshot that has it.")),
+            Some(s) if *s != vd.size => return Err(fail(op, Obj::Rsc, code::INVLD_VLM_SIZE, format!("Snapshot size does not match for volume number {nr}; snapshot size: {s}, required size: {}", vd.size))
+                .correction("Give the target's volume definitions the snapshot's sizes (snapshot-restore-volume-definition creates them so).")),
+            Some(_) => {}
+        }
+    }
+    if t.volume_definitions.is_empty() {
+        ctx.warn(Obj::Rsc, code::WARN_NOT_FOUND, format!("No volumes to restore: '{tn}' has no volume definitions, so the restored resources will be empty."));
+    }
+    Ok(())
+}
+
+/// Creates the restore target `target` like the snapshot's definition (group, layers, peer
+/// slots), with its volume definitions.
+fn create_restore_target(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    (n, sn): (&ResourceName, &SnapshotName),
+    target: &str,
+) -> Res<ResourceName> {
+    let d = &c.state.resource_definitions[n];
+    let rg = d.resource_group.clone();
+    let empty = BTreeMap::new();
+    let rd_args = RdCreateArgs {
+        name: target,
+        rsc_grp: Some(rg.as_str()),
+        external_name: None,
+        props: &empty,
+        secret: None,
+        peer_slots: Some(d.drbd.peer_slots),
+        layer_stack: Some(d.layer_stack.clone()),
+    };
+    let new = rd_create(c, ctx, rd_args)?;
+    restore_vds(c, ctx, (n, sn), &new)?;
+    Ok(new)
+}
+
+/// `SnapshotRestore`: deploys the snapshot's data as resources of `target`, which exists (as
+/// the real clients make it: resource-definition create, then `SnapshotRestoreVlmDfn`) or is
+/// created like the source. All or nothing.
 pub(super) fn snapshot_restore(
     c: &mut Cluster,
     ctx: &mut Ctx<'_>,
@@ -230,53 +407,16 @@ pub(super) fn snapshot_restore(
 ) -> Res {
     let op = Op::Create;
     let (n, sn) = existing_snap(c, op, rd, snap)?;
-    let d = &c.state.resource_definitions[&n];
-    let sd = &d.snapshots[&sn];
-    let mut places = Vec::new();
-    if nodes.is_empty() {
-        places.extend(sd.snapshots.values().cloned());
-    } else {
-        for s in nodes {
-            let nk = parse_name(op, Obj::Snapshot, code::INVLD_NODE_NAME, s, NodeName::new)?;
-            let Some(sn_node) = sd.snapshots.get(&nk) else {
-                return Err(fail(
-                    op,
-                    Obj::Snapshot,
-                    code::NOT_FOUND_SNAPSHOT_DFN,
-                    format!("Snapshot '{sn}' of '{n}' has no data on node '{nk}'"),
-                )
-                .correction("Restore on nodes that hold the snapshot."));
-            };
-            places.push(sn_node.clone());
+    let places = restore_places(c, op, (&n, &sn), nodes)?;
+    let tn = rd_name(op, target)?;
+    let exists = c.state.resource_definitions.contains_key(&tn);
+    all_or_nothing(c, std::slice::from_ref(&tn), |c| {
+        if exists {
+            check_restore_target(c, ctx, op, (&n, &sn), target)?;
+        } else {
+            create_restore_target(c, ctx, (&n, &sn), target)?;
         }
-    }
-    let sizes = sd.volume_sizes.clone();
-    let rg = d.resource_group.clone();
-    let layers = d.layer_stack.clone();
-    let peer_slots = d.drbd.peer_slots;
-    let empty = BTreeMap::new();
-    let rd_args = RdCreateArgs {
-        name: target,
-        rsc_grp: Some(rg.as_str()),
-        external_name: None,
-        props: &empty,
-        secret: None,
-        peer_slots: Some(peer_slots),
-        layer_stack: Some(layers),
-    };
-    let new = rd_create(c, ctx, rd_args)?;
-    let res = (|| -> Res {
-        for (nr, size) in &sizes {
-            vd_create(
-                c,
-                ctx,
-                new.as_str(),
-                Some(*nr),
-                *size,
-                None,
-                &BTreeMap::new(),
-            )?;
-        }
+        let empty = BTreeMap::new();
         for s in &places {
             let pool = s.volume_pools.values().next().map(ToString::to_string);
             let args = RscCreateArgs {
@@ -285,34 +425,155 @@ pub(super) fn snapshot_restore(
                 client: false,
                 props: &empty,
             };
-            rsc_create(c, ctx, new.as_str(), s.node.as_str(), args)?;
+            rsc_create(c, ctx, tn.as_str(), s.node.as_str(), args)?;
         }
         Ok(())
-    })();
-    if let Err(e) = res {
-        remove_rd(c, ctx, &new);
-        return Err(e);
-    }
-    let d = c
-        .state
-        .resource_definitions
-        .get_mut(&new)
-        .expect("just created");
+    })?;
+    let d = c.state.resource_definitions.get_mut(&tn).expect("restored");
     d.flags.insert(RscDfnFlags::RESTORE_TARGET);
     d.props.set(keys::RESTORE_FROM_RESOURCE, n.as_str());
     d.props.set(keys::RESTORE_FROM_SNAPSHOT, sn.as_str());
     for r in d.resources.values_mut() {
         r.flags.insert(RscFlags::RESTORE_FROM_SNAPSHOT);
     }
+    if exists {
+        ctx.modified(ObjKey::RscDfn { rsc_dfn: tn.clone() });
+    }
     ctx.ok(
         op,
         Obj::Snapshot,
         format!(
-            "Snapshot '{sn}' of '{n}' restored into new resource definition '{new}' on {} nodes.",
+            "Snapshot '{sn}' of '{n}' restored into resource definition '{tn}' on {} nodes.",
             places.len()
         ),
     );
     Ok(())
+}
+
+/// `SnapshotRestoreVlmDfn`: the volume definitions of `target` (which exists, live, without
+/// any) from the snapshot's.
+pub(super) fn snapshot_restore_vd(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    rd: &str,
+    snap: &str,
+    target: &str,
+) -> Res {
+    let op = Op::Create;
+    let (n, sn) = existing_snap(c, op, rd, snap)?;
+    let t = live_rd(c, op, Obj::VlmDfn, target)?;
+    let tn = t.name.clone();
+    if !t.volume_definitions.is_empty() {
+        let nrs: Vec<String> = t.volume_definitions.keys().map(u16::to_string).collect();
+        return Err(fail(
+            op,
+            Obj::VlmDfn,
+            code::EXISTS_VLM_DFN,
+            format!("Resource definition '{tn}' already has volume definitions"),
+        )
+        .cause(format!("Volume numbers: {}.", nrs.join(", ")))
+        .correction("Restore the volume definitions into a resource definition without any."));
+    }
+    all_or_nothing(c, std::slice::from_ref(&tn), |c| {
+        restore_vds(c, ctx, (&n, &sn), &tn)
+    })?;
+    ctx.ok(
+        op,
+        Obj::Snapshot,
+        format!("Volume definitions of resource definition '{tn}' restored from resource '{n}', snapshot '{sn}'."),
+    );
+    Ok(())
+}
+
+/// `SnapshotCreateMulti`: every snapshot or none.
+pub(super) fn snapshot_create_multi(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    specs: &[SnapshotSpec],
+) -> Res {
+    if specs.is_empty() {
+        return Err(fail(
+            Op::Create,
+            Obj::Snapshot,
+            code::INVLD_REQUEST,
+            "No snapshot to take",
+        )
+        .correction("List at least one resource definition and snapshot name."));
+    }
+    let rds: Vec<ResourceName> = specs
+        .iter()
+        .filter_map(|s| ResourceName::new(&s.rsc_dfn).ok())
+        .collect();
+    all_or_nothing(c, &rds, |c| {
+        for s in specs {
+            snapshot_create(c, ctx, &s.rsc_dfn, &s.name, &s.nodes, &s.props)?;
+        }
+        Ok(())
+    })
+}
+
+/// `SnapshotRollback`: checks LINSTOR's conditions, then records the snapshot as every
+/// resource's `RollbackTarget` (the satellites take the resource down, roll its volumes back
+/// and bring it up again).
+pub(super) fn snapshot_rollback(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, snap: &str) -> Res {
+    let op = Op::Modify;
+    let (n, sn) = existing_snap(c, op, rd, snap)?;
+    let d = live_rd(c, op, Obj::Snapshot, rd)?;
+    check_rollback(c, op, d, &sn)?;
+    // Apply.
+    let d = c.state.resource_definitions.get_mut(&n).expect("checked");
+    let nodes: Vec<NodeName> = d.live_resources().map(|r| r.node.clone()).collect();
+    for nk in nodes {
+        let r = d.resources.get_mut(&nk).expect("listed");
+        r.props.set(keys::ROLLBACK_TARGET, sn.as_str());
+        ctx.modified(ObjKey::Rsc {
+            rsc_dfn: n.clone(),
+            node: nk,
+        });
+    }
+    ctx.ok(
+        op,
+        Obj::Snapshot,
+        format!("Resource definition '{n}' is rolled back to snapshot '{sn}'."),
+    )
+    .obj_refs
+    .extend([
+        ("RscDfn".to_owned(), n.to_string()),
+        ("Snapshot".to_owned(), sn.to_string()),
+    ]);
+    Ok(())
+}
+
+/// A rollback's conditions: the snapshot is successful and has every volume with its size on
+/// every node with a disk; no rollback is pending; no resource is in use.
+fn check_rollback(c: &Cluster, op: Op, d: &ResourceDefinition, sn: &SnapshotName) -> Res {
+    let n = &d.name;
+    let sd = &d.snapshots[sn];
+    if !sd.flags.contains(SnapshotDfnFlags::SUCCESSFUL) {
+        return Err(fail(op, Obj::Snapshot, code::UNKNOWN_ERROR, "Unable to use failed snapshot")
+            .cause(format!("Snapshot '{sn}' of '{n}' is not SUCCESSFUL: it has not been taken on every node."))
+            .correction("Wait until the snapshot is SUCCESSFUL, or roll back to another snapshot."));
+    }
+    if let Some(r) = d.resources.values().find(|r| r.props.get(keys::ROLLBACK_TARGET).is_some()) {
+        return Err(fail(op, Obj::Snapshot, code::SNAPSHOT_ROLLBACK_IN_PROGRESS, "A rollback for this resource is already in progress!")
+            .cause(format!("Resource '{n}' on node '{}' is still being rolled back.", r.node))
+            .correction("Wait until the running rollback is finished."));
+    }
+    let vds: Vec<(u16, crate::size::SizeKib)> = d.volume_definitions.iter().map(|(nr, v)| (*nr, v.size)).collect();
+    let snap: Vec<(u16, crate::size::SizeKib)> = sd.volume_sizes.iter().map(|(nr, s)| (*nr, *s)).collect();
+    if vds != snap {
+        return Err(fail(op, Obj::Snapshot, code::NOT_FOUND_SNAPSHOT, "Some volumes were not captured by the snapshot. Cannot rollback.")
+            .cause(format!("'{n}' has volumes (number, size) {vds:?}; snapshot '{sn}' has {snap:?}."))
+            .correction("Roll back to a snapshot taken with the current volumes, or restore the snapshot into a new resource definition."));
+    }
+    for r in d.live_resources().filter(|r| !r.is_diskless()) {
+        if !sd.snapshots.contains_key(&r.node) {
+            return Err(fail(op, Obj::Snapshot, code::NOT_FOUND_SNAPSHOT, format!("Snapshot '{sn}' of '{n}' has no data on node '{}'", r.node))
+                .cause("Every node with a disk must roll back to the same data.")
+                .correction("Roll back to a snapshot taken on every node with a disk, or remove the disk on that node first (toggle-disk)."));
+        }
+    }
+    none_in_use(c, op, Obj::Snapshot, d)
 }
 
 pub(super) fn kvs_modify(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str, m: &PropsModify) -> Res {
@@ -349,13 +610,14 @@ pub(super) fn kvs_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res 
     let op = Op::Delete;
     let k = kvs_name(op, name)?;
     if c.state.key_value_stores.remove(&k).is_none() {
-        return Err(fail(
+        let missing = Err(fail(
             op,
             Obj::Kvs,
             code::NOT_FOUND_KVS,
             format!("Key-value store '{name}' not found"),
-        )
-        .correction("Check with `linstor key-value-store list`."));
+        ));
+        found::<()>(ctx, Obj::Kvs, &format!("key-value store '{name}'"), missing)?;
+        return Ok(());
     }
     ctx.ok(op, Obj::Kvs, format!("Key-value store '{k}' deleted."));
     ctx.deleted(ObjKey::Kvs { name: k });

@@ -434,6 +434,7 @@ pub fn add_rd(state: &mut ClusterState, rsc: &ResourceName, size: SizeKib) {
             volume_definitions: vds,
             resources: BTreeMap::new(),
             snapshots: BTreeMap::new(),
+            resource_connections: BTreeMap::new(),
             uuid: Uuid::default(),
         },
     );

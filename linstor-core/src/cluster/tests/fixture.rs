@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::cluster::{Cluster, Command, Outcome, SeededEnv};
 use crate::model::{Capabilities, ConnectionStatus, LayerKind, ProviderKind as PK, SelectFilter};
+use crate::rc::{Obj, Op, Severity, code, ret_code};
 use crate::size::SizeKib;
 
 pub(super) fn env() -> SeededEnv {
@@ -138,6 +139,24 @@ pub(super) fn check(
     }
     c.check_invariants()
         .unwrap_or_else(|e| panic!("after {cmd:?}: {e}"));
+}
+
+/// Runs a delete of something that does not exist: it succeeds with LINSTOR's `WARN_NOT_FOUND`
+/// warning of `obj` (operation delete), changes nothing, and the warning names `what`.
+#[track_caller]
+pub(super) fn check_gone(c: &mut Cluster, e: &mut SeededEnv, v: Value, obj: Obj, what: &str) {
+    let before = c.to_json();
+    let o = c.execute(cmd(v.clone()), e);
+    assert!(!o.is_error(), "{v}: {}", o.rc);
+    assert_eq!(before, c.to_json(), "{v} changed the state");
+    assert!(o.changes.is_empty(), "{v}: {:?}", o.changes);
+    let [w] = &o.rc.0[..] else {
+        panic!("{v}: one warning expected, got {}", o.rc)
+    };
+    let want = ret_code(Severity::Warning, Op::Delete, obj, code::WARN_NOT_FOUND);
+    assert_eq!(w.ret_code(), want, "{v}: {w}");
+    assert!(w.message.contains(what), "{v}: {w}");
+    assert!(w.cause.is_some() && w.correction.is_some(), "{v}: {w}");
 }
 
 pub(super) fn run(c: &mut Cluster, env: &mut SeededEnv, cmd: Command) -> crate::cluster::Outcome {

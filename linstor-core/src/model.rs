@@ -711,7 +711,11 @@ pub fn conn_pair(a: NodeName, b: NodeName) -> (NodeName, NodeName) {
 }
 
 /// The connection of `a` and `b` (either order) in `conns`.
-pub fn connection<'c>(conns: &'c Connections, a: &NodeName, b: &NodeName) -> Option<&'c Connection> {
+pub fn connection<'c>(
+    conns: &'c Connections,
+    a: &NodeName,
+    b: &NodeName,
+) -> Option<&'c Connection> {
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
     conns.get(lo).and_then(|m| m.get(hi))
 }
@@ -723,7 +727,10 @@ pub fn all_connections(conns: &Connections) -> impl Iterator<Item = &Connection>
 
 /// Removes every connection of `node` from `conns` (its node or resource is gone); answers
 /// the removed pairs, in key order.
-pub fn remove_connections_of(conns: &mut Connections, node: &NodeName) -> Vec<(NodeName, NodeName)> {
+pub fn remove_connections_of(
+    conns: &mut Connections,
+    node: &NodeName,
+) -> Vec<(NodeName, NodeName)> {
     let mut gone = Vec::new();
     if let Some(m) = conns.remove(node) {
         gone.extend(m.into_keys().map(|b| (node.clone(), b)));

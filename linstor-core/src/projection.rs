@@ -76,10 +76,17 @@ impl ClusterState {
         }
         // The connections of this node to the peers it sees.
         for c in crate::model::all_connections(&self.node_connections) {
-            let peer = if c.node_a == *node { &c.node_b } else { &c.node_a };
+            let peer = if c.node_a == *node {
+                &c.node_b
+            } else {
+                &c.node_a
+            };
             if (c.node_a == *node || c.node_b == *node) && out.nodes.contains_key(peer) {
                 let (a, b) = (c.node_a.clone(), c.node_b.clone());
-                out.node_connections.entry(a).or_default().insert(b, c.clone());
+                out.node_connections
+                    .entry(a)
+                    .or_default()
+                    .insert(b, c.clone());
             }
         }
         Some(NodeProjection {

@@ -109,7 +109,9 @@ fn check_connections(
         }
         for (b, conn) in m {
             if a >= b || conn.node_a != *a || conn.node_b != *b {
-                return Err(format!("{what} connection {a}/{b}: keys out of order or mismatched"));
+                return Err(format!(
+                    "{what} connection {a}/{b}: keys out of order or mismatched"
+                ));
             }
             if !present(a) || !present(b) {
                 return Err(format!("{what} connection {a}/{b}: an end is absent"));

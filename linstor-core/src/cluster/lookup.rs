@@ -35,7 +35,12 @@ pub(crate) fn parse_name<T>(
 /// exist (a `NOT_FOUND` code) becomes the warning `WARN_NOT_FOUND` "Deletion of {what} had no
 /// effect." and `None` (the command succeeds and changes nothing); other refusals (an invalid
 /// name) stay refusals.
-pub(super) fn found<T>(ctx: &mut Ctx<'_>, obj: Obj, what: &str, looked_up: Res<T>) -> Res<Option<T>> {
+pub(super) fn found<T>(
+    ctx: &mut Ctx<'_>,
+    obj: Obj,
+    what: &str,
+    looked_up: Res<T>,
+) -> Res<Option<T>> {
     match looked_up {
         Ok(v) => Ok(Some(v)),
         Err(e) if (300..400).contains(&e.code) => {

@@ -10,20 +10,30 @@
 //! confirms with `RscDeleteConfirmed`. A resource definition marked `DELETE` disappears with its
 //! last resource.
 //!
+//! Deletes are idempotent, as in LINSTOR: deleting something that does not exist succeeds with
+//! the warning `WARN_NOT_FOUND` ("had no effect") and changes nothing.
+//!
 //! What is refused because something depends on it, and what cascades:
 //!
 //! | command                     | refused while …                                              | cascades to …                                   |
 //! |-----------------------------|--------------------------------------------------------------|-------------------------------------------------|
-//! | node delete                 | it holds resources or snapshots                              | its storage pools, net interfaces, observed state |
-//! | node lost                   | —                                                            | its resources (numbers freed), snapshots, pools  |
+//! | node delete                 | it holds resources or snapshots                              | its storage pools, net interfaces, node connections, observed state |
+//! | node lost                   | —                                                            | its resources (numbers freed, their connections), snapshots, pools, node connections |
 //! | net interface delete        | it is the node's last one                                    | —                                               |
 //! | storage pool delete         | a volume or snapshot uses it; it is `DfltDisklessStorPool`   | —                                               |
 //! | storage pool definition del | a node still has a pool of that name                         | —                                               |
 //! | resource group delete       | a resource definition uses it; it is `DfltRscGrp`            | its volume groups                               |
 //! | resource definition delete  | it has snapshots                                             | its resources (marked DELETE), then itself      |
-//! | resource delete             | its provider keeps snapshots dependent (ZFS) and some exist  | its volumes                                     |
+//! | volume definition delete    | a resource of the definition has a disk, or is in use        | the volumes of its (diskless) resources         |
+//! | resource delete             | its provider keeps snapshots dependent (ZFS) and some exist  | its volumes; on confirmation its connections    |
+//! | toggle-disk (remove a disk) | no other active resource has a disk; ZFS snapshots depend on it | its volumes move to the diskless pool        |
 //! | snapshot delete             | —                                                            | its per-node snapshots                          |
+//! | snapshot rollback           | not `SUCCESSFUL`; a disk's node or a volume is not in it; a rollback is pending; in use | — (each resource records `RollbackTarget`) |
 //! | key-value store delete      | —                                                            | its properties                                  |
+//!
+//! Connections (node and resource) exist while they have properties: the first one creates
+//! them, removing the last one deletes them. Multi-snapshots, restores and spawn are all or
+//! nothing.
 
 mod api;
 mod autoplace;

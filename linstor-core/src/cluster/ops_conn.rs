@@ -64,9 +64,14 @@ fn check_path(c: &Cluster, obj: Obj, ends: (&NodeName, &NodeName), key: &str, va
     let parts: Vec<&str> = key.split('/').collect();
     let [_, path, node] = parts[..] else {
         let cause = "A path property has the form Paths/<path name>/<node>.".to_owned();
-        return bad(format!("Connection path property '{key}' is invalid"), cause);
+        return bad(
+            format!("Connection path property '{key}' is invalid"),
+            cause,
+        );
     };
-    let n = NodeName::new(node).ok().filter(|n| n == ends.0 || n == ends.1);
+    let n = NodeName::new(node)
+        .ok()
+        .filter(|n| n == ends.0 || n == ends.1);
     let Some(n) = n.filter(|_| !path.is_empty()) else {
         let cause = format!("'{node}' is neither '{}' nor '{}'.", ends.0, ends.1);
         return bad(format!("Connection path node of '{key}' unknown"), cause);
@@ -172,7 +177,11 @@ fn answer(ctx: &mut Ctx<'_>, obj: Obj, what: String, change: Option<Change>, key
             ctx.modified(key);
         }
         Change::Deleted => {
-            ctx.ok(Op::Modify, obj, format!("{what} removed: it has no properties left."));
+            ctx.ok(
+                Op::Modify,
+                obj,
+                format!("{what} removed: it has no properties left."),
+            );
             ctx.deleted(key);
         }
     }
@@ -196,7 +205,13 @@ pub(super) fn node_conn_modify(
         node_a: na.clone(),
         node_b: nb.clone(),
     };
-    let change = apply(&mut c.state.node_connections, (na, nb), m, Level::NodeConn, ctx);
+    let change = apply(
+        &mut c.state.node_connections,
+        (na, nb),
+        m,
+        Level::NodeConn,
+        ctx,
+    );
     answer(ctx, obj, what, change, key);
     Ok(())
 }
@@ -223,7 +238,13 @@ pub(super) fn rsc_conn_modify(
         node_b: nb.clone(),
     };
     let d = c.state.resource_definitions.get_mut(&n).expect("checked");
-    let change = apply(&mut d.resource_connections, (na, nb), m, Level::RscConn, ctx);
+    let change = apply(
+        &mut d.resource_connections,
+        (na, nb),
+        m,
+        Level::RscConn,
+        ctx,
+    );
     answer(ctx, obj, what, change, key);
     Ok(())
 }

@@ -217,7 +217,13 @@ pub(super) fn rg_modify(
 pub(super) fn rg_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res {
     let op = Op::Delete;
     let what = format!("resource group '{name}'");
-    let Some(n) = found(ctx, Obj::RscGrp, &what, existing_rg(c, op, Obj::RscGrp, name))? else {
+    let Some(n) = found(
+        ctx,
+        Obj::RscGrp,
+        &what,
+        existing_rg(c, op, Obj::RscGrp, name),
+    )?
+    else {
         return Ok(());
     };
     if n.as_str().eq_ignore_ascii_case(well_known::DFLT_RSC_GRP) {
@@ -315,7 +321,10 @@ pub(super) fn vg_modify(
 ) -> Res {
     let op = Op::Modify;
     let n = existing_rg(c, op, Obj::VlmGrp, rg)?;
-    if !c.state.resource_groups[&n].volume_groups.contains_key(&number) {
+    if !c.state.resource_groups[&n]
+        .volume_groups
+        .contains_key(&number)
+    {
         return Err(fail(
             op,
             Obj::VlmGrp,

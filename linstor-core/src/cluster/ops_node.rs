@@ -394,7 +394,13 @@ pub(super) fn netif_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, node: &str, name:
     let op = Op::Delete;
     let nif = parse_name(op, Obj::NetIf, code::INVLD_NET_NAME, name, NetIfName::new)?;
     let what = format!("net interface '{name}' of node '{node}'");
-    let Some(nd) = found(ctx, Obj::NetIf, &what, existing_node(c, op, Obj::NetIf, node))? else {
+    let Some(nd) = found(
+        ctx,
+        Obj::NetIf,
+        &what,
+        existing_node(c, op, Obj::NetIf, node),
+    )?
+    else {
         return Ok(());
     };
     let key = nd.name.clone();

@@ -32,7 +32,13 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res<Optio
             props,
             drbd_tiebreaker,
             drbd_client,
-        } => rsc_modify(c, ctx, (&rsc_dfn, &node), &props, (drbd_tiebreaker, drbd_client)),
+        } => rsc_modify(
+            c,
+            ctx,
+            (&rsc_dfn, &node),
+            &props,
+            (drbd_tiebreaker, drbd_client),
+        ),
         C::RscActivate { rsc_dfn, node } => rsc_activate(c, ctx, (&rsc_dfn, &node), true),
         C::RscDeactivate { rsc_dfn, node } => rsc_activate(c, ctx, (&rsc_dfn, &node), false),
         C::RscMakeAvailable {
@@ -46,7 +52,13 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res<Optio
             node,
             operation,
             storage_pool,
-        } => toggle_disk(c, ctx, (&rsc_dfn, &node), operation, storage_pool.as_deref()),
+        } => toggle_disk(
+            c,
+            ctx,
+            (&rsc_dfn, &node),
+            operation,
+            storage_pool.as_deref(),
+        ),
         other => unreachable!("not a command on a deployed resource: {other:?}"),
     }
 }
@@ -113,7 +125,9 @@ fn rsc_modify(
             format!("Resource '{n}' on node '{nk}' is not DRBD diskless"),
         )
         .cause("Only a DRBD diskless resource can be a tiebreaker or a DRBD client.")
-        .correction("Toggle its disk away first (toggle-disk INTO_DRBD_DISKLESS or INTO_DRBD_CLIENT)."));
+        .correction(
+            "Toggle its disk away first (toggle-disk INTO_DRBD_DISKLESS or INTO_DRBD_CLIENT).",
+        ));
     }
     let r = rsc_mut(c, &n, &nk);
     apply_modify(&mut r.props, m, Level::Rsc);
@@ -167,11 +181,16 @@ fn rsc_activate(
             format!("Resource '{n}' on node '{nk}' is evicted"),
         )
         .cause("Its node was evicted; the resource comes back with the node.")
-        .correction(format!("Restore the node first: `linstor node restore {nk}`.")));
+        .correction(format!(
+            "Restore the node first: `linstor node restore {nk}`."
+        )));
     }
     if active != r.flags.contains(RscFlags::INACTIVE) {
         let state = if active { "active" } else { "inactive" };
-        noop(ctx, format!("Resource '{n}' on node '{nk}' is already {state}."));
+        noop(
+            ctx,
+            format!("Resource '{n}' on node '{nk}' is already {state}."),
+        );
         return Ok(None);
     }
     if !active && in_use(c, &n, &nk) {
@@ -214,7 +233,12 @@ fn default_disk_pool(c: &Cluster, rd: &ResourceName, node: &NodeName) -> Option<
         return Some(p.to_owned());
     }
     let d = c.state.resource_definitions.get(rd)?;
-    let list = c.state.resource_groups.get(&d.resource_group)?.select_filter.pool_list()?;
+    let list = c
+        .state
+        .resource_groups
+        .get(&d.resource_group)?
+        .select_filter
+        .pool_list()?;
     let pools = &c.state.nodes.get(node)?.storage_pools;
     list.into_iter()
         .find(|p| pools.get(p).is_some_and(|sp| sp.kind.is_diskful()))
@@ -302,7 +326,9 @@ fn make_existing_available(
             code::IN_USE,
             format!("Resource '{n}' on node '{nk}' is evicted"),
         )
-        .correction(format!("Restore the node first: `linstor node restore {nk}`.")));
+        .correction(format!(
+            "Restore the node first: `linstor node restore {nk}`."
+        )));
     }
     let inactive = r.flags.contains(RscFlags::INACTIVE);
     let add_disk = !inactive && diskful && r.flags.contains(RscFlags::DRBD_DISKLESS);
@@ -338,7 +364,10 @@ fn make_existing_available(
     if disk.is_some() {
         forget_observed(c, n, nk);
     }
-    let msg = format!("Resource '{n}' made available on node '{nk}': {}.", done.join(", "));
+    let msg = format!(
+        "Resource '{n}' made available on node '{nk}': {}.",
+        done.join(", ")
+    );
     ctx.ok(Op::Modify, Obj::Rsc, msg);
     ctx.modified(ObjKey::Rsc {
         rsc_dfn: n.clone(),
@@ -413,7 +442,10 @@ fn toggle_disk(
             toggled(c, ctx, &n, &nk, format!("Addition of a disk in '{disk}'"))
         }
         ToggleDiskOp::IntoDrbdDiskful => {
-            noop(ctx, format!("Resource '{n}' on node '{nk}' is already diskful."));
+            noop(
+                ctx,
+                format!("Resource '{n}' on node '{nk}' is already diskful."),
+            );
             Ok(None)
         }
         _ if diskless => diskless_flavour(c, ctx, &n, &nk, operation),
@@ -460,12 +492,23 @@ fn diskless_flavour(
     let client = operation == ToggleDiskOp::IntoDrbdClient;
     let tiebreaker = r.flags.contains(RscFlags::TIE_BREAKER);
     if r.drbd_client == client && !tiebreaker {
-        let state = if client { "a diskless client" } else { "diskless" };
-        noop(ctx, format!("Resource '{n}' on node '{nk}' is already {state}."));
+        let state = if client {
+            "a diskless client"
+        } else {
+            "diskless"
+        };
+        noop(
+            ctx,
+            format!("Resource '{n}' on node '{nk}' is already {state}."),
+        );
         return Ok(None);
     }
     set_flavour(rsc_mut(c, n, nk), false, client);
-    let state = if client { "a DRBD client" } else { "a regular diskless resource" };
+    let state = if client {
+        "a DRBD client"
+    } else {
+        "a regular diskless resource"
+    };
     toggled(c, ctx, n, nk, format!("Change into {state}"))
 }
 
@@ -511,7 +554,10 @@ fn check_disk_removal(
             code::EXISTS_SNAPSHOT_DFN,
             format!("The disk of '{n}' on node '{nk}' cannot go while it has snapshots"),
         )
-        .cause(format!("ZFS snapshots depend on their volume: {}.", snaps.join(", ")))
+        .cause(format!(
+            "ZFS snapshots depend on their volume: {}.",
+            snaps.join(", ")
+        ))
         .correction("Delete those snapshots first."));
     }
     let (dl, _) = resolve_pool(c, op, n, nk, pool, true, &Props::new())?;

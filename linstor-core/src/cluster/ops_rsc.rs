@@ -336,7 +336,13 @@ pub(super) fn rd_modify(
 pub(super) fn rd_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res {
     let op = Op::Delete;
     let what = format!("resource definition '{name}'");
-    let Some(rd) = found(ctx, Obj::RscDfn, &what, existing_rd(c, op, Obj::RscDfn, name))? else {
+    let Some(rd) = found(
+        ctx,
+        Obj::RscDfn,
+        &what,
+        existing_rd(c, op, Obj::RscDfn, name),
+    )?
+    else {
         return Ok(());
     };
     let n = rd.name.clone();
@@ -691,8 +697,8 @@ pub(super) fn vd_modify(
 pub(super) fn vd_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: &str, number: u16) -> Res {
     let op = Op::Delete;
     let what = format!("volume definition {number} of resource definition '{rd}'");
-    let looked_up = existing_rd(c, op, Obj::VlmDfn, rd)
-        .and_then(|d| existing_vd(op, d, number).map(|_| d));
+    let looked_up =
+        existing_rd(c, op, Obj::VlmDfn, rd).and_then(|d| existing_vd(op, d, number).map(|_| d));
     let Some(d) = found(ctx, Obj::VlmDfn, &what, looked_up)? else {
         return Ok(());
     };

@@ -325,7 +325,9 @@ fn restore_vds(
     (n, sn): (&ResourceName, &SnapshotName),
     target: &ResourceName,
 ) -> Res {
-    let sizes = c.state.resource_definitions[n].snapshots[sn].volume_sizes.clone();
+    let sizes = c.state.resource_definitions[n].snapshots[sn]
+        .volume_sizes
+        .clone();
     let empty = BTreeMap::new();
     for (nr, size) in sizes {
         vd_create(c, ctx, target.as_str(), Some(nr), size, None, &empty)?;
@@ -437,7 +439,9 @@ pub(super) fn snapshot_restore(
         r.flags.insert(RscFlags::RESTORE_FROM_SNAPSHOT);
     }
     if exists {
-        ctx.modified(ObjKey::RscDfn { rsc_dfn: tn.clone() });
+        ctx.modified(ObjKey::RscDfn {
+            rsc_dfn: tn.clone(),
+        });
     }
     ctx.ok(
         op,
@@ -550,17 +554,41 @@ fn check_rollback(c: &Cluster, op: Op, d: &ResourceDefinition, sn: &SnapshotName
     let n = &d.name;
     let sd = &d.snapshots[sn];
     if !sd.flags.contains(SnapshotDfnFlags::SUCCESSFUL) {
-        return Err(fail(op, Obj::Snapshot, code::UNKNOWN_ERROR, "Unable to use failed snapshot")
-            .cause(format!("Snapshot '{sn}' of '{n}' is not SUCCESSFUL: it has not been taken on every node."))
-            .correction("Wait until the snapshot is SUCCESSFUL, or roll back to another snapshot."));
+        return Err(fail(
+            op,
+            Obj::Snapshot,
+            code::UNKNOWN_ERROR,
+            "Unable to use failed snapshot",
+        )
+        .cause(format!(
+            "Snapshot '{sn}' of '{n}' is not SUCCESSFUL: it has not been taken on every node."
+        ))
+        .correction("Wait until the snapshot is SUCCESSFUL, or roll back to another snapshot."));
     }
-    if let Some(r) = d.resources.values().find(|r| r.props.get(keys::ROLLBACK_TARGET).is_some()) {
-        return Err(fail(op, Obj::Snapshot, code::SNAPSHOT_ROLLBACK_IN_PROGRESS, "A rollback for this resource is already in progress!")
-            .cause(format!("Resource '{n}' on node '{}' is still being rolled back.", r.node))
-            .correction("Wait until the running rollback is finished."));
+    if let Some(r) = d
+        .resources
+        .values()
+        .find(|r| r.props.get(keys::ROLLBACK_TARGET).is_some())
+    {
+        return Err(fail(
+            op,
+            Obj::Snapshot,
+            code::SNAPSHOT_ROLLBACK_IN_PROGRESS,
+            "A rollback for this resource is already in progress!",
+        )
+        .cause(format!(
+            "Resource '{n}' on node '{}' is still being rolled back.",
+            r.node
+        ))
+        .correction("Wait until the running rollback is finished."));
     }
-    let vds: Vec<(u16, crate::size::SizeKib)> = d.volume_definitions.iter().map(|(nr, v)| (*nr, v.size)).collect();
-    let snap: Vec<(u16, crate::size::SizeKib)> = sd.volume_sizes.iter().map(|(nr, s)| (*nr, *s)).collect();
+    let vds: Vec<(u16, crate::size::SizeKib)> = d
+        .volume_definitions
+        .iter()
+        .map(|(nr, v)| (*nr, v.size))
+        .collect();
+    let snap: Vec<(u16, crate::size::SizeKib)> =
+        sd.volume_sizes.iter().map(|(nr, s)| (*nr, *s)).collect();
     if vds != snap {
         return Err(fail(op, Obj::Snapshot, code::NOT_FOUND_SNAPSHOT, "Some volumes were not captured by the snapshot. Cannot rollback.")
             .cause(format!("'{n}' has volumes (number, size) {vds:?}; snapshot '{sn}' has {snap:?}."))

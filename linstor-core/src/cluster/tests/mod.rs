@@ -3,6 +3,7 @@
 //! in their own files; every file builds its clusters with the one fixture module.
 
 mod balance;
+mod commands;
 mod evacuate;
 mod fixture;
 mod placement;
@@ -884,6 +885,65 @@ fn arb_command() -> impl Strategy<Value = Command> {
         21 => arb_lifecycle_command(),
         10 => arb_placer_command(),
         15 => arb_maintenance_command(),
+        14 => arb_client_command(),
+    ]
+}
+
+/// A property change for the commands below: a free key, an unknown one, a DRBD option, a
+/// connection path, or a deletion.
+fn arb_props() -> impl Strategy<Value = PropsModify> {
+    prop_oneof![
+        3 => Just(PropsModify::set([("Aux/a", "b")])),
+        1 => Just(PropsModify::set([("Bogus", "b")])),
+        1 => Just(PropsModify::set([("DrbdOptions/Net/max-buffers", "8000")])),
+        1 => proptest::sample::select(NODES)
+            .prop_map(|n| PropsModify::set([(format!("Paths/p1/{n}"), "default".to_owned())])),
+        2 => Just(PropsModify { delete_props: vec!["Aux/a".into()], ..Default::default() }),
+    ]
+}
+
+/// The commands clients use on deployed resources, volume definitions and groups,
+/// connections and snapshots.
+fn arb_client_command() -> impl Strategy<Value = Command> {
+    let node = proptest::sample::select(NODES).prop_map(str::to_owned);
+    let rd = proptest::sample::select(RDS).prop_map(str::to_owned);
+    let snap = proptest::sample::select(&["s1", "s2"][..]).prop_map(str::to_owned);
+    let op = proptest::sample::select(
+        &[
+            ToggleDiskOp::IntoDrbdDiskful,
+            ToggleDiskOp::IntoDrbdDiskless,
+            ToggleDiskOp::IntoDrbdClient,
+        ][..],
+    );
+    let pool = proptest::option::of(proptest::sample::select(POOLS).prop_map(str::to_owned));
+    prop_oneof![
+        1 => node.clone().prop_map(|n| Command::NodeReconnect { name: n }),
+        1 => (node.clone(), node.clone(), arb_props())
+            .prop_map(|(a, b, props)| Command::NodeConnModify { node_a: a, node_b: b, props }),
+        1 => (rd.clone(), node.clone(), node.clone(), arb_props())
+            .prop_map(|(r, a, b, props)| Command::RscConnModify { rsc_dfn: r, node_a: a, node_b: b, props }),
+        1 => (0u16..2, arb_props(), proptest::option::of(proptest::bool::ANY))
+            .prop_map(|(nr, props, g)| Command::VlmGrpModify { rsc_grp: "DfltRscGrp".into(), number: nr, props, gross_size: g }),
+        1 => (rd.clone(), 0u16..2, arb_props(), proptest::option::of(1u64..4))
+            .prop_map(|(r, nr, props, g)| Command::VlmDfnModify { rsc_dfn: r, number: nr, props, size: g.map(|g| SizeKib(g << 20)) }),
+        1 => (rd.clone(), 0u16..2).prop_map(|(r, nr)| Command::VlmDfnDelete { rsc_dfn: r, number: nr }),
+        1 => (rd.clone(), node.clone(), arb_props(), proptest::option::of(proptest::bool::ANY), proptest::option::of(proptest::bool::ANY))
+            .prop_map(|(r, n, props, t, cl)| Command::RscModify { rsc_dfn: r, node: n, props, drbd_tiebreaker: t, drbd_client: cl }),
+        2 => (rd.clone(), node.clone(), proptest::bool::weighted(0.3))
+            .prop_map(|(r, n, d)| Command::RscMakeAvailable { rsc_dfn: r, node: n, diskful: d, layer_list: None }),
+        2 => (rd.clone(), node.clone(), op, pool)
+            .prop_map(|(r, n, o, p)| Command::RscToggleDisk { rsc_dfn: r, node: n, operation: o, storage_pool: p }),
+        1 => (rd.clone(), node.clone(), proptest::bool::ANY).prop_map(|(r, n, on)| if on {
+            Command::RscActivate { rsc_dfn: r, node: n }
+        } else {
+            Command::RscDeactivate { rsc_dfn: r, node: n }
+        }),
+        1 => proptest::collection::vec((rd.clone(), snap.clone()), 0..3).prop_map(|v| Command::SnapshotCreateMulti {
+            snapshots: v.into_iter().map(|(r, s)| SnapshotSpec { rsc_dfn: r, name: s, nodes: vec![], props: BTreeMap::new() }).collect(),
+        }),
+        1 => (rd.clone(), snap.clone(), rd.clone())
+            .prop_map(|(r, s, t)| Command::SnapshotRestoreVlmDfn { rsc_dfn: r, snapshot: s, target: t }),
+        1 => (rd.clone(), snap).prop_map(|(r, s)| Command::SnapshotRollback { rsc_dfn: r, snapshot: s }),
     ]
 }
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Cluster;
 use super::indexes::Indexes;
 use super::numbers::{MAX_MINOR, MAX_NODE_ID};
-use crate::model::{Connections, LayerKind};
+use crate::model::{Connections, LayerKind, ResourceDefinition};
 use crate::name::{NodeName, StorPoolName, well_known};
 use crate::state::ClusterState;
 
@@ -217,18 +217,25 @@ fn check_definitions(s: &ClusterState) -> Result<(), String> {
         if drbd && rd.resources.len() > usize::from(rd.drbd.peer_slots) + 1 {
             return Err(format!("{rk} has more resources than peer slots allow"));
         }
-        for sd in rd.snapshots.values() {
-            for (nk, sn) in &sd.snapshots {
-                let Some(node) = s.nodes.get(nk) else {
-                    return Err(format!("snapshot {rk}/{} on absent node {nk}", sd.name));
-                };
-                for p in sn.volume_pools.values() {
-                    if !node.storage_pools.contains_key(p) {
-                        return Err(format!(
-                            "snapshot {rk}/{} references absent pool {nk}/{p}",
-                            sd.name
-                        ));
-                    }
+        check_snapshots(s, rd)?;
+    }
+    Ok(())
+}
+
+/// Snapshots of `rd` are on present nodes, in present pools.
+fn check_snapshots(s: &ClusterState, rd: &ResourceDefinition) -> Result<(), String> {
+    let rk = &rd.name;
+    for sd in rd.snapshots.values() {
+        for (nk, sn) in &sd.snapshots {
+            let Some(node) = s.nodes.get(nk) else {
+                return Err(format!("snapshot {rk}/{} on absent node {nk}", sd.name));
+            };
+            for p in sn.volume_pools.values() {
+                if !node.storage_pools.contains_key(p) {
+                    return Err(format!(
+                        "snapshot {rk}/{} references absent pool {nk}/{p}",
+                        sd.name
+                    ));
                 }
             }
         }

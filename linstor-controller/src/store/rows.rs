@@ -8,6 +8,7 @@
 //! | `rg`   | resource group name     | `ResourceGroup` with its volume groups                     |
 //! | `rd`   | resource name           | `ResourceDefinition` with volume definitions, resources, snapshots |
 //! | `kvs`  | key-value store name    | `KeyValueStore`                                            |
+//! | `nodeconn` | `<node a>;<node b>` (lesser name first) | the node connection (`Connection`)      |
 //!
 //! A key is the name as the state's map holds it (display case). Names compare
 //! case-insensitively, as in the core: [`RowKey`] orders and deduplicates that way, and engines
@@ -18,6 +19,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use linstor_core::cluster::{ChangeSet, ObjKey};
+use linstor_core::model::{Connection, Connections, all_connections, connection};
 use linstor_core::name::{
     KvsName, NameError, NodeName, ResourceGroupName, ResourceName, StorPoolName,
 };
@@ -43,17 +45,20 @@ pub enum RowKind {
     Rd,
     /// A key-value store.
     Kvs,
+    /// A node connection (resource connections live in their resource definition's row).
+    NodeConn,
 }
 
 impl RowKind {
     /// Every kind.
-    pub const ALL: [RowKind; 6] = [
+    pub const ALL: [RowKind; 7] = [
         RowKind::Ctrl,
         RowKind::Node,
         RowKind::Spd,
         RowKind::Rg,
         RowKind::Rd,
         RowKind::Kvs,
+        RowKind::NodeConn,
     ];
 
     /// The name stored in the `kind` column.
@@ -65,6 +70,7 @@ impl RowKind {
             RowKind::Rg => "rg",
             RowKind::Rd => "rd",
             RowKind::Kvs => "kvs",
+            RowKind::NodeConn => "nodeconn",
         }
     }
 
@@ -95,6 +101,8 @@ pub enum RowKey {
     Rd(ResourceName),
     /// A key-value store.
     Kvs(KvsName),
+    /// A node connection: the lesser node name, then the greater.
+    NodeConn(NodeName, NodeName),
 }
 
 impl RowKey {
@@ -107,6 +115,7 @@ impl RowKey {
             RowKey::Rg(_) => RowKind::Rg,
             RowKey::Rd(_) => RowKind::Rd,
             RowKey::Kvs(_) => RowKind::Kvs,
+            RowKey::NodeConn(..) => RowKind::NodeConn,
         }
     }
 
@@ -119,6 +128,7 @@ impl RowKey {
             RowKey::Rg(n) => n.to_string(),
             RowKey::Rd(n) => n.to_string(),
             RowKey::Kvs(n) => n.to_string(),
+            RowKey::NodeConn(a, b) => format!("{a};{b}"),
         }
     }
 }
@@ -153,8 +163,10 @@ pub fn row_of(obj: &ObjKey) -> Option<RowKey> {
         ObjKey::RscDfn { rsc_dfn }
         | ObjKey::VlmDfn { rsc_dfn, .. }
         | ObjKey::Rsc { rsc_dfn, .. }
-        | ObjKey::SnapshotDfn { rsc_dfn, .. } => RowKey::Rd(rsc_dfn.clone()),
+        | ObjKey::SnapshotDfn { rsc_dfn, .. }
+        | ObjKey::RscConn { rsc_dfn, .. } => RowKey::Rd(rsc_dfn.clone()),
         ObjKey::Kvs { name } => RowKey::Kvs(name.clone()),
+        ObjKey::NodeConn { node_a, node_b } => RowKey::NodeConn(node_a.clone(), node_b.clone()),
         ObjKey::Observed { .. } => return None,
     })
 }
@@ -197,6 +209,12 @@ pub fn full_change_set(state: &ClusterState) -> ChangeSet {
             .keys()
             .map(|k| ObjKey::Kvs { name: k.clone() }),
     );
+    created.extend(
+        all_connections(&state.node_connections).map(|c| ObjKey::NodeConn {
+            node_a: c.node_a.clone(),
+            node_b: c.node_b.clone(),
+        }),
+    );
     ChangeSet {
         created,
         ..ChangeSet::default()
@@ -221,6 +239,11 @@ pub fn row(state: &ClusterState, key: &RowKey) -> Option<Row> {
         RowKey::Rg(n) => found(kind, state.resource_groups.get_key_value(n)),
         RowKey::Rd(n) => found(kind, state.resource_definitions.get_key_value(n)),
         RowKey::Kvs(n) => found(kind, state.key_value_stores.get_key_value(n)),
+        RowKey::NodeConn(a, b) => connection(&state.node_connections, a, b).map(|c| Row {
+            kind: kind.as_str().to_owned(),
+            key: format!("{};{}", c.node_a, c.node_b),
+            body: encode(c),
+        }),
     }
 }
 
@@ -261,6 +284,7 @@ pub fn assemble(rows: impl IntoIterator<Item = Row>) -> Result<ClusterState, Sto
             RowKind::Rg => put(&mut s.resource_groups, &row, |g| &g.name)?,
             RowKind::Rd => put(&mut s.resource_definitions, &row, |d| &d.name)?,
             RowKind::Kvs => put(&mut s.key_value_stores, &row, |k| &k.name)?,
+            RowKind::NodeConn => put_node_conn(&mut s.node_connections, &row)?,
         }
     }
     Ok(s)
@@ -289,6 +313,33 @@ fn put_ctrl(props: &mut Props, seen: &mut bool, row: &Row) -> Result<(), StoreEr
         return Err(row_error(row, "a second controller row".to_owned()));
     }
     *props = decode(row)?;
+    Ok(())
+}
+
+/// Reads a node connection row: its key names its two nodes, lesser first, as the connection
+/// does, once.
+fn put_node_conn(conns: &mut Connections, row: &Row) -> Result<(), StoreError> {
+    let names = row.key.split_once(';').and_then(|(a, b)| {
+        let a = NodeName::from_str(a).ok()?;
+        let b = NodeName::from_str(b).ok()?;
+        (a < b).then_some((a, b))
+    });
+    let Some((a, b)) = names else {
+        let why = "the key must be '<node a>;<node b>', lesser name first".to_owned();
+        return Err(row_error(row, why));
+    };
+    let conn: Connection = decode(row)?;
+    if conn.node_a != a || conn.node_b != b {
+        let why = format!(
+            "the row holds the connection of '{}' and '{}'",
+            conn.node_a, conn.node_b
+        );
+        return Err(row_error(row, why));
+    }
+    if conns.entry(a).or_default().insert(b, conn).is_some() {
+        let why = "another row has the same nodes (names ignore case)".to_owned();
+        return Err(row_error(row, why));
+    }
     Ok(())
 }
 
@@ -369,6 +420,14 @@ mod tests {
                 Some(("rd", "r1")),
             ),
             (json!({"kind": "Kvs", "name": "kv"}), Some(("kvs", "kv"))),
+            (
+                json!({"kind": "RscConn", "rsc_dfn": "r1", "node_a": "n1", "node_b": "n2"}),
+                Some(("rd", "r1")),
+            ),
+            (
+                json!({"kind": "NodeConn", "node_a": "n1", "node_b": "n2"}),
+                Some(("nodeconn", "n1;n2")),
+            ),
             (json!({"kind": "Observed", "node": "n1"}), None),
         ];
         for (obj, want) in cases {
@@ -472,6 +531,14 @@ mod tests {
             ("kvs", "kv9", "[]", "expected struct KeyValueStore"),
             ("ctrl", "", "{}", "second controller row"),
             ("ctrl", "x", "{}", "key must be empty"),
+            ("nodeconn", "n2;n1", "{}", "lesser name first"),
+            ("nodeconn", "n1", "{}", "lesser name first"),
+            (
+                "nodeconn",
+                "n1;n3",
+                r#"{"node_a":"n1","node_b":"n2","props":{},"uuid":"00000000-0000-4000-8000-000000000000"}"#,
+                "connection of 'n1' and 'n2'",
+            ),
             ("widget", "w1", "{}", "unknown kind"),
         ];
         for (kind, key, body, reason) in cases {

@@ -25,7 +25,8 @@ pub(crate) fn must(c: &mut Cluster, e: &mut SeededEnv, cmd: &Value) -> Outcome {
 
 /// The commands of [`scenario`]: three nodes with an LVM and a FILE_THIN pool each,
 /// properties on the controller and a pool definition, a group with two volume groups, a
-/// spawned definition with a snapshot, a hand-placed resource and a key-value store.
+/// spawned definition with a snapshot and a resource connection, a hand-placed resource, a
+/// key-value store and a node connection.
 pub(crate) fn scenario_commands() -> Vec<Value> {
     let mut cmds = Vec::new();
     for i in 1..=3 {
@@ -57,6 +58,10 @@ pub(crate) fn scenario_commands() -> Vec<Value> {
         json!({"cmd": "vlm_dfn_create", "rsc_dfn": "db", "size": 1048576}),
         json!({"cmd": "rsc_create", "rsc_dfn": "db", "node": "n3", "storage_pool": "data"}),
         json!({"cmd": "kvs_modify", "name": "kv", "props": {"override_props": {"a": "1", "b/c": "2"}}}),
+        json!({"cmd": "node_conn_modify", "node_a": "n2", "node_b": "n1",
+            "props": {"override_props": {"Paths/p1/n1": "default", "Paths/p1/n2": "default"}}}),
+        json!({"cmd": "rsc_conn_modify", "rsc_dfn": "web", "node_a": "n1", "node_b": "n2",
+            "props": {"override_props": {"Aux/link": "fast"}}}),
         json!({"cmd": "report_node", "node": "n1", "connection": "ONLINE"}),
     ]);
     cmds

@@ -17,12 +17,6 @@ from support import Controller, EndpointPending, assert_ok, uniq
 # is reported as one. Remove this marker (one place) when every endpoint has landed.
 pending = pytest.mark.xfail(reason="endpoint pending", raises=EndpointPending, strict=False)
 
-# LINSTOR's deletes are idempotent: deleting an unknown object answers WARN_NOT_FOUND (HTTP 200).
-idempotent_delete = pytest.mark.xfail(strict=True, reason=(
-    "idempotent deletes pending: the server answers an error (FAIL_NOT_FOUND_*, HTTP 404) for an "
-    "unknown object where LINSTOR answers WARN_NOT_FOUND with 200"))
-
-
 @pytest.fixture(scope="session")
 def controller():
     """The suite's controller: fresh temporary data directory, 127.0.0.1:0."""

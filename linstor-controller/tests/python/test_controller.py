@@ -4,7 +4,7 @@ import linstor
 import pytest
 from linstor import consts
 
-from conftest import idempotent_delete, pending
+from conftest import pending
 from support import assert_error, assert_ok, assert_warning, uniq
 
 
@@ -70,7 +70,6 @@ def test_kvs_high_level(controller):
     assert dict(linstor.KV(name, uri=controller.url).items()) == {"y": "2"}
 
 
-@idempotent_delete
 def test_kvs_delete_unknown_is_a_warning(lin):
     replies = lin._rest_request(consts.API_DEL_KVS, "DELETE", f"/v1/key-value-store/{uniq('ghost')}")
     assert_warning(replies, consts.WARN_NOT_FOUND)

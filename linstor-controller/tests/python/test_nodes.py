@@ -5,7 +5,7 @@ import linstor
 import pytest
 from linstor import consts
 
-from conftest import idempotent_delete, pending
+from conftest import pending
 from support import assert_error, assert_ok, assert_warning, idfn, uniq
 
 
@@ -97,7 +97,6 @@ def test_lost(lin):
     pytest.param(lambda lin, n: lin.node_delete(n), id="delete"),
     pytest.param(lambda lin, n: lin.node_lost(n), id="lost"),
 ])
-@idempotent_delete
 def test_delete_unknown_is_a_warning(lin, call):
     assert_warning(call(lin, uniq("ghost")), consts.WARN_NOT_FOUND)
 
@@ -201,7 +200,6 @@ def test_netif_create_errors(lin, case, netif, address, expected):
     assert_error(lin.netinterface_create(target, netif, address), expected)
 
 
-@idempotent_delete
 def test_netif_delete_unknown_is_a_warning(lin):
     node = uniq("nifd")
     assert_ok(lin.node_create(node, "Satellite", "127.0.5.7"))

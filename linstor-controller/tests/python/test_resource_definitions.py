@@ -4,7 +4,7 @@ tests need are made with spawn(definitions_only=True), which works today."""
 import pytest
 from linstor import consts
 
-from conftest import idempotent_delete, pending
+from conftest import pending
 from support import assert_error, assert_ok, assert_warning, idfn, uniq
 
 
@@ -55,7 +55,6 @@ def test_delete(lin, spawned):
     assert lin.resource_dfn_list_raise(filter_by_resource_definitions=[spawned]).resource_definitions == []
 
 
-@idempotent_delete
 def test_delete_unknown_is_a_warning(lin):
     assert_warning(lin.resource_dfn_delete(uniq("ghost")), consts.WARN_NOT_FOUND)
 

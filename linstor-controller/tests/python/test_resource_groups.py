@@ -6,7 +6,7 @@ import linstor
 import pytest
 from linstor import consts
 
-from conftest import idempotent_delete, pending
+from conftest import pending
 from support import assert_error, assert_ok, assert_warning, idfn, uniq
 
 
@@ -150,7 +150,6 @@ def test_delete_default_group_is_refused(lin):
     assert rg_of(lin, "DfltRscGrp")
 
 
-@idempotent_delete
 def test_delete_unknown_is_a_warning(lin):
     assert_warning(lin.resource_group_delete(uniq("ghost")), consts.WARN_NOT_FOUND)
 
@@ -202,7 +201,6 @@ def test_volume_group_create_errors(lin, case, expected):
     assert_error(replies, expected)
 
 
-@idempotent_delete
 def test_volume_group_delete_unknown_is_a_warning(lin):
     name = uniq("rgvgd")
     assert_ok(lin.resource_group_create(name))

@@ -6,7 +6,7 @@ import linstor
 import pytest
 from linstor import consts
 
-from conftest import idempotent_delete, pending
+from conftest import pending
 from support import assert_error, assert_ok, assert_warning, idfn, uniq
 
 
@@ -61,7 +61,6 @@ def test_create_and_auto_place_convenience(lin, cluster):
     assert_error(replies, consts.FAIL_NOT_ENOUGH_NODES)
 
 
-@idempotent_delete
 @pytest.mark.parametrize("case", ["unknown node", "unknown definition"])
 def test_delete_unknown_is_a_warning(lin, rd, cluster, case):
     if case == "unknown node":

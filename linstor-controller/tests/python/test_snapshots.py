@@ -5,7 +5,7 @@ import linstor
 import pytest
 from linstor import consts
 
-from conftest import idempotent_delete, pending
+from conftest import pending
 from support import assert_error, assert_ok, assert_warning, idfn, uniq
 
 
@@ -66,7 +66,6 @@ def test_restore_and_rollback_of_unknown_snapshot(lin, rd, call):
     assert_error(call(lin, rd), consts.FAIL_NOT_FOUND_SNAPSHOT_DFN)
 
 
-@idempotent_delete
 @pytest.mark.parametrize("case", ["unknown snapshot", "unknown definition"])
 def test_delete_unknown_is_a_warning(lin, rd, case):
     target = uniq("ghost") if case == "unknown definition" else rd

@@ -4,7 +4,7 @@ accepted (LINSTOR may add WARN_NOT_CONNECTED; no error either way)."""
 import pytest
 from linstor import consts
 
-from conftest import idempotent_delete, pending
+from conftest import pending
 from support import assert_error, assert_ok, assert_warning, idfn, uniq
 
 KINDS = [
@@ -99,7 +99,6 @@ def test_delete(lin, node):
     assert lin.storage_pool_list_raise(filter_by_nodes=[node], filter_by_stor_pools=[pool]).storage_pools == []
 
 
-@idempotent_delete
 @pytest.mark.parametrize("case", ["unknown pool", "unknown node"])
 def test_delete_unknown_is_a_warning(lin, node, case):
     target = uniq("ghost") if case == "unknown node" else node
@@ -150,7 +149,6 @@ def test_definition_invalid_name(lin, bad):
     assert_error(lin.storage_pool_dfn_create(bad), consts.FAIL_INVLD_STOR_POOL_NAME)
 
 
-@idempotent_delete
 def test_definition_delete_unknown_is_a_warning(lin):
     assert_warning(lin.storage_pool_dfn_delete(uniq("nospd")), consts.WARN_NOT_FOUND)
 

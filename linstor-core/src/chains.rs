@@ -6,7 +6,7 @@
 //! decisions build theirs here (re-exported as `cluster::Chains`). Methods ending in `_of`
 //! take an object the caller already holds instead of looking it up by name.
 
-use crate::model::{ResourceDefinition, StoragePool};
+use crate::model::{ResourceDefinition, StoragePool, connection};
 use crate::name::{NodeName, ResourceGroupName, ResourceName, StorPoolName};
 use crate::props::{Level, PriorityProps, Props};
 use crate::state::ClusterState;
@@ -87,8 +87,28 @@ impl<'a> Chains<'a> {
         ])
     }
 
-    /// DRBD per-connection `net`: (RscConn) > RD > (NodeConn) > RG > C. Connections carry no
-    /// properties in this model yet, so the chain is RD > RG > C.
+    /// DRBD per-connection `net` between the resources of `rd` on `a` and `b`: RscConn > RD >
+    /// NodeConn > RG > C (a connection without properties is skipped).
+    pub fn drbd_connection_between(
+        &self,
+        rd: &ResourceName,
+        a: &NodeName,
+        b: &NodeName,
+    ) -> PriorityProps<'a> {
+        let d = self.rd(rd);
+        let rc = d.and_then(|d| connection(&d.resource_connections, a, b));
+        let nc = connection(&self.s.node_connections, a, b);
+        Self::build([
+            (Level::RscConn, rc.map(|c| &c.props)),
+            (Level::RscDfn, d.map(|d| &d.props)),
+            (Level::NodeConn, nc.map(|c| &c.props)),
+            (Level::RscGrp, self.rg_props(d)),
+            (Level::Controller, Some(&self.s.ctrl_props)),
+        ])
+    }
+
+    /// DRBD per-connection `net` without a particular pair of nodes: RD > RG > C (see
+    /// [`Chains::drbd_connection_between`] for one connection).
     pub fn drbd_connection(&self, rd: &ResourceName) -> PriorityProps<'a> {
         let d = self.rd(rd);
         Self::build([

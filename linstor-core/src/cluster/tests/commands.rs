@@ -682,6 +682,38 @@ fn node_and_resource_connections_live_while_they_have_properties() {
     );
 }
 
+#[test]
+fn the_connection_chain_puts_the_resource_connection_first() {
+    use crate::props::Level as L;
+    let (mut c, mut e) = cluster(2);
+    rd_vd(&mut c, &mut e, "r1", 1);
+    must(&mut c, &mut e, rsc("r1", "n1", Some("data"), false));
+    must(&mut c, &mut e, rsc("r1", "n2", Some("data"), false));
+    let key = "DrbdOptions/Net/max-buffers";
+    let props = |v: &str| json!({"override_props": {key: v}});
+    for step in [
+        json!({"cmd": "ctrl_props_modify", "props": props("1000")}),
+        json!({"cmd": "node_conn_modify", "node_a": "n2", "node_b": "n1", "props": props("2000")}),
+        json!({"cmd": "rsc_conn_modify", "rsc_dfn": "r1", "node_a": "n1", "node_b": "n2",
+            "props": props("3000")}),
+    ] {
+        must(&mut c, &mut e, cmd(step));
+    }
+    let chain = c
+        .chains()
+        .drbd_connection_between(&rn("r1"), &nn("n2"), &nn("n1"));
+    let levels: Vec<L> = chain.levels().collect();
+    assert_eq!(
+        levels,
+        vec![L::RscConn, L::RscDfn, L::NodeConn, L::RscGrp, L::Controller]
+    );
+    assert_eq!(chain.get_with_level(key), Some(("3000", L::RscConn)));
+    assert_eq!(
+        chain.overridden(key),
+        vec![(L::NodeConn, "2000"), (L::Controller, "1000")]
+    );
+}
+
 /// `rr` on n1 and n2 in FILE_THIN pools with snapshot `s1` (flagged SUCCESSFUL, as satellites
 /// would report it).
 fn snapshotted() -> (Cluster, SeededEnv) {

@@ -9,6 +9,7 @@
     reason = "handlers answer early with the finished Response; boxing it would only add an allocation"
 )]
 
+mod actions;
 mod events;
 mod ops;
 mod reads;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(reads::routes())
         .merge(writes::routes())
+        .merge(actions::routes())
         .merge(events::routes())
         .merge(ops::routes())
         .fallback(unknown_path)

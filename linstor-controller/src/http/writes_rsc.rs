@@ -7,6 +7,7 @@ use axum::response::Response;
 use axum::routing::{post, put};
 use linstor_api::answer::Call;
 use linstor_api::request;
+use linstor_core::cluster::Command;
 
 use super::writes::mapped;
 use super::{AppState, P, body, refused, run};
@@ -110,12 +111,29 @@ async fn vd_modify(
             format!("Volume number '{nr}' is not a number from 0 to 65535."),
         );
     };
-    mapped(&st, "a volume definition modify request", &b, Call::Other, |r: request::VolumeDefinitionModify| {
-        if r.changes_more_than_size() {
-            return Err("only 'size_kib' can be changed on a volume definition by this controller yet; send property and flag changes separately once supported".into());
-        }
-        Ok(r.resize_command(&rd, nr).into_iter().collect())
-    })
+    mapped(
+        &st,
+        "a volume definition modify request",
+        &b,
+        Call::Other,
+        |r: request::VolumeDefinitionModify| {
+            if !r.flags().is_empty() {
+                return Err(
+                    "volume definition flags cannot be changed here; leave 'flags' out".into(),
+                );
+            }
+            let size = r.resize_command(&rd, nr).and_then(|c| match c {
+                Command::VlmDfnResize { size, .. } => Some(size),
+                _ => None,
+            });
+            Ok(vec![Command::VlmDfnModify {
+                rsc_dfn: rd,
+                number: nr,
+                props: r.props(),
+                size,
+            }])
+        },
+    )
     .await
 }
 

@@ -96,8 +96,12 @@ fn one_run(rds: usize, clients: usize) -> Run {
     let rss_mib = c.rss_kib() as f64 / 1024.0;
     let n = c.ok("GET", "/v1/view/resources?limit=1", None);
     assert!(n.as_array().is_some_and(|a| !a.is_empty()), "state loaded");
-    if let Ok(keep) = std::env::var("BENCH_KEEP_DB") {
-        std::fs::copy(dir.path().join("linstor.db"), keep).unwrap();
+    if let Ok(keep) = std::env::var("BENCH_KEEP_DIR") {
+        // No writes happen now: the database and its WAL together are a consistent copy.
+        std::fs::create_dir_all(&keep).unwrap();
+        for f in ["linstor.db", "linstor.db-wal"] {
+            let _ = std::fs::copy(dir.path().join(f), std::path::Path::new(&keep).join(f));
+        }
     }
     let db: u64 = ["linstor.db", "linstor.db-wal"]
         .iter()

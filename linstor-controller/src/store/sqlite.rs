@@ -74,28 +74,25 @@ impl SqliteStore {
     }
 
     /// Every stored row, in kind and key order.
-    fn read_rows(&self) -> Result<Vec<Row>, StoreError> {
+    /// Reads every row and assembles the state from them one at a time (no row text is kept
+    /// once its object is built: loading needs the state's memory, not the database's too).
+    fn read_state(&self) -> Result<ClusterState, StoreError> {
         let read = |source| StoreError::Read { source };
         let mut st = self.conn.prepare_cached(SELECT_ALL).map_err(read)?;
         let mut q = st.query([]).map_err(read)?;
-        let mut out = Vec::new();
-        while let Some(r) = q.next().map_err(read)? {
-            let kind = text(r.get_ref(0).map_err(read)?);
-            let key = text(r.get_ref(1).map_err(read)?);
-            let body = match r.get_ref(2).map_err(read)? {
-                ValueRef::Text(t) => std::str::from_utf8(t).map(str::to_owned).ok(),
-                _ => None,
-            };
-            let Some(body) = body else {
-                return Err(StoreError::Row {
-                    kind,
-                    key,
-                    reason: "the body is not UTF-8 text".to_owned(),
-                });
-            };
-            out.push(Row { kind, key, body });
+        let mut failed = None;
+        let rows = std::iter::from_fn(|| match next_row(&mut q) {
+            Ok(row) => row,
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        });
+        let state = rows::assemble(rows);
+        match failed {
+            Some(e) => Err(e),
+            None => state,
         }
-        Ok(out)
     }
 
     /// Writes `writes` (a row, or `None` to delete) in one transaction; returns how many rows
@@ -122,7 +119,7 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn load(&mut self) -> Result<ClusterState, StoreError> {
-        rows::assemble(self.read_rows()?)
+        self.read_state()
     }
 
     fn commit(&mut self, state: &ClusterState, changes: &[&ChangeSet]) -> Result<(), StoreError> {
@@ -143,6 +140,28 @@ impl Store for SqliteStore {
 
     fn describe(&self) -> String {
         format!("sqlite:{}", self.path.display())
+    }
+}
+
+/// The next row of `q`, or `None` at the end.
+fn next_row(q: &mut rusqlite::Rows<'_>) -> Result<Option<Row>, StoreError> {
+    let read = |source| StoreError::Read { source };
+    let Some(r) = q.next().map_err(read)? else {
+        return Ok(None);
+    };
+    let kind = text(r.get_ref(0).map_err(read)?);
+    let key = text(r.get_ref(1).map_err(read)?);
+    let body = match r.get_ref(2).map_err(read)? {
+        ValueRef::Text(t) => std::str::from_utf8(t).map(str::to_owned).ok(),
+        _ => None,
+    };
+    match body {
+        Some(body) => Ok(Some(Row { kind, key, body })),
+        None => Err(StoreError::Row {
+            kind,
+            key,
+            reason: "the body is not UTF-8 text".to_owned(),
+        }),
     }
 }
 
@@ -228,11 +247,13 @@ mod tests {
 
     /// The stored `(kind, key, body)` rows, in order.
     fn raw_rows(s: &SqliteStore) -> Vec<(String, String, String)> {
-        s.read_rows()
-            .expect("rows read")
-            .into_iter()
-            .map(|r| (r.kind, r.key, r.body))
-            .collect()
+        let mut st = s.conn.prepare(SELECT_ALL).expect("select");
+        let mut q = st.query([]).expect("query");
+        let mut out = Vec::new();
+        while let Some(r) = next_row(&mut q).expect("rows read") {
+            out.push((r.kind, r.key, r.body));
+        }
+        out
     }
 
     /// The exact serialized form (`==` on states ignores the case of names).

@@ -426,6 +426,8 @@ fn architecture_md_code_map_matches_the_tree() {
         "linstor-backends",
         "linstor-drbd",
         "linstor-ffi",
+        "linstor-api",
+        "linstor-controller",
     ] {
         let heading = format!("### `{krate}`");
         let section = map
@@ -492,6 +494,31 @@ fn inputs_deny_unknown_fields_and_are_decoded_in_one_place() {
                 !line.contains("serde_json::from_str"),
                 "{}:{}: decode inputs through linstor_core::decode",
                 rel(&f),
+                i + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn the_controller_never_touches_storage_and_only_its_store_uses_the_database() {
+    let manifest = fs::read_to_string(root().join("linstor-controller/Cargo.toml")).unwrap();
+    for dep in ["linstor-backends", "linstor-drbd"] {
+        assert!(
+            !manifest.contains(dep),
+            "linstor-controller must not depend on {dep}: storage is the satellite's"
+        );
+    }
+    for f in rust_files(&root().join("linstor-controller/src")) {
+        let r = rel(&f);
+        if r.contains("/store/") {
+            continue;
+        }
+        let text = fs::read_to_string(&f).unwrap();
+        for (i, line) in code_lines(&text) {
+            assert!(
+                !line.contains("rusqlite"),
+                "{r}:{}: only linstor-controller/src/store talks to the database",
                 i + 1
             );
         }

@@ -13,3 +13,4 @@ pub mod reports;
 pub mod server;
 pub mod simulate;
 pub mod store;
+pub mod tls;

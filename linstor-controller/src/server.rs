@@ -44,6 +44,9 @@ pub enum ControllerError {
         /// Reason.
         source: std::io::Error,
     },
+    /// HTTPS is configured but its certificate or key is unusable.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// The server failed while running.
     #[error("the REST server failed: {0}")]
     Serve(std::io::Error),
@@ -62,8 +65,14 @@ pub fn open_store(config: &Config) -> Result<Box<dyn Store>, ControllerError> {
 
 /// Runs the controller until a termination signal.
 pub async fn run(config: Config) -> Result<(), ControllerError> {
+    let state = app_state(&config)?;
+    serve(&config, http::router(state)).await
+}
+
+/// Opens the store, loads the state and starts the engine.
+fn app_state(config: &Config) -> Result<AppState, ControllerError> {
     let started = Instant::now();
-    let store = open_store(&config)?;
+    let store = open_store(config)?;
     let described = store.describe();
     let engine = Engine::start(store, config.simulate)?;
     if config.simulate.is_some() {
@@ -82,28 +91,80 @@ pub async fn run(config: Config) -> Result<(), ControllerError> {
         store: described.clone(),
         simulated: config.simulate.is_some(),
     };
-    let Some(addr) = config.http else {
-        return Err(ControllerError::Serve(std::io::Error::other(
-            "HTTPS-only operation is not available yet: enable [http]",
-        )));
-    };
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ControllerError::Bind { addr, source })?;
-    let local = listener.local_addr().map_err(ControllerError::Serve)?;
     let nodes = state.engine.read().state().nodes.len();
     tracing::info!(store = %described, nodes, elapsed = ?started.elapsed(), "state loaded");
-    // The one line scripts and tests wait for (the address is the bound one, even for port 0).
-    #[allow(clippy::print_stdout)]
-    {
-        println!("linstor-controller: REST API listening on http://{local}");
+    Ok(state)
+}
+
+/// Binds the listeners, announces them and serves until SIGTERM/SIGINT.
+async fn serve(config: &Config, app: axum::Router) -> Result<(), ControllerError> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let https = match &config.https {
+        Some((addr, cert, key)) => {
+            let acceptor = crate::tls::acceptor(cert, key)?;
+            let listener = bind(*addr).await?;
+            Some((listener, acceptor))
+        }
+        None => None,
+    };
+    let http = match config.http {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    // The lines scripts and tests wait for (bound addresses, even for port 0).
+    let https_port = match &https {
+        Some((l, _)) => Some(announce("https", l)?.port()),
+        None => None,
+    };
+    if let Some(l) = &http {
+        announce("http", l)?;
     }
-    axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(ControllerError::Serve)?;
+    let tls_task = https.map(|(listener, acceptor)| {
+        let app = app.clone();
+        tokio::spawn(crate::tls::serve(listener, acceptor, app, stop_rx.clone()))
+    });
+    let plain = match (http, https_port) {
+        (Some(l), Some(port)) => Some((l, crate::tls::redirect(port))),
+        (Some(l), None) => Some((l, app)),
+        (None, _) => None,
+    };
+    let mut stop = stop_rx.clone();
+    let stopped = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    let signal = tokio::spawn(async move {
+        shutdown().await;
+        let _ = stop_tx.send(true);
+    });
+    if let Some((listener, router)) = plain {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stopped)
+            .await
+            .map_err(ControllerError::Serve)?;
+    } else {
+        stopped.await;
+    }
+    if let Some(t) = tls_task {
+        let _ = t.await;
+    }
+    signal.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, ControllerError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ControllerError::Bind { addr, source })
+}
+
+fn announce(scheme: &str, l: &TcpListener) -> Result<SocketAddr, ControllerError> {
+    let local = l.local_addr().map_err(ControllerError::Serve)?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!("linstor-controller: REST API listening on {scheme}://{local}");
+    }
+    Ok(local)
 }
 
 async fn shutdown() {

@@ -508,7 +508,8 @@ mod props;
 mod snapshot;
 
 pub use capacity::{
-    Candidate, MaxVolumeSizes, QuerySizeInfoResponse, SpaceInfo, SpawnResult, spawn_result,
+    Candidate, MaxVolumeSizes, QuerySizeInfoResponse, SpaceInfo, SpawnResult, max_volume_sizes,
+    size_info, spawn_result,
 };
 pub use controller::{
     ErrorReport, EventMayPromoteChange, EventNode, EventNodeModified, MAY_PROMOTE_CHANGE, NodeEvent,

@@ -9,7 +9,9 @@
 //! [`spawn_result`] maps one chosen pool with the core's over-subscription ratios.
 
 use linstor_core::model::StoragePool;
+use linstor_core::placement::Refusal;
 use linstor_core::placement::capacity::{Ratio, ratios};
+use linstor_core::placement::query::MaxSize;
 use linstor_core::state::ClusterState;
 use serde::Serialize;
 
@@ -110,3 +112,65 @@ pub fn spawn_result(state: &ClusterState, p: &StoragePool) -> SpawnResult {
         stor_pool_total_capacity_oversubscription_ratio: finite(r.total),
     }
 }
+
+/// The pools of `placement` (diskful), as the state has them.
+fn placed_pools<'a>(
+    state: &'a ClusterState,
+    m: &'a MaxSize,
+) -> impl Iterator<Item = &'a StoragePool> {
+    m.placement
+        .diskful
+        .iter()
+        .filter_map(|(node, pool)| state.storage_pool(node, pool))
+}
+
+/// `GET …/query-max-volume-size`: one candidate per pool name of the largest placement.
+pub fn max_volume_sizes(state: &ClusterState, m: &MaxSize) -> MaxVolumeSizes {
+    let mut by_name: std::collections::BTreeMap<String, Candidate> =
+        std::collections::BTreeMap::new();
+    for p in placed_pools(state, m) {
+        let c = by_name
+            .entry(p.name.to_string())
+            .or_insert_with(|| Candidate {
+                storage_pool: p.name.to_string(),
+                max_volume_size_kib: m.size.0,
+                node_names: Vec::new(),
+                all_thin: true,
+            });
+        c.node_names.push(p.node.to_string());
+        c.all_thin &= p.kind.caps().thin;
+    }
+    MaxVolumeSizes {
+        candidates: by_name.into_values().collect(),
+        default_max_oversubscription_ratio: Some(DEFAULT_MAX_OVERSUBSCRIPTION_RATIO),
+    }
+}
+
+/// `POST …/query-size-info`: the largest volume and where the next spawn would go, or the
+/// placer's refusal as a report.
+pub fn size_info(state: &ClusterState, m: Result<&MaxSize, &Refusal>) -> QuerySizeInfoResponse {
+    match m {
+        Ok(m) => QuerySizeInfoResponse {
+            space_info: Some(SpaceInfo {
+                max_vlm_size_in_kib: m.size.0,
+                available_size_in_kib: None,
+                capacity_in_kib: None,
+                default_max_oversubscription_ratio: Some(DEFAULT_MAX_OVERSUBSCRIPTION_RATIO),
+                max_oversubscription_ratio: None,
+                max_free_capacity_oversubscription_ratio: None,
+                max_total_capacity_oversubscription_ratio: None,
+                next_spawn_result: placed_pools(state, m)
+                    .map(|p| spawn_result(state, p))
+                    .collect(),
+            }),
+            reports: Vec::new(),
+        },
+        Err(r) => QuerySizeInfoResponse {
+            space_info: None,
+            reports: vec![r.to_rc().to_rest_json()],
+        },
+    }
+}
+
+/// LINSTOR's default `MaxOversubscriptionRatio`.
+const DEFAULT_MAX_OVERSUBSCRIPTION_RATIO: f64 = 20.0;

@@ -12,6 +12,7 @@
 mod actions;
 mod events;
 mod ops;
+mod queries;
 mod reads;
 mod writes;
 mod writes_rsc;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(writes::routes())
         .merge(actions::routes())
         .merge(events::routes())
+        .merge(queries::routes())
         .merge(ops::routes())
         .fallback(unknown_path)
         .method_not_allowed_fallback(wrong_method);

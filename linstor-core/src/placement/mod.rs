@@ -48,6 +48,7 @@
 pub mod capacity;
 pub mod explain;
 pub mod filter;
+pub mod query;
 pub mod score;
 pub mod select;
 pub mod sim;

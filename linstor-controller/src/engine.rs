@@ -16,6 +16,7 @@ use linstor_core::rc::{ApiCallRc, Obj, Op, RcEntry};
 use linstor_core::state::ClusterState;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::reports::ErrorReports;
 use crate::simulate::{self, Simulation};
 use crate::store::{self, Store, StoreError};
 
@@ -92,6 +93,7 @@ impl Engine {
     pub fn start(
         mut store: Box<dyn Store>,
         simulate: Option<Simulation>,
+        reports: Arc<ErrorReports>,
     ) -> Result<Engine, StartError> {
         let mut cluster = open_cluster(store.as_mut())?;
         let mut env = SystemEnv;
@@ -108,6 +110,7 @@ impl Engine {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         let owner = Owner {
             store,
+            reports,
             shared: shared.clone(),
             env,
             simulate,
@@ -146,6 +149,7 @@ impl Engine {
 
 struct Owner {
     store: Box<dyn Store>,
+    reports: Arc<ErrorReports>,
     shared: Arc<Shared>,
     env: SystemEnv,
     simulate: Option<Simulation>,
@@ -166,14 +170,27 @@ impl Owner {
         tracing::info!("engine: queue closed, owner thread ends");
     }
 
-    fn run_batch(&mut self, batch: Vec<Job>) {
+    fn run_batch(&mut self, mut batch: Vec<Job>) {
         let started = Instant::now();
         let shared = self.shared.clone();
         let mut guard = shared
             .cluster
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (outcomes, replies) = execute_all(&mut guard, &mut self.env, self.simulate, batch);
+        let outcomes = loop {
+            match execute_all(&mut guard, &mut self.env, self.simulate, &batch) {
+                Ok(outcomes) => break outcomes,
+                Err((k, what)) => {
+                    // The panicking job is answered alone; the state goes back to the last
+                    // commit and the rest of the batch runs again on it.
+                    let job = batch.remove(k);
+                    let id = self.reports.record("engine panic", &what);
+                    tracing::error!(report = %id, "a command panicked: {what}");
+                    let _ = job.reply.send(panicked(&id, &what));
+                    self.reload(&mut guard);
+                }
+            }
+        };
         let changes: Vec<ChangeSet> = outcomes
             .iter()
             .flatten()
@@ -193,9 +210,28 @@ impl Owner {
         } else {
             outcomes.into_iter().map(|o| failed(&o)).collect()
         };
-        tracing::debug!(jobs = replies.len(), elapsed = ?started.elapsed(), "batch done");
-        for (reply, out) in replies.into_iter().zip(outcomes) {
-            let _ = reply.send(out);
+        tracing::debug!(jobs = batch.len(), elapsed = ?started.elapsed(), "batch done");
+        for (job, out) in batch.into_iter().zip(outcomes) {
+            let _ = job.reply.send(out);
+        }
+    }
+
+    /// Replaces the in-memory cluster with the store's (plus what simulated satellites
+    /// report); a store that cannot be read stops the controller rather than serve a guess.
+    fn reload(&mut self, cluster: &mut Cluster) {
+        match store::load_cluster(self.store.as_mut()) {
+            Ok(mut c) => {
+                if let Some(sim) = self.simulate {
+                    for cmd in simulate::at_start(sim, c.state()) {
+                        c.execute(cmd, &mut self.env);
+                    }
+                }
+                *cluster = c;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reloading the state failed; stopping so nothing unsaved is served");
+                std::process::exit(70);
+            }
         }
     }
 
@@ -205,13 +241,7 @@ impl Owner {
             return true;
         };
         tracing::error!(error = %e, store = %self.store.describe(), "commit failed; reloading the state from the store");
-        match store::load_cluster(self.store.as_mut()) {
-            Ok(c) => *cluster = c,
-            Err(e) => {
-                tracing::error!(error = %e, "reload after a failed commit failed; stopping so nothing unsaved is served");
-                std::process::exit(70);
-            }
-        }
+        self.reload(cluster);
         false
     }
 }
@@ -229,32 +259,63 @@ fn open_cluster(store: &mut dyn Store) -> Result<Cluster, StoreError> {
     Ok(c)
 }
 
-type Replies = Vec<oneshot::Sender<Vec<Outcome>>>;
-
+/// Executes every job of the batch in order; a panicking command stops the batch and names
+/// its job and the panic's message (the cluster may then be half-changed: reload it).
 fn execute_all(
     cluster: &mut Cluster,
     env: &mut dyn Env,
     simulate: Option<Simulation>,
-    batch: Vec<Job>,
-) -> (Vec<Vec<Outcome>>, Replies) {
+    batch: &[Job],
+) -> Result<Vec<Vec<Outcome>>, (usize, String)> {
     let mut outcomes = Vec::with_capacity(batch.len());
-    let mut replies = Vec::with_capacity(batch.len());
-    for job in batch {
-        let mut outs = Vec::with_capacity(job.cmds.len());
-        for cmd in job.cmds {
-            let out = cluster.execute(cmd, env);
-            if let Some(sim) = simulate {
-                // Simulated satellites answer at once; their reports change observed state only.
-                for report in simulate::follow_ups(sim, cluster.state(), &out.changes) {
-                    cluster.execute(report, env);
-                }
-            }
-            outs.push(out);
+    for (i, job) in batch.iter().enumerate() {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            execute_job(cluster, env, simulate, &job.cmds)
+        }));
+        match run {
+            Ok(outs) => outcomes.push(outs),
+            Err(p) => return Err((i, panic_message(p.as_ref()))),
         }
-        outcomes.push(outs);
-        replies.push(job.reply);
     }
-    (outcomes, replies)
+    Ok(outcomes)
+}
+
+fn execute_job(
+    cluster: &mut Cluster,
+    env: &mut dyn Env,
+    simulate: Option<Simulation>,
+    cmds: &[Command],
+) -> Vec<Outcome> {
+    let mut outs = Vec::with_capacity(cmds.len());
+    for cmd in cmds {
+        let out = cluster.execute(cmd.clone(), env);
+        if let Some(sim) = simulate {
+            // Simulated satellites answer at once; their reports change observed state only.
+            for report in simulate::follow_ups(sim, cluster.state(), &out.changes) {
+                cluster.execute(report, env);
+            }
+        }
+        outs.push(out);
+    }
+    outs
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// The answer to a command that panicked: nothing of it was applied.
+fn panicked(id: &str, what: &str) -> Vec<Outcome> {
+    let entry = RcEntry::error(Op::None, Obj::None, linstor_core::rc::code::IMPL_ERROR, "The controller failed to execute this request; nothing of it was applied.")
+        .cause(format!("Internal error: {what}"))
+        .correction(format!("Send error report {id} (GET /v1/error-reports/{id}) to the developers; the controller keeps serving other requests."));
+    vec![Outcome {
+        rc: ApiCallRc(vec![entry]),
+        changes: ChangeSet::default(),
+    }]
 }
 
 /// The answer to commands whose commit failed: nothing of them was saved.

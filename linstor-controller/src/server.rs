@@ -74,18 +74,19 @@ fn app_state(config: &Config) -> Result<AppState, ControllerError> {
     let started = Instant::now();
     let store = open_store(config)?;
     let described = store.describe();
-    let engine = Engine::start(store, config.simulate)?;
+    let boot = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let reports = Arc::new(ErrorReports::new(&config.data_dir, boot, "controller"));
+    let engine = Engine::start(store, config.simulate, reports.clone())?;
     if config.simulate.is_some() {
         tracing::warn!(
             "SIMULATED satellites: nodes report ONLINE, pools report capacity, no storage is created"
         );
     }
-    let boot = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
     let state = AppState {
         engine,
-        reports: Arc::new(ErrorReports::new(&config.data_dir, boot, "controller")),
+        reports,
         metrics: Arc::new(Metrics::new()),
         started,
         store: described.clone(),

@@ -4,7 +4,6 @@ import linstor
 import pytest
 from linstor import consts
 
-from conftest import pending
 from support import assert_error, assert_ok, assert_warning, uniq
 
 
@@ -13,7 +12,6 @@ def test_properties_list(lin):
     assert isinstance(props.properties, dict)
 
 
-@pending
 def test_set_and_delete_property(lin):
     key = f"Aux/{uniq('ctl')}"
     assert_ok(lin.controller_set_prop(key, "v1"))
@@ -24,14 +22,12 @@ def test_set_and_delete_property(lin):
     assert key not in lin.controller_props()[0].properties
 
 
-@pending
 def test_set_a_documented_property(lin):
     assert_ok(lin.controller_set_prop("DrbdOptions/Net/max-buffers", "8000"))
     assert lin.controller_props()[0].properties.get("DrbdOptions/Net/max-buffers") == "8000"
     assert_ok(lin.controller_del_prop("DrbdOptions/Net/max-buffers"))
 
 
-@pending
 @pytest.mark.parametrize("key,value", [
     ("Foo/bar", "1"),
     ("DrbdOptions/Net/max-buffers", "lots"),
@@ -43,7 +39,6 @@ def test_set_invalid_property(lin, key, value):
 
 # --- key-value stores ------------------------------------------------------------------------------
 
-@pending
 def test_kvs_modify_and_list(lin):
     name = uniq("kvs")
     assert_ok(lin.keyvaluestore_modify(name, property_dict={"a": "1", "dir/b": "2"}))
@@ -53,13 +48,11 @@ def test_kvs_modify_and_list(lin):
     assert lin.keyvaluestore_list(name).properties == {"dir/b": "2", "c": "3"}
 
 
-@pending
 def test_kvs_invalid_name(lin):
     replies = lin.keyvaluestore_modify("-bad", property_dict={"a": "1"})
     assert replies and any(r.is_error() for r in replies), replies
 
 
-@pending
 def test_kvs_high_level(controller):
     """linstor.KV (what plugins use) is a dict backed by a key-value store."""
     name = uniq("kvhl")
@@ -77,14 +70,12 @@ def test_kvs_delete_unknown_is_a_warning(lin):
 
 # --- error reports ---------------------------------------------------------------------------------
 
-@pending
 def test_error_report_list(lin):
     reports = lin.error_report_list()
     assert isinstance(reports, list)
     assert all(isinstance(r, linstor.ErrorReport) for r in reports)
 
 
-@pending
 def test_error_report_unknown_id(lin):
     replies = lin.error_report_list(ids=["ghost-report"])
     assert replies == [] or not isinstance(replies[0], linstor.ErrorReport) or replies[0].id is None

@@ -5,7 +5,6 @@ import linstor
 import pytest
 from linstor import consts
 
-from conftest import pending
 from support import assert_error, assert_ok, assert_warning, idfn, uniq
 
 
@@ -108,7 +107,6 @@ def test_name_with_slash_reaches_the_handler(lin):
     assert any("a/b" in (r.message or "") + (r.cause or "") for r in replies), replies
 
 
-@pending
 def test_modify_properties(lin):
     name = uniq("mod")
     assert_ok(lin.node_create(name, "Satellite", "127.0.4.1", property_dict={"Aux/a": "1"}))
@@ -117,7 +115,6 @@ def test_modify_properties(lin):
     assert node.props.get("Aux/b") == "2" and "Aux/a" not in node.props
 
 
-@pending
 @pytest.mark.parametrize("case,expected", [
     ("unknown node", consts.FAIL_NOT_FOUND_NODE),
     ("unknown key", consts.FAIL_INVLD_PROP),
@@ -132,7 +129,6 @@ def test_modify_errors(lin, case, expected):
     assert_error(replies, expected)
 
 
-@pending
 def test_evacuate_and_restore(lin):
     name = uniq("evac")
     assert_ok(lin.node_create(name, "Satellite", "127.0.4.3"))
@@ -144,7 +140,6 @@ def test_evacuate_and_restore(lin):
     assert "EVACUATE" not in node.flags
 
 
-@pending
 @pytest.mark.parametrize("call", [
     pytest.param(lambda lin, n: lin.node_evacuate(n), id="evacuate"),
     pytest.param(lambda lin, n: lin.node_restore(n), id="restore"),
@@ -154,7 +149,6 @@ def test_node_actions_on_unknown_node(lin, call):
     assert_error(call(lin, uniq("ghost")), consts.FAIL_NOT_FOUND_NODE)
 
 
-@pending
 def test_reconnect(lin):
     name = uniq("rec")
     assert_ok(lin.node_create(name, "Satellite", "127.0.4.4"))
@@ -185,10 +179,7 @@ NETIF_ERRORS = [
     ("invalid name", "-eth", "127.0.5.9", consts.FAIL_INVLD_NET_NAME),
     ("name too short", "e1", "127.0.5.9", consts.FAIL_INVLD_NET_NAME),
     ("invalid address", "eth1", "not-an-ip", consts.FAIL_INVLD_NET_ADDR),
-    pytest.param("duplicate, other case", "DEFAULT", "127.0.5.9", consts.FAIL_EXISTS_NET_IF,
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "server bug: FAIL_EXISTS_NET_IF is 505 in LINSTOR's ApiConsts (python-linstor "
-                     "sharedconsts); linstor-core rc.rs sends 506 (= FAIL_EXISTS_NODE_CONN)"))),
+    ("duplicate, other case", "DEFAULT", "127.0.5.9", consts.FAIL_EXISTS_NET_IF),
 ]
 
 
@@ -206,7 +197,6 @@ def test_netif_delete_unknown_is_a_warning(lin):
     assert_warning(lin.netinterface_delete(node, "eth9"), consts.WARN_NOT_FOUND)
 
 
-@pending
 def test_netif_modify(lin):
     node = uniq("nifm")
     assert_ok(lin.node_create(node, "Satellite", "127.0.6.1"))
@@ -216,7 +206,6 @@ def test_netif_modify(lin):
     assert (nif.address, nif.stlt_port) == ("127.0.6.3", 3377)
 
 
-@pending
 def test_netif_modify_unknown(lin):
     node = uniq("nifu")
     assert_ok(lin.node_create(node, "Satellite", "127.0.6.4"))

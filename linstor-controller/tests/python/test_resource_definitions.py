@@ -4,7 +4,6 @@ tests need are made with spawn(definitions_only=True), which works today."""
 import pytest
 from linstor import consts
 
-from conftest import pending
 from support import assert_error, assert_ok, assert_warning, idfn, uniq
 
 
@@ -59,7 +58,6 @@ def test_delete_unknown_is_a_warning(lin):
     assert_warning(lin.resource_dfn_delete(uniq("ghost")), consts.WARN_NOT_FOUND)
 
 
-@pending
 def test_create_plain_and_in_a_group(lin, group):
     plain, grouped = uniq("rdc"), uniq("rdg")
     assert_ok(lin.resource_dfn_create(plain))
@@ -71,7 +69,6 @@ def test_create_plain_and_in_a_group(lin, group):
     assert d.volume_definitions == []
 
 
-@pending
 def test_create_with_external_name(lin):
     replies = assert_ok(lin.resource_dfn_create("", external_name="My Volume ü"))
     name = next(r.object_refs["RscDfn"] for r in replies if "RscDfn" in r.object_refs)
@@ -87,7 +84,6 @@ RD_CREATE_ERRORS = [
 ]
 
 
-@pending
 @pytest.mark.parametrize("case,name,kwargs,expected", RD_CREATE_ERRORS, ids=idfn)
 def test_create_errors(lin, case, name, kwargs, expected):
     if case.startswith("duplicate"):
@@ -99,7 +95,6 @@ def test_create_errors(lin, case, name, kwargs, expected):
     assert_error(lin.resource_dfn_create(name, **kwargs), expected)
 
 
-@pending
 def test_modify_properties_and_group(lin, spawned):
     other = uniq("rgmv")
     assert_ok(lin.resource_group_create(other))
@@ -110,7 +105,6 @@ def test_modify_properties_and_group(lin, spawned):
     assert d.resource_group_name == other
 
 
-@pending
 @pytest.mark.parametrize("case,expected", [
     ("unknown definition", consts.FAIL_NOT_FOUND_RSC_DFN),
     ("unknown property key", consts.FAIL_INVLD_PROP),
@@ -128,7 +122,6 @@ def test_modify_errors(lin, spawned, case, expected):
 
 # --- volume definitions ----------------------------------------------------------------------------
 
-@pending
 def test_volume_definition_create_resize_delete(lin, spawned):
     assert_ok(lin.volume_dfn_create(spawned, 2 * 1024 * 1024, volume_nr=5, minor_nr=2000))
     vds = {v.number: v for v in rd_of(lin, spawned).volume_definitions}
@@ -150,7 +143,6 @@ VD_CREATE_ERRORS = [
 ]
 
 
-@pending
 @pytest.mark.parametrize("case,kwargs,expected", VD_CREATE_ERRORS, ids=idfn)
 def test_volume_definition_create_errors(lin, spawned, case, kwargs, expected):
     kwargs = dict(kwargs)
@@ -164,18 +156,15 @@ def test_volume_definition_create_errors(lin, spawned, case, kwargs, expected):
         assert_error(replies, expected)
 
 
-@pending
 def test_volume_definition_modify_unknown(lin, spawned):
     assert_error(lin.volume_dfn_modify(spawned, 9, size=2048), consts.FAIL_NOT_FOUND_VLM_DFN)
 
 
-@pending
 def test_volume_definition_size_zero_on_modify_changes_nothing(lin, spawned):
     """The client omits size_kib when size is 0 (it tests `if size:`)."""
     assert_ok(lin.volume_dfn_modify(spawned, 0, size=0, set_properties={"Aux/z": "1"}))
     assert rd_of(lin, spawned).volume_definitions[0].size == 1048576
 
 
-@pending
 def test_volume_definition_delete_unknown_is_a_warning(lin, spawned):
     assert_warning(lin.volume_dfn_delete(spawned, 9), consts.WARN_NOT_FOUND)

@@ -60,9 +60,7 @@ def test_create_with_unknown_pool_warns(lin):
 
 RG_CREATE_ERRORS = [
     # (case, name, kwargs, expected)
-    pytest.param("invalid name", "-bad", {}, consts.FAIL_INVLD_RSC_GRP_NAME, marks=pytest.mark.xfail(
-        strict=True, reason="server bug: FAIL_INVLD_RSC_GRP_NAME is 237 in LINSTOR's ApiConsts; "
-        "linstor-core rc.rs sends 222 (= FAIL_INVLD_DRBD_PROXY_COMPRESSION_TYPE)")),
+    ("invalid name", "-bad", {}, consts.FAIL_INVLD_RSC_GRP_NAME),
     ("place count 0", "rg_pc0", {"place_count": 0}, consts.FAIL_INVLD_PLACE_COUNT),
     ("unknown property key", "rg_prop", {"property_dict": {"Foo/bar": "1"}}, consts.FAIL_INVLD_PROP),
 ]
@@ -165,7 +163,6 @@ def test_volume_groups_of_a_new_group_and_unknown_group(lin):
     assert e.value.main_error.is_error()
 
 
-@pending
 def test_volume_group_create_list_modify_delete(lin):
     name = uniq("rgvg")
     assert_ok(lin.resource_group_create(name))
@@ -182,7 +179,6 @@ def test_volume_group_create_list_modify_delete(lin):
     assert [v.number for v in lin.volume_group_list_raise(name).volume_groups] == [0]
 
 
-@pending
 @pytest.mark.parametrize("case,expected", [
     ("unknown group", consts.FAIL_NOT_FOUND_RSC_GRP),
     ("duplicate number", consts.FAIL_EXISTS_VLM_GRP),
@@ -207,7 +203,6 @@ def test_volume_group_delete_unknown_is_a_warning(lin):
     assert_warning(lin.volume_group_delete(name, 7), consts.WARN_NOT_FOUND)
 
 
-@pending
 def test_high_level_resource_group(controller, cluster):
     """linstor.ResourceGroup (what plugins use): create with one volume group, then modify."""
     name = uniq("hlrg")

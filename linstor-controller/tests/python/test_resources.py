@@ -35,13 +35,11 @@ def test_list_of_a_definition_without_resources(lin, rd):
     assert resp.resources == []
 
 
-@pending
 def test_autoplace_on_offline_nodes_is_not_enough_nodes(lin, rd, cluster):
     assert_error(lin.resource_auto_place(rd, 2, storage_pool=cluster.lvm), consts.FAIL_NOT_ENOUGH_NODES)
     assert resources(lin, rd) == {}
 
 
-@pending
 @pytest.mark.parametrize("case,kwargs,expected", [
     ("unknown pool", {"place_count": 1, "storage_pool": "nosuchpool"}, consts.FAIL_NOT_ENOUGH_NODES),
     ("unknown definition", {"place_count": 1}, consts.FAIL_NOT_FOUND_RSC_DFN),
@@ -53,7 +51,6 @@ def test_autoplace_errors(lin, rd, case, kwargs, expected):
     assert resources(lin, rd) == {}
 
 
-@pending
 def test_create_and_auto_place_convenience(lin, cluster):
     """resource_create_and_auto_place (plugins): RD and VD are made, then autoplace refuses."""
     name = uniq("rdcap")
@@ -70,7 +67,6 @@ def test_delete_unknown_is_a_warning(lin, rd, cluster, case):
     assert_warning(replies, consts.WARN_NOT_FOUND)
 
 
-@pending
 def test_create_on_named_nodes_and_pools(lin, rd, cluster):
     """Explicit placement on offline nodes is accepted (LINSTOR adds WARN_NOT_CONNECTED)."""
     n0, n1 = cluster.nodes[:2]
@@ -94,7 +90,6 @@ def test_create_on_named_nodes_and_pools(lin, rd, cluster):
     assert {s.node_name for s in lin.resource_list_raise(filter_by_resources=[rd]).resource_states} >= {n0, n1}
 
 
-@pending
 def test_create_diskless(lin, rd, cluster):
     n0, n2 = cluster.nodes[0], cluster.nodes[2]
     assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
@@ -111,7 +106,6 @@ RSC_CREATE_ERRORS = [
 ]
 
 
-@pending
 @pytest.mark.parametrize("case,node,pool,expected", RSC_CREATE_ERRORS, ids=idfn)
 def test_create_errors(lin, rd, cluster, case, node, pool, expected):
     node = uniq("ghost") if node is None else cluster.nodes[node]
@@ -120,14 +114,12 @@ def test_create_errors(lin, rd, cluster, case, node, pool, expected):
     assert resources(lin, rd) == {}
 
 
-@pending
 def test_create_in_unknown_definition(lin, cluster):
     assert_error(lin.resource_create([linstor.ResourceData(cluster.nodes[0], uniq("ghost"),
                                                            storage_pool=cluster.lvm)]),
                  consts.FAIL_NOT_FOUND_RSC_DFN)
 
 
-@pending
 def test_create_duplicate(lin, rd, cluster):
     n0 = cluster.nodes[0]
     assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
@@ -135,7 +127,6 @@ def test_create_duplicate(lin, rd, cluster):
                  consts.FAIL_EXISTS_RSC)
 
 
-@pending
 def test_delete(lin, rd, cluster):
     n0, n1 = cluster.nodes[:2]
     assert_ok(lin.resource_create([linstor.ResourceData(n, rd, storage_pool=cluster.lvm) for n in (n0, n1)]))
@@ -143,7 +134,6 @@ def test_delete(lin, rd, cluster):
     assert n1 not in resources(lin, rd)
 
 
-@pending
 def test_definition_delete_takes_its_resources(lin, rd, cluster):
     assert_ok(lin.resource_create([linstor.ResourceData(cluster.nodes[0], rd, storage_pool=cluster.lvm)]))
     assert_ok(lin.resource_dfn_delete(rd))
@@ -162,7 +152,6 @@ def test_modify_resource_and_volume_properties(lin, rd, cluster):
     assert_error(lin.resource_modify(n0, rd, {"Foo/bar": "1"}), consts.FAIL_INVLD_PROP)
 
 
-@pending
 def test_make_available_diskless(lin, rd, cluster):
     n0, n1 = cluster.nodes[:2]
     assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
@@ -174,12 +163,10 @@ def test_make_available_diskless(lin, rd, cluster):
     assert not any(r.is_error() for r in replies), replies
 
 
-@pending
 def test_make_available_unknown_definition(lin, cluster):
     assert_error(lin.resource_make_available(cluster.nodes[0], uniq("ghost")), consts.FAIL_NOT_FOUND_RSC_DFN)
 
 
-@pending
 def test_toggle_disk(lin, rd, cluster):
     n0, n1 = cluster.nodes[:2]
     assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
@@ -189,12 +176,10 @@ def test_toggle_disk(lin, rd, cluster):
     assert "DISKLESS" not in resources(lin, rd)[n1].flags
 
 
-@pending
 def test_toggle_disk_unknown_resource(lin, rd, cluster):
     assert_error(lin.resource_toggle_disk(cluster.nodes[2], rd, diskless=True), consts.FAIL_NOT_FOUND_RSC)
 
 
-@pending
 def test_deactivate(lin, rd, cluster):
     n0 = cluster.nodes[0]
     assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
@@ -203,7 +188,6 @@ def test_deactivate(lin, rd, cluster):
     assert "INACTIVE" in resources(lin, rd)[n0].flags
 
 
-@pending
 @pytest.mark.parametrize("action", ["activate", "deactivate"])
 def test_activate_unknown_resource(lin, rd, cluster, action):
     call = lin.resource_activate if action == "activate" else lin.resource_deactivate

@@ -6,7 +6,6 @@ import linstor
 import pytest
 from linstor import consts
 
-from conftest import pending
 from support import Controller, assert_error, assert_ok, matches, uniq
 
 SIM = ["--simulate-satellites"]
@@ -137,7 +136,6 @@ def test_placed_resources_survive_a_restart():
         c.remove()
 
 
-@pending
 def test_autoplace(slin):
     rd = uniq("rdsimap")
     assert_ok(slin.resource_group_spawn("rg_sim", rd, ["64MiB"], definitions_only=True))
@@ -145,7 +143,6 @@ def test_autoplace(slin):
     assert sum("DISKLESS" not in r.flags for r in rscs(slin, rd).values()) == 2
 
 
-@pending
 def test_explicit_create_on_online_node(slin):
     rd = uniq("rdsimex")
     assert_ok(slin.resource_group_spawn("rg_sim", rd, ["64MiB"], definitions_only=True))
@@ -153,7 +150,6 @@ def test_explicit_create_on_online_node(slin):
     assert set(rscs(slin, rd)) == {"sim0"}
 
 
-@pending
 def test_snapshot_create_list_delete(slin):
     rd = uniq("rdsimsn")
     assert_ok(slin.resource_group_spawn("rg_sim", rd, ["64MiB"]))

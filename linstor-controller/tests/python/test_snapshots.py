@@ -5,7 +5,6 @@ import linstor
 import pytest
 from linstor import consts
 
-from conftest import pending
 from support import assert_error, assert_ok, assert_warning, idfn, uniq
 
 
@@ -23,19 +22,16 @@ def rd(lin, group):
     return name
 
 
-@pending
 def test_list_empty(lin, rd):
     assert lin.snapshot_dfn_list_raise(filter_by_resources=[rd]).snapshots == []
 
 
-@pending
 def test_create_on_offline_node_is_not_connected(lin, rd, cluster):
     assert_ok(lin.resource_create([linstor.ResourceData(cluster.nodes[0], rd, storage_pool=cluster.thin)]))
     assert_error(lin.snapshot_create([], rd, "snap1"), consts.FAIL_NOT_CONNECTED)
     assert lin.snapshot_dfn_list_raise(filter_by_resources=[rd]).snapshots == []
 
 
-@pending
 @pytest.mark.parametrize("case,expected", [
     ("unknown definition", consts.FAIL_NOT_FOUND_RSC_DFN),
     ("invalid name", consts.FAIL_INVLD_SNAPSHOT_NAME),
@@ -48,13 +44,11 @@ def test_create_errors(lin, rd, case, expected):
     assert_error(replies, expected)
 
 
-@pending
 def test_create_without_resources_is_an_error(lin, rd):
     replies = lin.snapshot_create([], rd, "snap1")
     assert replies and any(r.is_error() for r in replies), replies
 
 
-@pending
 @pytest.mark.parametrize("call", [
     pytest.param(lambda lin, rd: lin.snapshot_volume_definition_restore(rd, "nosnap", uniq("rdto")),
                  id="restore-volume-definitions"),

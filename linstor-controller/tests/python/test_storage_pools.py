@@ -38,10 +38,6 @@ def test_create_each_kind(lin, node, kind, driver_pool, thin, snapshots):
         assert sp.properties["StorDriver/StorPoolName"] == driver_pool
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: storage pool views have no static_traits ({'Provisioning': 'Fat'|'Thin', "
-    "'SupportsSnapshots': …}, static per provider kind in LINSTOR's StorPool.getTraits), so "
-    "python-linstor's StoragePool.is_thin()/is_fat() are False for every pool"))
 @pytest.mark.parametrize("kind,driver_pool,thin,snapshots", [k for k in KINDS if k[2] is not None])
 def test_static_traits_thin_or_fat(lin, node, kind, driver_pool, thin, snapshots):
     pool = uniq("sptr" + kind.lower().replace("_", ""))
@@ -105,7 +101,6 @@ def test_delete_unknown_is_a_warning(lin, node, case):
     assert_warning(lin.storage_pool_delete(target, uniq("nopool")), consts.WARN_NOT_FOUND)
 
 
-@pending
 def test_modify_properties(lin, node):
     pool = uniq("spmod")
     assert_ok(lin.storage_pool_create(node, pool, "LVM", "vg0", property_dict={"Aux/a": "1"}))
@@ -114,7 +109,6 @@ def test_modify_properties(lin, node):
     assert sp.properties.get("Aux/b") == "2" and "Aux/a" not in sp.properties
 
 
-@pending
 @pytest.mark.parametrize("case,expected", [
     ("unknown pool", consts.FAIL_NOT_FOUND_STOR_POOL),
     ("unknown key", consts.FAIL_INVLD_PROP),
@@ -129,7 +123,6 @@ def test_modify_errors(lin, node, cluster, case, expected):
 
 # --- storage pool definitions ----------------------------------------------------------------------
 
-@pending
 def test_definitions_list_create_modify_delete(lin, cluster):
     names = {d.name for d in lin.storage_pool_dfn_list()[0].storage_pool_definitions}
     assert {cluster.lvm, cluster.thin} <= names
@@ -143,7 +136,6 @@ def test_definitions_list_create_modify_delete(lin, cluster):
     assert spd not in {d.name for d in lin.storage_pool_dfn_list()[0].storage_pool_definitions}
 
 
-@pending
 @pytest.mark.parametrize("bad", ["-bad", "ab"])
 def test_definition_invalid_name(lin, bad):
     assert_error(lin.storage_pool_dfn_create(bad), consts.FAIL_INVLD_STOR_POOL_NAME)

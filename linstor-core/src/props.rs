@@ -794,6 +794,38 @@ fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// The key a key-value store keeps for `key`. KVS keys are free-form paths, as in LINSTOR's
+/// `PropsContainer`: any character but control characters, and a leading `/` names the root, so
+/// python-linstor's `linstor.KV`, which writes `/<namespace>/<key>`, stores `<namespace>/<key>`
+/// and reads it back with the `/` added. Empty path parts (a leading, trailing or doubled `/`)
+/// are dropped; a key that is empty then, or too long, or has a control character is refused.
+pub fn kvs_key(key: &str) -> Result<String, PropError> {
+    let err = |reason: String, correction: &str| PropError {
+        key: key.to_owned(),
+        value: None,
+        reason,
+        correction: correction.to_owned(),
+    };
+    let path = key
+        .split('/')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("/");
+    if path.is_empty() || path.len() > MAX_KEY_LEN {
+        return Err(err(
+            format!("a key-value store key must name 1 to {MAX_KEY_LEN} bytes besides '/'"),
+            "give the key a name",
+        ));
+    }
+    if let Some(c) = path.chars().find(|c| c.is_control()) {
+        return Err(err(
+            format!("control character {c:?} is not allowed in a property key"),
+            "remove the offending characters",
+        ));
+    }
+    Ok(path)
+}
+
 /// Validates one key/value written by a user at `level`.
 pub fn validate_user_prop(
     level: Level,
@@ -807,12 +839,16 @@ pub fn validate_user_prop(
         reason,
         correction,
     };
-    key_syntax(key).map_err(|r| {
-        err(
-            r,
-            "use '/'-separated names of letters, digits and _-.:@+=".into(),
-        )
-    })?;
+    if level == Level::Kvs {
+        kvs_key(key).map_err(|e| err(e.reason, e.correction))?;
+    } else {
+        key_syntax(key).map_err(|r| {
+            err(
+                r,
+                "use '/'-separated names of letters, digits and _-.:@+=".into(),
+            )
+        })?;
+    }
     value_syntax(value).map_err(|r| {
         err(
             format!("property '{key}': {r}"),
@@ -988,10 +1024,33 @@ mod tests {
     }
 
     #[test]
+    fn kvs_keys_are_paths_from_the_root() {
+        for (key, want) in [
+            ("x", Some("x")),
+            ("/x", Some("x")),
+            ("/kv/ns/x", Some("kv/ns/x")),
+            ("a//b/", Some("a/b")),
+            ("key with blanks/ü", Some("key with blanks/ü")),
+            ("/", None),
+            ("", None),
+            ("a\nb", None),
+        ] {
+            assert_eq!(kvs_key(key).ok().as_deref(), want, "{key:?}");
+        }
+        assert!(kvs_key(&"k".repeat(MAX_KEY_LEN)).is_ok());
+        assert!(kvs_key(&"k".repeat(MAX_KEY_LEN + 1)).is_err());
+    }
+
+    #[test]
     fn validation_table() {
         check(L::Node, "Aux/zone", "a", Ok(()));
         check(L::Rsc, "Aux/topology/kubernetes.io/hostname", "n1", Ok(()));
         check(L::Kvs, "anything/goes", "x", Ok(()));
+        check(L::Kvs, "/kv/ns/key with blanks", "x", Ok(()));
+        check(L::Kvs, "Internal/x", "x", Ok(()));
+        check(L::Kvs, "/", "x", Err("1 to 256 bytes besides '/'"));
+        check(L::Kvs, "a\tb", "x", Err("control character"));
+        check(L::Kvs, "a", "x\u{0}", Err("control character"));
         check(L::Node, "Aux/x", "a\nb", Err("control character"));
         check(L::Node, "Aux//x", "a", Err("empty namespace"));
         check(L::Node, "Aux/x y", "a", Err("' ' is not allowed"));

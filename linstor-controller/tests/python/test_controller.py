@@ -53,13 +53,21 @@ def test_kvs_invalid_name(lin):
     assert replies and any(r.is_error() for r in replies), replies
 
 
-def test_kvs_high_level(controller):
-    """linstor.KV (what plugins use) is a dict backed by a key-value store."""
+def test_kvs_high_level(controller, lin):
+    """linstor.KV (what plugins use) is a dict backed by a key-value store. It writes keys as
+    `/<namespace>/<key>`; LINSTOR keeps them without the root '/', which KV adds back on reading."""
     name = uniq("kvhl")
     kv = linstor.KV(name, uri=controller.url)
     kv["x"] = "1"
     kv["y"] = "2"
     del kv["x"]
+    assert dict(linstor.KV(name, uri=controller.url).items()) == {"y": "2"}
+    ns = linstor.KV(name, namespace="/csi/volumes/", uri=controller.url)
+    ns["pvc 1"] = "a"
+    assert lin.keyvaluestore_list(name).properties == {"y": "2", "csi/volumes/pvc 1": "a"}
+    again = linstor.KV(name, namespace="csi/volumes", uri=controller.url)
+    assert dict(again.items()) == {"pvc 1": "a"}
+    again.clear()
     assert dict(linstor.KV(name, uri=controller.url).items()) == {"y": "2"}
 
 

@@ -19,7 +19,7 @@ use crate::model::{
     SnapshotDefinition, SnapshotDfnFlags,
 };
 use crate::name::{NodeName, ResourceName, SnapshotName};
-use crate::props::{Level, PropsModify};
+use crate::props::{Level, PropsModify, kvs_key};
 use crate::rc::{Obj, Op, code};
 
 /// Runs a command on a snapshot or a key-value store (routed here by `Cluster::dispatch`).
@@ -604,10 +604,28 @@ fn check_rollback(c: &Cluster, op: Op, d: &ResourceDefinition, sn: &SnapshotName
     none_in_use(c, op, Obj::Snapshot, d)
 }
 
+/// The modify request with its keys as the store keeps them (`props::kvs_key`): new keys
+/// validated, deleted keys and namespaces normalized (one that names nothing deletes nothing).
+/// No namespace is reserved in a key-value store.
+fn kvs_keys(c: &Cluster, m: &PropsModify) -> Res<PropsModify> {
+    let op = Op::Modify;
+    c.validate_props(op, Obj::Kvs, Level::Kvs, &m.override_props)?;
+    let key = |k: &String| kvs_key(k).unwrap_or_else(|_| k.clone());
+    Ok(PropsModify {
+        override_props: m
+            .override_props
+            .iter()
+            .map(|(k, v)| (key(k), v.clone()))
+            .collect(),
+        delete_props: m.delete_props.iter().map(key).collect(),
+        delete_namespaces: m.delete_namespaces.iter().map(key).collect(),
+    })
+}
+
 pub(super) fn kvs_modify(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str, m: &PropsModify) -> Res {
     let op = Op::Modify;
     let k = kvs_name(op, name)?;
-    c.validate_modify(Obj::Kvs, Level::Kvs, m)?;
+    let m = &kvs_keys(c, m)?;
     let created = !c.state.key_value_stores.contains_key(&k);
     let kv = c
         .state

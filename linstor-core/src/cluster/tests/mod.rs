@@ -680,6 +680,56 @@ fn kvs_and_ctrl_props_and_quorum_marker() {
     );
 }
 
+#[test]
+fn kvs_keys_are_free_form_paths_from_the_root() {
+    // python-linstor's `linstor.KV` writes `/<namespace>/<key>` and deletes the same key; the
+    // store keeps the path without the root '/' (the client adds it back when it reads).
+    let (mut c, mut e) = cluster(0);
+    let kvs = |props: serde_json::Value| json!({"cmd": "kvs_modify", "name": "kv", "props": props});
+    check_all(
+        &mut c,
+        &mut e,
+        vec![
+            (
+                kvs(
+                    json!({"override_props": {"/x": "1", "/ns/key with blanks": "2",
+                    "Internal/own": "3"}}),
+                ),
+                Ok(()),
+            ),
+            (
+                kvs(json!({"delete_props": ["/x", "Internal/own", "/gone"]})),
+                Ok(()),
+            ),
+            (
+                kvs(json!({"override_props": {"/": "1"}})),
+                Err((code::INVLD_PROP, "besides '/'")),
+            ),
+        ],
+    );
+    let kv = c
+        .state()
+        .key_value_stores
+        .values()
+        .next()
+        .expect("the store");
+    let keys: Vec<_> = kv.props.iter().collect();
+    assert_eq!(keys, [("ns/key with blanks", "2")]);
+    check(
+        &mut c,
+        &mut e,
+        cmd(kvs(json!({"delete_namespaces": ["/ns/"]}))),
+        Ok(()),
+    );
+    let kv = c
+        .state()
+        .key_value_stores
+        .values()
+        .next()
+        .expect("the store");
+    assert!(kv.props.is_empty(), "{kv:?}");
+}
+
 /// Handlers take any text, so each level can write its own name as the value.
 const CHAIN_KEY: &str = "DrbdOptions/Handlers/split-brain";
 

@@ -393,6 +393,66 @@ name_type!(
     NameKind::KeyValueStore
 );
 
+impl ResourceName {
+    /// The name LINSTOR makes for a resource definition created with only an external name
+    /// (`ExternalNameConverter.createResourceName`), taken or not; over the external name's first
+    /// 48 bytes, the first rule that gives a valid name wins:
+    /// 1. a UUID (canonical text) becomes `LS_<UUID in upper case>`;
+    /// 2. a valid name is taken as it is;
+    /// 3. every byte is translated: valid characters stay, punctuation
+    ///    (`` !@#$%^&*()+=[]{}:;"'<>?,./~``) becomes `_`, any other byte (a digit first, every
+    ///    byte of a non-ASCII character) a letter chosen by its value.
+    ///
+    /// `None` when none gives a valid name (too short, no letter, a reserved word) or the
+    /// external name has more than 256 bytes.
+    pub fn from_external(external: &str) -> Option<ResourceName> {
+        const MAX_INPUT: usize = 256;
+        const PUNCTUATION: &[u8] = b" !@#$%^&*()+=[]{}:;\"'<>?,./~";
+        let bytes = external.as_bytes();
+        if bytes.is_empty() || bytes.len() > MAX_INPUT {
+            return None;
+        }
+        let max = NameKind::ResourceDefinition.limits().1;
+        let head = &bytes[..bytes.len().min(max)];
+        let truncated = String::from_utf8_lossy(head);
+        if is_uuid(&truncated) {
+            return ResourceName::new(&format!("LS_{}", truncated.to_ascii_uppercase())).ok();
+        }
+        if let Ok(n) = ResourceName::new(&truncated) {
+            return Some(n);
+        }
+        let translated: String = head
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| {
+                let valid = b.is_ascii_alphabetic()
+                    || b == b'_'
+                    || (i > 0 && (b.is_ascii_digit() || b == b'-'));
+                if valid {
+                    char::from(b)
+                } else if PUNCTUATION.contains(&b) {
+                    '_'
+                } else {
+                    // Java's signed byte: its remainder keeps the sign, then the absolute value.
+                    let g = (i32::from(b as i8) % 52).unsigned_abs() as u8;
+                    char::from(if g < 26 { b'A' + g } else { b'a' + (g - 26) })
+                }
+            })
+            .collect();
+        ResourceName::new(&translated).ok()
+    }
+}
+
+/// The canonical text form of a UUID (`8-4-4-4-12` hex digits).
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Names that always exist.
 pub mod well_known {
     /// The resource group every resource definition falls back to.
@@ -413,6 +473,31 @@ mod tests {
     fn check(kind: NameKind, input: &str, expect: Option<NameRule>) {
         let got = check_name(kind, input).err().map(|e| e.rule);
         assert_eq!(got, expect, "{kind:?} {input:?}");
+    }
+
+    #[test]
+    fn resource_names_from_external_names() {
+        for (external, want) in [
+            ("pvc-1", Some("pvc-1")),
+            ("My Volume", Some("My_Volume")),
+            ("My Volume ü", Some("My_Volume_JQ")),
+            ("1st disk", Some("xst_disk")),
+            (
+                "0fa1c3b2-1d2e-4f5a-9b8c-7d6e5f4a3b2c",
+                Some("LS_0FA1C3B2-1D2E-4F5A-9B8C-7D6E5F4A3B2C"),
+            ),
+            (
+                "a name longer than forty-eight bytes is cut at byte 48",
+                Some("a_name_longer_than_forty-eight_bytes_is_cut_at_b"),
+            ),
+            ("ALL", None),
+            ("a", None),
+            ("__", None),
+        ] {
+            let got = ResourceName::from_external(external);
+            assert_eq!(got.as_ref().map(ResourceName::as_str), want, "{external:?}");
+        }
+        assert_eq!(ResourceName::from_external(&"x".repeat(257)), None);
     }
 
     #[test]

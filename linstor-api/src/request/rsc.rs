@@ -46,7 +46,8 @@ pub struct ResourceDefinitionCreate {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceDefinitionBody {
-    /// Name (required here: no name is derived from `external_name`).
+    /// Name (absent or empty with `external_name`: the core generates it from the external
+    /// name, as LINSTOR does, and answers it in the entry's `obj_refs["RscDfn"]`).
     #[serde(default)]
     pub name: Option<String>,
     /// External name.
@@ -87,14 +88,13 @@ impl ResourceDefinitionCreate {
         let rd = &self.resource_definition;
         let name = match (&rd.name, &rd.external_name) {
             (Some(n), _) if !n.is_empty() => n.clone(),
-            (_, Some(_)) => {
+            (_, Some(_)) => String::new(),
+            _ => {
                 return Err(
-                    "'resource_definition.name' is required: a name is not derived from \
-                            'external_name' here; give both"
+                    "'resource_definition.name' is required (or 'external_name' to generate it from)"
                         .to_owned(),
                 );
             }
-            _ => return Err("'resource_definition.name' is required".to_owned()),
         };
         refuse_if(self.drbd_port.is_some(), "drbd_port", NO_RD_PORT)?;
         if let Some(t) = &self.drbd_transport_type {

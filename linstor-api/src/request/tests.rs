@@ -500,6 +500,23 @@ fn definition_bodies_as_the_clients_send_them() {
             },
         ),
         (
+            // python-linstor's `resource_dfn_create("", external_name=…)`: the core makes the
+            // name from the external name.
+            run(
+                r#"{"resource_definition": {"name": "", "external_name": "Disk One"}}"#,
+                ResourceDefinitionCreate::command,
+            ),
+            Command::RscDfnCreate {
+                name: String::new(),
+                rsc_grp: None,
+                external_name: Some("Disk One".into()),
+                props: BTreeMap::new(),
+                secret: None,
+                peer_slots: None,
+                layer_stack: None,
+            },
+        ),
+        (
             run(
                 r#"{"drbd_peer_slots": "3", "override_props": {"Aux/a": "c"},
                 "resource_group": "slow", "layer_stack": []}"#,
@@ -718,7 +735,7 @@ fn fields_the_core_cannot_honour_are_refused_by_name() {
         ),
         (
             refusal(
-                r#"{"resource_definition": {"external_name": "Disk One"}}"#,
+                r#"{"resource_definition": {"name": "", "resource_group_name": "g"}}"#,
                 ResourceDefinitionCreate::command,
             ),
             "'resource_definition.name' is required",

@@ -265,11 +265,9 @@ def test_spawn_duplicate_definition_any_case(lin, group):
                  consts.FAIL_EXISTS_RSC_DFN)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: spawn with external_name (the client sends resource_definition_name \"\" and "
-    "resource_definition_external_name) answers FAIL_INVLD_RSC_NAME for the empty name; LINSTOR "
-    "generates the name from the external name"))
 def test_spawn_with_external_name(lin, group):
+    """The client sends resource_definition_name "" and the external name; LINSTOR generates the
+    name from the external name (invalid characters replaced) and answers it in obj_refs."""
     replies = assert_ok(lin.resource_group_spawn(group, "", ["1GiB"], definitions_only=True,
                                                  external_name="Ext Name ü"))
     rd = next(r.object_refs["RscDfn"] for r in replies if "RscDfn" in r.object_refs)

@@ -335,7 +335,8 @@ pub enum Command {
     RscGrpSpawn {
         /// Resource group.
         rsc_grp: String,
-        /// New resource definition.
+        /// New resource definition (empty with `external_name`: LINSTOR's name generated from
+        /// the external name, see `ResourceName::from_external`).
         rsc_dfn: String,
         /// External name.
         #[serde(default)]
@@ -363,7 +364,8 @@ pub enum Command {
     },
     /// Creates a resource definition.
     RscDfnCreate {
-        /// Name.
+        /// Name (empty with `external_name`: LINSTOR's name generated from the external name,
+        /// see `ResourceName::from_external`).
         name: String,
         /// Resource group (`DfltRscGrp` when absent).
         #[serde(default)]

@@ -148,6 +148,9 @@ impl Cluster {
             rc: ApiCallRc::default(),
             changes: ChangeSet::default(),
         };
+        // A definition named by its external name only gets its name first: the command then
+        // names what it touches, as every other one does.
+        let cmd = ops_rsc::named_from_external(self, cmd);
         // Keep the pool usage current: take out the definitions this command may change, and
         // put them back (as they are afterwards) when it is done.
         let pending = self.rds_touched_by(&cmd);

@@ -163,6 +163,45 @@ fn check_layer_stack(op: Op, stack: &[LayerKind]) -> Res {
     Ok(())
 }
 
+/// A resource definition create or spawn with an empty name and an external name, with the name
+/// LINSTOR generates from the external name ([`ResourceName::from_external`]; `LS_<external
+/// name>` translated when that gives none). Where LINSTOR takes a random `LS_<UUID>` for a name
+/// that is taken, the first free `<name>_<k>` (k = 2, 3, …, cut to 48 bytes) is taken here, so the
+/// name depends on the state only. Every other command is returned as it is; so is one whose
+/// external name is refused later anyway (`rd_create` checks it).
+pub(super) fn named_from_external(c: &Cluster, mut cmd: Command) -> Command {
+    let (name, external) = match &mut cmd {
+        Command::RscDfnCreate {
+            name,
+            external_name: Some(e),
+            ..
+        }
+        | Command::RscGrpSpawn {
+            rsc_dfn: name,
+            external_name: Some(e),
+            ..
+        } if name.is_empty() => (name, e.as_str()),
+        _ => return cmd,
+    };
+    let Some(base) = ResourceName::from_external(external)
+        .or_else(|| ResourceName::from_external(&format!("LS_{external}")))
+    else {
+        return cmd;
+    };
+    let taken = |n: &ResourceName| c.state.resource_definitions.contains_key(n);
+    let free = std::iter::once(base.clone())
+        .chain((2u32..100_000).filter_map(|k| {
+            let suffix = format!("_{k}");
+            let keep = base.as_str().len().min(48 - suffix.len());
+            ResourceName::new(&format!("{}{suffix}", &base.as_str()[..keep])).ok()
+        }))
+        .find(|n| !taken(n));
+    if let Some(n) = free {
+        *name = n.to_string();
+    }
+    cmd
+}
+
 /// Arguments of [`rd_create`] (the request's fields).
 pub(super) struct RdCreateArgs<'a> {
     pub name: &'a str,
@@ -192,6 +231,17 @@ pub(super) fn rd_create(
         layer_stack,
     } = a;
     let op = Op::Create;
+    if let Some(e) = &external_name {
+        if e.is_empty() || e.len() > 255 || e.chars().any(char::is_control) {
+            return Err(fail(
+                op,
+                Obj::RscDfn,
+                code::INVLD_RSC_NAME,
+                format!("Invalid external name '{e}'"),
+            )
+            .correction("Use 1 to 255 printable characters."));
+        }
+    }
     let n = rd_name(op, name)?;
     if c.state.resource_definitions.contains_key(&n) {
         return Err(fail(
@@ -213,17 +263,6 @@ pub(super) fn rd_create(
                 .all(|ch| ch.is_ascii_graphic() && ch != '"' && ch != '\\')
         {
             return Err(fail(op, Obj::RscDfn, code::INVLD_REQUEST, "Invalid DRBD shared secret").correction("Use 1 to 64 printable ASCII characters without quotes or backslashes, or omit it to get a random one."));
-        }
-    }
-    if let Some(e) = &external_name {
-        if e.is_empty() || e.len() > 255 || e.chars().any(char::is_control) {
-            return Err(fail(
-                op,
-                Obj::RscDfn,
-                code::INVLD_RSC_NAME,
-                format!("Invalid external name '{e}'"),
-            )
-            .correction("Use 1 to 255 printable characters."));
         }
     }
     let group = &c.state.resource_groups[&rg];

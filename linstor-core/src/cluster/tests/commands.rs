@@ -931,3 +931,67 @@ fn multi_snapshots_are_all_or_nothing() {
     let rr = &c.state().resource_definitions[&rn("rr")];
     assert_eq!(rr.snapshots[&m1].props.get("Aux/by"), Some("test"));
 }
+
+#[test]
+fn definitions_named_by_their_external_name() {
+    // python-linstor sends only `external_name` (its `linstor.Resource` then reads the name from
+    // `obj_refs["RscDfn"]`), and spawn sends `resource_definition_name: ""` with it.
+    let (mut c, mut e) = cluster(1);
+    let named = |c: &mut Cluster, e: &mut SeededEnv, v: Value| -> String {
+        let o = must(c, e, cmd(v));
+        let n = o.rc.0[0].obj_refs["RscDfn"].clone();
+        let rd = &c.state().resource_definitions[&rn(&n)];
+        assert_eq!(rd.name.as_str(), n);
+        n
+    };
+    let create = |ext: &str| json!({"cmd": "rsc_dfn_create", "name": "", "external_name": ext});
+    let spawn = |ext: &str| {
+        json!({"cmd": "spawn", "rsc_grp": "DfltRscGrp", "rsc_dfn": "", "external_name": ext,
+            "volume_sizes": [1024], "definitions_only": true})
+    };
+    assert_eq!(named(&mut c, &mut e, create("My Volume ü")), "My_Volume_JQ");
+    // Taken (in any case): the first free `_<k>`, the same for the same state.
+    assert_eq!(
+        named(&mut c, &mut e, create("my volume ü")),
+        "my_volume_JQ_2"
+    );
+    assert_eq!(
+        named(&mut c, &mut e, spawn("My Volume ü")),
+        "My_Volume_JQ_3"
+    );
+    assert_eq!(
+        c.state().resource_definitions[&rn("My_Volume_JQ_3")]
+            .external_name
+            .as_deref(),
+        Some("My Volume ü")
+    );
+    // No valid name of its own: `LS_` in front.
+    assert_eq!(named(&mut c, &mut e, create("all")), "LS_all");
+    let long = "x".repeat(48);
+    assert_eq!(named(&mut c, &mut e, create(&long)), long);
+    assert_eq!(
+        named(&mut c, &mut e, create(&long)),
+        format!("{}_2", &long[..46])
+    );
+    // A name given wins; neither given, or an invalid external name, is refused.
+    let both = json!({"cmd": "rsc_dfn_create", "name": "given", "external_name": "Ext"});
+    assert_eq!(named(&mut c, &mut e, both), "given");
+    check_all(
+        &mut c,
+        &mut e,
+        vec![
+            (
+                json!({"cmd": "rsc_dfn_create", "name": ""}),
+                Err((code::INVLD_RSC_NAME, "Invalid resource name")),
+            ),
+            (
+                create(""),
+                Err((code::INVLD_RSC_NAME, "Invalid external name")),
+            ),
+            (
+                spawn(&"x".repeat(300)),
+                Err((code::INVLD_RSC_NAME, "Invalid external name")),
+            ),
+        ],
+    );
+}

@@ -157,6 +157,7 @@ pub mod code {
     pub const INVLD_NET_ADDR: u16 = 210;
     pub const INVLD_NET_PORT: u16 = 211;
     pub const INVLD_PROP: u16 = 213;
+    pub const INVLD_STOR_DRIVER: u16 = 221;
     pub const INVLD_SNAPSHOT_NAME: u16 = 218;
     pub const INVLD_PLACE_COUNT: u16 = 219;
     pub const INVLD_RSC_GRP_NAME: u16 = 237;
@@ -506,10 +507,12 @@ mod tests {
             (code::INVLD_TCP_PORT, 215),
             (code::INVLD_SNAPSHOT_NAME, 218),
             (code::INVLD_PLACE_COUNT, 219),
+            (code::INVLD_STOR_DRIVER, 221),
             (code::INVLD_KVS_NAME, 223),
             (code::INVLD_REQUEST, 234),
             (code::INVLD_RSC_GRP_NAME, 237),
             (code::NOT_FOUND_NET_IF, 305),
+            (code::NOT_FOUND_STOR_POOL_DFN, 309),
             (code::NOT_FOUND_SNAPSHOT_DFN, 313),
             (code::NOT_FOUND_RSC_GRP, 317),
             (code::EXISTS_NET_IF, 505),

@@ -7,7 +7,7 @@ import pytest
 from linstor import consts
 
 from conftest import pending
-from support import assert_error, assert_ok, assert_warning, idfn, uniq
+from support import assert_error, assert_ok, assert_warning, code_of, idfn, uniq
 
 
 @pytest.fixture(scope="module")
@@ -68,26 +68,41 @@ def test_delete_unknown_is_a_warning(lin, rd, cluster, case):
 
 
 def test_create_on_named_nodes_and_pools(lin, rd, cluster):
-    """Explicit placement on offline nodes is accepted (LINSTOR adds WARN_NOT_CONNECTED)."""
+    """Explicit placement on offline nodes is accepted (LINSTOR adds WARN_NOT_CONNECTED). Two
+    diskful replicas want a tiebreaker, which only an online node can hold: LINSTOR warns
+    (CtrlRscAutoTieBreakerHelper)."""
     n0, n1 = cluster.nodes[:2]
     replies = assert_ok(lin.resource_create([
         linstor.ResourceData(n0, rd, storage_pool=cluster.lvm),
-        linstor.ResourceData(n1, rd, storage_pool=cluster.thin),
+        linstor.ResourceData(n1, rd, storage_pool=cluster.lvm),
     ]))
-    assert all(not r.is_warning() or r.is_warning() and (r.ret_code & consts.MASK_BITS_CODE) in
-               (consts.WARN_NOT_CONNECTED & consts.MASK_BITS_CODE,
-                consts.WARN_NOT_FOUND & consts.MASK_BITS_CODE) or r.is_info() for r in replies), replies
+    allowed = {code_of(w) for w in (consts.WARN_NOT_CONNECTED, consts.WARN_NOT_FOUND,
+                                    consts.WARN_NOT_ENOUGH_NODES_FOR_TIE_BREAKER)}
+    assert all(r.is_success() or r.is_info() and not r.is_warning() or code_of(r.ret_code) in allowed
+               for r in replies), replies
     rscs = resources(lin, rd)
     assert set(rscs) == {n0, n1} or set(rscs) >= {n0, n1}  # a tiebreaker needs an online node
-    for node, pool in ((n0, cluster.lvm), (n1, cluster.thin)):
+    for node in (n0, n1):
         [vol] = rscs[node].volumes
-        assert vol.number == 0 and vol.storage_pool_name == pool
-        assert vol.storage_pool_driver_name in ("LVM", "LVM_THIN")
+        assert vol.number == 0 and vol.storage_pool_name == cluster.lvm
+        assert vol.storage_pool_driver_name == "LVM"
     # volume_list filters by pool
+    [resp] = lin.volume_list(filter_by_stor_pools=[cluster.lvm], filter_by_resources=[rd])
+    assert sorted(r.node_name for r in resp.resources) == sorted([n0, n1])
     [resp] = lin.volume_list(filter_by_stor_pools=[cluster.thin], filter_by_resources=[rd])
-    assert [r.node_name for r in resp.resources] == [n1]
+    assert resp.resources == []
     # the resource states the client derives
     assert {s.node_name for s in lin.resource_list_raise(filter_by_resources=[rd]).resource_states} >= {n0, n1}
+
+
+def test_create_in_a_pool_of_another_provider_is_refused(lin, rd, cluster):
+    """LINSTOR mixes LVM with LVM_THIN only with AllowMixingStoragePoolDriver=true and DRBD 9.1.18+
+    (< 9.2) or 9.2.7+ on both nodes (CtrlStorPoolResolveHelper.checkSameKindAsPeers)."""
+    n0, n1 = cluster.nodes[:2]
+    assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
+    assert_error(lin.resource_create([linstor.ResourceData(n1, rd, storage_pool=cluster.thin)]),
+                 consts.FAIL_INVLD_STOR_DRIVER)
+    assert set(resources(lin, rd)) == {n0}
 
 
 def test_create_diskless(lin, rd, cluster):
@@ -101,7 +116,9 @@ def test_create_diskless(lin, rd, cluster):
 RSC_CREATE_ERRORS = [
     # (case, node index or None for an unknown node, pool ("lvm", "thin" or a name), expected)
     ("unknown node", None, "lvm", consts.FAIL_NOT_FOUND_NODE),
+    # LINSTOR's CtrlApiDataLoader.loadStorPool: the same code when only this node lacks the pool
     ("unknown pool", 0, "nosuchpool", consts.FAIL_NOT_FOUND_STOR_POOL_DFN),
+    ("pool of other nodes only", 0, "pool_other_node", consts.FAIL_NOT_FOUND_STOR_POOL_DFN),
     ("invalid pool name", 0, "-bad", consts.FAIL_INVLD_STOR_POOL_NAME),
 ]
 
@@ -110,6 +127,9 @@ RSC_CREATE_ERRORS = [
 def test_create_errors(lin, rd, cluster, case, node, pool, expected):
     node = uniq("ghost") if node is None else cluster.nodes[node]
     pool = {"lvm": cluster.lvm, "thin": cluster.thin}.get(pool, pool)
+    if case == "pool of other nodes only":
+        replies = lin.storage_pool_create(cluster.nodes[2], pool, "LVM", "vg1")
+        assert replies[0].is_success() or any(r.is_error() for r in replies)  # may exist already
     assert_error(lin.resource_create([linstor.ResourceData(node, rd, storage_pool=pool)]), expected)
     assert resources(lin, rd) == {}
 

@@ -805,8 +805,27 @@ pub(super) fn resolve_pool(
         }
     };
     let Some(sp) = c.state.storage_pool(node, &name) else {
+        // A pool named in the request is loaded as LINSTOR's `CtrlApiDataLoader.loadStorPool`
+        // does: FAIL_NOT_FOUND_STOR_POOL_DFN whether no node has the pool or only this one lacks it.
+        if pool.is_some() {
+            let defined = c.state.storage_pool_definitions.contains_key(&name)
+                || c.state
+                    .nodes
+                    .keys()
+                    .any(|n| c.state.storage_pool(n, &name).is_some());
+            let e = if defined {
+                fail(op, Obj::Rsc, code::NOT_FOUND_STOR_POOL_DFN, format!("Storage pool '{name}' on node '{node}' not found"))
+                    .cause(format!("Other nodes have a pool '{name}', node '{node}' has none."))
+                    .correction(format!("Create a storage pool '{name}' on node '{node}' first, or name a pool of that node."))
+            } else {
+                fail(op, Obj::Rsc, code::NOT_FOUND_STOR_POOL_DFN, format!("Storage pool definition '{name}' not found"))
+                    .cause(format!("No node has a storage pool '{name}'."))
+                    .correction(format!("Create a storage pool '{name}' on node '{node}' first, or name an existing pool."))
+            };
+            return Err(e.obj_ref("StorPoolName", &name));
+        }
         return Err(fail(op, Obj::Rsc, code::NOT_FOUND_STOR_POOL, format!("Storage pool '{name}' not found on node '{node}'"))
-            .cause(if pool.is_none() { "It was chosen by the StorPoolName property chain (resource > volume definition > resource definition > resource group > node)." } else { "It was named in the request." })
+            .cause("It was chosen by the StorPoolName property chain (resource > volume definition > resource definition > resource group > node).")
             .correction("Name an existing pool of that node, or create the pool first.")
             .obj_ref("StorPoolName", &name));
     };
@@ -902,7 +921,7 @@ pub(super) fn check_mixing(
                 let pair_ok =
                     allow_mix && mine_ok && crate::model::drbd_allows_mixing(drbd_of(&r.node));
                 if !kind.mixes_with(other.kind, pair_ok) {
-                    return Err(fail(op, Obj::Rsc, code::INVLD_STOR_POOL_NAME, format!("Storage pool '{pool}' ({kind}) cannot be mixed with {} on node '{}'", other.kind, r.node))
+                    return Err(fail(op, Obj::Rsc, code::INVLD_STOR_DRIVER, format!("Storage pool '{pool}' ({kind}) cannot be mixed with {} on node '{}'", other.kind, r.node))
                         .cause("Replicas of one resource must use compatible providers (FILE only with FILE_THIN; LVM and ZFS only with AllowMixingStoragePoolDriver=true and DRBD 9.1.18+ (< 9.2) or 9.2.7+ on both nodes).")
                         .correction("Choose a pool of a compatible provider."));
                 }
@@ -971,9 +990,11 @@ pub(super) fn rsc_create(
         )
         .correction("Set diskless, or drop drbd_client."));
     }
-    c.validate_props(op, Obj::Rsc, Level::Rsc, props)?;
+    // The pool first, as LINSTOR loads it before it looks at the other properties: an invalid
+    // pool name is FAIL_INVLD_STOR_POOL_NAME, not an invalid `StorPoolName` property.
     let req_props = props_from(props, Level::Rsc);
     let (pool, kind) = resolve_pool(c, op, &n, &nk, pool, diskless, &req_props)?;
+    c.validate_props(op, Obj::Rsc, Level::Rsc, props)?;
     check_mixing(c, op, d, &nk, &pool, kind)?;
     let drbd = d.layer_stack.contains(&LayerKind::DRBD);
     let (node_id, ports) = if drbd {

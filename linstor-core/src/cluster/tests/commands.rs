@@ -410,7 +410,7 @@ fn toggle_disk_gives_and_takes_disks() {
             ),
             (
                 toggle("n2", "INTO_DRBD_DISKFUL", Some("files")),
-                Err((code::INVLD_STOR_POOL_NAME, "cannot be mixed")),
+                Err((code::INVLD_STOR_DRIVER, "cannot be mixed")),
             ),
             (toggle("n2", "INTO_DRBD_DISKFUL", Some("data")), Ok(())),
             (toggle("n2", "INTO_DRBD_DISKFUL", None), Ok(())),

@@ -250,7 +250,30 @@ fn resource_lifecycle_and_two_phase_delete() {
             ),
             (
                 r("n2", Some("files"), false),
-                Err((code::INVLD_STOR_POOL_NAME, "cannot be mixed")),
+                Err((code::INVLD_STOR_DRIVER, "cannot be mixed")),
+            ),
+            // A pool named in the request, as LINSTOR loads it: unknown everywhere, or only
+            // here, is FAIL_NOT_FOUND_STOR_POOL_DFN; an invalid name is an invalid pool name
+            // (not an invalid `StorPoolName` property).
+            (
+                r("n2", Some("nosuchpool"), false),
+                Err((
+                    code::NOT_FOUND_STOR_POOL_DFN,
+                    "definition 'nosuchpool' not found",
+                )),
+            ),
+            (js(pool("n1", "extra", PK::LVM, "vg1")), Ok(())),
+            (
+                r("n2", Some("extra"), false),
+                Err((
+                    code::NOT_FOUND_STOR_POOL_DFN,
+                    "'extra' on node 'n2' not found",
+                )),
+            ),
+            (
+                json!({"cmd": "rsc_create", "rsc_dfn": "r1", "node": "n2",
+                    "storage_pool": "-bad", "props": {"StorPoolName": "-bad"}}),
+                Err((code::INVLD_STOR_POOL_NAME, "Invalid storage pool name")),
             ),
             (r("n2", Some("data"), false), Ok(())),
             (r("n3", None, true), Ok(())),
@@ -1377,7 +1400,7 @@ fn mixing_lvm_and_zfs_needs_a_drbd_that_supports_it_on_both_nodes() {
             (js(rsc("r1", "n1", Some("data"), false)), Ok(())),
             (
                 js(rsc("r1", "n2", Some("zfs"), false)),
-                Err((code::INVLD_STOR_POOL_NAME, "9.2.7")),
+                Err((code::INVLD_STOR_DRIVER, "9.2.7")),
             ),
             (report("n2", [9, 2, 7]), Ok(())),
             (js(rsc("r1", "n2", Some("zfs"), false)), Ok(())),

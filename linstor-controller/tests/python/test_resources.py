@@ -147,17 +147,35 @@ def test_create_duplicate(lin, rd, cluster):
                  consts.FAIL_EXISTS_RSC)
 
 
-def test_delete(lin, rd, cluster):
+def test_delete_waits_for_the_satellite(lin, rd, cluster):
+    """LINSTOR deletes in two phases: the resource is flagged DELETE until its satellite confirms
+    (gone at once with simulated satellites, test_simulated.py); `node lost` takes it with the
+    node."""
     n0, n1 = cluster.nodes[:2]
     assert_ok(lin.resource_create([linstor.ResourceData(n, rd, storage_pool=cluster.lvm) for n in (n0, n1)]))
     assert_ok(lin.resource_delete(n1, rd))
-    assert n1 not in resources(lin, rd)
+    rscs = resources(lin, rd)
+    assert "DELETE" in rscs[n1].flags and "DELETE" not in rscs[n0].flags
+    # the node goes: so does its flagged resource
+    lost = uniq("lostn")
+    assert_ok(lin.node_create(lost, "Satellite", "127.0.2.9"))
+    assert_ok(lin.storage_pool_create(lost, cluster.lvm, "LVM", "vg0"))
+    assert_ok(lin.resource_create([linstor.ResourceData(lost, rd, storage_pool=cluster.lvm)]))
+    assert_ok(lin.resource_delete(lost, rd))
+    assert "DELETE" in resources(lin, rd)[lost].flags
+    assert_ok(lin.node_lost(lost))
+    assert lost not in resources(lin, rd)
 
 
-def test_definition_delete_takes_its_resources(lin, rd, cluster):
+def test_definition_delete_flags_it_and_its_resources(lin, rd, cluster):
+    """An RD delete flags the definition and its resources DELETE; they go when the satellites
+    confirm (with simulated satellites at once: test_simulated.py)."""
     assert_ok(lin.resource_create([linstor.ResourceData(cluster.nodes[0], rd, storage_pool=cluster.lvm)]))
     assert_ok(lin.resource_dfn_delete(rd))
-    assert lin.resource_list_raise(filter_by_resources=[rd]).resources == []
+    [r] = lin.resource_list_raise(filter_by_resources=[rd]).resources
+    assert r.node_name == cluster.nodes[0] and "DELETE" in r.flags
+    [d] = lin.resource_dfn_list_raise(filter_by_resource_definitions=[rd]).resource_definitions
+    assert "DELETE" in d.flags
 
 
 @pending

@@ -215,11 +215,13 @@ pub mod code {
     pub const RSC_BUSY: u16 = 992;
     pub const INSUFFICIENT_PEER_SLOTS: u16 = 993;
     pub const SNAPSHOTS_NOT_SUPPORTED: u16 = 994;
+    pub const NOT_CONNECTED: u16 = 995;
     pub const NOT_ENOUGH_NODES: u16 = 996;
     pub const IN_USE: u16 = 997;
     pub const UNKNOWN_ERROR: u16 = 998;
     pub const IMPL_ERROR: u16 = 999;
 
+    pub const WARN_NOT_CONNECTED: u16 = 1002;
     pub const WARN_RSC_ALREADY_DEPLOYED: u16 = 1006;
     pub const WARN_ALL_DISKLESS: u16 = 1009;
     pub const WARN_NOT_ENOUGH_NODES_FOR_TIE_BREAKER: u16 = 1013;
@@ -519,7 +521,9 @@ mod tests {
             (code::EXISTS_SNAPSHOT_DFN, 514),
             (code::EXISTS_SNAPSHOT, 516),
             (code::EXISTS_RSC_GRP, 522),
+            (code::NOT_CONNECTED, 995),
             (code::NOT_ENOUGH_NODES, 996),
+            (code::WARN_NOT_CONNECTED, 1002),
         ];
         for (ours, linstor) in table {
             assert_eq!(ours, linstor);

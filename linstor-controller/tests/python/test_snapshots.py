@@ -44,9 +44,10 @@ def test_create_errors(lin, rd, case, expected):
     assert_error(replies, expected)
 
 
-def test_create_without_resources_is_an_error(lin, rd):
-    replies = lin.snapshot_create([], rd, "snap1")
-    assert replies and any(r.is_error() for r in replies), replies
+def test_create_without_resources_is_not_connected(lin, rd):
+    """LINSTOR (CtrlSnapshotCrtHelper.ensureSnapshotsViable): "No diskful connected satellite for
+    snapshot or no resources"."""
+    assert_error(lin.snapshot_create([], rd, "snap1"), consts.FAIL_NOT_CONNECTED)
 
 
 @pytest.mark.parametrize("call", [

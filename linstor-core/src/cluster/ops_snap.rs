@@ -15,10 +15,11 @@ use super::ops_rsc::{RdCreateArgs, RscCreateArgs, rd_create, rsc_create, vd_crea
 use super::prop_edit::{apply_modify, props_from};
 use crate::keys;
 use crate::model::{
-    KeyValueStore, Resource, ResourceDefinition, RscDfnFlags, RscFlags, Snapshot,
+    KeyValueStore, NodeFlags, Resource, ResourceDefinition, RscDfnFlags, RscFlags, Snapshot,
     SnapshotDefinition, SnapshotDfnFlags,
 };
 use crate::name::{NodeName, ResourceName, SnapshotName};
+use crate::placement::filter::is_online;
 use crate::props::{Level, PropsModify, kvs_key};
 use crate::rc::{Obj, Op, code};
 
@@ -51,59 +52,113 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
     }
 }
 
-/// The nodes a new snapshot of `d` is taken on: `nodes`, or every live diskful replica's.
-fn snapshot_targets(op: Op, d: &ResourceDefinition, nodes: &[String]) -> Res<Vec<NodeName>> {
-    let n = &d.name;
-    let targets: Vec<NodeName> = if nodes.is_empty() {
-        d.live_resources()
-            .filter(|r| !r.is_diskless())
-            .map(|r| r.node.clone())
-            .collect()
-    } else {
-        let mut v = Vec::new();
-        for s in nodes {
-            let nk = parse_name(op, Obj::Snapshot, code::INVLD_NODE_NAME, s, NodeName::new)?;
-            if !v.contains(&nk) {
-                v.push(nk);
-            }
-        }
-        v
-    };
-    if targets.is_empty() {
-        return Err(fail(
-            op,
-            Obj::Snapshot,
-            code::INSUFFICIENT_REPLICA_COUNT,
-            format!("Resource '{n}' has no diskful replica to snapshot"),
-        )
-        .correction("Deploy the resource with storage first."));
-    }
-    Ok(targets)
-}
-
-/// The snapshot of `d`'s replica on `nk`, which must be live, diskful and in pools that take
-/// snapshots.
-fn node_snapshot(
+/// The nodes that take a snapshot of `d`, as LINSTOR's `CtrlSnapshotCrtHelper` decides: first
+/// every diskful replica's pools must take snapshots and at least one diskful replica's satellite
+/// must be ONLINE (FAIL_NOT_CONNECTED: a snapshot is taken by satellites, not recorded for later).
+/// Then, without `nodes`, every diskful replica on an online node that is not being evacuated
+/// (the others are left out with a warning); with `nodes`, exactly those, each with a diskful
+/// replica and ONLINE.
+fn snapshot_targets(
     c: &Cluster,
     ctx: &mut Ctx<'_>,
     op: Op,
     d: &ResourceDefinition,
-    nk: &NodeName,
-) -> Res<Snapshot> {
+    nodes: &[String],
+) -> Res<Vec<NodeName>> {
     let n = &d.name;
-    let Some(r) = d
-        .resources
-        .get(nk)
-        .filter(|r| !r.is_deleting() && !r.is_diskless())
-    else {
+    let online = |nk: &NodeName| is_online(&c.state, nk);
+    let evacuating = |nk: &NodeName| {
+        c.state
+            .nodes
+            .get(nk)
+            .is_some_and(|nd| nd.flags.contains(NodeFlags::EVACUATE))
+    };
+    let diskful: Vec<&Resource> = d.live_resources().filter(|r| !r.is_diskless()).collect();
+    for r in &diskful {
+        supports_snapshots(c, op, r)?;
+    }
+    if !diskful.iter().any(|r| online(&r.node)) {
         return Err(fail(
             op,
             Obj::Snapshot,
-            code::NOT_FOUND_RSC,
-            format!("Resource '{n}' has no live diskful replica on node '{nk}'"),
+            code::NOT_CONNECTED,
+            format!("No diskful connected satellite for a snapshot of '{n}', or no resources"),
         )
-        .correction("Name only nodes that hold the data."));
-    };
+        .cause("Snapshots are taken by the satellites of diskful replicas; none of them is ONLINE.")
+        .correction("Deploy the resource with storage, or wait until a satellite with a replica is connected."));
+    }
+    if nodes.is_empty() {
+        let mut targets = Vec::new();
+        for r in diskful {
+            let skip = if evacuating(&r.node) {
+                "is being evacuated"
+            } else if !online(&r.node) {
+                "is not connected"
+            } else {
+                targets.push(r.node.clone());
+                continue;
+            };
+            ctx.warn(
+                Obj::Snapshot,
+                code::WARN_NOT_CONNECTED,
+                format!(
+                    "Snapshot of '{n}' will not be taken on node '{}': the node {skip}.",
+                    r.node
+                ),
+            );
+        }
+        if targets.is_empty() {
+            return Err(fail(
+                op,
+                Obj::Snapshot,
+                code::NOT_FOUND_RSC,
+                format!("No resources of '{n}' found for snapshotting"),
+            )
+            .correction("Wait until the evacuation is over, or name the nodes."));
+        }
+        return Ok(targets);
+    }
+    let mut targets: Vec<NodeName> = Vec::new();
+    for s in nodes {
+        let nk = parse_name(op, Obj::Snapshot, code::INVLD_NODE_NAME, s, NodeName::new)?;
+        if targets.contains(&nk) {
+            continue;
+        }
+        let Some(r) = d.resources.get(&nk).filter(|r| !r.is_deleting()) else {
+            return Err(fail(
+                op,
+                Obj::Snapshot,
+                code::NOT_FOUND_RSC,
+                format!("Resource '{n}' has no live replica on node '{nk}'"),
+            )
+            .correction("Name only nodes that hold the data."));
+        };
+        if r.is_diskless() {
+            return Err(fail(
+                op,
+                Obj::Snapshot,
+                code::SNAPSHOTS_NOT_SUPPORTED,
+                format!("Cannot create a snapshot from the diskless resource '{n}' on node '{nk}'"),
+            )
+            .correction("Name only nodes that hold the data."));
+        }
+        if !online(&nk) {
+            return Err(fail(
+                op,
+                Obj::Snapshot,
+                code::NOT_CONNECTED,
+                format!("Node '{nk}' is not connected: it cannot take a snapshot of '{n}'"),
+            )
+            .correction("Wait until its satellite is connected, or leave the node out."));
+        }
+        targets.push(nk);
+    }
+    Ok(targets)
+}
+
+/// Refuses a diskful replica whose pools cannot take snapshots.
+fn supports_snapshots(c: &Cluster, op: Op, r: &Resource) -> Res {
+    let nk = &r.node;
     for v in r.volumes.values() {
         let kind = c.state.storage_pool(nk, &v.storage_pool).map(|p| p.kind);
         if !kind.is_some_and(|k| k.caps().snapshots) {
@@ -121,8 +176,14 @@ fn node_snapshot(
             .correction("Use a pool that supports snapshots for this resource."));
         }
     }
+    Ok(())
+}
+
+/// The snapshot of `d`'s replica on `nk` (a target of [`snapshot_targets`]).
+fn node_snapshot(ctx: &mut Ctx<'_>, d: &ResourceDefinition, nk: &NodeName) -> Snapshot {
+    let r = &d.resources[nk];
     let now = ctx.env.now_ms();
-    Ok(Snapshot {
+    Snapshot {
         node: nk.clone(),
         volume_pools: r
             .volumes
@@ -130,7 +191,7 @@ fn node_snapshot(
             .map(|(nr, v)| (*nr, v.storage_pool.clone()))
             .collect(),
         create_timestamp: now,
-    })
+    }
 }
 
 pub(super) fn snapshot_create(
@@ -173,11 +234,10 @@ pub(super) fn snapshot_create(
         )
         .correction("Create a volume definition first."));
     }
-    let targets = snapshot_targets(op, d, nodes)?;
+    let targets = snapshot_targets(c, ctx, op, d, nodes)?;
     let mut snaps = BTreeMap::new();
     for nk in &targets {
-        let snap = node_snapshot(c, ctx, op, d, nk)?;
-        snaps.insert(nk.clone(), snap);
+        snaps.insert(nk.clone(), node_snapshot(ctx, d, nk));
     }
     let sd = SnapshotDefinition {
         name: sn.clone(),

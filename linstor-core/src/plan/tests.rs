@@ -282,6 +282,8 @@ fn restored_r9(pool: &str) -> (T, NodeLocal) {
     let mut local = NodeLocal::default();
     let first = plan(&t.project("n1"), &local);
     apply_all(&mut local, &first);
+    // Only a connected satellite takes a snapshot.
+    t.must(json!({"cmd": "report_node", "node": "n1", "connection": "ONLINE"}));
     t.must(json!({"cmd": "snapshot_create", "rsc_dfn": "r0", "name": "s1"}));
     t.must(json!({"cmd": "snapshot_restore", "rsc_dfn": "r0", "snapshot": "s1", "target": "r9"}));
     (t, local)
@@ -458,7 +460,11 @@ fn arb_cmd() -> impl Strategy<Value = Value> {
         2 => (r, snap).prop_map(|(r, s)| {
             json!({"cmd": "snapshot_restore", "rsc_dfn": r, "snapshot": s, "target": "r9"})
         }),
-        1 => n.prop_map(|n| json!({"cmd": "node_modify", "name": n, "props": {"override_props": {"Aux/x": "1"}}})),
+        1 => n.clone().prop_map(|n| json!({"cmd": "node_modify", "name": n, "props": {"override_props": {"Aux/x": "1"}}})),
+        // Connected satellites take snapshots (and hold tiebreakers).
+        2 => (n, prop::bool::ANY).prop_map(|(n, up)| {
+            json!({"cmd": "report_node", "node": n, "connection": if up { "ONLINE" } else { "OFFLINE" }})
+        }),
     ]
 }
 

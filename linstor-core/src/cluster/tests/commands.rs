@@ -715,12 +715,15 @@ fn the_connection_chain_puts_the_resource_connection_first() {
 }
 
 /// `rr` on n1 and n2 in FILE_THIN pools with snapshot `s1` (flagged SUCCESSFUL, as satellites
-/// would report it).
+/// would report it); n1..n3 are ONLINE.
 fn snapshotted() -> (Cluster, SeededEnv) {
     let (mut c, mut e) = cluster(3);
     rd_vd(&mut c, &mut e, "rr", 1);
     must(&mut c, &mut e, rsc("rr", "n1", Some("files"), false));
     must(&mut c, &mut e, rsc("rr", "n2", Some("files"), false));
+    for n in ["n1", "n2", "n3"] {
+        must(&mut c, &mut e, report_node(n, "ONLINE"));
+    }
     let snap = json!({"cmd": "snapshot_create", "rsc_dfn": "rr", "name": "s1"});
     must(&mut c, &mut e, cmd(snap));
     (c, e)

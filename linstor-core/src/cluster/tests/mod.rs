@@ -622,10 +622,54 @@ fn snapshots_and_restore() {
     rd_vd(&mut c, &mut e, "r2", 1);
     must(&mut c, &mut e, rsc("r2", "n1", Some("files"), false));
     must(&mut c, &mut e, rsc("r2", "n2", Some("files"), false));
+    // Satellites take snapshots: none connected, or a named one offline, is FAIL_NOT_CONNECTED.
+    let on = |node: &str| json!({"cmd": "snapshot_create", "rsc_dfn": "r2", "name": "s0", "nodes": [node]});
     check_all(
         &mut c,
         &mut e,
         vec![
+            (
+                snap("r2", "s1"),
+                Err((code::NOT_CONNECTED, "No diskful connected satellite")),
+            ),
+            (
+                json!({"cmd": "report_node", "node": "n1", "connection": "ONLINE"}),
+                Ok(()),
+            ),
+            (
+                on("n2"),
+                Err((code::NOT_CONNECTED, "Node 'n2' is not connected")),
+            ),
+        ],
+    );
+    // Without named nodes, an offline replica is left out with a warning.
+    let o = must(&mut c, &mut e, cmd(snap("r2", "s0")));
+    assert!(
+        o.rc.0
+            .iter()
+            .any(|x| x.code == code::WARN_NOT_CONNECTED && x.message.contains("'n2'")),
+        "{}",
+        o.rc
+    );
+    let s0 = &c.state().resource_definitions[&ResourceName::new("r2").unwrap()].snapshots;
+    let s0 = &s0[&crate::name::SnapshotName::new("s0").unwrap()];
+    assert_eq!(
+        s0.snapshots.keys().map(|n| n.as_str()).collect::<Vec<_>>(),
+        ["n1"]
+    );
+    must(
+        &mut c,
+        &mut e,
+        cmd(json!({"cmd": "snapshot_delete", "rsc_dfn": "r2", "name": "s0"})),
+    );
+    check_all(
+        &mut c,
+        &mut e,
+        vec![
+            (
+                json!({"cmd": "report_node", "node": "n2", "connection": "ONLINE"}),
+                Ok(()),
+            ),
             (snap("r2", "s1"), Ok(())),
             (
                 snap("r2", "S1"),
@@ -1355,6 +1399,8 @@ fn node_lost_takes_its_snapshots_out_of_the_pool_usage() {
         vec![
             (js(rsc("r1", "n1", Some("files"), false)), Ok(())),
             (js(rsc("r1", "n2", Some("files"), false)), Ok(())),
+            (js(report_node("n1", "ONLINE")), Ok(())),
+            (js(report_node("n2", "ONLINE")), Ok(())),
             (
                 json!({"cmd": "snapshot_create", "rsc_dfn": "r1", "name": "s1"}),
                 Ok(()),

@@ -49,10 +49,8 @@ def test_create_with_unknown_pool_is_accepted(lin):
     assert rg_of(lin, name).select_filter.storage_pool_list == ["nosuchpool"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: no WARN_NOT_FOUND for a storage pool in select_filter.storage_pool_list that "
-    "exists on no node (LINSTOR: CtrlRscGrpApiCallHandler.addUnknownStoragePoolWarning)"))
 def test_create_with_unknown_pool_warns(lin):
+    """LINSTOR: CtrlRscGrpApiCallHandler.addUnknownStoragePoolWarning."""
     replies = lin.resource_group_create(uniq("rguw"), place_count=1, storage_pool="nosuchpool")
     assert_ok(replies)
     assert_warning(replies, consts.WARN_NOT_FOUND)
@@ -135,10 +133,8 @@ def test_delete_with_definitions_is_refused(lin, group_with_definition):
     assert rg_of(lin, group_with_definition).name == group_with_definition
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: deleting a resource group that still has resource definitions answers FAIL_IN_USE "
-    "(997); LINSTOR answers FAIL_EXISTS_RSC_DFN (CtrlRscGrpApiCallHandler.delete)"))
 def test_delete_with_definitions_code(lin, group_with_definition):
+    """LINSTOR: CtrlRscGrpApiCallHandler.delete."""
     assert_error(lin.resource_group_delete(group_with_definition), consts.FAIL_EXISTS_RSC_DFN)
 
 

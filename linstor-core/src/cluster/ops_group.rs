@@ -140,6 +140,61 @@ fn check_peer_slots(op: Op, obj: Obj, p: Option<u8>) -> Res {
     }
 }
 
+/// LINSTOR's `addUnknownStoragePoolWarning`: one WARN_NOT_FOUND for the pools of a group's
+/// filter that no node has, or that have no pool of the expected kind (a diskless pool in
+/// `storage_pool_list`, a diskful one in `storage_pool_diskless_list`). The group is kept as
+/// given: the pools may be created later.
+fn unknown_pool_warning(c: &Cluster, ctx: &mut Ctx<'_>, f: &SelectFilter) {
+    let diskful = f
+        .storage_pool
+        .iter()
+        .chain(f.storage_pool_list.iter().flatten());
+    let diskless = f.storage_pool_diskless_list.iter().flatten();
+    let (mut unknown, mut not_diskful, mut not_diskless) = (Vec::new(), Vec::new(), Vec::new());
+    for (name, want_disk) in diskful
+        .map(|p| (p, true))
+        .chain(diskless.map(|p| (p, false)))
+    {
+        let kinds: Vec<bool> = c
+            .state
+            .nodes
+            .values()
+            .filter_map(|nd| nd.storage_pools.get(name))
+            .map(|p| p.kind.is_diskful())
+            .collect();
+        let list = if kinds.is_empty() {
+            &mut unknown
+        } else if !kinds.contains(&want_disk) {
+            if want_disk {
+                &mut not_diskful
+            } else {
+                &mut not_diskless
+            }
+        } else {
+            continue;
+        };
+        if !list.contains(&name.as_str()) {
+            list.push(name.as_str());
+        }
+    }
+    let mut parts = Vec::new();
+    if !not_diskless.is_empty() {
+        parts.push(format!("The following configured storage pools are diskful, but are wrongly configured to be used for diskless autoplacements: {}.", not_diskless.join(", ")));
+    }
+    if !not_diskful.is_empty() {
+        parts.push(format!("The following configured storage pools are diskless, but are wrongly configured to be used for diskful autoplacements: {}.", not_diskful.join(", ")));
+    }
+    if !unknown.is_empty() {
+        parts.push(format!(
+            "The following configured storage pools do not exist on any node: {}.",
+            unknown.join(", ")
+        ));
+    }
+    if !parts.is_empty() {
+        ctx.warn(Obj::RscGrp, code::WARN_NOT_FOUND, parts.join(" "));
+    }
+}
+
 pub(super) fn rg_create(
     c: &mut Cluster,
     ctx: &mut Ctx<'_>,
@@ -172,6 +227,7 @@ pub(super) fn rg_create(
         volume_groups: BTreeMap::new(),
         uuid: ctx.uuid(),
     };
+    unknown_pool_warning(c, ctx, &g.select_filter);
     c.state.resource_groups.insert(n.clone(), g);
     ctx.ok(
         op,
@@ -202,6 +258,7 @@ pub(super) fn rg_modify(
     if let Some(d) = description {
         g.description = d;
     }
+    let filter_given = filter.is_some();
     if let Some(f) = filter {
         g.select_filter = f;
     }
@@ -209,6 +266,10 @@ pub(super) fn rg_modify(
         g.peer_slots = peer_slots;
     }
     apply_modify(&mut g.props, m, Level::RscGrp);
+    if filter_given {
+        let f = c.state.resource_groups[&n].select_filter.clone();
+        unknown_pool_warning(c, ctx, &f);
+    }
     ctx.ok(op, Obj::RscGrp, format!("Resource group '{n}' modified."));
     ctx.modified(ObjKey::RscGrp { rsc_grp: n });
     Ok(())
@@ -248,8 +309,10 @@ pub(super) fn rg_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res {
         return Err(fail(
             op,
             Obj::RscGrp,
-            code::IN_USE,
-            format!("Resource group '{n}' is in use"),
+            code::EXISTS_RSC_DFN,
+            format!(
+                "Cannot delete resource group '{n}' because it has existing resource definitions"
+            ),
         )
         .cause(format!("Resource definitions in it: {}.", users.join(", ")))
         .correction("Delete those resource definitions or move them to another group first."));

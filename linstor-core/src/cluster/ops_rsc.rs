@@ -808,12 +808,7 @@ pub(super) fn resolve_pool(
         // A pool named in the request is loaded as LINSTOR's `CtrlApiDataLoader.loadStorPool`
         // does: FAIL_NOT_FOUND_STOR_POOL_DFN whether no node has the pool or only this one lacks it.
         if pool.is_some() {
-            let defined = c.state.storage_pool_definitions.contains_key(&name)
-                || c.state
-                    .nodes
-                    .keys()
-                    .any(|n| c.state.storage_pool(n, &name).is_some());
-            let e = if defined {
+            let e = if c.state.storage_pool_definitions.contains_key(&name) {
                 fail(op, Obj::Rsc, code::NOT_FOUND_STOR_POOL_DFN, format!("Storage pool '{name}' on node '{node}' not found"))
                     .cause(format!("Other nodes have a pool '{name}', node '{node}' has none."))
                     .correction(format!("Create a storage pool '{name}' on node '{node}' first, or name a pool of that node."))

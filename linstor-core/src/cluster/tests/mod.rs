@@ -11,7 +11,7 @@ mod placement;
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
 use crate::model::{ConnectionStatus, SelectFilter};
@@ -583,7 +583,7 @@ fn groups_spawn_and_cascades() {
             (spawn("p2", &[1, 2], &[]), Ok(())),
             (
                 json!({"cmd": "rsc_grp_delete", "name": "sc1"}),
-                Err((code::IN_USE, "p1")),
+                Err((code::EXISTS_RSC_DFN, "p1")),
             ),
             (
                 json!({"cmd": "rsc_grp_delete", "name": "DfltRscGrp"}),
@@ -745,6 +745,40 @@ fn kvs_and_ctrl_props_and_quorum_marker() {
         cmd(delete),
         Err((code::INVLD_PROP, "reserved")),
     );
+}
+
+#[test]
+fn groups_with_pools_no_node_has_are_kept_with_a_warning() {
+    // LINSTOR's addUnknownStoragePoolWarning: on create, and on modify of the filter.
+    let (mut c, mut e) = cluster(1);
+    let warning = |o: &Outcome| {
+        o.rc.0
+            .iter()
+            .find(|x| x.code == code::WARN_NOT_FOUND)
+            .map(|x| x.message.clone())
+    };
+    let create = json!({"cmd": "rsc_grp_create", "name": "g1",
+        "select_filter": {"storage_pool_list": ["data", "nosuchpool"],
+            "storage_pool_diskless_list": ["files"]}});
+    let o = must(&mut c, &mut e, cmd(create));
+    let w = warning(&o).expect("a warning");
+    assert!(w.contains("do not exist on any node: nosuchpool"), "{w}");
+    assert!(
+        w.contains(
+            "diskful, but are wrongly configured to be used for diskless autoplacements: files"
+        ),
+        "{w}"
+    );
+    assert!(!w.contains("data"), "{w}");
+    let modify = |pools: Value| {
+        json!({"cmd": "rsc_grp_modify", "name": "g1",
+            "select_filter": {"storage_pool_list": pools, "storage_pool_diskless_list": []}})
+    };
+    let o = must(&mut c, &mut e, cmd(modify(json!(["data"]))));
+    assert_eq!(warning(&o), None, "{}", o.rc);
+    let o = must(&mut c, &mut e, cmd(modify(json!(["DfltDisklessStorPool"]))));
+    let w = warning(&o).expect("a warning");
+    assert!(w.contains("diskless, but are wrongly configured to be used for diskful autoplacements: DfltDisklessStorPool"), "{w}");
 }
 
 #[test]

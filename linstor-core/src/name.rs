@@ -434,7 +434,7 @@ impl ResourceName {
                     '_'
                 } else {
                     // Java's signed byte: its remainder keeps the sign, then the absolute value.
-                    let g = (i32::from(b as i8) % 52).unsigned_abs() as u8;
+                    let g = (i8::from_ne_bytes([b]) % 52).unsigned_abs();
                     char::from(if g < 26 { b'A' + g } else { b'a' + (g - 26) })
                 }
             })

@@ -616,7 +616,8 @@ pub unsafe extern "C" fn linstor_cluster_resource_group_set_filter(
     }
 }
 
-/// Deletes a resource group that no resource uses.
+/// Deletes a resource group that no resource definition uses (`LINSTOR_ALREADY_EXISTS` while
+/// one does: LINSTOR's FAIL_EXISTS_RSC_DFN).
 ///
 /// # Safety
 /// `cluster` is NULL or live; `name` is NULL or NUL-terminated; `err_out` is NULL or writable.

@@ -63,7 +63,10 @@ fn extended() -> Cluster {
         json!({"cmd": "spawn", "rsc_grp": "fast", "rsc_dfn": "db", "volume_sizes": [4096],
         "nodes": [{"node": "alpha", "storage_pool": "thin"}, {"node": "beta", "storage_pool": "thin"}]}),
     );
+    // Satellites take snapshots: beta is connected for it, and offline again afterwards.
+    run(json!({"cmd": "report_node", "node": "beta", "connection": "ONLINE"}));
     run(json!({"cmd": "snapshot_create", "rsc_dfn": "db", "name": "snap1"}));
+    run(json!({"cmd": "report_node", "node": "beta", "connection": "OFFLINE"}));
     run(
         json!({"cmd": "kvs_modify", "name": "csi", "props": {"override_props": {"csi/volume": "pvc-1"}}}),
     );

@@ -53,6 +53,9 @@ pub(crate) fn scenario_commands() -> Vec<Value> {
         json!({"cmd": "vlm_grp_create", "rsc_grp": "grp", "props": {"Aux/v": "1"}}),
         json!({"cmd": "spawn", "rsc_grp": "grp", "rsc_dfn": "web", "volume_sizes": [1048576, 2097152],
             "nodes": [{"node": "n1", "storage_pool": "files"}, {"node": "n2", "storage_pool": "files"}]}),
+        // Satellites take snapshots: n1 and n2 are connected for it.
+        json!({"cmd": "report_node", "node": "n1", "connection": "ONLINE"}),
+        json!({"cmd": "report_node", "node": "n2", "connection": "ONLINE"}),
         json!({"cmd": "snapshot_create", "rsc_dfn": "web", "name": "s1"}),
         json!({"cmd": "rsc_dfn_create", "name": "db", "props": {"Aux/owner": "ops"}}),
         json!({"cmd": "vlm_dfn_create", "rsc_dfn": "db", "size": 1048576}),

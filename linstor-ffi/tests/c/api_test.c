@@ -402,7 +402,7 @@ static void test_spawn(linstor_cluster *c) {
     EXPECT_FAIL(linstor_cluster_autoplace(NULL, "vol_1", NULL, NULL, ERR), LINSTOR_NULL_PARAMETER);
     EXPECT_OK(linstor_cluster_resource_delete(c, "vol_4", ERR));
 
-    EXPECT_FAIL(linstor_cluster_resource_group_delete(c, "rg_three", ERR), LINSTOR_REFUSED);
+    EXPECT_FAIL(linstor_cluster_resource_group_delete(c, "rg_three", ERR), LINSTOR_ALREADY_EXISTS);
     EXPECT_OK(linstor_cluster_resource_delete(c, "vol_1", ERR));
     EXPECT_OK(linstor_cluster_resource_group_delete(c, "rg_three", ERR));
     EXPECT_OK(linstor_cluster_node_lost(c, "node-c2", ERR));

@@ -362,6 +362,8 @@ fn the_bodies_map_to_commands_the_cluster_runs() {
         r#"{"cmd": "vlm_dfn_create", "rsc_dfn": "r1", "size": 1048576}"#,
         r#"{"cmd": "rsc_create", "rsc_dfn": "r1", "node": "n1", "storage_pool": "data"}"#,
         r#"{"cmd": "rsc_create", "rsc_dfn": "r1", "node": "n2", "storage_pool": "data"}"#,
+        r#"{"cmd": "report_node", "node": "n1", "connection": "ONLINE"}"#,
+        r#"{"cmd": "report_node", "node": "n2", "connection": "ONLINE"}"#,
         r#"{"cmd": "snapshot_create", "rsc_dfn": "r1", "name": "s1"}"#,
         r#"{"cmd": "rsc_dfn_create", "name": "r2"}"#,
     ] {

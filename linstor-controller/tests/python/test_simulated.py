@@ -158,3 +158,19 @@ def test_snapshot_create_list_delete(slin):
     assert [v.size for v in snap.snapshot_volume_definitions] == [65536]
     assert_error(slin.resource_dfn_delete(rd), consts.FAIL_EXISTS_SNAPSHOT_DFN)
     assert_ok(slin.snapshot_delete(rd, "snap1"))
+
+
+def test_high_level_resource_by_external_name(sim, slin):
+    """linstor.Resource (plugins) creates its definition by external name only and learns the
+    generated name from obj_refs["RscDfn"]; a second object finds it by the external name."""
+    r = linstor.Resource("PVC 42 ü", uri=sim.url)
+    r.volumes[0] = linstor.Volume("64 MiB")
+    r.placement.storage_pool = "pool_thin"
+    r.diskful("sim0")
+    assert r.linstor_name == "PVC_42_JQ"  # LINSTOR's ExternalNameConverter: punctuation '_', bytes letters
+    again = linstor.Resource("PVC 42 ü", uri=sim.url)
+    assert again.linstor_name == r.linstor_name and again.is_diskful("sim0")
+    [d] = slin.resource_dfn_list_raise(filter_by_resource_definitions=[r.linstor_name]).resource_definitions
+    assert d.external_name == "PVC 42 ü"
+    assert r.delete()
+    assert slin.resource_dfn_list_raise(filter_by_resource_definitions=[r.linstor_name]).resource_definitions == []

@@ -18,7 +18,8 @@ use serde::Serialize;
 non_empty! {
     /// The answer to `query-size-info`.
     pub struct QuerySizeInfoResponse {
-        /// The sizes; absent when nothing can be placed.
+        /// The sizes (`max_vlm_size_in_kib` 0 when nothing can be placed: LINSTOR always
+        /// answers them, and python-linstor's `QuerySizeInfoResponse.space_info` indexes them).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub space_info: Option<SpaceInfo>,
         /// `ApiCallRc` entries (as `RcEntry::to_rest_json` renders them), e.g. why nothing fits.
@@ -146,27 +147,32 @@ pub fn max_volume_sizes(state: &ClusterState, m: &MaxSize) -> MaxVolumeSizes {
     }
 }
 
-/// `POST …/query-size-info`: the largest volume and where the next spawn would go, or the
-/// placer's refusal as a report.
+/// `POST …/query-size-info`: the largest volume and where the next spawn would go; when the
+/// placer refuses, size 0 and no pools (as LINSTOR's `CtrlQuerySizeInfoHelper` answers), with
+/// the refusal as a report.
 pub fn size_info(state: &ClusterState, m: Result<&MaxSize, &Refusal>) -> QuerySizeInfoResponse {
+    let space_info = |max: u64, next_spawn_result: Vec<SpawnResult>| SpaceInfo {
+        max_vlm_size_in_kib: max,
+        available_size_in_kib: None,
+        capacity_in_kib: None,
+        default_max_oversubscription_ratio: Some(DEFAULT_MAX_OVERSUBSCRIPTION_RATIO),
+        max_oversubscription_ratio: None,
+        max_free_capacity_oversubscription_ratio: None,
+        max_total_capacity_oversubscription_ratio: None,
+        next_spawn_result,
+    };
     match m {
         Ok(m) => QuerySizeInfoResponse {
-            space_info: Some(SpaceInfo {
-                max_vlm_size_in_kib: m.size.0,
-                available_size_in_kib: None,
-                capacity_in_kib: None,
-                default_max_oversubscription_ratio: Some(DEFAULT_MAX_OVERSUBSCRIPTION_RATIO),
-                max_oversubscription_ratio: None,
-                max_free_capacity_oversubscription_ratio: None,
-                max_total_capacity_oversubscription_ratio: None,
-                next_spawn_result: placed_pools(state, m)
+            space_info: Some(space_info(
+                m.size.0,
+                placed_pools(state, m)
                     .map(|p| spawn_result(state, p))
                     .collect(),
-            }),
+            )),
             reports: Vec::new(),
         },
         Err(r) => QuerySizeInfoResponse {
-            space_info: None,
+            space_info: Some(space_info(0, Vec::new())),
             reports: vec![r.to_rc().to_rest_json()],
         },
     }

@@ -451,3 +451,21 @@ fn views_of_snapshots_stores_properties_and_events() {
     assert!(found.is_empty(), "NON_EMPTY violated at: {found:?}");
     insta::assert_snapshot!(text.join("\n\n"));
 }
+
+#[test]
+fn a_size_query_that_places_nothing_still_answers_its_sizes() {
+    // LINSTOR always answers `space_info` (size 0 when the placer refuses); python-linstor's
+    // `QuerySizeInfoResponse.space_info` indexes it.
+    let c = sample();
+    let filter = linstor_core::model::SelectFilter {
+        place_count: Some(3),
+        ..Default::default()
+    };
+    let m = linstor_core::placement::query::max_volume_size(c.state(), &filter);
+    assert!(m.is_err(), "only alpha is online: {m:?}");
+    let v = serde_json::to_value(size_info(c.state(), m.as_ref())).unwrap();
+    assert_eq!(v["space_info"]["max_vlm_size_in_kib"], 0, "{v}");
+    assert_eq!(v["space_info"]["default_max_oversubscription_ratio"], 20.0);
+    assert!(v["space_info"].get("next_spawn_result").is_none(), "{v}");
+    assert!(v["reports"][0]["ret_code"].as_i64().unwrap() < 0, "{v}");
+}

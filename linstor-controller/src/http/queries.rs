@@ -5,7 +5,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, options, post};
 use linstor_api::{request, view};
 use linstor_core::ResourceGroupName;
 use linstor_core::model::SelectFilter;
@@ -14,7 +14,7 @@ use linstor_core::rc::{Obj, code};
 use serde_json::Value;
 
 use super::reads::{not_found, one};
-use super::{AppState, P, body_or_default, json, refused};
+use super::{AppState, P, body, body_or_default, json, refused};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -23,6 +23,9 @@ pub(super) fn routes() -> Router<AppState> {
             get(max_size),
         )
         .route("/v1/resource-groups/{rg}/query-size-info", post(size_info))
+        // LINSTOR's oldest size query (python-linstor's `storage_pool_dfn_max_vlm_sizes`): the
+        // select filter is the body of an OPTIONS request.
+        .route("/v1/query-max-volume-size", options(max_size_of_filter))
         .route(
             "/v1/queries/resource-groups/query-all-size-info",
             post(all_size_info),
@@ -42,6 +45,21 @@ async fn max_size(State(st): State<AppState>, P(rg): P<String>) -> Response {
     let filter = match group_filter(&st, &rg) {
         Ok(f) => f,
         Err(r) => return r,
+    };
+    let c = st.engine.read();
+    match max_volume_size(c.state(), &filter) {
+        Ok(m) => one(&view::max_volume_sizes(c.state(), &m)),
+        Err(r) => json(500, &Value::Array(vec![r.to_rc().to_rest_json()])),
+    }
+}
+
+async fn max_size_of_filter(State(st): State<AppState>, b: Bytes) -> Response {
+    let filter = match body::<request::AutoSelectFilter>("a max volume size query", &b) {
+        Ok(f) => match f.to_core() {
+            Ok(f) => f,
+            Err(msg) => return refused("select_filter", msg),
+        },
+        Err(e) => return e,
     };
     let c = st.engine.read();
     match max_volume_size(c.state(), &filter) {

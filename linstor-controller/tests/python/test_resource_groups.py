@@ -6,7 +6,6 @@ import linstor
 import pytest
 from linstor import consts
 
-from conftest import pending
 from support import assert_error, assert_ok, assert_warning, idfn, uniq
 
 
@@ -273,20 +272,17 @@ def test_spawn_with_external_name(lin, group):
 
 # --- size queries --------------------------------------------------------------------------------
 
-@pending
 def test_query_size_info_offline(lin, group):
     resp = lin.resource_group_query_size_info(group)
     assert not isinstance(resp, linstor.ApiCallResponse), resp
     assert resp.space_info.max_vlm_size_in_kib == 0
 
 
-@pending
 def test_query_size_info_unknown_group(lin):
     resp = lin.resource_group_query_size_info(uniq("ghost"))
     assert isinstance(resp, linstor.ApiCallResponse) and resp.is_error()
     assert_error([resp], consts.FAIL_NOT_FOUND_RSC_GRP)
 
 
-@pending
 def test_query_max_volume_size_unknown_group(lin):
     assert_error(lin.resource_group_qmvs(uniq("ghost")), consts.FAIL_NOT_FOUND_RSC_GRP)

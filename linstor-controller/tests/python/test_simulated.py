@@ -174,3 +174,10 @@ def test_high_level_resource_by_external_name(sim, slin):
     assert d.external_name == "PVC 42 ü"
     assert r.delete()
     assert slin.resource_dfn_list_raise(filter_by_resource_definitions=[r.linstor_name]).resource_definitions == []
+
+
+def test_max_volume_size_of_a_pool(slin):
+    """storage_pool_dfn_max_vlm_sizes: LINSTOR's OPTIONS /v1/query-max-volume-size."""
+    [resp] = slin.storage_pool_dfn_max_vlm_sizes(2, storage_pool_name="pool_thin")
+    [cand] = resp.candidates
+    assert cand.storage_pool == "pool_thin" and len(cand.node_names) == 2 and cand.max_volume_size > 0

@@ -4,7 +4,6 @@ accepted (LINSTOR may add WARN_NOT_CONNECTED; no error either way)."""
 import pytest
 from linstor import consts
 
-from conftest import pending
 from support import assert_error, assert_ok, assert_warning, idfn, uniq
 
 KINDS = [
@@ -145,7 +144,6 @@ def test_definition_delete_unknown_is_a_warning(lin):
     assert_warning(lin.storage_pool_dfn_delete(uniq("nospd")), consts.WARN_NOT_FOUND)
 
 
-@pending
 def test_query_max_volume_size_offline(lin, cluster):
     """Offline nodes offer no candidates."""
     replies = lin.storage_pool_dfn_max_vlm_sizes(1, storage_pool_name=cluster.lvm)

@@ -56,8 +56,8 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
 /// every diskful replica's pools must take snapshots and at least one diskful replica's satellite
 /// must be ONLINE (FAIL_NOT_CONNECTED: a snapshot is taken by satellites, not recorded for later).
 /// Then, without `nodes`, every diskful replica on an online node that is not being evacuated
-/// (the others are left out with a warning); with `nodes`, exactly those, each with a diskful
-/// replica and ONLINE.
+/// (the others are left out with a warning: WARN_NOT_CONNECTED for an offline node); with
+/// `nodes`, exactly those, each with a diskful replica and ONLINE.
 fn snapshot_targets(
     c: &Cluster,
     ctx: &mut Ctx<'_>,
@@ -90,17 +90,18 @@ fn snapshot_targets(
     if nodes.is_empty() {
         let mut targets = Vec::new();
         for r in diskful {
-            let skip = if evacuating(&r.node) {
-                "is being evacuated"
+            // LINSTOR warns with a bare MASK_WARN for both; an offline node says so here.
+            let (warning, skip) = if evacuating(&r.node) {
+                (0, "is being evacuated")
             } else if !online(&r.node) {
-                "is not connected"
+                (code::WARN_NOT_CONNECTED, "is not connected")
             } else {
                 targets.push(r.node.clone());
                 continue;
             };
             ctx.warn(
                 Obj::Snapshot,
-                code::WARN_NOT_CONNECTED,
+                warning,
                 format!(
                     "Snapshot of '{n}' will not be taken on node '{}': the node {skip}.",
                     r.node

@@ -65,6 +65,96 @@ fn more_routes() -> Router<AppState> {
         .route("/v1/key-value-store/{kvs}", get(kvs))
         .route("/v1/error-reports", get(error_reports))
         .route("/v1/error-reports/{id}", get(error_report))
+        .route("/v1/node-connections", get(node_conns))
+        .route(
+            "/v1/resource-definitions/{rd}/resource-connections",
+            get(rsc_conns),
+        )
+        .route(
+            "/v1/resource-definitions/{rd}/resource-connections/{a}/{b}",
+            get(rsc_conn),
+        )
+}
+
+/// A connection as LINSTOR lists it (`NodeConnection`, `ResourceConnection`).
+fn conn_view(c: &linstor_core::model::Connection, rsc: Option<&str>) -> Value {
+    let mut v = serde_json::json!({
+        "node_a": c.node_a.as_str(),
+        "node_b": c.node_b.as_str(),
+        "uuid": c.uuid.to_string(),
+    });
+    if !c.props.is_empty() {
+        let props: serde_json::Map<String, Value> = c
+            .props
+            .iter()
+            .map(|(k, v)| (k.to_owned(), Value::from(v)))
+            .collect();
+        v["props"] = Value::Object(props);
+    }
+    if let Some(r) = rsc {
+        v["resource_name"] = Value::from(r);
+    }
+    v
+}
+
+fn conns(
+    c: &linstor_core::model::Connections,
+) -> impl Iterator<Item = &linstor_core::model::Connection> {
+    c.values().flat_map(|m| m.values())
+}
+
+async fn node_conns(State(st): State<AppState>, q: Q) -> Response {
+    let (a, b) = (
+        q.first("node_a").map(str::to_owned),
+        q.first("node_b").map(str::to_owned),
+    );
+    let hit = |n: &linstor_core::NodeName, want: &Option<String>| {
+        want.as_ref()
+            .is_none_or(|w| n.as_str().eq_ignore_ascii_case(w))
+    };
+    let c = st.engine.read();
+    let items: Vec<Value> = conns(&c.state().node_connections)
+        .filter(|x| {
+            (hit(&x.node_a, &a) && hit(&x.node_b, &b)) || (hit(&x.node_b, &a) && hit(&x.node_a, &b))
+        })
+        .map(|x| conn_view(x, None))
+        .collect();
+    drop(c);
+    list(items)
+}
+
+async fn rsc_conns(State(st): State<AppState>, P(rd): P<String>) -> Response {
+    let c = st.engine.read();
+    match rd_of(c.state(), &rd) {
+        Ok(d) => list(
+            conns(&d.resource_connections)
+                .map(|x| conn_view(x, Some(d.name.as_str())))
+                .collect(),
+        ),
+        Err(r) => r,
+    }
+}
+
+async fn rsc_conn(
+    State(st): State<AppState>,
+    P((rd, a, b)): P<(String, String, String)>,
+) -> Response {
+    let c = st.engine.read();
+    let d = match rd_of(c.state(), &rd) {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let found = conns(&d.resource_connections).find(|x| {
+        (x.node_a.as_str().eq_ignore_ascii_case(&a) && x.node_b.as_str().eq_ignore_ascii_case(&b))
+            || (x.node_a.as_str().eq_ignore_ascii_case(&b)
+                && x.node_b.as_str().eq_ignore_ascii_case(&a))
+    });
+    // A pair without properties has no stored connection; LINSTOR still lists the pair.
+    let v = found.map_or_else(
+        || serde_json::json!({"node_a": a, "node_b": b, "resource_name": d.name.as_str()}),
+        |x| conn_view(x, Some(d.name.as_str())),
+    );
+    list(vec![v])
 }
 
 async fn props_info() -> Response {

@@ -232,7 +232,6 @@ def test_activate_unknown_resource(lin, rd, cluster, action):
     assert_error(call(cluster.nodes[2], rd), consts.FAIL_NOT_FOUND_RSC)
 
 
-@pending
 def test_resource_connections(lin, rd, cluster):
     n0, n1 = cluster.nodes[:2]
     assert_ok(lin.resource_create([linstor.ResourceData(n, rd, storage_pool=cluster.lvm) for n in (n0, n1)]))
@@ -242,7 +241,6 @@ def test_resource_connections(lin, rd, cluster):
     assert conn.properties.get("DrbdOptions/Net/protocol") == "C"
 
 
-@pending
 def test_node_connections(lin, cluster):
     n0, n1 = cluster.nodes[:2]
     assert_ok(lin.node_conn_modify(n0, n1, {"Aux/link": "fast"}, []))

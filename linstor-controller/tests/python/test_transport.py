@@ -120,13 +120,11 @@ LIST_PATHS = [
     "/v1/view/snapshots",
     "/v1/key-value-store",
     "/v1/error-reports",
-]
-PENDING_LIST_PATHS = [
     "/v1/node-connections",
 ]
 
 
-@pytest.mark.parametrize("path", LIST_PATHS + [pytest.param(p, marks=pending) for p in PENDING_LIST_PATHS])
+@pytest.mark.parametrize("path", LIST_PATHS)
 def test_every_2xx_body_is_json(controller, cluster, path):
     status, hdrs, body, _ = controller.http("GET", path)
     assert status == 200, body

@@ -2,7 +2,8 @@
 //! entries (never a bare object, never empty: clients index `replies[0]`).
 //!
 //! Statuses as LINSTOR maps them: a create answers 201, other calls 200; the first error
-//! decides otherwise (NOT_FOUND codes → 404, access denied → 403, everything else → 500). A
+//! decides otherwise (invalid input → 400, NOT_FOUND codes → 404, access denied → 403, everything
+//! else → 500). A
 //! body that cannot be read at all is 400, with an entry that names the field and the fix.
 
 use linstor_core::cluster::Outcome;

@@ -420,10 +420,14 @@ impl ApiCallRc {
         self.0.push(e);
     }
 
-    /// The HTTP status LINSTOR's REST layer would answer with (success status given).
+    /// The HTTP status of an answer (success status given): LINSTOR's mapping, except that
+    /// invalid input (codes 200–299) is 400 where LINSTOR says 500.
     pub fn http_status(&self, success: u16) -> u16 {
         match self.first_error() {
             None => success,
+            // Invalid input (INVLD_*) is the client's to fix: 400. LINSTOR answers 500 here;
+            // every client treats a status >= 400 with an ApiCallRc body alike.
+            Some(e) if (200..300).contains(&e.code) => 400,
             Some(e) if (300..400).contains(&e.code) => 404,
             Some(e) if (400..500).contains(&e.code) => 403,
             Some(_) => 500,
@@ -554,6 +558,13 @@ mod tests {
             "x",
         )]);
         assert_eq!(other.http_status(201), 500);
+        let invalid = ApiCallRc(vec![RcEntry::error(
+            Op::Create,
+            Obj::Node,
+            code::INVLD_NODE_NAME,
+            "x",
+        )]);
+        assert_eq!(invalid.http_status(201), 400);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod quorum;
 pub mod rc;
 pub mod size;
 pub mod state;
+pub mod vec_map;
 
 pub use name::{
     KvsName, NameError, NameKind, NetIfName, NodeName, ResourceGroupName, ResourceName,

@@ -19,6 +19,7 @@ use crate::name::{
 };
 use crate::props::Props;
 use crate::size::SizeKib;
+use crate::vec_map::VecMap;
 
 /// A UUID, generated from the caller's entropy (never from a global RNG).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -471,9 +472,9 @@ pub struct Node {
     /// Flags.
     pub flags: NodeFlags,
     /// Network interfaces.
-    pub net_interfaces: BTreeMap<NetIfName, NetInterface>,
+    pub net_interfaces: VecMap<NetIfName, NetInterface>,
     /// Storage pools on this node (including `DfltDisklessStorPool`).
-    pub storage_pools: BTreeMap<StorPoolName, StoragePool>,
+    pub storage_pools: VecMap<StorPoolName, StoragePool>,
     /// Properties.
     pub props: Props,
     /// Identity.
@@ -622,7 +623,7 @@ pub struct ResourceGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_slots: Option<u8>,
     /// Volume groups by number.
-    pub volume_groups: BTreeMap<u16, VolumeGroup>,
+    pub volume_groups: VecMap<u16, VolumeGroup>,
     /// Identity.
     pub uuid: Uuid,
 }
@@ -674,11 +675,11 @@ pub struct ResourceDefinition {
     /// DRBD data.
     pub drbd: DrbdRscDfnData,
     /// Volume definitions by number.
-    pub volume_definitions: BTreeMap<u16, VolumeDefinition>,
+    pub volume_definitions: VecMap<u16, VolumeDefinition>,
     /// Resources by node.
-    pub resources: BTreeMap<NodeName, Resource>,
+    pub resources: VecMap<NodeName, Resource>,
     /// Snapshot definitions by name.
-    pub snapshots: BTreeMap<SnapshotName, SnapshotDefinition>,
+    pub snapshots: VecMap<SnapshotName, SnapshotDefinition>,
     /// Connections between two of its resources that carry properties, by the lesser node
     /// name, then the greater ([`Connections`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -796,7 +797,7 @@ pub struct Resource {
     #[serde(default)]
     pub drbd_client: bool,
     /// Volumes by number.
-    pub volumes: BTreeMap<u16, Volume>,
+    pub volumes: VecMap<u16, Volume>,
     /// Properties.
     pub props: Props,
     /// Creation time (ms since the epoch, from the caller's clock).
@@ -840,9 +841,9 @@ pub struct SnapshotDefinition {
     /// Flags.
     pub flags: SnapshotDfnFlags,
     /// Volume sizes at snapshot time.
-    pub volume_sizes: BTreeMap<u16, SizeKib>,
+    pub volume_sizes: VecMap<u16, SizeKib>,
     /// Per-node snapshots.
-    pub snapshots: BTreeMap<NodeName, Snapshot>,
+    pub snapshots: VecMap<NodeName, Snapshot>,
     /// Identity.
     pub uuid: Uuid,
 }
@@ -853,7 +854,7 @@ pub struct Snapshot {
     /// Node.
     pub node: NodeName,
     /// Pool per volume number.
-    pub volume_pools: BTreeMap<u16, StorPoolName>,
+    pub volume_pools: VecMap<u16, StorPoolName>,
     /// Creation time (ms).
     pub create_timestamp: i64,
 }
@@ -927,7 +928,7 @@ pub struct NodeObserved {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Capabilities>,
     /// Capacity per pool; a missing pool means "unknown".
-    pub pools: BTreeMap<StorPoolName, PoolCapacity>,
+    pub pools: VecMap<StorPoolName, PoolCapacity>,
     /// DRBD state of this node's resources; a missing resource means "not reported yet".
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resources: BTreeMap<ResourceName, RscObserved>,

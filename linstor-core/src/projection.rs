@@ -31,6 +31,7 @@ use crate::name::{NodeName, ResourceName, StorPoolName};
 use crate::placement::capacity::Fnv;
 use crate::props::Props;
 use crate::state::ClusterState;
+use crate::vec_map::VecMap;
 
 /// Everything one satellite needs, as one serializable value (see the module docs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,8 +117,8 @@ fn project_rd(rd: &ResourceDefinition, node: &NodeName) -> Option<ResourceDefini
         layer_stack: rd.layer_stack.clone(),
         drbd: rd.drbd.clone(),
         volume_definitions: rd.volume_definitions.clone(),
-        resources: BTreeMap::new(),
-        snapshots: BTreeMap::new(),
+        resources: VecMap::new(),
+        snapshots: VecMap::new(),
         resource_connections: BTreeMap::new(),
         uuid: rd.uuid,
     };
@@ -135,7 +136,7 @@ fn project_rd(rd: &ResourceDefinition, node: &NodeName) -> Option<ResourceDefini
                 props: s.props.clone(),
                 flags: s.flags,
                 volume_sizes: s.volume_sizes.clone(),
-                snapshots: BTreeMap::from([(node.clone(), local.clone())]),
+                snapshots: VecMap::from([(node.clone(), local.clone())]),
                 uuid: s.uuid,
             };
             p.snapshots.insert(name.clone(), s);
@@ -162,7 +163,7 @@ impl NodeProjection {
         #[derive(Serialize)]
         struct Input<'a> {
             rd: Option<RdView<'a>>,
-            rg: Option<(NoAux<'a>, &'a BTreeMap<u16, crate::model::VolumeGroup>)>,
+            rg: Option<(NoAux<'a>, &'a VecMap<u16, crate::model::VolumeGroup>)>,
             nodes: Vec<NodeView<'a>>,
             ctrl: NoAux<'a>,
         }
@@ -206,8 +207,8 @@ struct RdView<'a> {
     flags: crate::model::RscDfnFlags,
     layer_stack: &'a [crate::model::LayerKind],
     drbd: &'a crate::model::DrbdRscDfnData,
-    volume_definitions: &'a BTreeMap<u16, crate::model::VolumeDefinition>,
-    resources: &'a BTreeMap<NodeName, crate::model::Resource>,
+    volume_definitions: &'a VecMap<u16, crate::model::VolumeDefinition>,
+    resources: &'a VecMap<NodeName, crate::model::Resource>,
 }
 
 impl<'a> RdView<'a> {
@@ -229,7 +230,7 @@ impl<'a> RdView<'a> {
 struct NodeView<'a> {
     name: &'a NodeName,
     props: NoAux<'a>,
-    net_interfaces: &'a BTreeMap<crate::name::NetIfName, crate::model::NetInterface>,
+    net_interfaces: &'a VecMap<crate::name::NetIfName, crate::model::NetInterface>,
     pools: Vec<(&'a StorPoolName, NoAux<'a>)>,
 }
 

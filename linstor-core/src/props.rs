@@ -15,11 +15,12 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
+use crate::vec_map::VecMap;
 
 /// A flat `key → value` map.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Props(pub BTreeMap<String, String>);
+pub struct Props(pub VecMap<String, String>);
 
 impl Props {
     /// An empty map.

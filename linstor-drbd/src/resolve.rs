@@ -272,15 +272,21 @@ mod tests {
     #[test]
     fn core_chains_resolve_the_same_way() {
         use linstor_core::props::{Level, PriorityProps, Props};
-        let rsc = Props(props(&[("DrbdOptions/Net/max-buffers", "10000")]));
-        let rd = Props(props(&[
+        let rsc = props(&[("DrbdOptions/Net/max-buffers", "10000")])
+            .into_iter()
+            .collect::<Props>();
+        let rd = props(&[
             ("DrbdOptions/Net/max-buffers", "9000"),
             ("DrbdOptions/Resource/quorum", "majority"),
-        ]));
-        let ctrl = Props(props(&[
+        ])
+        .into_iter()
+        .collect::<Props>();
+        let ctrl = props(&[
             ("DrbdOptions/Net/max-buffers", "8000"),
             ("DrbdOptions/Net/x/y", "nested"),
-        ]));
+        ])
+        .into_iter()
+        .collect::<Props>();
         let chain = PriorityProps::new()
             .with(Level::Rsc, &rsc)
             .with(Level::RscDfn, &rd)

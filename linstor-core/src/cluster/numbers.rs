@@ -10,8 +10,6 @@
 //! (`MinorNrAutoRange`, `TcpPortAutoRange`), or a requested one checked, with LINSTOR's
 //! exhaustion codes; and the release of a resource's numbers when it goes.
 
-use std::collections::BTreeMap;
-
 use super::Cluster;
 use super::ctx::{BoxedEntry, Res, fail};
 use crate::keys;
@@ -19,6 +17,7 @@ use crate::model::{Resource, ResourceDefinition};
 use crate::name::{NodeName, ResourceName};
 use crate::props::parse_number_range;
 use crate::rc::{Obj, Op, RcEntry, code};
+use crate::vec_map::VecMap;
 
 /// Highest DRBD minor number.
 pub const MAX_MINOR: u32 = (1 << 20) - 1;
@@ -225,7 +224,7 @@ pub(super) fn choose_vlm_nr<V>(
     op: Op,
     obj: Obj,
     requested: Option<u16>,
-    used: &BTreeMap<u16, V>,
+    used: &VecMap<u16, V>,
     exists: impl FnOnce(u16) -> Box<RcEntry>,
 ) -> Res<u16> {
     match requested {

@@ -22,6 +22,7 @@ use crate::placement::filter::is_live_replica;
 use crate::props::{Level, PropsModify};
 use crate::rc::{Obj, Op, code};
 use crate::size::SizeKib;
+use crate::vec_map::VecMap;
 
 /// Runs a command on a resource group or volume group (routed here by `Cluster::dispatch`).
 pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
@@ -119,7 +120,7 @@ pub(super) fn ensure_defaults(c: &mut Cluster, ctx: &mut Ctx<'_>) {
             props: Default::default(),
             select_filter: SelectFilter::default(),
             peer_slots: None,
-            volume_groups: BTreeMap::new(),
+            volume_groups: VecMap::new(),
             uuid: ctx.uuid(),
         });
     }
@@ -224,7 +225,7 @@ pub(super) fn rg_create(
         props: props_from(props, Level::RscGrp),
         select_filter: filter,
         peer_slots,
-        volume_groups: BTreeMap::new(),
+        volume_groups: VecMap::new(),
         uuid: ctx.uuid(),
     };
     unknown_pool_warning(c, ctx, &g.select_filter);

@@ -18,6 +18,7 @@ use crate::model::{
 use crate::name::{NetIfName, NodeName, ResourceName};
 use crate::props::{Level, PropsModify};
 use crate::rc::{Obj, Op, RcEntry, Severity, code};
+use crate::vec_map::VecMap;
 
 /// Runs a command on the controller's properties, a node or a net interface (routed here by
 /// `Cluster::dispatch`).
@@ -125,7 +126,7 @@ pub(super) fn node_create(
             .correction("Give at least one net interface, e.g. name 'default' with the node's IP address."));
     }
     c.validate_props(op, Obj::Node, Level::Node, props)?;
-    let mut ifs = BTreeMap::new();
+    let mut ifs = VecMap::new();
     for spec in netifs {
         let nif = netif_from_spec(op, name.as_str(), spec, ctx)?;
         if ifs.contains_key(&nif.name) {

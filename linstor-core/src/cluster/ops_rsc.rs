@@ -26,6 +26,7 @@ use crate::name::{NodeName, ResourceName, StorPoolName, well_known};
 use crate::props::{Level, Props, PropsModify, parse_bool};
 use crate::rc::{Obj, Op, code};
 use crate::size::SizeKib;
+use crate::vec_map::VecMap;
 
 /// Runs a command on a resource or volume definition, or a satellite's resource report (routed
 /// here by `Cluster::dispatch`).
@@ -308,9 +309,9 @@ pub(super) fn rd_create(
             al_stripe_size_kib: 32,
             transport: "IP".into(),
         },
-        volume_definitions: BTreeMap::new(),
-        resources: BTreeMap::new(),
-        snapshots: BTreeMap::new(),
+        volume_definitions: VecMap::new(),
+        resources: VecMap::new(),
+        snapshots: VecMap::new(),
         resource_connections: BTreeMap::new(),
         uuid: ctx.uuid(),
     };
@@ -1009,7 +1010,7 @@ pub(super) fn rsc_create(
     let mut rprops = req_props;
     rprops.set(keys::STOR_POOL_NAME, pool.as_str());
     let now = ctx.env.now_ms();
-    let mut volumes = BTreeMap::new();
+    let mut volumes = VecMap::new();
     for nr in d.volume_definitions.keys() {
         volumes.insert(
             *nr,

@@ -22,6 +22,7 @@ use crate::name::{NodeName, ResourceName, SnapshotName};
 use crate::placement::filter::is_online;
 use crate::props::{Level, PropsModify, kvs_key};
 use crate::rc::{Obj, Op, code};
+use crate::vec_map::VecMap;
 
 /// Runs a command on a snapshot or a key-value store (routed here by `Cluster::dispatch`).
 pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
@@ -236,7 +237,7 @@ pub(super) fn snapshot_create(
         .correction("Create a volume definition first."));
     }
     let targets = snapshot_targets(c, ctx, op, d, nodes)?;
-    let mut snaps = BTreeMap::new();
+    let mut snaps = VecMap::new();
     for nk in &targets {
         snaps.insert(nk.clone(), node_snapshot(ctx, d, nk));
     }

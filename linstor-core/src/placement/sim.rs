@@ -29,6 +29,7 @@ use crate::placement::{Placement, PlacementCache, PlacementRequest, Refusal, Str
 use crate::props::Props;
 use crate::size::SizeKib;
 use crate::state::ClusterState;
+use crate::vec_map::VecMap;
 
 /// KiB in one GiB.
 pub const GIB: u64 = 1024 * 1024;
@@ -121,7 +122,7 @@ impl ClusterBuilder {
                 props: Props::new(),
                 select_filter: SelectFilter::default(),
                 peer_slots: None,
-                volume_groups: BTreeMap::new(),
+                volume_groups: VecMap::new(),
                 uuid: Uuid::default(),
             },
         );
@@ -132,7 +133,7 @@ impl ClusterBuilder {
     pub fn node(&mut self, node: &str) -> &mut Self {
         let n: NodeName = name(node);
         let dl: StorPoolName = name(well_known::DFLT_DISKLESS_STOR_POOL);
-        let mut pools = BTreeMap::new();
+        let mut pools = VecMap::new();
         pools.insert(
             dl.clone(),
             StoragePool {
@@ -150,7 +151,7 @@ impl ClusterBuilder {
                 name: n.clone(),
                 node_type: NodeType::Satellite,
                 flags: NodeFlags::default(),
-                net_interfaces: BTreeMap::new(),
+                net_interfaces: VecMap::new(),
                 storage_pools: pools,
                 props: Props::new(),
                 uuid: Uuid::default(),
@@ -167,7 +168,7 @@ impl ClusterBuilder {
                     unsupported_layers: BTreeMap::new(),
                     drbd_version: Some((9, 2, 8)),
                 }),
-                pools: BTreeMap::new(),
+                pools: VecMap::new(),
                 resources: BTreeMap::new(),
             },
         );
@@ -403,7 +404,7 @@ pub fn add_rd(state: &mut ClusterState, rsc: &ResourceName, size: SizeKib) {
     if state.resource_definitions.contains_key(rsc) {
         return;
     }
-    let mut vds = BTreeMap::new();
+    let mut vds = VecMap::new();
     vds.insert(
         0,
         VolumeDefinition {
@@ -432,8 +433,8 @@ pub fn add_rd(state: &mut ClusterState, rsc: &ResourceName, size: SizeKib) {
                 transport: "IP".into(),
             },
             volume_definitions: vds,
-            resources: BTreeMap::new(),
-            snapshots: BTreeMap::new(),
+            resources: VecMap::new(),
+            snapshots: VecMap::new(),
             resource_connections: BTreeMap::new(),
             uuid: Uuid::default(),
         },

@@ -116,3 +116,68 @@ pub const ROLLBACK_TARGET: &str = "RollbackTarget";
 
 /// Namespaces reserved for the system: users cannot delete keys in them.
 pub const RESERVED_NAMESPACES: [&str; 2] = ["Internal/", "Satellite/"];
+
+/// Every key above: property maps store these (when longer than an inline string) as references
+/// to the constants instead of copies of their own.
+pub const WELL_KNOWN: &[&str] = &[
+    MIN_THIN_FREE_SPACE,
+    AUTOPLACER_STRATEGY,
+    WEIGHT_MAX_FREE_SPACE,
+    WEIGHT_MIN_RESERVED_SPACE,
+    WEIGHT_MIN_RSC_COUNT,
+    WEIGHT_BALANCED_FILL,
+    AUTOPLACE_TARGET,
+    MAX_OVERSUBSCRIPTION_RATIO,
+    MAX_FREE_CAPACITY_OVERSUBSCRIPTION_RATIO,
+    MAX_TOTAL_CAPACITY_OVERSUBSCRIPTION_RATIO,
+    ALLOW_MIXING_STORAGE_POOL_DRIVER,
+    STOR_POOL_NAME,
+    STOR_DRIVER_STOR_POOL_NAME,
+    STOR_DRIVER_LVM_VG,
+    STOR_DRIVER_THIN_POOL,
+    STOR_DRIVER_ZPOOL,
+    STOR_DRIVER_ZPOOL_THIN,
+    STOR_DRIVER_FILE_DIR,
+    CUR_STLT_CONN_NAME,
+    NODE_UNAME,
+    MINOR_NR_AUTO_RANGE,
+    TCP_PORT_AUTO_RANGE,
+    PEER_SLOTS_NEW_RESOURCE,
+    DRBD_CURRENT_GI,
+    QUORUM,
+    QUORUM_SET_BY,
+    AUTO_ADD_QUORUM_TIEBREAKER,
+    BALANCE_RESOURCES_ENABLED,
+    BALANCE_RESOURCES_GRACE_PERIOD,
+    SKIP_DISK,
+    PREF_NIC,
+    EXACT_SIZE,
+    AUTO_EVICT_MIN_REPLICA_COUNT,
+    EVACUATION_TARGET,
+    EVACUATION_DO_NOT_TARGET,
+    EVACUATION_REPLICAS,
+    RESTORE_FROM_RESOURCE,
+    RESTORE_FROM_SNAPSHOT,
+    ROLLBACK_TARGET,
+];
+
+#[cfg(test)]
+mod tests {
+    /// `WELL_KNOWN` lists every key constant of this file.
+    #[test]
+    fn well_known_lists_every_key() {
+        let src = include_str!("keys.rs");
+        for line in src.lines() {
+            let Some(rest) = line.strip_prefix("pub const ") else {
+                continue;
+            };
+            if let Some((_, value)) = rest.split_once(": &str = \"") {
+                let value = value.trim_end_matches("\";");
+                assert!(
+                    super::WELL_KNOWN.contains(&value),
+                    "{value} is not in WELL_KNOWN"
+                );
+            }
+        }
+    }
+}

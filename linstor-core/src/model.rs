@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::name::{
     KvsName, NetIfName, NodeName, ResourceGroupName, ResourceName, SnapshotName, StorPoolName,
@@ -452,6 +454,12 @@ impl LayerKind {
     }
 }
 
+/// A resource definition's layer stack: up to 16 layers inline (no allocation).
+pub type LayerStack = SmallVec<[LayerKind; 16]>;
+
+/// A resource's DRBD TCP ports: up to 8 inline (no allocation).
+pub type TcpPorts = SmallVec<[u16; 8]>;
+
 /// Which diskless flavour autoplace creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[allow(non_camel_case_types, reason = "LINSTOR's REST names")]
@@ -644,8 +652,8 @@ pub struct VolumeGroup {
 /// DRBD data of a resource definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DrbdRscDfnData {
-    /// Shared secret (15 random bytes, base64).
-    pub secret: String,
+    /// Shared secret (15 random bytes, base64; inline, no allocation).
+    pub secret: CompactString,
     /// Peer slots.
     pub peer_slots: u8,
     /// Activity-log stripes.
@@ -653,7 +661,7 @@ pub struct DrbdRscDfnData {
     /// Activity-log stripe size.
     pub al_stripe_size_kib: u32,
     /// Transport (`IP`).
-    pub transport: String,
+    pub transport: CompactString,
 }
 
 /// A resource definition.
@@ -671,7 +679,7 @@ pub struct ResourceDefinition {
     /// Flags.
     pub flags: RscDfnFlags,
     /// Layer stack.
-    pub layer_stack: Vec<LayerKind>,
+    pub layer_stack: LayerStack,
     /// DRBD data.
     pub drbd: DrbdRscDfnData,
     /// Volume definitions by number.
@@ -792,7 +800,7 @@ pub struct Resource {
     /// DRBD node id (0–31), unique within the resource definition.
     pub node_id: u8,
     /// DRBD TCP ports on this node (allocated per node).
-    pub tcp_ports: Vec<u16>,
+    pub tcp_ports: TcpPorts,
     /// DRBD client (non-voting diskless).
     #[serde(default)]
     pub drbd_client: bool,

@@ -18,6 +18,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
+use compact_str::CompactString;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Which kind of object a name belongs to; decides the rule set.
@@ -270,7 +271,7 @@ macro_rules! name_type {
     ($(#[$doc:meta])* $ty:ident, $kind:expr) => {
         $(#[$doc])*
         #[derive(Clone)]
-        pub struct $ty(Box<str>);
+        pub struct $ty(CompactString);
 
         impl $ty {
             /// The rule set this name type uses.
@@ -279,7 +280,7 @@ macro_rules! name_type {
             /// Validates and builds the name.
             pub fn new(value: &str) -> Result<Self, NameError> {
                 check_name(Self::KIND, value)?;
-                Ok(Self(value.into()))
+                Ok(Self(CompactString::new(value)))
             }
 
             /// The name as the user typed it.
@@ -289,7 +290,7 @@ macro_rules! name_type {
 
             /// The identity form (upper case), as LINSTOR stores it.
             pub fn key(&self) -> String {
-                self.0.to_ascii_uppercase()
+                self.as_str().to_ascii_uppercase()
             }
         }
 

@@ -11,6 +11,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Bound;
+
+use compact_str::CompactString;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,9 +21,33 @@ use crate::keys;
 use crate::vec_map::VecMap;
 
 /// A flat `key → value` map.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Stored compactly, for it sits on every object: one sorted vector of pairs (no allocation
+/// while empty); keys and values of up to 24 bytes are stored inline, and the longer well-known
+/// keys ([`KEYS`], [`keys::WELL_KNOWN`]) as references to their constants, so a typical map costs
+/// one allocation. Serialized as a JSON object in key order, exactly as a `BTreeMap`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct Props(pub VecMap<String, String>);
+pub struct Props(VecMap<CompactString, CompactString>);
+
+/// The stored form of a key: inline if short, a reference to the constant if well known.
+fn key_text(key: &str) -> CompactString {
+    if key.len() > MAX_INLINE {
+        let known = KEYS
+            .iter()
+            .map(|k| k.key)
+            .chain(keys::WELL_KNOWN.iter().copied());
+        for k in known {
+            if k == key {
+                return CompactString::const_new(k);
+            }
+        }
+    }
+    CompactString::new(key)
+}
+
+/// Longest string `CompactString` stores inline.
+const MAX_INLINE: usize = std::mem::size_of::<CompactString>();
 
 impl Props {
     /// An empty map.
@@ -30,17 +57,27 @@ impl Props {
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
+        self.0.get(key).map(CompactString::as_str)
+    }
+
+    /// True if `key` is set.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.0.contains_key(key)
     }
 
     /// Sets `key`; returns the old value.
-    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        self.0.insert(key.into(), value.into())
+    pub fn set(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) -> Option<String> {
+        let (key, value) = (key.as_ref(), CompactString::new(value.as_ref()));
+        if let Some(v) = self.0.get_mut(key) {
+            return Some(std::mem::replace(v, value).into_string());
+        }
+        self.0.insert(key_text(key), value);
+        None
     }
 
     /// Removes `key`; returns the old value.
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        self.0.remove(key)
+        self.0.remove(key).map(CompactString::into_string)
     }
 
     /// Removes every key in `namespace` (`ns/…`); returns how many were removed.
@@ -51,9 +88,14 @@ impl Props {
         before - self.0.len()
     }
 
-    /// Iterates over `(key, value)`.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+    /// Iterates over `(key, value)`, in key order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> + ExactSizeIterator {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &str> + ExactSizeIterator {
+        self.0.keys().map(CompactString::as_str)
     }
 
     /// Iterates over the keys in `namespace` with the namespace stripped.
@@ -62,7 +104,7 @@ impl Props {
         let len = prefix.len();
         let hits: Vec<(&'a str, &'a str)> = self
             .0
-            .range(prefix.clone()..)
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(&prefix))
             .map(|(k, v)| (&k[len..], v.as_str()))
             .collect();
@@ -78,15 +120,60 @@ impl Props {
     pub fn len(&self) -> usize {
         self.0.len()
     }
+
+    /// Removes every key.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// Keeps the keys for which `f` is true.
+    pub fn retain(&mut self, mut f: impl FnMut(&str, &str) -> bool) {
+        self.0.retain(|k, v| f(k, v));
+    }
+
+    /// A copy as a `BTreeMap` (for APIs that take one).
+    pub fn to_btree(&self) -> BTreeMap<String, String> {
+        self.iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
 }
 
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Props {
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Props {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         Props(
             iter.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
+                .map(|(k, v)| (key_text(k.as_ref()), CompactString::new(v.as_ref())))
                 .collect(),
         )
+    }
+}
+
+impl<'de> Deserialize<'de> for Props {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// A key, stored through [`key_text`].
+        #[derive(PartialEq, Eq, PartialOrd, Ord)]
+        struct Key(CompactString);
+
+        impl<'de> Deserialize<'de> for Key {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = Key;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a string")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key, E> {
+                        Ok(Key(key_text(v)))
+                    }
+                }
+                d.deserialize_str(V)
+            }
+        }
+
+        // Sorted already; the pairs are moved in place.
+        let m = VecMap::<Key, CompactString>::deserialize(d)?;
+        Ok(Props(m.into_iter().map(|(k, v)| (k.0, v)).collect()))
     }
 }
 
@@ -1013,6 +1100,35 @@ impl<'a> PriorityProps<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn props_read_and_write_json_like_a_btreemap() {
+        let json = r#"{"b":"1","DrbdOptions/Resource/quorum":"majority","Aux/a-user-key-longer-than-24":"v","a":"x","a":"y"}"#;
+        let p: Props = serde_json::from_str(json).unwrap();
+        let b: BTreeMap<String, String> = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            serde_json::to_string(&b).unwrap()
+        );
+        assert_eq!(p.to_btree(), b);
+        for bad in ["[]", "5", r#"{"a":1}"#] {
+            let e = serde_json::from_str::<Props>(bad).unwrap_err().to_string();
+            let eb = serde_json::from_str::<BTreeMap<String, String>>(bad).unwrap_err();
+            assert_eq!(e, eb.to_string(), "{bad}");
+        }
+        // A long well-known key refers to its constant; a long user key is a copy.
+        let stored = |k: &str| p.0.keys().find(|s| s.as_str() == k).unwrap().clone();
+        assert_eq!(stored(keys::QUORUM).as_static_str(), Some(keys::QUORUM));
+        assert_eq!(
+            stored("Aux/a-user-key-longer-than-24").as_static_str(),
+            None
+        );
+        let mut q = Props::new();
+        assert_eq!(q.set(keys::QUORUM, "off"), None);
+        assert_eq!(q.set(keys::QUORUM, "majority"), Some("off".to_owned()));
+        assert!(q.0.keys().all(|k| k.as_static_str() == Some(keys::QUORUM)));
+        assert_eq!(q.iter().collect::<Vec<_>>(), [(keys::QUORUM, "majority")]);
+    }
 
     fn check(level: Level, key: &str, value: &str, expect: Result<(), &str>) {
         let got = validate_user_prop(level, key, value, None)

@@ -26,6 +26,7 @@ use std::ops::{Bound, Index, RangeBounds};
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
 
 /// An ordered map in a sorted vector (see the module documentation).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -525,12 +526,13 @@ where
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-                // At most 4096 entries reserved up front, whatever the input claims.
-                let mut entries = Vec::with_capacity(a.size_hint().unwrap_or(0).min(4096));
+                // Gathered on the stack first, so that a small map gets one exact allocation
+                // (not one grown and shrunk again).
+                let mut entries: SmallVec<[(K, V); 4]> = SmallVec::new();
                 while let Some(e) = a.next_entry()? {
                     entries.push(e);
                 }
-                Ok(VecMap::from_vec(entries, true))
+                Ok(VecMap::from_vec(entries.into_vec(), true))
             }
         }
 

@@ -162,7 +162,7 @@ impl ResConfig {
                 node_name: local.to_string(),
                 generated_at,
             },
-            secret: rd.drbd.secret.clone(),
+            secret: rd.drbd.secret.to_string(),
             cram_hmac_alg: "sha1".to_owned(),
             options: resolve_chain(&chains.drbd_resource(rd_name, local)),
             nodes,

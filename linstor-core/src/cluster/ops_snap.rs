@@ -451,7 +451,7 @@ fn create_restore_target(
         props: &empty,
         secret: None,
         peer_slots: Some(d.drbd.peer_slots),
-        layer_stack: Some(d.layer_stack.clone()),
+        layer_stack: Some(d.layer_stack.to_vec()),
     };
     let new = rd_create(c, ctx, rd_args)?;
     restore_vds(c, ctx, (n, sn), &new)?;

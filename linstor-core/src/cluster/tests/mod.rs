@@ -283,7 +283,7 @@ fn resource_lifecycle_and_two_phase_delete() {
     let d = &c.state().resource_definitions[&r1];
     let ids: Vec<u8> = d.resources.values().map(|r| r.node_id).collect();
     assert_eq!(ids, vec![0, 1, 2]);
-    assert!(d.resources.values().all(|r| r.tcp_ports == vec![7000]));
+    assert!(d.resources.values().all(|r| *r.tcp_ports == [7000]));
     assert!(
         d.resources[&NodeName::new("n3").unwrap()]
             .flags
@@ -467,8 +467,9 @@ fn number_pool_exhaustion_and_reuse() {
             .values()
             .next()
             .unwrap()
-            .tcp_ports,
-        vec![7000]
+            .tcp_ports
+            .as_slice(),
+        [7000]
     );
     check_all(
         &mut c,

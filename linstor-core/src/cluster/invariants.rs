@@ -9,11 +9,14 @@ use crate::model::{Connections, LayerKind, ResourceDefinition};
 use crate::name::{NodeName, StorPoolName, well_known};
 use crate::state::ClusterState;
 
-fn nonempty<K: Clone, V: Clone>(m: &BTreeMap<K, BTreeSet<V>>) -> Vec<(K, BTreeSet<V>)> {
-    m.iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+type Sets<K, V> = BTreeMap<K, BTreeSet<V>>;
+
+/// True if `a` and `b` hold the same non-empty sets (empty ones do not count).
+fn same_nonempty<K: Eq, V: Eq>(a: &Sets<K, V>, b: &Sets<K, V>) -> bool {
+    fn nonempty<K, V>(m: &Sets<K, V>) -> impl Iterator<Item = (&K, &BTreeSet<V>)> {
+        m.iter().filter(|(_, v)| !v.is_empty())
+    }
+    nonempty(a).eq(nonempty(b))
 }
 
 impl Cluster {
@@ -28,18 +31,7 @@ impl Cluster {
     /// - connections (node and resource) are keyed in order, between present ends, non-empty;
     /// - the derived indexes equal a fresh rebuild.
     pub fn check_invariants(&self) -> Result<(), String> {
-        let s = &self.state;
-        if !s
-            .resource_groups
-            .keys()
-            .any(|g| g.as_str().eq_ignore_ascii_case(well_known::DFLT_RSC_GRP))
-        {
-            return Err("DfltRscGrp is missing".into());
-        }
-        check_nodes(s)?;
-        check_connections("node", &s.node_connections, |n| s.nodes.contains_key(n))?;
-        check_observed(s)?;
-        check_definitions(s)?;
+        check_state(&self.state)?;
         self.check_indexes()
     }
 
@@ -54,14 +46,30 @@ impl Cluster {
         if fresh.minors != self.idx.minors {
             return Err("minor index out of date".into());
         }
-        if nonempty(&fresh.ports) != nonempty(&self.idx.ports) {
+        if !same_nonempty(&fresh.ports, &self.idx.ports) {
             return Err("port index out of date".into());
         }
-        if nonempty(&fresh.rscs_on_node) != nonempty(&self.idx.rscs_on_node) {
+        if !same_nonempty(&fresh.rscs_on_node, &self.idx.rscs_on_node) {
             return Err("resource-per-node index out of date".into());
         }
         Ok(())
     }
+}
+
+/// Every invariant of the state itself ([`Cluster::check_invariants`] but the indexes, which
+/// `Cluster::from_state` has just built from it).
+pub(super) fn check_state(s: &ClusterState) -> Result<(), String> {
+    if !s
+        .resource_groups
+        .keys()
+        .any(|g| g.as_str().eq_ignore_ascii_case(well_known::DFLT_RSC_GRP))
+    {
+        return Err("DfltRscGrp is missing".into());
+    }
+    check_nodes(s)?;
+    check_connections("node", &s.node_connections, |n| s.nodes.contains_key(n))?;
+    check_observed(s)?;
+    check_definitions(s)
 }
 
 /// Nodes, their pools and interfaces: keys match, every node has `DfltDisklessStorPool`, every

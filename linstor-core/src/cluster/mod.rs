@@ -104,16 +104,16 @@ impl Cluster {
         c
     }
 
-    /// Rebuilds a cluster from a state (checks its consistency).
+    /// Rebuilds a cluster from a state (checks its consistency: every invariant of
+    /// [`Cluster::check_invariants`]; the indexes are the ones just built from it).
     pub fn from_state(state: ClusterState) -> Result<Cluster, CoreError> {
         let idx = Indexes::build(&state).map_err(CoreError::StateInconsistent)?;
-        let c = Cluster {
+        invariants::check_state(&state).map_err(CoreError::StateInconsistent)?;
+        Ok(Cluster {
             state,
             idx,
             drbd_validator: Some(default_drbd_validator()),
-        };
-        c.check_invariants().map_err(CoreError::StateInconsistent)?;
-        Ok(c)
+        })
     }
 
     /// Reads a cluster from JSON.

@@ -251,7 +251,9 @@ impl Owner {
 fn open_cluster(store: &mut dyn Store) -> Result<Cluster, StoreError> {
     let state = store.load()?;
     if state != ClusterState::default() {
-        return store::load_cluster(store);
+        // The state just read, not a second copy (two at once would double the peak and leave
+        // the first one's memory as a hole in the heap).
+        return store::cluster_of(state);
     }
     let c = Cluster::new(&mut SystemEnv);
     store.commit(c.state(), &[&store::rows::full_change_set(c.state())])?;

@@ -109,7 +109,11 @@ pub trait Store: Send {
 
 /// Loads the state of `store` and rebuilds the cluster from it, checking its consistency.
 pub fn load_cluster(store: &mut dyn Store) -> Result<Cluster, StoreError> {
-    let state = store.load()?;
+    cluster_of(store.load()?)
+}
+
+/// Rebuilds the cluster from a loaded state, checking its consistency.
+pub fn cluster_of(state: ClusterState) -> Result<Cluster, StoreError> {
     Cluster::from_state(state).map_err(|e| match e {
         CoreError::StateInconsistent(why) => StoreError::Inconsistent(why),
         other => StoreError::Inconsistent(other.to_string()),

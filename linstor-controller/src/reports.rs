@@ -86,6 +86,24 @@ impl ErrorReports {
         valid_id(id) && std::fs::remove_file(self.dir.join(format!("ErrorReport-{id}.log"))).is_ok()
     }
 
+    /// Deletes every report `select` picks; returns the ids deleted.
+    pub fn delete_where(&self, select: impl Fn(&str, &ErrorReport) -> bool) -> Vec<String> {
+        let mut gone = Vec::new();
+        for r in self.list(false, None, None) {
+            let Some(id) = r
+                .filename
+                .strip_prefix("ErrorReport-")
+                .and_then(|f| f.strip_suffix(".log"))
+            else {
+                continue;
+            };
+            if select(id, &r) && self.delete(id) {
+                gone.push(id.to_owned());
+            }
+        }
+        gone
+    }
+
     fn read(&self, file: &str, with_content: bool) -> Option<ErrorReport> {
         file.strip_prefix("ErrorReport-")?.strip_suffix(".log")?;
         let text = std::fs::read_to_string(self.dir.join(file)).ok()?;
@@ -150,5 +168,8 @@ mod tests {
         assert!(r.delete(&a));
         assert!(!r.delete(&a));
         assert_eq!(r.list(true, None, None).len(), 1);
+        let c = r.record("other", "x");
+        assert_eq!(r.delete_where(|_, e| e.exception == "other"), vec![c]);
+        assert_eq!(r.delete_where(|_, _| true), vec![b]);
     }
 }

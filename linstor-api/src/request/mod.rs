@@ -45,8 +45,8 @@ pub use group::{
     VolumeGroupCreate,
 };
 pub use node::{
-    ControllerPropsModify, NetInterfaceCreate, NetInterfaceModify, NodeCreate, NodeEvacuate,
-    NodeModify, NodeRestore,
+    ControllerPropsModify, ErrorReportDelete, NetInterfaceCreate, NetInterfaceModify, NodeCreate,
+    NodeEvacuate, NodeModify, NodeRestore,
 };
 pub use pool::{
     StoragePoolCreate, StoragePoolDefinitionCreate, StoragePoolDefinitionModify, StoragePoolModify,

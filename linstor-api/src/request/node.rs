@@ -261,3 +261,28 @@ impl ControllerPropsModify {
         }
     }
 }
+
+/// `PATCH /v1/error-reports` (python-linstor's `error_report_delete`): which reports to delete.
+/// Every given condition must hold; no condition at all deletes every report.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorReportDelete {
+    /// From this time on (ms since the epoch).
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub since: Option<u64>,
+    /// Up to this time (ms since the epoch).
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub to: Option<u64>,
+    /// Reports of these nodes.
+    #[serde(default)]
+    pub nodes: Option<Vec<String>>,
+    /// Reports of this exception (category).
+    #[serde(default)]
+    pub exception: Option<String>,
+    /// Reports of this version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// These report ids.
+    #[serde(default)]
+    pub ids: Option<Vec<String>>,
+}

@@ -41,6 +41,8 @@ pub(super) fn routes() -> Router<AppState> {
             delete(kvs_delete).put(kvs_modify),
         )
         .merge(super::writes_rsc::routes())
+        .route("/v1/error-reports", axum::routing::patch(reports_delete))
+        .route("/v1/error-reports/{id}", delete(report_delete))
         .route("/v1/controller/properties", post(ctrl_props))
         .route("/v1/controller/properties/{key}", delete(ctrl_prop_delete))
         .route("/v1/nodes/{node}", put(node_modify).delete(node_delete))
@@ -367,4 +369,67 @@ async fn snap_delete(
 
 async fn kvs_delete(State(st): State<AppState>, P(name): P<String>) -> Response {
     run(&st, vec![Command::KvsDelete { name }], Call::Other).await
+}
+
+/// The answer to deleting error reports: one entry per report deleted, or a warning.
+fn reports_deleted(ids: &[String]) -> Response {
+    use linstor_core::rc::{Obj, Op, RcEntry, Severity, code};
+    let entries: Vec<serde_json::Value> = if ids.is_empty() {
+        vec![
+            RcEntry::new(
+                Severity::Warning,
+                Op::Delete,
+                Obj::None,
+                code::WARN_NOT_FOUND,
+                "No error report matched; nothing was deleted.",
+            )
+            .to_rest_json(),
+        ]
+    } else {
+        ids.iter()
+            .map(|id| {
+                RcEntry::new(
+                    Severity::Success,
+                    Op::Delete,
+                    Obj::None,
+                    code::DELETED,
+                    format!("Error report {id} deleted."),
+                )
+                .to_rest_json()
+            })
+            .collect()
+    };
+    super::json(200, &serde_json::Value::Array(entries))
+}
+
+async fn report_delete(State(st): State<AppState>, P(id): P<String>) -> Response {
+    let gone = if st.reports.delete(&id) {
+        vec![id]
+    } else {
+        Vec::new()
+    };
+    reports_deleted(&gone)
+}
+
+async fn reports_delete(State(st): State<AppState>, b: Bytes) -> Response {
+    let r = match super::body_or_default::<request::ErrorReportDelete>(
+        "an error report delete request",
+        &b,
+    ) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let time = |t: Option<u64>| t.and_then(|t| i64::try_from(t).ok());
+    let (since, to) = (time(r.since), time(r.to));
+    let gone = st.reports.delete_where(|id, e| {
+        since.is_none_or(|s| e.error_time >= s)
+            && to.is_none_or(|t| e.error_time <= t)
+            && r.nodes
+                .as_ref()
+                .is_none_or(|n| n.iter().any(|n| n.eq_ignore_ascii_case(&e.node_name)))
+            && r.exception.as_ref().is_none_or(|x| *x == e.exception)
+            && r.version.as_ref().is_none_or(|v| *v == e.version)
+            && r.ids.as_ref().is_none_or(|ids| ids.iter().any(|i| i == id))
+    });
+    reports_deleted(&gone)
 }

@@ -87,3 +87,10 @@ def test_error_report_list(lin):
 def test_error_report_unknown_id(lin):
     replies = lin.error_report_list(ids=["ghost-report"])
     assert replies == [] or not isinstance(replies[0], linstor.ErrorReport) or replies[0].id is None
+
+
+def test_error_report_delete_matching_nothing_warns(lin):
+    replies = lin.error_report_delete(ids=["00000000-00000-999999"])
+    assert_warning(replies, consts.WARN_NOT_FOUND)
+    replies = lin._rest_request(consts.API_DEL_ERROR_REPORTS, "DELETE", "/v1/error-reports/00000000-00000-999999")
+    assert_warning(replies, consts.WARN_NOT_FOUND)

@@ -2,7 +2,8 @@
 //!
 //! Every name keeps the case the user typed (its *display* form) but compares, hashes and sorts
 //! case-insensitively, the way LINSTOR's `GenericName` does (identity is the upper-cased form).
-//! All valid names are ASCII, so the case-insensitive comparison never allocates.
+//! All valid names are ASCII, so the case-insensitive comparison never allocates. A name of up
+//! to 24 bytes is stored inline (`compact_str`), so most names cost no allocation of their own.
 //!
 //! Rules (see `shared/reference/linstor-reference.md` §1.4):
 //!

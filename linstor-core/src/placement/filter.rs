@@ -603,7 +603,8 @@ impl<'a> Rules<'a> {
             if self.seed_shared.contains(&p.shared_id) {
                 return Err(Criterion::SharedSpace);
             }
-            if self.seed_classes.iter().any(|c| *c != class) {
+            // (Checked for emptiness first: most requests have no seeds, and this runs per pool.)
+            if !self.seed_classes.is_empty() && self.seed_classes.iter().any(|c| *c != class) {
                 return Err(Criterion::ProviderMixing);
             }
         }

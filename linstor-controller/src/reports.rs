@@ -136,9 +136,7 @@ fn valid_id(id: &str) -> bool {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    linstor_core::cluster::Env::now_ms(&mut crate::engine::SystemEnv)
 }
 
 #[cfg(test)]

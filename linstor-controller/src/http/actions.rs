@@ -60,15 +60,6 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/v1/actions/snapshot/multi", post(multi_snapshot))
 }
 
-fn nr(s: &str) -> Result<u16, Response> {
-    s.parse().map_err(|_| {
-        refused(
-            "volume_number",
-            format!("Volume number '{s}' is not a number from 0 to 65535."),
-        )
-    })
-}
-
 async fn rsc_modify(State(st): State<AppState>, P((rd, node)): Rsc, b: Bytes) -> Response {
     mapped(
         &st,
@@ -161,7 +152,7 @@ async fn vg_modify(
     P((rg, n)): P<(String, String)>,
     b: Bytes,
 ) -> Response {
-    let n = match nr(&n) {
+    let n = match super::volume_number(&n) {
         Ok(n) => n,
         Err(r) => return r,
     };
@@ -176,7 +167,7 @@ async fn vg_modify(
 }
 
 async fn vd_delete(State(st): State<AppState>, P((rsc_dfn, n)): P<(String, String)>) -> Response {
-    match nr(&n) {
+    match super::volume_number(&n) {
         Ok(number) => {
             run(
                 &st,

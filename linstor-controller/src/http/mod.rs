@@ -228,6 +228,16 @@ pub fn refused(field: &str, message: impl Into<String>) -> Response {
     error(400, e)
 }
 
+/// A volume number from a path (`…/volume-definitions/{nr}`): 0 to 65535, or the 400 answer.
+pub fn volume_number(nr: &str) -> Result<u16, Response> {
+    nr.parse().map_err(|_| {
+        refused(
+            "volume_number",
+            format!("Volume number '{nr}' is not a number from 0 to 65535."),
+        )
+    })
+}
+
 /// Path parameters, percent-decoded; a path that cannot be decoded is a JSON 400.
 #[derive(Debug)]
 pub struct P<T>(pub T);

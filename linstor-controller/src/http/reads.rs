@@ -387,15 +387,6 @@ fn rg_of<'a>(
         .ok_or_else(|| not_found(Obj::RscGrp, code::NOT_FOUND_RSC_GRP, "Resource group", name))
 }
 
-fn vlm_nr(nr: &str) -> Result<u16, Response> {
-    nr.parse().map_err(|_| {
-        super::refused(
-            "volume_number",
-            format!("Volume number '{nr}' is not a number from 0 to 65535."),
-        )
-    })
-}
-
 async fn nodes(State(st): State<AppState>, q: Q) -> Response {
     let lq = match q.list("nodes") {
         Ok(l) => l,
@@ -540,7 +531,7 @@ async fn vlm_grps(State(st): State<AppState>, P(name): P<String>) -> Response {
 }
 
 async fn vlm_grp(State(st): State<AppState>, P((name, nr)): P<(String, String)>) -> Response {
-    let nr = match vlm_nr(&nr) {
+    let nr = match super::volume_number(&nr) {
         Ok(n) => n,
         Err(r) => return r,
     };
@@ -608,7 +599,7 @@ async fn vlm_dfns(State(st): State<AppState>, P(name): P<String>) -> Response {
 }
 
 async fn vlm_dfn(State(st): State<AppState>, P((name, nr)): P<(String, String)>) -> Response {
-    let nr = match vlm_nr(&nr) {
+    let nr = match super::volume_number(&nr) {
         Ok(n) => n,
         Err(r) => return r,
     };

@@ -328,7 +328,7 @@ async fn spawn(State(st): State<AppState>, P(rg): P<String>, b: Bytes) -> Respon
 }
 
 async fn vg_delete(State(st): State<AppState>, P((rsc_grp, nr)): P<(String, String)>) -> Response {
-    match nr.parse::<u16>() {
+    match super::volume_number(&nr) {
         Ok(number) => {
             run(
                 &st,
@@ -337,10 +337,7 @@ async fn vg_delete(State(st): State<AppState>, P((rsc_grp, nr)): P<(String, Stri
             )
             .await
         }
-        Err(_) => refused(
-            "volume_number",
-            format!("Volume number '{nr}' is not a number from 0 to 65535."),
-        ),
+        Err(r) => r,
     }
 }
 

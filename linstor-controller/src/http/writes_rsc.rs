@@ -105,11 +105,9 @@ async fn vd_modify(
     P((rd, nr)): P<(String, String)>,
     b: Bytes,
 ) -> Response {
-    let Ok(nr) = nr.parse::<u16>() else {
-        return refused(
-            "volume_number",
-            format!("Volume number '{nr}' is not a number from 0 to 65535."),
-        );
+    let nr = match super::volume_number(&nr) {
+        Ok(n) => n,
+        Err(r) => return r,
     };
     mapped(
         &st,

@@ -235,6 +235,21 @@ non_empty! {
         /// Volumes.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         pub volumes: Vec<VolumeView>,
+        /// What its satellite reported (absent until it reports).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub state: Option<ResourceStateView>,
+    }
+
+    /// LINSTOR's `ResourceState`.
+    pub struct ResourceStateView {
+        /// A volume is open (Primary).
+        pub in_use: bool,
+    }
+
+    /// LINSTOR's `VolumeState`.
+    pub struct VolumeStateView {
+        /// DRBD's disk state of the volume on its node.
+        pub disk_state: String,
     }
 
     /// A volume of a resource.
@@ -259,6 +274,9 @@ non_empty! {
         pub layer_data_list: Vec<LayerData>,
         /// Identity.
         pub uuid: String,
+        /// What its satellite reported (absent until it reports).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub state: Option<VolumeStateView>,
     }
 }
 
@@ -451,7 +469,21 @@ pub fn resource(state: &ClusterState, d: &ResourceDefinition, r: &Resource) -> R
             .values()
             .filter_map(|v| Some(volume(state, d, r, v, d.volume_definitions.get(&v.number)?)))
             .collect(),
+        state: observed(state, d, r).map(|o| ResourceStateView { in_use: o.in_use }),
     }
+}
+
+/// What `r`'s satellite reported of it.
+fn observed<'a>(
+    state: &'a ClusterState,
+    d: &ResourceDefinition,
+    r: &Resource,
+) -> Option<&'a linstor_core::model::RscObserved> {
+    state
+        .observed
+        .nodes
+        .get(&r.node)
+        .and_then(|n| n.resources.get(&d.name))
 }
 
 /// One volume of resource `r`.
@@ -466,8 +498,15 @@ fn volume(
         .storage_pool(&r.node, &v.storage_pool)
         .map_or_else(|| "DISKLESS".to_owned(), |p| format!("{:?}", p.kind));
     let drbd = d.layer_stack.contains(&LayerKind::DRBD);
-    let device = drbd.then(|| format!("/dev/drbd{}", vd.minor));
+    let reported = observed(state, d, r).and_then(|o| o.volumes.get(&v.number));
+    let device = match reported.and_then(|o| o.device_path.clone()) {
+        Some(p) => Some(p),
+        None => drbd.then(|| format!("/dev/drbd{}", vd.minor)),
+    };
     let size = vd.size.0;
+    let allocated = reported
+        .and_then(|o| o.allocated_kib)
+        .unwrap_or(size);
     let mut layers = Vec::new();
     if drbd {
         layers.push(LayerData {
@@ -494,11 +533,14 @@ fn volume(
         storage_pool_name: v.storage_pool.to_string(),
         provider_kind: kind,
         device_path: device,
-        allocated_size_kib: size,
+        allocated_size_kib: allocated,
         usable_size_kib: size,
         props: props(&v.props),
         layer_data_list: layers,
         uuid: v.uuid.to_string(),
+        state: reported.map(|o| VolumeStateView {
+            disk_state: o.disk_state.clone(),
+        }),
     }
 }
 

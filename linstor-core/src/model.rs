@@ -8,7 +8,7 @@
 //! Nesting follows ownership: storage pools live in their node, volume groups in their resource
 //! group, volume definitions, resources and snapshot definitions in their resource definition.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -940,10 +940,13 @@ pub struct NodeObserved {
     /// DRBD state of this node's resources; a missing resource means "not reported yet".
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resources: BTreeMap<ResourceName, RscObserved>,
+    /// Snapshots the satellite has taken completely (every volume).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub snapshots: BTreeSet<(ResourceName, SnapshotName)>,
 }
 
 /// What a satellite reported of one of its resources (from DRBD's `events2`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RscObserved {
     /// The resource is Primary (a volume is open): it must not be removed.
@@ -952,6 +955,31 @@ pub struct RscObserved {
     pub up_to_date: bool,
     /// Every connection is up and every peer device Established (no resync running).
     pub established: bool,
+    /// Per local volume, as reported (empty until the satellite reports volumes).
+    #[serde(default, skip_serializing_if = "VecMap::is_empty")]
+    pub volumes: VecMap<u16, VlmObserved>,
+    /// DRBD's status in one line (`UpToDate`, `SyncTarget 42.00% from beta`), if it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+
+/// What a satellite reported of one local volume.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VlmObserved {
+    /// Disk state as DRBD names it (`UpToDate`, `Inconsistent`, `Diskless`, `DUnknown`).
+    pub disk_state: String,
+    /// The device users open (`/dev/drbd1000`; the backing device without DRBD).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_path: Option<String>,
+    /// The backing device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backing_device: Option<String>,
+    /// Usable KiB of the backing volume.
+    pub usable_kib: u64,
+    /// Allocated KiB (thin volumes), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocated_kib: Option<u64>,
 }
 
 /// Observed state of the whole cluster.

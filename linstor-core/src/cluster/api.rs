@@ -661,6 +661,17 @@ pub enum Command {
         /// The state.
         state: crate::model::RscObserved,
     },
+    /// A satellite has every volume of a snapshot: once every node of the snapshot has
+    /// reported it, the snapshot definition is `SUCCESSFUL`.
+    #[serde(rename = "report_snapshot")]
+    SnapshotReport {
+        /// Node.
+        node: String,
+        /// Resource definition.
+        rsc_dfn: String,
+        /// Snapshot.
+        snapshot: String,
+    },
     /// A satellite's capacity report for one pool.
     #[serde(rename = "report_pool_capacity")]
     StorPoolReport {

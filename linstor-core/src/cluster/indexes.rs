@@ -122,6 +122,7 @@ impl Cluster {
             | C::KvsModify { .. }
             | C::VlmGrpModify { .. }
             | C::KvsDelete { .. }
+            | C::SnapshotReport { .. }
             | C::RscReport { .. }
             | C::NodeReconnect { .. }
             | C::NodeConnModify { .. } => Vec::new(),
@@ -213,6 +214,7 @@ impl Cluster {
             | C::RscActivate { rsc_dfn, .. }
             | C::RscDeactivate { rsc_dfn, .. }
             | C::RscConnModify { rsc_dfn, .. }
+            | C::SnapshotReport { rsc_dfn, .. }
             | C::SnapshotRollback { rsc_dfn, .. } => vec![rsc_dfn],
             C::SnapshotRestore {
                 rsc_dfn, target, ..

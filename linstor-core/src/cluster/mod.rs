@@ -253,6 +253,7 @@ impl Cluster {
             | C::SnapshotCreateMulti { .. }
             | C::SnapshotRestoreVlmDfn { .. }
             | C::SnapshotRollback { .. }
+            | C::SnapshotReport { .. }
             | C::KvsModify { .. }
             | C::KvsDelete { .. } => ops_snap::run(self, ctx, cmd),
         }

@@ -499,6 +499,7 @@ pub(super) fn report_node(
     if o.connection != conn || caps.is_some() {
         // A changed connection or a new handshake (capabilities): earlier reports are stale.
         o.resources.clear();
+        o.snapshots.clear();
     }
     o.connection = conn;
     if caps.is_some() {

@@ -460,6 +460,10 @@ pub(super) fn report_rsc(
 ) -> Res {
     let op = Op::Modify;
     let (n, nk) = existing_rsc(c, op, rd, node)?;
+    let message = format!(
+        "Resource '{n}' on '{nk}' reported in_use={}, up_to_date={}, established={}.",
+        state.in_use, state.up_to_date, state.established
+    );
     c.state
         .observed
         .nodes
@@ -467,11 +471,7 @@ pub(super) fn report_rsc(
         .or_default()
         .resources
         .insert(n.clone(), state);
-    ctx.ok(
-        op,
-        Obj::Rsc,
-        format!("Resource '{n}' on '{nk}' reported {state:?}."),
-    );
+    ctx.ok(op, Obj::Rsc, message);
     ctx.modified(ObjKey::Observed { node: nk });
     Ok(())
 }

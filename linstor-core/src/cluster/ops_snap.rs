@@ -47,6 +47,11 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res {
             target,
         } => snapshot_restore_vd(c, ctx, &rsc_dfn, &snapshot, &target),
         C::SnapshotRollback { rsc_dfn, snapshot } => snapshot_rollback(c, ctx, &rsc_dfn, &snapshot),
+        C::SnapshotReport {
+            node,
+            rsc_dfn,
+            snapshot,
+        } => snapshot_report(c, ctx, &node, &rsc_dfn, &snapshot),
         C::KvsModify { name, props } => kvs_modify(c, ctx, &name, &props),
         C::KvsDelete { name } => kvs_delete(c, ctx, &name),
         other => unreachable!("not a snapshot or key-value store command: {other:?}"),
@@ -729,5 +734,58 @@ pub(super) fn kvs_delete(c: &mut Cluster, ctx: &mut Ctx<'_>, name: &str) -> Res 
     }
     ctx.ok(op, Obj::Kvs, format!("Key-value store '{k}' deleted."));
     ctx.deleted(ObjKey::Kvs { name: k });
+    Ok(())
+}
+
+/// A satellite has taken snapshot `snap` completely on `node`; when every node of the
+/// snapshot has, it becomes `SUCCESSFUL` (LINSTOR's last stage of a snapshot).
+pub(super) fn snapshot_report(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    node: &str,
+    rd: &str,
+    snap: &str,
+) -> Res {
+    let op = Op::Modify;
+    let (n, sn) = existing_snap(c, op, rd, snap)?;
+    let nk = super::lookup::existing_node(c, op, Obj::Node, node)?.name.clone();
+    let sd = &c.state.resource_definitions[&n].snapshots[&sn];
+    if !sd.snapshots.contains_key(&nk) {
+        return Err(fail(
+            op,
+            Obj::Snapshot,
+            code::NOT_FOUND_SNAPSHOT,
+            format!("Snapshot '{sn}' of '{n}' is not taken on node '{nk}'."),
+        )
+        .correction("Only nodes the snapshot was created on report it; check the node name."));
+    }
+    let nodes: Vec<NodeName> = sd.snapshots.keys().cloned().collect();
+    let o = c.state.observed.nodes.entry(nk.clone()).or_default();
+    o.snapshots.insert((n.clone(), sn.clone()));
+    ctx.modified(ObjKey::Observed { node: nk.clone() });
+    let observed = &c.state.observed.nodes;
+    let all = nodes.iter().all(|node| {
+        observed
+            .get(node)
+            .is_some_and(|o| o.snapshots.contains(&(n.clone(), sn.clone())))
+    });
+    let sd = c
+        .state
+        .resource_definitions
+        .get_mut(&n)
+        .and_then(|d| d.snapshots.get_mut(&sn))
+        .expect("checked");
+    if all && !sd.flags.contains(SnapshotDfnFlags::SUCCESSFUL) {
+        sd.flags.insert(SnapshotDfnFlags::SUCCESSFUL);
+        ctx.modified(ObjKey::SnapshotDfn {
+            rsc_dfn: n.clone(),
+            snapshot: sn.clone(),
+        });
+    }
+    ctx.ok(
+        op,
+        Obj::Snapshot,
+        format!("Snapshot '{sn}' of '{n}' is taken on '{nk}'."),
+    );
     Ok(())
 }

@@ -170,6 +170,7 @@ impl ClusterBuilder {
                 }),
                 pools: VecMap::new(),
                 resources: BTreeMap::new(),
+                snapshots: Default::default(),
             },
         );
         self

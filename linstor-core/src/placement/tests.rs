@@ -49,6 +49,7 @@ pub(crate) fn cluster(spec: &str) -> crate::state::ClusterState {
                     in_use: true,
                     up_to_date: true,
                     established: true,
+                    ..Default::default()
                 };
                 b.observed_rsc(words[1], words[2], state);
             }

@@ -307,6 +307,7 @@ pub(super) fn report_all(c: &mut Cluster, env: &mut SeededEnv, in_use: &[(&str, 
             in_use: in_use.contains(&(rd.as_str(), node.as_str())),
             up_to_date: true,
             established: true,
+            ..Default::default()
         };
         let out = run(
             c,

@@ -1295,7 +1295,7 @@ fn arb_maintenance_command() -> impl Strategy<Value = Command> {
             .prop_map(|(r, n, in_use, ok)| Command::RscReport {
                 node: n,
                 rsc_dfn: r,
-                state: crate::model::RscObserved { in_use, up_to_date: ok, established: ok },
+                state: crate::model::RscObserved { in_use, up_to_date: ok, established: ok, ..Default::default() },
             }),
         1 => (1u32..4).prop_map(|n| Command::RscGrpModify {
             name: "DfltRscGrp".into(),
@@ -1365,7 +1365,7 @@ proptest! {
                 .map(|(r, n)| Command::RscReport {
                     node: n,
                     rsc_dfn: r,
-                    state: crate::model::RscObserved { in_use: false, up_to_date: true, established: true },
+                    state: crate::model::RscObserved { in_use: false, up_to_date: true, established: true, ..Default::default() },
                 })
                 .collect()
         };

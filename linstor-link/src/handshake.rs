@@ -29,6 +29,9 @@ pub(crate) const MAGIC: &str = "linstor-link";
 /// The largest handshake frame accepted (the real ones are a few hundred bytes).
 pub(crate) const HANDSHAKE_MAX_FRAME: u32 = 64 * 1024;
 
+/// The most characters of a peer's refusal reason kept.
+const MAX_PEER_REASON: usize = 400;
+
 /// The longest node name accepted in a hello.
 const MAX_NODE_NAME: usize = 255;
 
@@ -116,13 +119,7 @@ where
         nonce,
     };
     w.send(&Handshake::AcceptorHello(hello)).await?;
-    let c = match r.next::<Handshake>().await? {
-        Handshake::ConnectorHello(c) => c,
-        Handshake::Refused(x) => return Err(refused(x, ours)),
-        other => {
-            return refuse_protocol(w, &format!("expected a connector hello, got {other}")).await;
-        }
-    };
+    let c = recv_connector_hello(r, w, ours).await?;
     let theirs = check_hello(w, &c.magic, c.min_version, c.max_version).await?;
     let t = Transcript {
         acceptor_nonce: nonce,
@@ -139,6 +136,22 @@ where
         node_name: c.node_name,
         version: c.chosen_version,
     })
+}
+
+async fn recv_connector_hello<R, W>(
+    r: &mut FrameReader<R>,
+    w: &mut FrameWriter<W>,
+    ours: VersionRange,
+) -> Result<ConnectorHello, LinkError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    match r.next::<Handshake>().await? {
+        Handshake::ConnectorHello(c) => Ok(c),
+        Handshake::Refused(x) => Err(refused(x, ours)),
+        other => refuse_protocol(w, &format!("expected a connector hello, got {other}")).await,
+    }
 }
 
 /// The acceptor's checks of a connector hello, the proof first: only a proven hello's choice
@@ -203,13 +216,7 @@ where
     W: AsyncWrite + Unpin,
 {
     let ours = config.versions;
-    let a = match r.next::<Handshake>().await? {
-        Handshake::AcceptorHello(a) => a,
-        Handshake::Refused(x) => return Err(refused(x, ours)),
-        other => {
-            return refuse_protocol(w, &format!("expected an acceptor hello, got {other}")).await;
-        }
-    };
+    let a = recv_acceptor_hello(r, w, ours).await?;
     let theirs = check_hello(w, &a.magic, a.min_version, a.max_version).await?;
     let chosen = choose(w, ours, theirs).await?;
     let t = Transcript {
@@ -227,6 +234,22 @@ where
         node_name: node_name.into(),
         version: chosen,
     })
+}
+
+async fn recv_acceptor_hello<R, W>(
+    r: &mut FrameReader<R>,
+    w: &mut FrameWriter<W>,
+    ours: VersionRange,
+) -> Result<AcceptorHello, LinkError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    match r.next::<Handshake>().await? {
+        Handshake::AcceptorHello(a) => Ok(a),
+        Handshake::Refused(x) => Err(refused(x, ours)),
+        other => refuse_protocol(w, &format!("expected an acceptor hello, got {other}")).await,
+    }
 }
 
 fn connector_hello(key: &ClusterKey, t: &Transcript<'_>) -> ConnectorHello {
@@ -296,8 +319,15 @@ async fn check_hello<W: AsyncWrite + Unpin>(
     Ok(range)
 }
 
-/// The error for a refusal the peer sent.
-fn refused(x: Refusal, ours: VersionRange) -> LinkError {
+/// The error for a refusal the peer sent (its unauthenticated reason shortened and stripped
+/// of control characters before it reaches a log).
+fn refused(mut x: Refusal, ours: VersionRange) -> LinkError {
+    x.reason = x
+        .reason
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_PEER_REASON)
+        .collect();
     match (x.code, x.versions) {
         (RefusalCode::KeyMismatch, _) => LinkError::AuthFailed {
             detail: format!("the peer refused this side's proof ({})", x.reason),

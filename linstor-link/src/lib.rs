@@ -11,15 +11,44 @@
 //! - Optional TLS under it all (`tls`).
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), linstor_link::LinkError> {
-//! use linstor_link::{ClusterKey, Link, LinkConfig};
-//! let key = ClusterKey::load("/etc/linstor/cluster.key".as_ref())?;
-//! let tcp = tokio::net::TcpStream::connect("10.0.0.2:3366").await?;
-//! let mut link: Link<String, String, _> =
-//!     Link::connect(tcp, &key, &LinkConfig::default(), "node-a").await?;
-//! link.send(&"hello".to_string()).await?;
-//! let answer = link.recv().await?;
-//! # let _ = answer; Ok(()) }
+//! use std::time::Duration;
+//! use linstor_link::{ClusterKey, Link, LinkConfig, LinkError};
+//! use serde::{Deserialize, Serialize};
+//! use tokio::net::{TcpListener, TcpStream};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! #[serde(tag = "type")]
+//! enum ToSatellite { FullSync { generation: u64 }, Heartbeat }
+//! #[derive(Serialize, Deserialize)]
+//! #[serde(tag = "type")]
+//! enum ToController { Report { generation: u64 }, Heartbeat }
+//!
+//! /// The satellite accepts; a controller that names it other than `node-a` is refused.
+//! async fn satellite(key: ClusterKey) -> Result<(), LinkError> {
+//!     let (tcp, _) = TcpListener::bind("0.0.0.0:3366").await?.accept().await?;
+//!     let mut link: Link<ToController, ToSatellite, _> =
+//!         Link::accept(tcp, &key, &LinkConfig::default(), Some("node-a")).await?;
+//!     loop {
+//!         let answer = match link.recv_timeout(Duration::from_secs(30)).await? {
+//!             ToSatellite::FullSync { generation } => ToController::Report { generation },
+//!             ToSatellite::Heartbeat => ToController::Heartbeat,
+//!         };
+//!         link.send(&answer).await?;
+//!     }
+//! }
+//!
+//! /// The controller connects, then writes from one task while reading in another.
+//! async fn controller(key: ClusterKey) -> Result<(), LinkError> {
+//!     let tcp = TcpStream::connect("10.0.0.2:3366").await?;
+//!     let link: Link<ToSatellite, ToController, _> =
+//!         Link::connect(tcp, &key, &LinkConfig::default(), "node-a").await?;
+//!     assert_eq!(link.version(), 1);
+//!     let (mut rx, mut tx) = link.into_split();
+//!     tokio::spawn(async move { tx.send(&ToSatellite::FullSync { generation: 1 }).await });
+//!     let ToController::Report { generation } = rx.recv().await? else { return Ok(()) };
+//!     assert_eq!(generation, 1);
+//!     Ok(())
+//! }
 //! ```
 
 pub mod config;

@@ -200,8 +200,9 @@ impl<Tx: Serialize, W: AsyncWrite + Unpin> LinkWriter<Tx, W> {
     /// Sends one message as one frame and flushes.
     ///
     /// Not cancel-safe: cancelled mid-write, part of a frame may be on the wire; every later
-    /// send then fails with `Interrupted` (reconnect). A message over the maximum frame is
-    /// refused with `MessageTooLarge` before anything is written.
+    /// send then fails with `Interrupted` (reconnect). So a send bounded by a timeout (a peer
+    /// that stopped reading fills the socket buffer) that fires means: reconnect. A message
+    /// over the maximum frame is refused with `MessageTooLarge` before anything is written.
     pub async fn send(&mut self, msg: &Tx) -> Result<(), LinkError> {
         self.frames.send(msg).await
     }

@@ -298,6 +298,16 @@ async fn non_linstor_peers_are_refused() {
         matches!(&err, LinkError::Protocol(m) if m.contains("empty version range")),
         "{err:?}"
     );
+    let noisy = serde_json::json!({"handshake": "refused", "code": "node_name",
+        "reason": format!("line\nbreak{}", "x".repeat(5000))});
+    let err = connector_fed(&hs_frame(&noisy)).await.unwrap_err();
+    let LinkError::Refused { reason } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        reason.starts_with("linebreakxx") && reason.len() == MAX_PEER_REASON,
+        "{reason}"
+    );
     let welcome = serde_json::json!({"handshake": "welcome", "proof": "00".repeat(32)});
     let err = acceptor_fed(&hs_frame(&welcome)).await.unwrap_err();
     assert!(

@@ -428,6 +428,7 @@ fn architecture_md_code_map_matches_the_tree() {
         "linstor-ffi",
         "linstor-api",
         "linstor-controller",
+        "linstor-link",
     ] {
         let heading = format!("### `{krate}`");
         let section = map
@@ -522,5 +523,18 @@ fn the_controller_never_touches_storage_and_only_its_store_uses_the_database() {
                 i + 1
             );
         }
+    }
+}
+
+#[test]
+fn the_link_knows_no_message_type_and_no_domain() {
+    let manifest = fs::read_to_string(root().join("linstor-link/Cargo.toml")).unwrap();
+    for line in manifest.lines() {
+        let dep = line.split(['=', '.', ' ']).next().unwrap_or("");
+        assert!(
+            !dep.starts_with("linstor-"),
+            "linstor-link/Cargo.toml: {line:?}: the transport depends on no workspace crate \
+             (ARCHITECTURE.md: the controller and satellite define their messages)"
+        );
     }
 }

@@ -1,8 +1,9 @@
 //! The DISKLESS provider: no storage, no commands.
 //!
 //! Volumes "exist" only as far as DRBD's diskless attachment is concerned, so every create and
-//! delete succeeds without doing anything, nothing is listed, there is no device, and the pool
-//! reports `i64::MAX` KiB for both free and total space, as LINSTOR does.
+//! delete succeeds without doing anything, nothing is listed (neither volumes nor snapshots:
+//! there is no storage to hold any), there is no device, and the pool reports `i64::MAX` KiB
+//! for both free and total space, as LINSTOR does.
 
 use std::path::PathBuf;
 
@@ -13,8 +14,8 @@ use linstor_core::{SizeKib, SnapshotName};
 use crate::error::BackendError;
 use crate::naming::VolumeId;
 use crate::provider::{
-    CreateOutcome, DeleteOutcome, ResizeOutcome, SnapshotInfo, StorageProvider, VolumeInfo,
-    check_size, unsupported,
+    CreateOutcome, DeleteOutcome, ResizeOutcome, SnapshotInfo, SnapshotListing, StorageProvider,
+    VolumeInfo, check_size, unsupported,
 };
 
 /// What LINSTOR reports as a diskless pool's free and total space.
@@ -56,6 +57,10 @@ impl StorageProvider for DisklessProvider {
         Ok(Vec::new())
     }
 
+    async fn list_snapshots(&self) -> Result<Vec<SnapshotListing>, BackendError> {
+        Ok(Vec::new())
+    }
+
     async fn create_volume(
         &self,
         vol: &VolumeId,
@@ -63,6 +68,7 @@ impl StorageProvider for DisklessProvider {
     ) -> Result<CreateOutcome<VolumeInfo>, BackendError> {
         check_size(size)?;
         Ok(CreateOutcome::Created(VolumeInfo {
+            id: vol.clone(),
             name: vol.lv_name(),
             size,
             allocated: Some(SizeKib(0)),
@@ -157,5 +163,7 @@ mod tests {
             Err(BackendError::Unsupported { .. })
         ));
         assert!(!p.capabilities().snapshots);
+        assert_eq!(rt.block_on(p.list_volumes()).expect("ok"), []);
+        assert_eq!(rt.block_on(p.list_snapshots()).expect("ok"), []);
     }
 }

@@ -6,6 +6,8 @@
 //! | create (thick) | `fallocate -x -l <n>KiB <file>` |
 //! | create (thin) | `truncate -s <n>KiB <file>` |
 //! | attach | `losetup -f --show <file>`, then the quick wipe of [`crate::wipe`] (`wipefs -a -f <dev>`, `blockdev --getsize64 <dev>`, `dd` zeroing the DRBD superblock areas) |
+//! | list volumes | the directory, read in-process (`<rsc>_<NNNNN>.img`), then `losetup -l -O NAME,BACK-FILE` for their devices and, thin, `stat -c '%B %b' <file>` per volume |
+//! | list snapshots | the directory, read in-process (`<rsc>_<NNNNN>_<snap>.img`); no command |
 //! | list attachments | `losetup -l -O NAME,BACK-FILE` |
 //! | allocated (thin) | `stat -c '%B %b' <file>` |
 //! | resize | thick grow `fallocate -x -l`, otherwise `truncate -s`; then `losetup -c <dev>` |
@@ -14,6 +16,12 @@
 //! | restore | `cp <snapfile> <newfile>`, then attach |
 //!
 //! [`FileProvider::supports_reflink`] checks, as LINSTOR does, that snapshots can work.
+//!
+//! Volume and snapshot files share the directory and the `.img` ending; listings tell them apart
+//! with [`BackingName::from_file_name`], from the right: `x_00000_s1.img` is snapshot `s1` of
+//! volume `x_00000`, `x_00000_s1_00002.img` is volume 2 of resource `x_00000_s1` (see
+//! [`crate::naming`] for the one ambiguous kind of snapshot name). Other files (LINSTOR's
+//! reflink test files, anything not named like LINSTOR's) are skipped.
 //!
 //! File existence, sizes and directory listings are read in-process (`std::fs`), as LINSTOR's
 //! Java code does; every program runs through the [`CommandRunner`].
@@ -29,12 +37,12 @@ use linstor_core::{SizeKib, SnapshotName};
 
 use crate::error::BackendError;
 use crate::exec::{Exec, after_rollback};
-use crate::naming::{VolumeId, check_path, looks_like_volume};
+use crate::naming::{BackingName, VolumeId, check_path};
 use crate::parse::util::{LoopDevice, parse_df_bytes, parse_losetup_list, parse_stat_allocated};
 use crate::parse::{bytes_to_kib_ceil, bytes_to_kib_floor};
 use crate::provider::{
-    CreateOutcome, DeleteOutcome, ResizeOutcome, SnapshotInfo, StorageProvider, VolumeInfo,
-    check_fits, check_size, size_mismatch,
+    CreateOutcome, DeleteOutcome, ResizeOutcome, SnapshotInfo, SnapshotListing, StorageProvider,
+    VolumeInfo, check_fits, check_size, size_mismatch,
 };
 use crate::runner::CommandRunner;
 use crate::wipe::quick_wipe;
@@ -247,11 +255,13 @@ impl FileProvider {
 
     async fn info(
         &self,
+        id: &VolumeId,
         file: &Path,
         bytes: u64,
         dev: Option<PathBuf>,
     ) -> Result<VolumeInfo, BackendError> {
         Ok(VolumeInfo {
+            id: id.clone(),
             name: file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -261,6 +271,34 @@ impl FileProvider {
             device_path: dev,
             simulated: false,
         })
+    }
+
+    /// The files of the pool directory that are LINSTOR's (volumes and snapshots, read with
+    /// [`BackingName::from_file_name`]) with their sizes in bytes, sorted by name; read
+    /// in-process, as LINSTOR does.
+    fn pool_files(&self) -> Result<Vec<(BackingName, PathBuf, u64)>, BackendError> {
+        self.check_dir()?;
+        let io = |action, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| BackendError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let entries = std::fs::read_dir(&self.dir).map_err(io("list", &self.dir))?;
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io("list", &self.dir))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(b) = BackingName::from_file_name(&name) {
+                let path = entry.path();
+                let len = entry.metadata().map_err(io("look at", &path))?.len();
+                files.push((b, path, len));
+            }
+        }
+        files.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(files)
     }
 
     /// Attaches `file` unless it is attached already; returns its device.
@@ -366,40 +404,43 @@ impl StorageProvider for FileProvider {
     }
 
     async fn list_volumes(&self) -> Result<Vec<VolumeInfo>, BackendError> {
-        self.check_dir()?;
-        let entries = std::fs::read_dir(&self.dir).map_err(|source| BackendError::Io {
-            action: "list",
-            path: self.dir.clone(),
-            source,
-        })?;
-        let mut files = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|source| BackendError::Io {
-                action: "list",
-                path: self.dir.clone(),
-                source,
-            })?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.strip_suffix(".img").is_some_and(looks_like_volume) {
-                let len = entry
-                    .metadata()
-                    .map_err(|source| BackendError::Io {
-                        action: "look at",
-                        path: entry.path(),
-                        source,
-                    })?
-                    .len();
-                files.push((entry.path(), len));
-            }
-        }
-        files.sort();
+        let files: Vec<(VolumeId, PathBuf, u64)> = self
+            .pool_files()?
+            .into_iter()
+            .filter_map(|(b, path, len)| match b {
+                BackingName::Volume(id) => Some((id, path, len)),
+                BackingName::Snapshot(..) => None,
+            })
+            .collect();
         let loops = self.loops().await?;
         let mut out = Vec::with_capacity(files.len());
-        for (path, len) in files {
+        for (id, path, len) in files {
             let dev = Self::attached_to(&loops, &path).into_iter().next();
-            out.push(self.info(&path, len, dev).await?);
+            out.push(self.info(&id, &path, len, dev).await?);
         }
         Ok(out)
+    }
+
+    async fn list_snapshots(&self) -> Result<Vec<SnapshotListing>, BackendError> {
+        Ok(self
+            .pool_files()?
+            .into_iter()
+            .filter_map(|(b, path, len)| match b {
+                BackingName::Snapshot(vol, snap) => Some(SnapshotListing {
+                    vol,
+                    snap,
+                    info: SnapshotInfo {
+                        name: path
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        size: bytes_to_kib_ceil(len),
+                        simulated: false,
+                    },
+                }),
+                BackingName::Volume(_) => None,
+            })
+            .collect())
     }
 
     async fn create_volume(
@@ -414,7 +455,7 @@ impl StorageProvider for FileProvider {
             if len == size.bytes() {
                 let dev = self.ensure_attached(&file).await?;
                 return Ok(CreateOutcome::AlreadyPresent(
-                    self.info(&file, len, Some(dev)).await?,
+                    self.info(vol, &file, len, Some(dev)).await?,
                 ));
             }
             return Err(size_mismatch(
@@ -438,7 +479,7 @@ impl StorageProvider for FileProvider {
         .await?;
         let dev = self.attach_new(&file, true).await?;
         Ok(CreateOutcome::Created(
-            self.info(&file, size.bytes(), Some(dev)).await?,
+            self.info(vol, &file, size.bytes(), Some(dev)).await?,
         ))
     }
 
@@ -578,7 +619,7 @@ impl StorageProvider for FileProvider {
             if len == slen {
                 let dev = self.ensure_attached(&new_file).await?;
                 return Ok(CreateOutcome::AlreadyPresent(
-                    self.info(&new_file, len, Some(dev)).await?,
+                    self.info(target, &new_file, len, Some(dev)).await?,
                 ));
             }
             return Err(size_mismatch(
@@ -597,7 +638,7 @@ impl StorageProvider for FileProvider {
         .await?;
         let dev = self.attach_new(&new_file, false).await?;
         Ok(CreateOutcome::Created(
-            self.info(&new_file, slen, Some(dev)).await?,
+            self.info(target, &new_file, slen, Some(dev)).await?,
         ))
     }
 

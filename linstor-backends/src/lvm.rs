@@ -8,13 +8,21 @@
 //!
 //! | operation | thick | thin |
 //! |---|---|---|
-//! | list | `lvs … <vg>` | same, LVs in the thin pool |
+//! | list volumes | `lvs … <vg>`: LVs outside thin pools named `<rsc>_<NNNNN>` | same `lvs`: LVs in the thin pool named `<rsc>_<NNNNN>` |
+//! | list snapshots | none (no command) | the same one `lvs`: LVs in the thin pool named `<rsc>_<NNNNN>_<snap>` |
 //! | space | `vgs` size / free | thin pool LV size, size × (1 − data%) |
 //! | create | `pvdisplay … --sort pv_used` (PV selection), `lvcreate --size <n>k <vg> -n <lv> -y <opts…> <PVs…>` + quick wipe | `lvcreate --virtualsize <n>k <vg> --thinpool <pool> --name <lv>`, `lvchange -ay -K`, quick wipe |
 //! | resize | `lvresize --size <n>k <vg>/<lv> -f` | same |
 //! | delete | quick wipe, `lvremove -f <vg>/<lv>` (retried while busy) | `lvremove -f <vg>/<lv>` (retried while busy) |
 //! | snapshot | unsupported | `lvcreate --snapshot --setactivationskip y --ignoreactivationskip --activate y --name <vg>/<lv>_<snap> <vg>/<lv>` |
 //! | restore | unsupported | `lvcreate --snapshot --name <new> <vg>/<lv>_<snap>`, `lvchange -ay -K` |
+//!
+//! Every listing and lookup uses LINSTOR's one `lvs` call (`lvs -o` [`LVS_COLUMNS`]
+//! `--separator ';' --noheadings --units k --nosuffix <vg>`). Snapshots are recognised as LINSTOR names them, by name (`<lv>_<snap>`, read from the right
+//! with [`BackingName::from_lv_name`]), not by `origin`: a thin snapshot keeps no origin once
+//! its volume is deleted (LVM-thin snapshots are independent), and a volume restored from a
+//! snapshot has one. Thick pools have no snapshots in LINSTOR: their listing is empty and runs
+//! nothing.
 //!
 //! [`LvmProvider::check_thin_pool`] does LINSTOR's pool check: the thin pool must exist, and if
 //! its `lv_attr` lacks `z` (new blocks not zeroed), `lvchange --zero y <vg>/<pool>` is run.
@@ -41,15 +49,15 @@ use linstor_core::{SizeKib, SnapshotName};
 use crate::error::BackendError;
 use crate::exec::{BusyRetry, Exec, after_rollback};
 use crate::naming::{
-    VolumeId, check_option_words, check_thin_pool_spec, check_vg_name, looks_like_volume,
+    BackingName, VolumeId, check_option_words, check_thin_pool_spec, check_vg_name,
 };
 use crate::parse::lvm::{
     LVS_COLUMNS, LvsRow, VGS_COLUMNS, VGS_THIN_COLUMNS, VgsRow, parse_lvs, parse_pv_names,
     parse_vgs, parse_vgs_with_lvs,
 };
 use crate::provider::{
-    CreateOutcome, DeleteOutcome, ResizeOutcome, SnapshotInfo, StorageProvider, VolumeInfo,
-    check_fits, check_size, round_up, size_matches, size_mismatch, unsupported,
+    CreateOutcome, DeleteOutcome, ResizeOutcome, SnapshotInfo, SnapshotListing, StorageProvider,
+    VolumeInfo, check_fits, check_size, round_up, size_matches, size_mismatch, unsupported,
 };
 use crate::runner::{CmdOutput, CommandRunner};
 use crate::wipe::quick_wipe;
@@ -362,8 +370,9 @@ impl LvmProvider {
         PathBuf::from(format!("/dev/{}/{}", self.vg, lv))
     }
 
-    fn info(&self, r: &LvsRow) -> VolumeInfo {
+    fn info(&self, id: &VolumeId, r: &LvsRow) -> VolumeInfo {
         VolumeInfo {
+            id: id.clone(),
             name: r.lv_name.clone(),
             size: r.size,
             allocated: if self.thin_pool.is_some() {
@@ -442,9 +451,10 @@ impl LvmProvider {
         Ok(())
     }
 
-    async fn fresh_info(&self, lv: &str) -> Result<VolumeInfo, BackendError> {
-        match self.find_lv(lv).await? {
-            Some(r) => Ok(self.info(&r)),
+    async fn fresh_info(&self, id: &VolumeId) -> Result<VolumeInfo, BackendError> {
+        let lv = id.lv_name();
+        match self.find_lv(&lv).await? {
+            Some(r) => Ok(self.info(id, &r)),
             None => Err(BackendError::NotFound {
                 what: "logical volume",
                 name: format!("{}/{lv}", self.vg),
@@ -563,10 +573,39 @@ impl StorageProvider for LvmProvider {
             .lvs()
             .await?
             .iter()
-            .filter(|r| self.is_ours(r) && looks_like_volume(&r.lv_name))
-            .map(|r| self.info(r))
+            .filter(|r| self.is_ours(r))
+            .filter_map(|r| match BackingName::from_lv_name(&r.lv_name)? {
+                BackingName::Volume(id) => Some(self.info(&id, r)),
+                BackingName::Snapshot(..) => None,
+            })
             .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(v)
+    }
+
+    async fn list_snapshots(&self) -> Result<Vec<SnapshotListing>, BackendError> {
+        if self.thin_pool.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut v: Vec<SnapshotListing> = self
+            .lvs()
+            .await?
+            .iter()
+            .filter(|r| self.is_ours(r))
+            .filter_map(|r| match BackingName::from_lv_name(&r.lv_name)? {
+                BackingName::Snapshot(vol, snap) => Some(SnapshotListing {
+                    vol,
+                    snap,
+                    info: SnapshotInfo {
+                        name: r.lv_name.clone(),
+                        size: r.size,
+                        simulated: false,
+                    },
+                }),
+                BackingName::Volume(_) => None,
+            })
+            .collect();
+        v.sort_by(|a, b| a.info.name.cmp(&b.info.name));
         Ok(v)
     }
 
@@ -581,7 +620,7 @@ impl StorageProvider for LvmProvider {
         let (extent, cap) = self.space().await?;
         if let Some(r) = existing {
             if size_matches(r.size, size, extent) {
-                return Ok(CreateOutcome::AlreadyPresent(self.info(&r)));
+                return Ok(CreateOutcome::AlreadyPresent(self.info(vol, &r)));
             }
             return Err(size_mismatch(&lv, r.size, size));
         }
@@ -621,7 +660,7 @@ impl StorageProvider for LvmProvider {
         self.lvm("lvcreate", args, false).await?;
         self.finish_create(&lv, self.thin_pool.is_some(), true)
             .await?;
-        Ok(CreateOutcome::Created(self.fresh_info(&lv).await?))
+        Ok(CreateOutcome::Created(self.fresh_info(vol).await?))
     }
 
     async fn delete_volume(&self, vol: &VolumeId) -> Result<DeleteOutcome, BackendError> {
@@ -679,7 +718,7 @@ impl StorageProvider for LvmProvider {
             false,
         )
         .await?;
-        let now = self.fresh_info(&lv).await?;
+        let now = self.fresh_info(vol).await?;
         Ok(ResizeOutcome::Resized {
             from: r.size,
             to: now.size,
@@ -782,7 +821,7 @@ impl StorageProvider for LvmProvider {
         };
         if let Some(t) = rows.iter().find(|r| r.lv_name == new_lv) {
             if t.size == s.size {
-                return Ok(CreateOutcome::AlreadyPresent(self.info(t)));
+                return Ok(CreateOutcome::AlreadyPresent(self.info(target, t)));
             }
             return Err(size_mismatch(&new_lv, t.size, s.size));
         }
@@ -798,7 +837,7 @@ impl StorageProvider for LvmProvider {
         )
         .await?;
         self.finish_create(&new_lv, true, false).await?;
-        Ok(CreateOutcome::Created(self.fresh_info(&new_lv).await?))
+        Ok(CreateOutcome::Created(self.fresh_info(target).await?))
     }
 
     async fn device_path(&self, vol: &VolumeId) -> Result<Option<PathBuf>, BackendError> {

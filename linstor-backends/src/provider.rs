@@ -5,6 +5,11 @@
 //! [`CreateOutcome::AlreadyPresent`], [`DeleteOutcome::Deleted`] or
 //! [`DeleteOutcome::AlreadyAbsent`], [`ResizeOutcome::Resized`] or [`ResizeOutcome::Unchanged`].
 //!
+//! Listings ([`StorageProvider::list_volumes`], [`StorageProvider::list_snapshots`]) carry
+//! identities read from the backing names ([`VolumeInfo::id`], [`SnapshotListing`]), so no
+//! caller parses names; [`observe_pool`] folds them into the `NodeLocal` a satellite plans
+//! from.
+//!
 //! Contract for every implementation:
 //! * inputs are validated before any command runs ([`BackendError::InvalidInput`]);
 //! * a size of 0, or one the pool cannot hold, is refused before anything is created
@@ -17,14 +22,18 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 use linstor_core::model::{PoolCapacity, ProviderCaps, ProviderKind};
-use linstor_core::{SizeKib, SnapshotName};
+use linstor_core::plan::NodeLocal;
+use linstor_core::{SizeKib, SnapshotName, StorPoolName};
 
 use crate::error::BackendError;
-use crate::naming::VolumeId;
+use crate::naming::{LayerSuffix, VolumeId};
 
 /// What the provider knows about one volume.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolumeInfo {
+    /// Which volume it is (read from the backing name by [`crate::naming::BackingName`] in
+    /// listings; the requested volume otherwise).
+    pub id: VolumeId,
     /// The backing name (`rsc_00000`, `rsc_00000.img`, `pool/rsc_00000`).
     pub name: String,
     /// The usable size (LVM rounds up to whole extents, ZFS to the volume block size).
@@ -46,6 +55,19 @@ pub struct SnapshotInfo {
     pub size: SizeKib,
     /// True only for the simulated provider.
     pub simulated: bool,
+}
+
+/// One snapshot found in a pool by [`StorageProvider::list_snapshots`], with its identity read
+/// from the backing name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotListing {
+    /// The volume the snapshot was taken of. Where snapshots are independent (LVM thin, FILE)
+    /// that volume may be gone.
+    pub vol: VolumeId,
+    /// The snapshot.
+    pub snap: SnapshotName,
+    /// Backing name and size.
+    pub info: SnapshotInfo,
 }
 
 /// The result of an idempotent create.
@@ -120,8 +142,17 @@ pub trait StorageProvider: Send + Sync + fmt::Debug {
     /// Free and total space, KiB. Diskless pools report `i64::MAX` for both (as LINSTOR does).
     async fn capacity(&self) -> Result<PoolCapacity, BackendError>;
 
-    /// All volumes of this pool that have LINSTOR's name shape (`…_NNNNN`), sorted by name.
+    /// All volumes of this pool whose backing name reads as a LINSTOR volume
+    /// (`<rsc><suffix>_<NNNNN>`, see [`crate::naming::BackingName`]), sorted by backing name.
+    /// Names that do not read back are not LINSTOR's and are skipped.
     async fn list_volumes(&self) -> Result<Vec<VolumeInfo>, BackendError>;
+
+    /// All snapshots of this pool whose backing name reads as a LINSTOR snapshot of a LINSTOR
+    /// volume (see [`crate::naming::BackingName`]), sorted by backing name; others are skipped.
+    /// Every snapshot with that name shape is listed, whoever took it (a `zfs-auto-snap_…`
+    /// snapshot of a LINSTOR zvol is a valid snapshot name). Kinds without snapshots (LVM thick,
+    /// DISKLESS) list none and run nothing.
+    async fn list_snapshots(&self) -> Result<Vec<SnapshotListing>, BackendError>;
 
     /// Creates the volume with at least `size` KiB (thick or thin per the kind).
     ///
@@ -201,6 +232,44 @@ pub fn open_provider(
             Box::new(FileProvider::thin(runner, dir, FileConfig::default())?)
         }
     })
+}
+
+/// Adds what one pool holds to `local` (what a satellite finds on its node, the input of
+/// `linstor_core::plan::plan`): each data volume's size in `pool` under its resource and
+/// number, and each snapshot of a data volume under its resource, name and number. Volumes and
+/// snapshots of other layers (`.meta`, caches) have no place in [`NodeLocal`] and are left out.
+pub fn add_listings(
+    local: &mut NodeLocal,
+    pool: &StorPoolName,
+    volumes: &[VolumeInfo],
+    snapshots: &[SnapshotListing],
+) {
+    for v in volumes.iter().filter(|v| v.id.suffix == LayerSuffix::Data) {
+        let rsc = local.resources.entry(v.id.rsc.clone()).or_default();
+        let copies = rsc.volumes.entry(v.id.vlm_nr).or_default();
+        copies.insert(pool.clone(), v.size);
+    }
+    for s in snapshots
+        .iter()
+        .filter(|s| s.vol.suffix == LayerSuffix::Data)
+    {
+        let rsc = local.resources.entry(s.vol.rsc.clone()).or_default();
+        let pools = rsc.snapshots.entry(s.snap.clone()).or_default();
+        pools.entry(s.vol.vlm_nr).or_default().insert(pool.clone());
+    }
+}
+
+/// Lists one pool ([`StorageProvider::list_volumes`], then
+/// [`StorageProvider::list_snapshots`]) into `local`, as [`add_listings`] does.
+pub async fn observe_pool(
+    provider: &dyn StorageProvider,
+    pool: &StorPoolName,
+    local: &mut NodeLocal,
+) -> Result<(), BackendError> {
+    let volumes = provider.list_volumes().await?;
+    let snapshots = provider.list_snapshots().await?;
+    add_listings(local, pool, &volumes, &snapshots);
+    Ok(())
 }
 
 /// Checks a requested size: not 0, and its bytes fit in `u64`.

@@ -7,9 +7,12 @@
 //! over-subscription allows. Snapshots use no space.
 //!
 //! Everything it produces says it is simulated: [`VolumeInfo::simulated`] and
-//! [`SnapshotInfo::simulated`] are true, device paths are `/dev/linstor-sim/<pool>/<name>`
-//! (which never exist), pool names in errors end with ` (simulated)`, and injected faults are
-//! [`BackendError::SimulatedFault`].
+//! [`SnapshotInfo::simulated`] are true (in listings too), device paths are
+//! `/dev/linstor-sim/<pool>/<name>` (which never exist), pool names in errors end with
+//! ` (simulated)`, and injected faults are [`BackendError::SimulatedFault`]. Listings
+//! ([`StorageProvider::list_volumes`], [`StorageProvider::list_snapshots`]) come from its state,
+//! with the identities the volumes and snapshots were made with, sorted by backing name as the
+//! real providers sort them (`<lv>` and `<lv>_<snap>`, as on LVM).
 //!
 //! Faults ([`SimFault`]) are injected per operation, optionally for one volume only, for a number
 //! of calls or forever: `Fail` returns an error, `Hang` never completes (the caller's timeout must
@@ -28,8 +31,8 @@ use crate::diskless::DISKLESS_SPACE;
 use crate::error::BackendError;
 use crate::naming::VolumeId;
 use crate::provider::{
-    CreateOutcome, DeleteOutcome, ResizeOutcome, SnapshotInfo, StorageProvider, VolumeInfo,
-    check_fits, check_size, size_mismatch, unsupported,
+    CreateOutcome, DeleteOutcome, ResizeOutcome, SnapshotInfo, SnapshotListing, StorageProvider,
+    VolumeInfo, check_fits, check_size, size_mismatch, unsupported,
 };
 
 /// The operations a fault can be injected into.
@@ -39,6 +42,8 @@ pub enum SimOp {
     Capacity,
     /// [`StorageProvider::list_volumes`].
     List,
+    /// [`StorageProvider::list_snapshots`].
+    ListSnapshots,
     /// [`StorageProvider::create_volume`].
     Create,
     /// [`StorageProvider::delete_volume`].
@@ -60,6 +65,7 @@ impl SimOp {
         match self {
             SimOp::Capacity => "capacity",
             SimOp::List => "list",
+            SimOp::ListSnapshots => "snapshot list",
             SimOp::Create => "create",
             SimOp::Delete => "delete",
             SimOp::Resize => "resize",
@@ -92,17 +98,27 @@ struct Injected {
 
 #[derive(Debug, Clone)]
 struct SimVolume {
+    id: VolumeId,
     size: SizeKib,
     restored_from: Option<(String, String)>,
 }
 
+#[derive(Debug, Clone)]
+struct SimSnapshot {
+    vol: VolumeId,
+    snap: SnapshotName,
+    /// The volume's size when taken.
+    size: SizeKib,
+}
+
 #[derive(Debug, Default)]
 struct SimState {
+    /// Volumes by backing name.
     volumes: BTreeMap<String, SimVolume>,
-    /// Snapshots by (volume name, snapshot name), with the volume's size when taken. They
-    /// outlive their volume where the kind's snapshots are independent (LVM-thin snapshot LVs,
-    /// FILE copies); where they are dependent (ZFS) the volume cannot be deleted first.
-    snapshots: BTreeMap<(String, String), SizeKib>,
+    /// Snapshots by (volume name, snapshot name). They outlive their volume where the kind's
+    /// snapshots are independent (LVM-thin snapshot LVs, FILE copies); where they are dependent
+    /// (ZFS) the volume cannot be deleted first.
+    snapshots: BTreeMap<(String, String), SimSnapshot>,
     faults: Vec<Injected>,
 }
 
@@ -191,10 +207,18 @@ impl SimProvider {
         }
     }
 
-    /// Every snapshot of the pool as (volume name, snapshot name), sorted: the simulated
-    /// provider's inspector for tests and for the satellite's simulated reports.
+    /// Every snapshot of the pool as (volume name, snapshot name), sorted, without faults
+    /// (an inspector for tests; [`StorageProvider::list_snapshots`] gives parsed identities).
     pub fn snapshots(&self) -> Vec<(String, String)> {
         self.state().snapshots.keys().cloned().collect()
+    }
+
+    fn snapshot_info(name: &str, s: &SimSnapshot) -> SnapshotInfo {
+        SnapshotInfo {
+            name: format!("{name}_{}", s.snap),
+            size: s.size,
+            simulated: true,
+        }
     }
 
     fn device(&self, name: &str) -> PathBuf {
@@ -203,6 +227,7 @@ impl SimProvider {
 
     fn info(&self, name: &str, v: &SimVolume) -> VolumeInfo {
         VolumeInfo {
+            id: v.id.clone(),
             name: name.to_owned(),
             size: v.size,
             allocated: Some(if self.kind.caps().thin {
@@ -274,6 +299,22 @@ impl StorageProvider for SimProvider {
         Ok(st.volumes.iter().map(|(n, v)| self.info(n, v)).collect())
     }
 
+    async fn list_snapshots(&self) -> Result<Vec<SnapshotListing>, BackendError> {
+        self.fault(SimOp::ListSnapshots, None).await?;
+        let st = self.state();
+        let mut out: Vec<SnapshotListing> = st
+            .snapshots
+            .iter()
+            .map(|((vol, _), s)| SnapshotListing {
+                vol: s.vol.clone(),
+                snap: s.snap.clone(),
+                info: Self::snapshot_info(vol, s),
+            })
+            .collect();
+        out.sort_by(|a, b| a.info.name.cmp(&b.info.name));
+        Ok(out)
+    }
+
     async fn create_volume(
         &self,
         vol: &VolumeId,
@@ -291,6 +332,7 @@ impl StorageProvider for SimProvider {
         }
         check_fits(self.kind, &self.sim_pool(), size, &self.capacity_of(&st))?;
         let v = SimVolume {
+            id: vol.clone(),
             size,
             restored_from: None,
         };
@@ -371,20 +413,21 @@ impl StorageProvider for SimProvider {
         self.fault(SimOp::CreateSnapshot, Some(vol)).await?;
         let name = vol.lv_name();
         let mut st = self.state();
-        let info = |size| SnapshotInfo {
-            name: format!("{name}_{snap}"),
-            size,
-            simulated: true,
-        };
         let key = (name.clone(), snap.as_str().to_owned());
-        if let Some(size) = st.snapshots.get(&key) {
-            return Ok(CreateOutcome::AlreadyPresent(info(*size)));
+        if let Some(s) = st.snapshots.get(&key) {
+            return Ok(CreateOutcome::AlreadyPresent(Self::snapshot_info(&name, s)));
         }
         let Some(size) = st.volumes.get(&name).map(|v| v.size) else {
             return Err(self.not_found("simulated volume", name));
         };
-        st.snapshots.insert(key, size);
-        Ok(CreateOutcome::Created(info(size)))
+        let s = SimSnapshot {
+            vol: vol.clone(),
+            snap: snap.clone(),
+            size,
+        };
+        let info = Self::snapshot_info(&name, &s);
+        st.snapshots.insert(key, s);
+        Ok(CreateOutcome::Created(info))
     }
 
     async fn delete_snapshot(
@@ -431,7 +474,7 @@ impl StorageProvider for SimProvider {
         let Some(size) = st
             .snapshots
             .get(&(src.clone(), snap.as_str().to_owned()))
-            .copied()
+            .map(|s| s.size)
         else {
             return Err(self.not_found("simulated snapshot", format!("{src}_{snap}")));
         };
@@ -443,6 +486,7 @@ impl StorageProvider for SimProvider {
         }
         check_fits(self.kind, &self.sim_pool(), size, &self.capacity_of(&st))?;
         let v = SimVolume {
+            id: target.clone(),
             size,
             restored_from: Some((src, snap.as_str().to_owned())),
         };
@@ -554,6 +598,19 @@ mod tests {
             .block_on(p.restore_snapshot(&vol("aa"), &snap("s1"), &vol("bb")))
             .expect("restore");
         assert_eq!(r.info().size, SizeKib(5000));
+        let ids: Vec<VolumeId> = rt
+            .block_on(p.list_volumes())
+            .expect("list")
+            .into_iter()
+            .map(|v| v.id)
+            .collect();
+        assert_eq!(ids, [vol("aa"), vol("bb")]);
+        let snaps = rt.block_on(p.list_snapshots()).expect("list");
+        let got: Vec<(&VolumeId, &str, bool)> = snaps
+            .iter()
+            .map(|s| (&s.vol, s.snap.as_str(), s.info.simulated))
+            .collect();
+        assert_eq!(got, [(&vol("aa"), "s1", true)]);
         assert!(matches!(
             rt.block_on(p.delete_volume(&vol("aa"))),
             Err(BackendError::InUse { .. })
@@ -587,6 +644,20 @@ mod tests {
             DeleteOutcome::Deleted
         );
         assert_eq!(p.snapshots(), [("aa_00000".to_owned(), "s1".to_owned())]);
+        let listed = rt.block_on(p.list_snapshots()).expect("list");
+        assert_eq!(
+            listed,
+            [SnapshotListing {
+                vol: vol("aa"),
+                snap: snap("s1"),
+                info: SnapshotInfo {
+                    name: "aa_00000_s1".into(),
+                    size: SizeKib(100),
+                    simulated: true
+                }
+            }]
+        );
+        assert!(rt.block_on(p.list_volumes()).expect("list").is_empty());
         let r = rt
             .block_on(p.restore_snapshot(&vol("aa"), &snap("s1"), &vol("bb")))
             .expect("restore from the copy");
@@ -613,6 +684,13 @@ mod tests {
             rt.block_on(p.list_volumes()).expect("list").is_empty(),
             "nothing was created"
         );
+        p.inject(SimOp::ListSnapshots, None, SimFault::Fail, Some(1));
+        let e = rt.block_on(p.list_snapshots()).expect_err("fails once");
+        assert_eq!(
+            e.to_string(),
+            "simulated fault injected into snapshot list of 'sim_dir (simulated)'"
+        );
+        assert_eq!(rt.block_on(p.list_snapshots()).expect("then works"), []);
         rt.block_on(p.create_volume(&vol("aa"), SizeKib(10)))
             .expect("second try works");
         rt.block_on(p.create_volume(&vol("bb"), SizeKib(10)))

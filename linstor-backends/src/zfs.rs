@@ -2,7 +2,8 @@
 //!
 //! | operation | command |
 //! |---|---|
-//! | list | `zfs list -r -H -p -o name,refer,volsize,type,volblocksize,origin,clones -t volume,snapshot <ds>` (exit 1 tolerated) |
+//! | list volumes | `zfs list -r -H -p -o name,refer,volsize,type,volblocksize,origin,clones -t volume,snapshot <ds>` (exit 1 tolerated): zvols `<ds>/<rsc>_<NNNNN>` |
+//! | list snapshots | the same one `zfs list`: snapshots `<ds>/<rsc>_<NNNNN>@<snap>`, size from their `volsize` |
 //! | free (thick) | `zfs get available -o name,value -Hp <ds>` |
 //! | free (thin) | `zfs list -r -H -p -o name,available,type -t filesystem <ds>` |
 //! | total | `zfs get quota -o name,value -Hp <ds>`; if 0, `zpool get size -Hp <zpool>` |
@@ -11,6 +12,10 @@
 //! | delete | `zfs destroy <ds>/<name>` (refused while snapshots exist: ZFS is snapshot-dependent); retried while "dataset is busy" ([`is_busy`]) |
 //! | snapshot | `zfs snapshot <ds>/<name>@<snap>`; delete: `zfs destroy <ds>/<name>@<snap>` |
 //! | restore | `zfs clone <ds>/<name>@<snap> <ds>/<new>` |
+//!
+//! Listings read names with [`BackingName::from_zfs_name`]: zvols in child datasets, and
+//! snapshots whose name is not a LINSTOR snapshot name (e.g. sanoid's `autosnap_…:…` with `:`),
+//! are skipped; `zfs-auto-snap_…` names are valid snapshot names and are listed.
 //!
 //! Device path: `/dev/zvol/<ds>/<name>`. No wipe (new zvols read zeros; LINSTOR 1.34 stopped
 //! wiping ZFS). Sizes are rounded up to [`ZfsConfig::extent_size`] (LINSTOR asks ZFS for the
@@ -28,15 +33,15 @@ use linstor_core::{SizeKib, SnapshotName};
 
 use crate::error::BackendError;
 use crate::exec::{BusyRetry, Exec};
-use crate::naming::{VolumeId, check_option_words, check_zfs_dataset, looks_like_volume};
+use crate::naming::{BackingName, VolumeId, check_option_words, check_zfs_dataset};
 use crate::parse::zfs::{
     ZFS_LIST_COLUMNS, ZfsListRow, ZfsType, parse_zfs_available, parse_zfs_get_value,
     parse_zfs_list, parse_zpool_get,
 };
 use crate::parse::{bytes_to_kib_ceil, bytes_to_kib_floor};
 use crate::provider::{
-    CreateOutcome, DeleteOutcome, ResizeOutcome, SnapshotInfo, StorageProvider, VolumeInfo,
-    check_fits, check_size, round_up, size_matches, size_mismatch,
+    CreateOutcome, DeleteOutcome, ResizeOutcome, SnapshotInfo, SnapshotListing, StorageProvider,
+    VolumeInfo, check_fits, check_size, round_up, size_matches, size_mismatch,
 };
 use crate::runner::CommandRunner;
 
@@ -174,9 +179,10 @@ impl ZfsProvider {
         parse_zfs_list(&out.stdout)
     }
 
-    fn info(&self, r: &ZfsListRow) -> VolumeInfo {
+    fn info(&self, id: &VolumeId, r: &ZfsListRow) -> VolumeInfo {
         let size = bytes_to_kib_ceil(r.volsize.unwrap_or(0));
         VolumeInfo {
+            id: id.clone(),
             name: r.name.clone(),
             size,
             allocated: self.thin.then(|| bytes_to_kib_ceil(r.refer)),
@@ -277,13 +283,14 @@ impl ZfsProvider {
             .collect()
     }
 
-    async fn fresh_info(&self, full: &str) -> Result<VolumeInfo, BackendError> {
+    async fn fresh_info(&self, id: &VolumeId) -> Result<VolumeInfo, BackendError> {
+        let full = self.full(&id.lv_name());
         let rows = self.list().await?;
-        Self::find(&rows, full)
-            .map(|r| self.info(r))
-            .ok_or_else(|| BackendError::NotFound {
+        Self::find(&rows, &full)
+            .map(|r| self.info(id, r))
+            .ok_or(BackendError::NotFound {
                 what: "zvol",
-                name: full.to_owned(),
+                name: full,
             })
     }
 }
@@ -309,20 +316,44 @@ impl StorageProvider for ZfsProvider {
     }
 
     async fn list_volumes(&self) -> Result<Vec<VolumeInfo>, BackendError> {
-        let prefix = format!("{}/", self.dataset);
         let mut v: Vec<VolumeInfo> = self
             .list()
             .await?
             .iter()
-            .filter(|r| {
-                r.kind == ZfsType::Volume
-                    && r.name
-                        .strip_prefix(&prefix)
-                        .is_some_and(|n| !n.contains('/') && looks_like_volume(n))
-            })
-            .map(|r| self.info(r))
+            .filter(|r| r.kind == ZfsType::Volume)
+            .filter_map(
+                |r| match BackingName::from_zfs_name(&self.dataset, &r.name)? {
+                    BackingName::Volume(id) => Some(self.info(&id, r)),
+                    BackingName::Snapshot(..) => None,
+                },
+            )
             .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(v)
+    }
+
+    async fn list_snapshots(&self) -> Result<Vec<SnapshotListing>, BackendError> {
+        let mut v: Vec<SnapshotListing> = self
+            .list()
+            .await?
+            .iter()
+            .filter(|r| r.kind == ZfsType::Snapshot)
+            .filter_map(
+                |r| match BackingName::from_zfs_name(&self.dataset, &r.name)? {
+                    BackingName::Snapshot(vol, snap) => Some(SnapshotListing {
+                        vol,
+                        snap,
+                        info: SnapshotInfo {
+                            name: r.name.clone(),
+                            size: bytes_to_kib_ceil(r.volsize.unwrap_or(0)),
+                            simulated: false,
+                        },
+                    }),
+                    BackingName::Volume(_) => None,
+                },
+            )
+            .collect();
+        v.sort_by(|a, b| a.info.name.cmp(&b.info.name));
         Ok(v)
     }
 
@@ -335,7 +366,7 @@ impl StorageProvider for ZfsProvider {
         let full = self.full(&vol.lv_name());
         let rows = self.list().await?;
         if let Some(r) = Self::find(&rows, &full) {
-            let info = self.info(r);
+            let info = self.info(vol, r);
             let gran = r
                 .volblocksize
                 .map_or(self.cfg.extent_size, bytes_to_kib_ceil)
@@ -356,7 +387,7 @@ impl StorageProvider for ZfsProvider {
         args.extend(self.cfg.zfscreate_options.iter().cloned());
         args.push(full.clone());
         self.exec.run("zfs", args).await?;
-        Ok(CreateOutcome::Created(self.fresh_info(&full).await?))
+        Ok(CreateOutcome::Created(self.fresh_info(vol).await?))
     }
 
     async fn delete_volume(&self, vol: &VolumeId) -> Result<DeleteOutcome, BackendError> {
@@ -392,7 +423,7 @@ impl StorageProvider for ZfsProvider {
                 name: full,
             });
         };
-        let from = self.info(r).size;
+        let from = bytes_to_kib_ceil(r.volsize.unwrap_or(0));
         let rounded = round_up(size, self.cfg.extent_size);
         if from == rounded || size_matches(from, size, self.cfg.extent_size) {
             return Ok(ResizeOutcome::Unchanged(from));
@@ -419,7 +450,7 @@ impl StorageProvider for ZfsProvider {
                 ],
             )
             .await?;
-        let to = self.fresh_info(&full).await?.size;
+        let to = self.fresh_info(vol).await?.size;
         Ok(ResizeOutcome::Resized { from, to })
     }
 
@@ -437,7 +468,7 @@ impl StorageProvider for ZfsProvider {
                 name: full,
             });
         };
-        let size = self.info(src).size;
+        let size = bytes_to_kib_ceil(src.volsize.unwrap_or(0));
         if Self::find(&rows, &snap_full).is_some() {
             return Ok(CreateOutcome::AlreadyPresent(SnapshotInfo {
                 name: snap_full,
@@ -496,16 +527,16 @@ impl StorageProvider for ZfsProvider {
         };
         let snap_size = bytes_to_kib_ceil(s.volsize.unwrap_or(0));
         if let Some(t) = Self::find(&rows, &new_full) {
-            let info = self.info(t);
+            let info = self.info(target, t);
             if info.size == snap_size {
                 return Ok(CreateOutcome::AlreadyPresent(info));
             }
             return Err(size_mismatch(&new_full, info.size, snap_size));
         }
         self.exec
-            .run("zfs", vec!["clone".into(), snap_full, new_full.clone()])
+            .run("zfs", vec!["clone".into(), snap_full, new_full])
             .await?;
-        Ok(CreateOutcome::Created(self.fresh_info(&new_full).await?))
+        Ok(CreateOutcome::Created(self.fresh_info(target).await?))
     }
 
     async fn device_path(&self, vol: &VolumeId) -> Result<Option<PathBuf>, BackendError> {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use common::{expect_quick_wipe, fixture, rt, snap, vol};
 use linstor_backends::file::{FileConfig, FileProvider};
+use linstor_backends::naming::{LayerSuffix, VolumeId};
 use linstor_backends::provider::{CreateOutcome, DeleteOutcome, ResizeOutcome, StorageProvider};
 use linstor_backends::{BackendError, CmdOutput, ScriptedRunner};
 use linstor_core::SizeKib;
@@ -401,41 +402,134 @@ fn fake_file_snapshot_restore_delete() {
 #[test]
 fn fake_file_list_and_capacity() {
     let f = Fx::new(true);
-    f.touch("a_00000.img", 1024);
-    f.touch("b.meta_00001.img", 64);
-    f.touch("a_00000_s1.img", 1024);
+    f.touch("ab_00000.img", 1024);
+    f.touch("bb.meta_00001.img", 64);
+    f.touch("ab_00000_s1.img", 1024);
+    f.touch("a_00000.img", 1); // resource name `a` is too short: not LINSTOR's
     f.touch("notes.txt", 1);
-    f.expect_losetup_list(&[("/dev/loop2", "a_00000.img")]);
+    f.expect_losetup_list(&[("/dev/loop2", "ab_00000.img")]);
     f.runner.expect_ok(
-        &["stat", "-c", "%B %b", &f.path("a_00000.img")],
+        &["stat", "-c", "%B %b", &f.path("ab_00000.img")],
         "512 2048\n",
     );
     f.runner.expect_ok(
-        &["stat", "-c", "%B %b", &f.path("b.meta_00001.img")],
+        &["stat", "-c", "%B %b", &f.path("bb.meta_00001.img")],
         "512 0\n",
     );
     f.expect_df();
     let rt = rt();
     let vols = rt.block_on(f.p.list_volumes()).expect("list");
-    let got: Vec<(&str, Option<&Path>, Option<SizeKib>)> = vols
+    let got: Vec<(&VolumeId, &str, Option<&Path>, Option<SizeKib>)> = vols
         .iter()
-        .map(|v| (v.name.as_str(), v.device_path.as_deref(), v.allocated))
+        .map(|v| {
+            (
+                &v.id,
+                v.name.as_str(),
+                v.device_path.as_deref(),
+                v.allocated,
+            )
+        })
         .collect();
+    let meta = VolumeId::with_suffix(vol("bb", 0).rsc, LayerSuffix::DrbdMeta, 1).expect("valid");
     assert_eq!(
         got,
         [
             (
-                "a_00000.img",
+                &vol("ab", 0),
+                "ab_00000.img",
                 Some(Path::new("/dev/loop2")),
                 Some(SizeKib(1024))
             ),
-            ("b.meta_00001.img", None, Some(SizeKib(0)))
+            (&meta, "bb.meta_00001.img", None, Some(SizeKib(0)))
         ]
     );
     let cap = rt.block_on(f.p.capacity()).expect("cap");
     assert_eq!(cap.total, SizeKib(264_212_084));
     assert_eq!(cap.free, SizeKib(82_530_968));
     insta::assert_snapshot!(f.finish());
+}
+
+/// Snapshot files share the directory and the `.img` ending with volume files; the listing
+/// reads names from the right (resource names with `_` and digits, snapshot names with `_` and
+/// digits), skips files that are not LINSTOR's, and runs no command (the directory is read
+/// in-process, as LINSTOR does). The files are real (a temp dir); there is no tool output.
+#[test]
+fn fake_file_list_snapshots_reads_names_from_the_right() {
+    for thin in [false, true] {
+        let f = Fx::new(thin);
+        for (name, kib) in [
+            ("pvc-abc_00000.img", 1024),
+            ("pvc-abc_00000_snap1.img", 1024),
+            ("data_2024_x1_00003.img", 2048),
+            ("data_2024_x1_00003_snap_2.img", 1536),
+            ("r_00001_x_00000_back_17.img", 64),
+            ("r_00001_x_00012_s2024.img", 65),
+            ("rx.meta_00000_s1.img", 4),
+            ("gone_00001_old.img", 8),
+            ("x_00000_s1.img", 1),
+            ("pvc-abc_00000_s.img", 1),
+            ("LinstorSnapshotTestSource.img", 4),
+            ("pvc-abc_00000_snap1.img.tmp", 1),
+        ] {
+            f.touch(name, kib);
+        }
+        let snaps = rt().block_on(f.p.list_snapshots()).expect("list");
+        let got: Vec<(String, u16, String, &str, SizeKib, bool)> = snaps
+            .iter()
+            .map(|s| {
+                (
+                    s.vol.to_string(),
+                    s.vol.vlm_nr,
+                    s.snap.to_string(),
+                    s.info.name.as_str(),
+                    s.info.size,
+                    s.info.simulated,
+                )
+            })
+            .collect();
+        let row = |vol: &str, nr, snap: &str, name: &'static str, kib| {
+            (
+                vol.to_owned(),
+                nr,
+                snap.to_owned(),
+                name,
+                SizeKib(kib),
+                false,
+            )
+        };
+        assert_eq!(
+            got,
+            [
+                row(
+                    "data_2024_x1_00003",
+                    3,
+                    "snap_2",
+                    "data_2024_x1_00003_snap_2.img",
+                    1536
+                ),
+                row("gone_00001", 1, "old", "gone_00001_old.img", 8),
+                row("pvc-abc_00000", 0, "snap1", "pvc-abc_00000_snap1.img", 1024),
+                row(
+                    "r_00001_x_00000",
+                    0,
+                    "back_17",
+                    "r_00001_x_00000_back_17.img",
+                    64
+                ),
+                row(
+                    "r_00001_x_00012",
+                    12,
+                    "s2024",
+                    "r_00001_x_00012_s2024.img",
+                    65
+                ),
+                row("rx.meta_00000", 0, "s1", "rx.meta_00000_s1.img", 4),
+            ]
+        );
+        assert_eq!(snaps[3].vol.rsc.as_str(), "r_00001_x");
+        assert_eq!(snaps[5].vol.suffix, LayerSuffix::DrbdMeta);
+        assert_eq!(f.finish(), "", "no command runs");
+    }
 }
 
 #[test]

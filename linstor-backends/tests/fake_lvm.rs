@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::{expect_quick_wipe, fixture, paused_rt, rt, snap, vol};
 use linstor_backends::lvm::{LvmConfig, LvmProvider};
+use linstor_backends::naming::{LayerSuffix, VolumeId};
 use linstor_backends::provider::{CreateOutcome, DeleteOutcome, ResizeOutcome, StorageProvider};
 use linstor_backends::{BackendError, CmdOutput, ScriptedRunner};
 use linstor_core::SizeKib;
@@ -959,6 +960,120 @@ fn fake_lvm_thin_snapshot_restore_delete() {
         DeleteOutcome::Deleted
     );
     insta::assert_snapshot!(f.finish());
+}
+
+/// `lvs_thin_snapshots.txt` is recorded: lvm2 2.03.16's `lvs` with LINSTOR's columns on the VG
+/// that `real_lvm_thin_listing_from_restored_metadata` builds (its VG name replaced by
+/// `linstor_vg`; that test checks the recording against the real output). The thin pool holds
+/// LINSTOR's volumes and snapshots with `_` and digits in resource and snapshot names, a
+/// snapshot whose volume is gone (`gone_00001_old`), a volume restored from a snapshot, LVs
+/// that are not LINSTOR's (`scratch`, `x_00000_s1`: resource name too short) and, outside the
+/// pool, thick LVs. Both listings come from one `lvs` call each.
+#[test]
+fn fixture_lvm_thin_list_snapshots_recorded() {
+    let f = thin();
+    f.runner
+        .expect_ok(LVS, &fixture("lvs_thin_snapshots.txt"))
+        .expect_ok(LVS, &fixture("lvs_thin_snapshots.txt"));
+    let rt = rt();
+    let vols = rt.block_on(f.p.list_volumes()).expect("list");
+    let got: Vec<(String, &str, SizeKib)> = vols
+        .iter()
+        .map(|v| (format!("{:?}", v.id), v.name.as_str(), v.size))
+        .collect();
+    let id = |rsc: &str, suffix, nr| {
+        let v = VolumeId::with_suffix(vol(rsc, 0).rsc, suffix, nr).expect("valid");
+        format!("{v:?}")
+    };
+    let data = LayerSuffix::Data;
+    assert_eq!(
+        got,
+        [
+            (
+                id("data_2024_x1", data, 3),
+                "data_2024_x1_00003",
+                SizeKib(8192)
+            ),
+            (
+                id("pvc-abc", LayerSuffix::DrbdMeta, 0),
+                "pvc-abc.meta_00000",
+                SizeKib(4096)
+            ),
+            (id("pvc-abc", data, 0), "pvc-abc_00000", SizeKib(12288)),
+            (id("pvc-new", data, 0), "pvc-new_00000", SizeKib(12288)),
+            (id("r_00001_x", data, 0), "r_00001_x_00000", SizeKib(4096)),
+        ]
+    );
+    let snaps = rt.block_on(f.p.list_snapshots()).expect("list");
+    let got: Vec<(String, &str, &str, SizeKib, bool)> = snaps
+        .iter()
+        .map(|s| {
+            (
+                format!("{:?}", s.vol),
+                s.snap.as_str(),
+                s.info.name.as_str(),
+                s.info.size,
+                s.info.simulated,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                id("data_2024_x1", data, 3),
+                "snap_2",
+                "data_2024_x1_00003_snap_2",
+                SizeKib(8192),
+                false
+            ),
+            (
+                id("gone", data, 1),
+                "old",
+                "gone_00001_old",
+                SizeKib(8192),
+                false
+            ),
+            (
+                id("pvc-abc", data, 0),
+                "snap1",
+                "pvc-abc_00000_snap1",
+                SizeKib(12288),
+                false
+            ),
+            (
+                id("r_00001_x", data, 0),
+                "back_17",
+                "r_00001_x_00000_back_17",
+                SizeKib(4096),
+                false
+            ),
+        ]
+    );
+    assert_eq!(snaps[3].vol.rsc.as_str(), "r_00001_x");
+    insta::assert_snapshot!(f.finish());
+}
+
+/// A thick pool has no snapshots in LINSTOR: its listing is empty and runs nothing; its volume
+/// listing (recorded `lvs`, see above) holds only the LVs outside thin pools.
+#[test]
+fn fixture_lvm_thick_lists_no_snapshots_recorded() {
+    let runner = Arc::new(ScriptedRunner::new());
+    let p = LvmProvider::thick(runner.clone(), "linstor_vg", LvmConfig::default()).expect("valid");
+    let rt = rt();
+    assert_eq!(rt.block_on(p.list_snapshots()).expect("list"), []);
+    runner.finish();
+    assert_eq!(runner.transcript(), "", "no command");
+    runner.expect_ok(PVDISPLAY, &fixture("pvdisplay.txt"));
+    runner.expect_ok(LVS, &fixture("lvs_thin_snapshots.txt"));
+    let ids: Vec<VolumeId> = rt
+        .block_on(p.list_volumes())
+        .expect("list")
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    assert_eq!(ids, [vol("thick", 0)]);
+    runner.finish();
 }
 
 #[test]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{fixture, paused_rt, rt, snap, vol};
+use linstor_backends::naming::{LayerSuffix, VolumeId};
 use linstor_backends::provider::{CreateOutcome, DeleteOutcome, ResizeOutcome, StorageProvider};
 use linstor_backends::zfs::{ZfsConfig, ZfsProvider};
 use linstor_backends::{BackendError, CmdOutput, ScriptedRunner};
@@ -144,6 +145,121 @@ fn fake_zfs_list() {
         Some(std::path::Path::new("/dev/zvol/tank/linstor/pvc-abc_00000"))
     );
     finish(&r);
+}
+
+/// `zfs_list_snapshots.txt` is NOT recorded (this host has no ZFS module); it is shaped as
+/// OpenZFS's `zfs list -r -H -p -o name,refer,volsize,type,volblocksize,origin,clones -t
+/// volume,snapshot` prints: tab-separated, exact byte numbers, rows sorted by name with each
+/// zvol's snapshots after it in creation order, `-` for a property that does not apply
+/// (`volblocksize` and `origin` of a snapshot, `clones` of a zvol) and an empty `clones` field
+/// for a snapshot without clones; a snapshot's `volsize` is the zvol's size when it was taken.
+/// Listed: LINSTOR-shaped snapshots of LINSTOR zvols (names with `_` and digits, `s_00001`
+/// which is unambiguous on ZFS, a `zfs-auto-snap_…` name, which is a valid snapshot name);
+/// skipped: sanoid's `autosnap_…:…` (`:`), snapshots of `scratch`, zvols in a child dataset.
+/// Both listings come from the one `zfs list` call each.
+#[test]
+fn fixture_zfs_list_snapshots_in_real_format() {
+    for thin in [false, true] {
+        let (r, p) = setup(thin);
+        r.expect_ok(LIST, &fixture("zfs_list_snapshots.txt"));
+        r.expect_ok(LIST, &fixture("zfs_list_snapshots.txt"));
+        let rt = rt();
+        let vols = rt.block_on(p.list_volumes()).expect("list");
+        let got: Vec<(String, &str, SizeKib)> = vols
+            .iter()
+            .map(|v| (format!("{:?}", v.id), v.name.as_str(), v.size))
+            .collect();
+        let id = |rsc: &str, suffix, nr| {
+            let v = VolumeId::with_suffix(vol(rsc, 0).rsc, suffix, nr).expect("valid");
+            format!("{v:?}")
+        };
+        let data = LayerSuffix::Data;
+        assert_eq!(
+            got,
+            [
+                (
+                    id("data_2024_x1", data, 3),
+                    "tank/linstor/data_2024_x1_00003",
+                    SizeKib(8192)
+                ),
+                (
+                    id("pvc-abc", LayerSuffix::DrbdMeta, 0),
+                    "tank/linstor/pvc-abc.meta_00000",
+                    SizeKib(4096)
+                ),
+                (
+                    id("pvc-abc", data, 0),
+                    "tank/linstor/pvc-abc_00000",
+                    SizeKib(1_048_576)
+                ),
+                (
+                    id("pvc-new", data, 0),
+                    "tank/linstor/pvc-new_00000",
+                    SizeKib(1_048_576)
+                ),
+                (
+                    id("r_00001_x", data, 0),
+                    "tank/linstor/r_00001_x_00000",
+                    SizeKib(65_536)
+                ),
+            ]
+        );
+        let snaps = rt.block_on(p.list_snapshots()).expect("list");
+        let got: Vec<(String, &str, &str, SizeKib, bool)> = snaps
+            .iter()
+            .map(|s| {
+                (
+                    format!("{:?}", s.vol),
+                    s.snap.as_str(),
+                    s.info.name.as_str(),
+                    s.info.size,
+                    s.info.simulated,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    id("data_2024_x1", data, 3),
+                    "snap_2",
+                    "tank/linstor/data_2024_x1_00003@snap_2",
+                    SizeKib(8192),
+                    false
+                ),
+                (
+                    id("pvc-abc", data, 0),
+                    "snap1",
+                    "tank/linstor/pvc-abc_00000@snap1",
+                    SizeKib(1_048_576),
+                    false
+                ),
+                (
+                    id("pvc-abc", data, 0),
+                    "zfs-auto-snap_hourly-2026-12-04-1200",
+                    "tank/linstor/pvc-abc_00000@zfs-auto-snap_hourly-2026-12-04-1200",
+                    SizeKib(1_048_576),
+                    false
+                ),
+                (
+                    id("r_00001_x", data, 0),
+                    "back_17",
+                    "tank/linstor/r_00001_x_00000@back_17",
+                    SizeKib(32_768),
+                    false
+                ),
+                (
+                    id("r_00001_x", data, 0),
+                    "s_00001",
+                    "tank/linstor/r_00001_x_00000@s_00001",
+                    SizeKib(65_536),
+                    false
+                ),
+            ]
+        );
+        assert_eq!(snaps[3].vol.rsc.as_str(), "r_00001_x");
+        finish(&r);
+    }
 }
 
 #[test]

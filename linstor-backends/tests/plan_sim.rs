@@ -2,14 +2,16 @@
 //! desired projections (built through the core's JSON commands) against random volumes and
 //! snapshots already in the pools converge in one pass. Storage actions run on
 //! [`SimProvider`]s (twice each: the second run must change nothing); DRBD actions, which no
-//! provider simulates, go through the core's model of their effect. The node is then observed
-//! again from the providers' listings, and a second plan is empty.
+//! provider simulates, go through the core's model of their effect. The node is observed, as a
+//! satellite observes it, from the providers' listings ([`StorageProvider::list_volumes`] and
+//! [`StorageProvider::list_snapshots`] with parsed identities, folded by [`observe_pool`]), and
+//! a second plan is empty.
 
 use std::collections::BTreeMap;
 
 use linstor_backends::BackendError;
 use linstor_backends::naming::VolumeId;
-use linstor_backends::provider::{DeleteOutcome, ResizeOutcome, StorageProvider};
+use linstor_backends::provider::{DeleteOutcome, ResizeOutcome, StorageProvider, observe_pool};
 use linstor_backends::sim::SimProvider;
 use linstor_core::cluster::{Cluster, SeededEnv};
 use linstor_core::model::ProviderKind;
@@ -53,30 +55,12 @@ impl Node {
         &self.pools[name.as_str()]
     }
 
-    /// What exists, read back from the providers (and the DRBD model).
+    /// What exists, read back from the providers' listings (and the DRBD model).
     async fn observe(&self) -> NodeLocal {
         let mut out = NodeLocal::default();
         for (pool, p) in &self.pools {
             let pool = StorPoolName::new(pool).expect("pool name");
-            for v in p.list_volumes().await.expect("list") {
-                let (rsc, vlm) = split(&v.name);
-                let r = out.resources.entry(rsc).or_default();
-                r.volumes
-                    .entry(vlm)
-                    .or_default()
-                    .insert(pool.clone(), v.size);
-            }
-            for (vol, snap) in p.snapshots() {
-                let (rsc, vlm) = split(&vol);
-                let s = SnapshotName::new(&snap).expect("snapshot name");
-                let snaps = &mut out.resources.entry(rsc).or_default().snapshots;
-                snaps
-                    .entry(s)
-                    .or_default()
-                    .entry(vlm)
-                    .or_default()
-                    .insert(pool.clone());
-            }
+            observe_pool(p, &pool, &mut out).await.expect("list");
         }
         for (rsc, d) in &self.drbd {
             let mut d = d.clone();
@@ -132,7 +116,7 @@ impl Node {
                 let p = self.pool(pool);
                 let target = id(rsc, *vlm);
                 let existing = p.list_volumes().await.map_err(err)?;
-                let (restored, have) = match existing.iter().find(|v| v.name == target.lv_name()) {
+                let (restored, have) = match existing.iter().find(|v| v.id == target) {
                     Some(v) => (false, v.size),
                     None => {
                         let from = id(source, *vlm);
@@ -226,15 +210,6 @@ fn drbd_of(l: &NodeLocal) -> BTreeMap<ResourceName, LocalDrbd> {
         .collect()
 }
 
-/// `rsc_00000` → (`rsc`, 0).
-fn split(backing: &str) -> (ResourceName, u16) {
-    let (rsc, nr) = backing.rsplit_once('_').expect("LINSTOR volume name");
-    (
-        ResourceName::new(rsc).expect("resource name"),
-        nr.parse().expect("volume number"),
-    )
-}
-
 fn run_cmd(c: &mut Cluster, e: &mut SeededEnv, cmd: &Value) -> bool {
     !c.execute_json(&cmd.to_string(), e).is_error()
 }
@@ -293,7 +268,9 @@ type Leftover = (&'static str, u16, usize, u64, bool);
 fn arb_leftovers() -> impl Strategy<Value = Vec<Leftover>> {
     prop::collection::vec(
         (
-            prop::sample::select(vec!["ra", "rb", "rc", "rz", "old"]),
+            // `old_00001_x` and the snapshot `old_2024`: names with `_` and digits, read back
+            // from the listings.
+            prop::sample::select(vec!["ra", "rb", "rc", "rz", "old", "old_00001_x"]),
             0u16..2,
             0usize..3,
             1u64..4,
@@ -329,7 +306,7 @@ async fn seed(node: &mut Node, want: &NodeLocal, leftovers: &[Leftover]) {
             && snap
             && kind.caps().snapshots
         {
-            p.create_snapshot(&id, &SnapshotName::new("old").expect("name"))
+            p.create_snapshot(&id, &SnapshotName::new("old_2024").expect("name"))
                 .await
                 .expect("snap");
         }

@@ -289,6 +289,32 @@ mod tests {
         assert_eq!(thin.pool_lv.as_deref(), Some("thinpool"));
     }
 
+    /// Recorded without device-mapper (see `tests/real_lvm.rs`): no data percentages, `X`
+    /// (unknown) activation state, stripes 0 for thin LVs.
+    #[test]
+    fn fixture_lvs_thin_snapshots() {
+        let rows = parse_lvs(&fixture("lvs_thin_snapshots.txt")).expect("parses");
+        assert_eq!(rows.len(), 14);
+        let snap = rows
+            .iter()
+            .find(|r| r.lv_name == "r_00001_x_00000_back_17")
+            .expect("snapshot row");
+        assert_eq!(snap.pool_lv.as_deref(), Some("thinpool"));
+        assert_eq!(snap.lv_attr, "Vwi-XXtz-k");
+        assert_eq!(snap.size, SizeKib(4096));
+        assert_eq!(snap.data_percent, None);
+        assert_eq!(snap.stripes, 0);
+        let thick = rows
+            .iter()
+            .find(|r| r.lv_name == "thick_00000_s1")
+            .expect("thick row");
+        assert_eq!((thick.pool_lv.as_deref(), thick.stripes), (None, 1));
+        assert!(
+            rows.iter()
+                .any(|r| r.lv_name == "thinpool" && r.is_thin_pool())
+        );
+    }
+
     #[test]
     fn fixture_vgs() {
         let rows = parse_vgs(&fixture("vgs_thick.txt")).expect("parses");

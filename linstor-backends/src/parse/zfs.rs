@@ -106,8 +106,9 @@ fn dataset_name(
     Ok(v.to_owned())
 }
 
-/// `lines` trims blanks, which would eat a tab before an empty last field; ZFS never prints
-/// empty fields (`-` instead), so trimming only `\r` and newlines is right here.
+/// `lines` trims blanks, which would eat the tab before an empty last field: ZFS prints `-` for
+/// a property that does not apply, but an empty `clones` for a snapshot without clones (libzfs
+/// joins an empty list). So only `\r` and newlines are trimmed here.
 fn tab_lines(out: &str) -> impl Iterator<Item = (usize, &str)> {
     out.lines()
         .enumerate()
@@ -223,6 +224,34 @@ mod tests {
             rows[2].origin.as_deref(),
             Some("tank/linstor/pvc-abc_00000@snap1")
         );
+    }
+
+    /// Not recorded (no ZFS module on this host): shaped as `zfs list -H -p` prints, see
+    /// `tests/fake_zfs.rs`.
+    #[test]
+    fn fixture_zfs_list_snapshots() {
+        let rows = parse_zfs_list(&fixture("zfs_list_snapshots.txt")).expect("parses");
+        assert_eq!(rows.len(), 15);
+        let snaps: Vec<&ZfsListRow> = rows
+            .iter()
+            .filter(|r| r.kind == ZfsType::Snapshot)
+            .collect();
+        assert_eq!(snaps.len(), 8);
+        assert!(
+            snaps
+                .iter()
+                .all(|r| r.volblocksize.is_none() && r.origin.is_none())
+        );
+        let back = snaps
+            .iter()
+            .find(|r| r.name == "tank/linstor/r_00001_x_00000@back_17")
+            .expect("row");
+        assert_eq!((back.volsize, back.clones.len()), (Some(33_554_432), 0));
+        let snap1 = snaps
+            .iter()
+            .find(|r| r.name.ends_with("@snap1"))
+            .expect("row");
+        assert_eq!(snap1.clones, ["tank/linstor/pvc-new_00000"]);
     }
 
     #[test]

@@ -429,6 +429,8 @@ fn architecture_md_code_map_matches_the_tree() {
         "linstor-api",
         "linstor-controller",
         "linstor-link",
+        "linstor-proto",
+        "linstor-satellite",
     ] {
         let heading = format!("### `{krate}`");
         let section = map
@@ -536,5 +538,35 @@ fn the_link_knows_no_message_type_and_no_domain() {
             "linstor-link/Cargo.toml: {line:?}: the transport depends on no workspace crate \
              (ARCHITECTURE.md: the controller and satellite define their messages)"
         );
+    }
+}
+
+#[test]
+fn the_proto_knows_no_transport() {
+    let manifest = fs::read_to_string(root().join("linstor-proto/Cargo.toml")).unwrap();
+    for line in manifest.lines() {
+        let dep = line.split(['=', '.', ' ']).next().unwrap_or("");
+        assert!(
+            !["linstor-link", "tokio", "linstor-backends", "linstor-drbd"].contains(&dep),
+            "linstor-proto/Cargo.toml: {line:?}: the messages know no transport and no executor"
+        );
+    }
+}
+
+#[test]
+fn satellites_decide_nothing() {
+    for f in rust_files(&root().join("linstor-satellite/src")) {
+        let text = fs::read_to_string(&f).unwrap();
+        for (i, line) in code_lines(&text) {
+            for banned in ["Cluster::", "cluster::Cluster", "placement::"] {
+                assert!(
+                    !line.contains(banned),
+                    "{}:{}: `{banned}`: a satellite executes the core's plan; decisions stay in \
+                     the core (ARCHITECTURE.md)",
+                    rel(&f),
+                    i + 1
+                );
+            }
+        }
     }
 }

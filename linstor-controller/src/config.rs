@@ -15,6 +15,8 @@ pub const DEFAULT_DATA_DIR: &str = "/var/lib/linstor";
 pub const DEFAULT_HTTP_PORT: u16 = 3370;
 /// LINSTOR's REST port over HTTPS.
 pub const DEFAULT_HTTPS_PORT: u16 = 3371;
+/// The cluster key file inside the data directory (the default of `--cluster-key`).
+pub const CLUSTER_KEY_FILE: &str = "cluster.key";
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "linstor.db";
 
@@ -176,6 +178,8 @@ pub struct Overrides {
     pub log_level: Option<String>,
     /// `--simulate-satellites`.
     pub simulate_satellites: bool,
+    /// `--cluster-key FILE`.
+    pub cluster_key: Option<PathBuf>,
 }
 
 /// Where the desired state lives.
@@ -200,6 +204,8 @@ pub struct Config {
     pub log_level: String,
     /// Simulated satellites (labelled SIMULATED everywhere), or real ones.
     pub simulate: Option<crate::simulate::Simulation>,
+    /// The cluster key satellites must prove (created there on first start if missing).
+    pub cluster_key: PathBuf,
 }
 
 impl ConfigFile {
@@ -256,7 +262,11 @@ impl Config {
         let simulate = o
             .simulate_satellites
             .then(crate::simulate::Simulation::default);
+        let cluster_key = o
+            .cluster_key
+            .unwrap_or_else(|| data_dir.join(CLUSTER_KEY_FILE));
         Ok(Config {
+            cluster_key,
             data_dir,
             http,
             https,

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod http;
 pub mod metrics;
 pub mod reports;
+pub mod satellites;
 pub mod server;
 pub mod simulate;
 pub mod store;

@@ -27,6 +27,9 @@ struct Args {
     /// /metrics and the version answer).
     #[arg(long)]
     simulate_satellites: bool,
+    /// The cluster key satellites share (default DATA_DIR/cluster.key, created if missing).
+    #[arg(long, value_name = "FILE")]
+    cluster_key: Option<PathBuf>,
 }
 
 const DEFAULT_CONFIG: &str = "/etc/linstor/linstor.toml";
@@ -45,6 +48,7 @@ fn main() -> anyhow::Result<()> {
         rest_bind: args.rest_bind,
         log_level: args.log_level,
         simulate_satellites: args.simulate_satellites,
+        cluster_key: args.cluster_key,
     };
     let config = Config::resolve(file, overrides)?;
     tracing_subscriber::fmt()

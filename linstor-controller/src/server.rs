@@ -47,6 +47,9 @@ pub enum ControllerError {
     /// HTTPS is configured but its certificate or key is unusable.
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    /// The cluster key cannot be read or created.
+    #[error("cluster key: {0}")]
+    ClusterKey(#[from] linstor_link::LinkError),
     /// The server failed while running.
     #[error("the REST server failed: {0}")]
     Serve(std::io::Error),
@@ -66,7 +69,29 @@ pub fn open_store(config: &Config) -> Result<Box<dyn Store>, ControllerError> {
 /// Runs the controller until a termination signal.
 pub async fn run(config: Config) -> Result<(), ControllerError> {
     let state = app_state(&config)?;
-    serve(&config, http::router(state)).await
+    let links = match config.simulate {
+        Some(_) => None,
+        None => {
+            let key = cluster_key(&config.cluster_key)?;
+            let engine = state.engine.clone();
+            Some(tokio::spawn(crate::satellites::run(engine, Arc::new(key))))
+        }
+    };
+    let served = serve(&config, http::router(state)).await;
+    if let Some(l) = links {
+        l.abort();
+    }
+    served
+}
+
+/// Reads the cluster key, or creates it on the first start (satellites need a copy).
+fn cluster_key(path: &std::path::Path) -> Result<linstor_link::ClusterKey, ControllerError> {
+    if path.exists() {
+        return Ok(linstor_link::ClusterKey::load(path)?);
+    }
+    let key = linstor_link::ClusterKey::write_new(path)?;
+    tracing::info!(path = %path.display(), "created a new cluster key; give satellites a copy");
+    Ok(key)
 }
 
 /// Opens the store, loads the state and starts the engine.

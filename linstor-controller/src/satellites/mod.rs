@@ -1,0 +1,106 @@
+//! The controller's side of the satellite links: one task per node connects to the node's
+//! satellite (its net interface with a `satellite_port`), authenticates with the cluster key,
+//! sends the node's projection whenever it changes, and turns the satellite's reports into
+//! the core's report commands.
+//!
+//! Node status follows LINSTOR: `OFFLINE` until a link is up, `CONNECTED` once authenticated,
+//! `ONLINE` with the first report (the full sync done), `OFFLINE` again when the link is lost
+//! (with reconnects under back-off). The projection is recomputed after every commit and sent
+//! only when it differs from what the node has, so a burst of commits costs one send.
+//!
+//! Decision apart from application: [`report::commands`] turns a report into core commands
+//! (pure, tested); [`node`] does the IO.
+
+pub mod node;
+pub mod report;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use linstor_core::NodeName;
+use linstor_core::cluster::ObjKey;
+use linstor_core::state::ClusterState;
+use linstor_link::ClusterKey;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::engine::Engine;
+
+/// Where a node's satellite listens, from its net interfaces (the first with a
+/// `satellite_port`, `default` preferred).
+pub fn satellite_addr(state: &ClusterState, node: &NodeName) -> Option<SocketAddr> {
+    let n = state.nodes.get(node)?;
+    let mut ifs: Vec<_> = n
+        .net_interfaces
+        .values()
+        .filter(|i| i.satellite_port.is_some())
+        .collect();
+    ifs.sort_by_key(|i| i.name.as_str() != "default");
+    let i = ifs.first()?;
+    Some(SocketAddr::new(i.address, i.satellite_port?))
+}
+
+/// Runs the links of every node until the engine stops.
+pub async fn run(engine: Engine, key: Arc<ClusterKey>) {
+    let mut commits = engine.subscribe();
+    let (version_tx, version_rx) = watch::channel(0u64);
+    let mut tasks: BTreeMap<NodeName, (SocketAddr, JoinHandle<()>)> = BTreeMap::new();
+    let mut version = 0u64;
+    loop {
+        let wanted: BTreeMap<NodeName, SocketAddr> = {
+            let c = engine.read();
+            let s = c.state();
+            s.nodes
+                .keys()
+                .filter_map(|n| satellite_addr(s, n).map(|a| (n.clone(), a)))
+                .collect()
+        };
+        tasks.retain(|name, (addr, task)| {
+            let keep = wanted.get(name) == Some(addr) && !task.is_finished();
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        for (name, addr) in wanted {
+            if let std::collections::btree_map::Entry::Vacant(slot) = tasks.entry(name) {
+                let name = slot.key().clone();
+                let link = node::NodeLink::new(engine.clone(), key.clone(), name, addr);
+                let task = tokio::spawn(link.run(version_rx.clone()));
+                slot.insert((addr, task));
+            }
+        }
+        let nodes_changed = loop {
+            match commits.recv().await {
+                Ok(c) => {
+                    version += 1;
+                    let _ = version_tx.send(version);
+                    if c.changes.iter().any(touches_nodes) {
+                        break true;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    version += 1;
+                    let _ = version_tx.send(version);
+                    break true;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break false,
+            }
+        };
+        if !nodes_changed {
+            for (_, (_, t)) in tasks {
+                t.abort();
+            }
+            return;
+        }
+    }
+}
+
+fn touches_nodes(c: &linstor_core::cluster::ChangeSet) -> bool {
+    c.created
+        .iter()
+        .chain(&c.modified)
+        .chain(&c.deleted)
+        .any(|k| matches!(k, ObjKey::Node { .. } | ObjKey::NetIf { .. }))
+}

@@ -1,0 +1,209 @@
+//! One node's link: connect, authenticate, send projections, apply reports, reconnect.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use linstor_core::NodeName;
+use linstor_core::cluster::Command;
+use linstor_core::model::ConnectionStatus;
+use linstor_core::projection::NodeProjection;
+use linstor_link::{ClusterKey, Link, LinkConfig, LinkError};
+use linstor_proto::{SatelliteReport, ToController, ToSatellite};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+
+use crate::engine::Engine;
+
+/// Heartbeat interval when nothing else is sent.
+const HEARTBEAT: Duration = Duration::from_secs(2);
+/// A satellite silent this long is gone.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connect timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Back-off between connection attempts.
+const RETRY_MIN: Duration = Duration::from_millis(200);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+/// Commits arriving within this window are sent as one projection.
+const COALESCE: Duration = Duration::from_millis(2);
+
+type CtlLink = Link<ToSatellite, ToController, TcpStream>;
+
+/// One node's link task.
+#[derive(Debug)]
+pub struct NodeLink {
+    engine: Engine,
+    key: Arc<ClusterKey>,
+    node: NodeName,
+    addr: SocketAddr,
+    status: Option<ConnectionStatus>,
+}
+
+impl NodeLink {
+    /// The task for `node`, whose satellite listens on `addr`.
+    pub fn new(engine: Engine, key: Arc<ClusterKey>, node: NodeName, addr: SocketAddr) -> Self {
+        NodeLink {
+            engine,
+            key,
+            node,
+            addr,
+            status: None,
+        }
+    }
+
+    /// Connects and serves until aborted.
+    pub async fn run(mut self, changes: watch::Receiver<u64>) {
+        let mut delay = RETRY_MIN;
+        loop {
+            match self.connect().await {
+                Ok(link) => {
+                    delay = RETRY_MIN;
+                    self.set_status(ConnectionStatus::CONNECTED).await;
+                    let why = Session::new(&self, link, changes.clone()).run().await;
+                    tracing::warn!(node = %self.node, "satellite link lost: {why}");
+                }
+                Err(e) => {
+                    tracing::debug!(node = %self.node, addr = %self.addr, "cannot reach the satellite: {e}");
+                }
+            }
+            self.set_status(ConnectionStatus::OFFLINE).await;
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(RETRY_MAX);
+        }
+    }
+
+    async fn connect(&self) -> Result<CtlLink, LinkError> {
+        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(self.addr))
+            .await
+            .map_err(|_| {
+                LinkError::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "connect timed out",
+                ))
+            })??;
+        let _ = tcp.set_nodelay(true);
+        Link::connect(tcp, &self.key, &LinkConfig::default(), self.node.as_str()).await
+    }
+
+    async fn set_status(&mut self, s: ConnectionStatus) {
+        if self.status == Some(s) {
+            return;
+        }
+        self.status = Some(s);
+        let cmd = Command::NodeReport {
+            node: self.node.to_string(),
+            connection: s,
+            capabilities: None,
+        };
+        let _ = self.engine.submit(vec![cmd]).await;
+    }
+}
+
+/// One connected link.
+struct Session<'a> {
+    link: &'a NodeLink,
+    writer: linstor_link::LinkWriter<ToSatellite, tokio::io::WriteHalf<TcpStream>>,
+    inbox: mpsc::Receiver<Result<ToController, LinkError>>,
+    reader: tokio::task::JoinHandle<()>,
+    changes: watch::Receiver<u64>,
+    generation: u64,
+    sent: Option<NodeProjection>,
+    last: Option<SatelliteReport>,
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+impl<'a> Session<'a> {
+    fn new(link: &'a NodeLink, l: CtlLink, changes: watch::Receiver<u64>) -> Self {
+        let (mut reader, writer) = l.into_split();
+        let (tx, inbox) = mpsc::channel(16);
+        let reader = tokio::spawn(async move {
+            loop {
+                let m = reader.recv_timeout(IDLE_TIMEOUT).await;
+                let stop = m.is_err();
+                if tx.send(m).await.is_err() || stop {
+                    return;
+                }
+            }
+        });
+        Session {
+            link,
+            writer,
+            inbox,
+            reader,
+            changes,
+            generation: 0,
+            sent: None,
+            last: None,
+        }
+    }
+
+    /// Serves until the link fails; returns why.
+    async fn run(mut self) -> LinkError {
+        if let Err(e) = self.push().await {
+            return e;
+        }
+        loop {
+            tokio::select! {
+                c = self.changes.changed() => {
+                    if c.is_err() {
+                        return LinkError::Closed;
+                    }
+                    tokio::time::sleep(COALESCE).await;
+                    self.changes.borrow_and_update();
+                    if let Err(e) = self.push().await {
+                        return e;
+                    }
+                }
+                m = self.inbox.recv() => match m {
+                    Some(Ok(ToController::Report(r))) => self.apply(*r).await,
+                    Some(Ok(ToController::Heartbeat)) => {}
+                    Some(Err(e)) => return e,
+                    None => return LinkError::Closed,
+                },
+                () = tokio::time::sleep(HEARTBEAT) => {
+                    if let Err(e) = self.writer.send(&ToSatellite::Heartbeat).await {
+                        return e;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends the node's projection if it differs from what was sent.
+    async fn push(&mut self) -> Result<(), LinkError> {
+        let p = {
+            let c = self.link.engine.read();
+            c.state().for_node(&self.link.node)
+        };
+        let Some(p) = p else {
+            return Ok(());
+        };
+        if self.sent.as_ref() == Some(&p) {
+            return Ok(());
+        }
+        self.generation += 1;
+        let msg = ToSatellite::Sync {
+            generation: self.generation,
+            projection: Box::new(p.clone()),
+        };
+        self.writer.send(&msg).await?;
+        self.sent = Some(p);
+        Ok(())
+    }
+
+    async fn apply(&mut self, r: SatelliteReport) {
+        for f in &r.failures {
+            tracing::warn!(node = %self.link.node, rsc = %f.rsc, attempts = f.attempts, "satellite action failed: {}", f.message);
+        }
+        let cmds = super::report::commands(&self.link.node, self.last.as_ref(), &r);
+        self.last = Some(r);
+        if !cmds.is_empty() {
+            let _ = self.link.engine.submit(cmds).await;
+        }
+    }
+}

@@ -504,9 +504,7 @@ fn volume(
         None => drbd.then(|| format!("/dev/drbd{}", vd.minor)),
     };
     let size = vd.size.0;
-    let allocated = reported
-        .and_then(|o| o.allocated_kib)
-        .unwrap_or(size);
+    let allocated = reported.and_then(|o| o.allocated_kib).unwrap_or(size);
     let mut layers = Vec::new();
     if drbd {
         layers.push(LayerData {

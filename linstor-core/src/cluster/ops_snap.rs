@@ -748,7 +748,9 @@ pub(super) fn snapshot_report(
 ) -> Res {
     let op = Op::Modify;
     let (n, sn) = existing_snap(c, op, rd, snap)?;
-    let nk = super::lookup::existing_node(c, op, Obj::Node, node)?.name.clone();
+    let nk = super::lookup::existing_node(c, op, Obj::Node, node)?
+        .name
+        .clone();
     let sd = &c.state.resource_definitions[&n].snapshots[&sn];
     if !sd.snapshots.contains_key(&nk) {
         return Err(fail(

@@ -742,9 +742,7 @@ fn mark_successful(c: &mut Cluster, rd: &str, snap: &str) {
 #[test]
 fn a_snapshot_is_successful_once_every_node_reported_it() {
     let (mut c, mut e) = snapshotted();
-    let report = |node: &str, snap: &str| {
-        json!({"cmd": "report_snapshot", "node": node, "rsc_dfn": "rr", "snapshot": snap})
-    };
+    let report = |node: &str, snap: &str| json!({"cmd": "report_snapshot", "node": node, "rsc_dfn": "rr", "snapshot": snap});
     let successful = |c: &Cluster| {
         c.state.resource_definitions[&rn("rr")].snapshots[&SnapshotName::new("s1").unwrap()]
             .flags
@@ -754,8 +752,14 @@ fn a_snapshot_is_successful_once_every_node_reported_it() {
         &mut c,
         &mut e,
         vec![
-            (report("n3", "s1"), Err((code::NOT_FOUND_SNAPSHOT, "not taken on node 'n3'"))),
-            (report("n1", "s9"), Err((code::NOT_FOUND_SNAPSHOT_DFN, "not found"))),
+            (
+                report("n3", "s1"),
+                Err((code::NOT_FOUND_SNAPSHOT, "not taken on node 'n3'")),
+            ),
+            (
+                report("n1", "s9"),
+                Err((code::NOT_FOUND_SNAPSHOT_DFN, "not found")),
+            ),
             (report("n1", "s1"), Ok(())),
         ],
     );

@@ -18,8 +18,8 @@
 //! [`FileProvider::supports_reflink`] checks, as LINSTOR does, that snapshots can work.
 //!
 //! Volume and snapshot files share the directory and the `.img` ending; listings tell them apart
-//! with [`BackingName::from_file_name`], from the right: `x_00000_s1.img` is snapshot `s1` of
-//! volume `x_00000`, `x_00000_s1_00002.img` is volume 2 of resource `x_00000_s1` (see
+//! with [`BackingName::from_file_name`], from the right: `xy_00000_s1.img` is snapshot `s1` of
+//! volume `xy_00000`, `xy_00000_s1_00002.img` is volume 2 of resource `xy_00000_s1` (see
 //! [`crate::naming`] for the one ambiguous kind of snapshot name). Other files (LINSTOR's
 //! reflink test files, anything not named like LINSTOR's) are skipped.
 //!

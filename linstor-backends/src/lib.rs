@@ -6,13 +6,17 @@
 //!   expected argvs with canned or fixture outputs; fails on unexpected calls and unused
 //!   expectations).
 //! * [`provider`]: the [`provider::StorageProvider`] trait with idempotent results
-//!   ([`provider::CreateOutcome`], [`provider::DeleteOutcome`], [`provider::ResizeOutcome`]).
+//!   ([`provider::CreateOutcome`], [`provider::DeleteOutcome`], [`provider::ResizeOutcome`]) and
+//!   listings with parsed identities ([`provider::VolumeInfo::id`],
+//!   [`provider::SnapshotListing`]); [`provider::observe_pool`] folds them into the core's
+//!   `NodeLocal`.
 //! * Providers with LINSTOR's commands and naming: [`lvm::LvmProvider`] (LVM, LVM_THIN),
 //!   [`zfs::ZfsProvider`] (ZFS, ZFS_THIN), [`file::FileProvider`] (FILE, FILE_THIN),
 //!   [`diskless::DisklessProvider`], and the in-memory [`sim::SimProvider`] with injectable
 //!   faults.
-//! * [`naming`]: [`naming::VolumeId`] (`<rsc><suffix>_<vlm:05>`) and the guards every user
-//!   string passes before it reaches an argv.
+//! * [`naming`]: [`naming::VolumeId`] (`<rsc><suffix>_<vlm:05>`), [`naming::BackingName`]
+//!   (backing names read back into volume and snapshot identities, from the right) and the
+//!   guards every user string passes before it reaches an argv.
 //! * [`parse`]: pure parsers of `lvs`, `vgs`, `pvdisplay`, `zfs`, `zpool`, `losetup`, `df`,
 //!   `stat` output.
 //! * [`probe`]: which providers work on this host and why the others do not (LINSTOR's

@@ -18,9 +18,10 @@
 //! | restore | unsupported | `lvcreate --snapshot --name <new> <vg>/<lv>_<snap>`, `lvchange -ay -K` |
 //!
 //! Every listing and lookup uses LINSTOR's one `lvs` call (`lvs -o` [`LVS_COLUMNS`]
-//! `--separator ';' --noheadings --units k --nosuffix <vg>`). Snapshots are recognised as LINSTOR names them, by name (`<lv>_<snap>`, read from the right
-//! with [`BackingName::from_lv_name`]), not by `origin`: a thin snapshot keeps no origin once
-//! its volume is deleted (LVM-thin snapshots are independent), and a volume restored from a
+//! `--separator ';' --noheadings --units k --nosuffix <vg>`). Snapshots are recognised as
+//! LINSTOR names them, by name (`<lv>_<snap>`, read from the right with
+//! [`BackingName::from_lv_name`]), not by `origin`: a thin snapshot keeps no origin once its
+//! volume is deleted (LVM-thin snapshots are independent), and a volume restored from a
 //! snapshot has one. Thick pools have no snapshots in LINSTOR: their listing is empty and runs
 //! nothing.
 //!

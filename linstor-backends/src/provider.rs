@@ -405,6 +405,69 @@ mod tests {
     }
 
     #[test]
+    fn listings_fold_into_node_local_data_volumes_only() {
+        let id = |rsc: &str, suffix, nr| {
+            let rsc = linstor_core::ResourceName::new(rsc).expect("valid");
+            VolumeId::with_suffix(rsc, suffix, nr).expect("valid")
+        };
+        let info = |id: VolumeId, kib| VolumeInfo {
+            name: id.lv_name(),
+            id,
+            size: SizeKib(kib),
+            allocated: None,
+            device_path: None,
+            simulated: false,
+        };
+        let listing = |vol: VolumeId, snap: &str| SnapshotListing {
+            info: SnapshotInfo {
+                name: format!("{vol}_{snap}"),
+                size: SizeKib(1),
+                simulated: false,
+            },
+            vol,
+            snap: SnapshotName::new(snap).expect("valid"),
+        };
+        let (p1, p2) = (
+            StorPoolName::new("pool1").expect("valid"),
+            StorPoolName::new("pool2").expect("valid"),
+        );
+        let mut local = NodeLocal::default();
+        add_listings(
+            &mut local,
+            &p1,
+            &[
+                info(id("r_00001_x", LayerSuffix::Data, 0), 100),
+                info(id("r_00001_x", LayerSuffix::DrbdMeta, 0), 4),
+                info(id("rb", LayerSuffix::Data, 2), 7),
+            ],
+            &[
+                listing(id("r_00001_x", LayerSuffix::Data, 0), "snap_2"),
+                listing(id("r_00001_x", LayerSuffix::DrbdMeta, 0), "snap_2"),
+                listing(id("gone", LayerSuffix::Data, 1), "old"),
+            ],
+        );
+        add_listings(
+            &mut local,
+            &p2,
+            &[info(id("r_00001_x", LayerSuffix::Data, 0), 200)],
+            &[listing(id("r_00001_x", LayerSuffix::Data, 0), "snap_2")],
+        );
+        let json = serde_json::to_value(&local).expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({"resources": {
+                "gone": {"volumes": {}, "snapshots": {"old": {"1": ["pool1"]}}, "drbd": null},
+                "r_00001_x": {
+                    "volumes": {"0": {"pool1": 100, "pool2": 200}},
+                    "snapshots": {"snap_2": {"0": ["pool1", "pool2"]}},
+                    "drbd": null
+                },
+                "rb": {"volumes": {"2": {"pool1": 7}}, "snapshots": {}, "drbd": null}
+            }})
+        );
+    }
+
+    #[test]
     fn sizes_and_fit() {
         assert!(matches!(
             check_size(SizeKib(0)),

@@ -16,6 +16,7 @@ use common::real::{
 };
 use common::{rt, snap, vol};
 use linstor_backends::file::{FileConfig, FileProvider};
+use linstor_backends::naming::VolumeId;
 use linstor_backends::provider::{CreateOutcome, DeleteOutcome, ResizeOutcome, StorageProvider};
 use linstor_backends::{BackendError, RealRunner};
 use linstor_core::SizeKib;
@@ -232,6 +233,155 @@ fn real_file_thin_lifecycle_with_reflink_snapshots() {
         return;
     }
     lifecycle(true);
+}
+
+/// Volumes and reflink snapshots made by the provider are listed back with parsed identities:
+/// resource and snapshot names with `_` and digits read right from the right, a snapshot
+/// outlives its deleted volume (FILE snapshots are independent copies), a file that is not
+/// LINSTOR's is skipped, and `list_snapshots` returns exactly the snapshots made.
+fn listing(thin: bool) {
+    let fs = Btrfs::new(320);
+    let dir = fs.mnt().join("pool");
+    std::fs::create_dir(&dir).expect("mkdir pool");
+    let runner = Arc::new(RealRunner::new());
+    let p = if thin {
+        FileProvider::thin(runner, &dir, FileConfig::default())
+    } else {
+        FileProvider::thick(runner, &dir, FileConfig::default())
+    }
+    .expect("valid pool");
+    let rt = rt();
+    let (a, b, c) = (
+        vol("data_2024_x1", 3),
+        vol("r_00001_x", 0),
+        vol("pvc-abc", 0),
+    );
+    for (v, mib) in [(&a, 4), (&b, 2), (&c, 1)] {
+        rt.block_on(p.create_volume(v, SizeKib(mib * 1024)))
+            .expect("create");
+    }
+    for (v, s) in [
+        (&a, "snap_2"),
+        (&b, "back_17"),
+        (&b, "s2024"),
+        (&c, "snap1"),
+    ] {
+        assert!(
+            rt.block_on(p.create_snapshot(v, &snap(s)))
+                .expect("snapshot")
+                .is_changed()
+        );
+    }
+    // FILE snapshots are copies: they stay when their volume goes.
+    assert_eq!(
+        rt.block_on(p.delete_volume(&c)).expect("delete"),
+        DeleteOutcome::Deleted
+    );
+    std::fs::write(dir.join("x_00000_s1.img"), b"not LINSTOR's").expect("write");
+
+    let vols: Vec<(VolumeId, String, SizeKib, bool)> = rt
+        .block_on(p.list_volumes())
+        .expect("list")
+        .into_iter()
+        .map(|v| (v.id, v.name, v.size, v.device_path.is_some()))
+        .collect();
+    assert_eq!(
+        vols,
+        [
+            (
+                a.clone(),
+                "data_2024_x1_00003.img".to_owned(),
+                SizeKib(4096),
+                true
+            ),
+            (
+                b.clone(),
+                "r_00001_x_00000.img".to_owned(),
+                SizeKib(2048),
+                true
+            ),
+        ]
+    );
+    let snaps: Vec<(VolumeId, String, String, SizeKib, bool)> = rt
+        .block_on(p.list_snapshots())
+        .expect("list")
+        .into_iter()
+        .map(|s| {
+            (
+                s.vol,
+                s.snap.to_string(),
+                s.info.name,
+                s.info.size,
+                s.info.simulated,
+            )
+        })
+        .collect();
+    let row = |v: &VolumeId, s: &str, name: &str, kib| {
+        (
+            v.clone(),
+            s.to_owned(),
+            name.to_owned(),
+            SizeKib(kib),
+            false,
+        )
+    };
+    assert_eq!(
+        snaps,
+        [
+            row(&a, "snap_2", "data_2024_x1_00003_snap_2.img", 4096),
+            row(&c, "snap1", "pvc-abc_00000_snap1.img", 1024),
+            row(&b, "back_17", "r_00001_x_00000_back_17.img", 2048),
+            row(&b, "s2024", "r_00001_x_00000_s2024.img", 2048),
+        ]
+    );
+    assert_eq!(snaps[2].0.rsc.as_str(), "r_00001_x");
+    assert_eq!(snaps[0].0.vlm_nr, 3);
+
+    // Delete everything; both listings are empty again.
+    for (v, s) in [
+        (&a, "snap_2"),
+        (&b, "back_17"),
+        (&b, "s2024"),
+        (&c, "snap1"),
+    ] {
+        assert_eq!(
+            rt.block_on(p.delete_snapshot(v, &snap(s))).expect("delete"),
+            DeleteOutcome::Deleted
+        );
+    }
+    for v in [&a, &b] {
+        assert_eq!(
+            rt.block_on(p.delete_volume(v)).expect("delete"),
+            DeleteOutcome::Deleted
+        );
+    }
+    std::fs::remove_file(dir.join("x_00000_s1.img")).expect("remove");
+    assert!(rt.block_on(p.list_volumes()).expect("list").is_empty());
+    assert!(rt.block_on(p.list_snapshots()).expect("list").is_empty());
+    assert!(loops_under(fs.mnt()).is_empty());
+    assert!(files_in(&dir).is_empty(), "{:?}", files_in(&dir));
+}
+
+#[test]
+fn real_file_thick_lists_volumes_and_snapshots_with_parsed_ids() {
+    if !have_tools(
+        "real_file_thick_lists_volumes_and_snapshots_with_parsed_ids",
+        TOOLS,
+    ) {
+        return;
+    }
+    listing(false);
+}
+
+#[test]
+fn real_file_thin_lists_volumes_and_snapshots_with_parsed_ids() {
+    if !have_tools(
+        "real_file_thin_lists_volumes_and_snapshots_with_parsed_ids",
+        TOOLS,
+    ) {
+        return;
+    }
+    listing(true);
 }
 
 #[test]

@@ -16,8 +16,10 @@ use linstor_core::{ResourceName, SnapshotName, StorPoolName};
 use serde::{Deserialize, Serialize};
 
 /// Controller → satellite.
+// Externally tagged: serde's internally tagged enums buffer their content, and then cannot read
+// the integer map keys of a projection (volume numbers) back from JSON's strings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "msg", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ToSatellite {
     /// The node's desired state, whole; replaces what the satellite had.
     Sync {
@@ -32,7 +34,7 @@ pub enum ToSatellite {
 
 /// Satellite → controller.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "msg", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ToController {
     /// What the node has and does.
     Report(Box<SatelliteReport>),
@@ -95,4 +97,48 @@ pub struct ActionFailure {
     pub attempts: u32,
     /// Milliseconds until the next attempt.
     pub retry_in_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linstor_core::NodeName;
+    use linstor_core::cluster::{Cluster, SeededEnv};
+    use linstor_core::model::VlmObserved;
+
+    /// A projection with volumes (integer map keys) and a report with volumes survive JSON.
+    #[test]
+    fn messages_round_trip_through_json() {
+        let mut e = SeededEnv::new(1);
+        let mut c = Cluster::new(&mut e);
+        for cmd in [
+            r#"{"cmd":"node_create","name":"n1","node_type":"Satellite","net_interfaces":[{"name":"default","address":"127.0.0.1"}]}"#,
+            r#"{"cmd":"stor_pool_create","node":"n1","name":"thin","kind":"FILE_THIN","props":{"StorDriver/StorPoolName":"/p"}}"#,
+            r#"{"cmd":"rsc_dfn_create","name":"r0"}"#,
+            r#"{"cmd":"vlm_dfn_create","rsc_dfn":"r0","size":8192}"#,
+            r#"{"cmd":"rsc_create","rsc_dfn":"r0","node":"n1","storage_pool":"thin"}"#,
+        ] {
+            assert!(!c.execute_json(cmd, &mut e).is_error(), "{cmd}");
+        }
+        let p = c.state().for_node(&NodeName::new("n1").unwrap()).unwrap();
+        let m = ToSatellite::Sync {
+            generation: 3,
+            projection: Box::new(p),
+        };
+        let text = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<ToSatellite>(&text).unwrap(), m);
+        let mut r = SatelliteReport::default();
+        let mut o = RscObserved::default();
+        o.volumes.insert(
+            0,
+            VlmObserved {
+                disk_state: "UpToDate".into(),
+                ..VlmObserved::default()
+            },
+        );
+        r.resources.insert(ResourceName::new("r0").unwrap(), o);
+        let m = ToController::Report(Box::new(r));
+        let text = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<ToController>(&text).unwrap(), m);
+    }
 }

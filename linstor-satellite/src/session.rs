@@ -178,7 +178,9 @@ impl Session {
         }));
         self.writer = Some(writer);
         self.inbox = Some(rx);
-        self.dirty = true;
+        // Nothing is reported before the controller's first projection (it sends one at once):
+        // the node turns ONLINE with a report of the full sync, never of an old projection.
+        self.dirty = false;
     }
 
     fn on_message(&mut self, m: Result<ToSatellite, LinkError>) {

@@ -358,3 +358,58 @@ fn real_controller_restart_mid_operation_and_a_satellite_with_a_wrong_key() {
     assert!(log.contains("refused a connection"), "{log}");
     let _: Value = c.ok("GET", "/v1/nodes", None);
 }
+
+#[test]
+fn real_simulated_drbd_two_replicas_get_a_tiebreaker_and_every_res_file_passes_drbdadm() {
+    if !can_run("real_simulated_drbd_two_replicas_get_a_tiebreaker_and_every_res_file_passes_drbdadm") {
+        return;
+    }
+    let c = Cluster::up(3);
+    c.wait(20, "3 nodes ONLINE", all_online);
+    rg3(&c, 2);
+    spawn(&c, "rq", &[8192, 4096]);
+    // The core adds a diskless tiebreaker on the third node; every replica reports.
+    c.wait(30, "2 UpToDate replicas and a Diskless tiebreaker", |c| {
+        let mut s: Vec<Vec<String>> = disk_states(c, "rq").into_iter().map(|(_, v)| v).collect();
+        s.sort();
+        s == [
+            vec!["Diskless".to_owned(), "Diskless".to_owned()],
+            vec!["UpToDate".to_owned(), "UpToDate".to_owned()],
+            vec!["UpToDate".to_owned(), "UpToDate".to_owned()],
+        ]
+    });
+    let rscs = c.ok("GET", "/v1/view/resources?resources=rq", None);
+    let tiebreaker: Vec<&Value> = rscs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["flags"].as_array().is_some_and(|f| f.contains(&json!("TIE_BREAKER"))))
+        .collect();
+    assert_eq!(tiebreaker.len(), 1, "{rscs}");
+    let rd = c.ok("GET", "/v1/resource-definitions/rq", None);
+    assert_eq!(rd["props"]["DrbdOptions/Resource/quorum"], "majority", "{rd}");
+    // Every node's .res names all three nodes, has quorum, and passes the real drbdadm.
+    for i in 1..=3 {
+        let node = format!("node-{i}");
+        let res = c.dir.join(&node).join("drbd/rq.res");
+        let text = std::fs::read_to_string(&res).unwrap();
+        for n in 1..=3 {
+            assert!(text.contains(&format!("on \"node-{n}\"")), "{res:?}:\n{text}");
+        }
+        assert!(text.contains("quorum majority"), "{res:?}:\n{text}");
+        let out = std::process::Command::new("drbdadm")
+            .args(["-c", c.dir.join(&node).join("state/drbd.conf").to_str().unwrap(), "sh-nop"])
+            .env("__DRBD_NODE__", &node)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{node}: drbdadm sh-nop: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    c.ok("DELETE", "/v1/resource-definitions/rq", None);
+    c.wait(30, "rq deleted", |c| rd_names(c).is_empty());
+    c.wait(10, "nothing left on the nodes", |c| c.volume_loops().is_empty());
+    assert_nothing_left(&c, 3);
+}

@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+pub mod devices;
 pub mod diskless;
 pub mod error;
 mod exec;

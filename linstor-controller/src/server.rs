@@ -73,8 +73,12 @@ pub async fn run(config: Config) -> Result<(), ControllerError> {
         Some(_) => None,
         None => {
             let key = cluster_key(&config.cluster_key)?;
-            let engine = state.engine.clone();
-            Some(tokio::spawn(crate::satellites::run(engine, Arc::new(key))))
+            let (engine, hub) = (state.engine.clone(), state.hub.clone());
+            Some(tokio::spawn(crate::satellites::run(
+                engine,
+                hub,
+                Arc::new(key),
+            )))
         }
     };
     let served = serve(&config, http::router(state)).await;
@@ -116,6 +120,7 @@ fn app_state(config: &Config) -> Result<AppState, ControllerError> {
         started,
         store: described.clone(),
         simulated: config.simulate.is_some(),
+        hub: Arc::default(),
     };
     let nodes = state.engine.read().state().nodes.len();
     tracing::info!(store = %described, nodes, elapsed = ?started.elapsed(), "state loaded");

@@ -111,6 +111,8 @@ pub enum Obj {
     NodeConn,
     /// Resource connection.
     RscConn,
+    /// Physical device (the physical-storage API).
+    PhysicalDevice,
 }
 
 impl Obj {
@@ -128,6 +130,7 @@ impl Obj {
             Obj::VlmDfn => 0x30_0000,
             Obj::Rsc => 0x34_0000,
             Obj::Vlm => 0x2C_0000,
+            Obj::PhysicalDevice => 0x4C_0000,
             Obj::Snapshot => 0x0C_0000,
             Obj::Kvs => 0x40_0000,
             Obj::NodeConn => 0x28_0000,

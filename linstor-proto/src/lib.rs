@@ -28,6 +28,13 @@ pub enum ToSatellite {
         /// The projection.
         projection: Box<NodeProjection>,
     },
+    /// A question only the node can answer (answered by [`ToController::Answer`] with `id`).
+    Request {
+        /// Matches the answer.
+        id: u64,
+        /// What.
+        request: SatRequest,
+    },
     /// Still there.
     Heartbeat,
 }
@@ -38,8 +45,82 @@ pub enum ToSatellite {
 pub enum ToController {
     /// What the node has and does.
     Report(Box<SatelliteReport>),
+    /// The answer to [`ToSatellite::Request`] `id`.
+    Answer {
+        /// The request's id.
+        id: u64,
+        /// The answer.
+        answer: SatAnswer,
+    },
     /// Still there.
     Heartbeat,
+}
+
+/// Requests the controller forwards to one node (LINSTOR's physical-storage API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SatRequest {
+    /// The block devices that could become a pool.
+    ListDevices,
+    /// Make a pool of devices (LVM volume group, LVM thin pool, zpool).
+    CreateDevicePool(DevicePoolCreate),
+}
+
+/// A device pool to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevicePoolCreate {
+    /// LVM, LVM_THIN, ZFS or ZFS_THIN.
+    pub kind: linstor_core::model::ProviderKind,
+    /// The devices (`/dev/…`).
+    pub devices: Vec<String>,
+    /// The name asked for.
+    pub pool_name: String,
+}
+
+/// Answers of the node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SatAnswer {
+    /// Devices that could become a pool.
+    Devices(Vec<PhysicalDevice>),
+    /// The pool exists: its `StorDriver/StorPoolName`.
+    PoolCreated {
+        /// `vg`, `vg/thinpool` or the zpool.
+        source: String,
+        /// False if it existed already.
+        created: bool,
+    },
+    /// The request failed.
+    Failed {
+        /// What failed.
+        message: String,
+        /// The command that failed, if one did.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        command: Vec<String>,
+        /// Its stderr.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        stderr: String,
+    },
+}
+
+/// One block device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhysicalDevice {
+    /// `/dev/…`.
+    pub device: String,
+    /// Bytes.
+    pub size: u64,
+    /// Spinning disk.
+    pub rotational: bool,
+    /// Model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Serial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// WWN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wwn: Option<String>,
 }
 
 /// One satellite's report.

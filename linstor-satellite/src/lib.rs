@@ -8,6 +8,7 @@
 //! * [`drbd`]: `.res` files, metadata and the kernel (real, missing, or [`sim_drbd`]);
 //! * [`observe`]: what exists, as the core's `NodeLocal`;
 //! * [`exec`]: one plan action;
+//! * [`physical`]: physical-storage requests (devices, device pools);
 //! * [`reconcile`]: observe → plan → execute → report, with retries;
 //! * [`session`]: the controller link;
 //! * [`startup`]: probing the host and wiring it together.
@@ -20,6 +21,7 @@ pub mod drbd;
 pub mod error;
 pub mod exec;
 pub mod observe;
+pub mod physical;
 pub mod pools;
 pub mod reconcile;
 pub mod session;

@@ -77,6 +77,20 @@ impl Pools {
         self.open.get(name)
     }
 
+    /// The runner the providers use.
+    pub fn runner(&self) -> &Arc<dyn CommandRunner> {
+        &self.runner
+    }
+
+    /// Directories of FILE and FILE_THIN pools.
+    pub fn file_dirs(&self) -> Vec<std::path::PathBuf> {
+        self.open
+            .values()
+            .filter(|p| matches!(p.kind, ProviderKind::FILE | ProviderKind::FILE_THIN))
+            .map(|p| p.source.clone().into())
+            .collect()
+    }
+
     /// Every pool.
     pub fn iter(&self) -> impl Iterator<Item = (&StorPoolName, &Pool)> {
         self.open.iter()

@@ -85,6 +85,11 @@ impl Reconciler {
         }
     }
 
+    /// Answers a physical-storage request of the controller.
+    pub async fn answer(&self, req: &linstor_proto::SatRequest) -> linstor_proto::SatAnswer {
+        crate::physical::answer(req, self.pools.runner(), &self.pools.file_dirs()).await
+    }
+
     /// The earliest time a failed action may run again.
     pub fn next_retry_ms(&self) -> Option<u64> {
         self.failures.values().map(|f| f.next_ms).min()

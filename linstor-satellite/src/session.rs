@@ -102,6 +102,7 @@ struct Session {
     inbox: Option<mpsc::Receiver<Result<ToSatellite, LinkError>>>,
     reader: Option<tokio::task::JoinHandle<()>>,
     dirty: bool,
+    requests: Vec<(u64, linstor_proto::SatRequest)>,
     last_sent: Instant,
     started: Instant,
 }
@@ -114,6 +115,7 @@ impl Session {
             inbox: None,
             reader: None,
             dirty: false,
+            requests: Vec::new(),
             last_sent: Instant::now(),
             started: Instant::now(),
         }
@@ -185,6 +187,7 @@ impl Session {
 
     fn on_message(&mut self, m: Result<ToSatellite, LinkError>) {
         match m {
+            Ok(ToSatellite::Request { id, request }) => self.requests.push((id, request)),
             Ok(ToSatellite::Sync {
                 generation,
                 projection,
@@ -209,6 +212,10 @@ impl Session {
     }
 
     async fn work(&mut self) {
+        for (id, request) in std::mem::take(&mut self.requests) {
+            let answer = self.rec.answer(&request).await;
+            self.send(ToController::Answer { id, answer }).await;
+        }
         let now = self.now_ms();
         let retry_due = self.rec.next_retry_ms().is_some_and(|t| t <= now);
         let ticked = self.rec.drbd.tick();

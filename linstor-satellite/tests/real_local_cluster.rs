@@ -12,6 +12,7 @@ use common::{Cluster, can_run};
 use serde_json::{Value, json};
 
 const MIB: u64 = 1024 * 1024;
+const MIB_USIZE: usize = 1024 * 1024;
 
 fn rg3(c: &Cluster, place: u32) {
     c.ok(
@@ -229,13 +230,13 @@ fn snapshot_and_restore(c: &Cluster, f1: &Path) {
     let pool = c.pool("node-1");
     let snap = std::fs::read(pool.join("vol_00000_s1.img")).unwrap();
     let restored = std::fs::read(pool.join("vol2_00000.img")).unwrap();
-    let net = (30 * MIB) as usize;
+    let net = 30 * MIB_USIZE;
     assert!(
         snap[..net] == restored[..net],
         "restored data differs from the snapshot"
     );
     assert!(
-        restored[MIB as usize..2 * MIB as usize] == pattern[..],
+        restored[MIB_USIZE..2 * MIB_USIZE] == pattern[..],
         "written data restored"
     );
 }
@@ -361,7 +362,9 @@ fn real_controller_restart_mid_operation_and_a_satellite_with_a_wrong_key() {
 
 #[test]
 fn real_simulated_drbd_two_replicas_get_a_tiebreaker_and_every_res_file_passes_drbdadm() {
-    if !can_run("real_simulated_drbd_two_replicas_get_a_tiebreaker_and_every_res_file_passes_drbdadm") {
+    if !can_run(
+        "real_simulated_drbd_two_replicas_get_a_tiebreaker_and_every_res_file_passes_drbdadm",
+    ) {
         return;
     }
     let c = Cluster::up(3);
@@ -383,22 +386,36 @@ fn real_simulated_drbd_two_replicas_get_a_tiebreaker_and_every_res_file_passes_d
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["flags"].as_array().is_some_and(|f| f.contains(&json!("TIE_BREAKER"))))
+        .filter(|r| {
+            r["flags"]
+                .as_array()
+                .is_some_and(|f| f.contains(&json!("TIE_BREAKER")))
+        })
         .collect();
     assert_eq!(tiebreaker.len(), 1, "{rscs}");
     let rd = c.ok("GET", "/v1/resource-definitions/rq", None);
-    assert_eq!(rd["props"]["DrbdOptions/Resource/quorum"], "majority", "{rd}");
+    assert_eq!(
+        rd["props"]["DrbdOptions/Resource/quorum"], "majority",
+        "{rd}"
+    );
     // Every node's .res names all three nodes, has quorum, and passes the real drbdadm.
     for i in 1..=3 {
         let node = format!("node-{i}");
         let res = c.dir.join(&node).join("drbd/rq.res");
         let text = std::fs::read_to_string(&res).unwrap();
         for n in 1..=3 {
-            assert!(text.contains(&format!("on \"node-{n}\"")), "{res:?}:\n{text}");
+            assert!(
+                text.contains(&format!("on \"node-{n}\"")),
+                "{res:?}:\n{text}"
+            );
         }
         assert!(text.contains("quorum majority"), "{res:?}:\n{text}");
         let out = std::process::Command::new("drbdadm")
-            .args(["-c", c.dir.join(&node).join("state/drbd.conf").to_str().unwrap(), "sh-nop"])
+            .args([
+                "-c",
+                c.dir.join(&node).join("state/drbd.conf").to_str().unwrap(),
+                "sh-nop",
+            ])
             .env("__DRBD_NODE__", &node)
             .output()
             .unwrap();
@@ -410,6 +427,8 @@ fn real_simulated_drbd_two_replicas_get_a_tiebreaker_and_every_res_file_passes_d
     }
     c.ok("DELETE", "/v1/resource-definitions/rq", None);
     c.wait(30, "rq deleted", |c| rd_names(c).is_empty());
-    c.wait(10, "nothing left on the nodes", |c| c.volume_loops().is_empty());
+    c.wait(10, "nothing left on the nodes", |c| {
+        c.volume_loops().is_empty()
+    });
     assert_nothing_left(&c, 3);
 }

@@ -29,6 +29,7 @@ mod actions;
 mod filter;
 mod group;
 mod node;
+mod physical;
 mod pool;
 mod rsc;
 mod snap;
@@ -48,6 +49,7 @@ pub use node::{
     ControllerPropsModify, ErrorReportDelete, NetInterfaceCreate, NetInterfaceModify, NodeCreate,
     NodeEvacuate, NodeModify, NodeRestore,
 };
+pub use physical::{PhysicalStorageCreate, PhysicalStorageStoragePoolCreate};
 pub use pool::{
     StoragePoolCreate, StoragePoolDefinitionCreate, StoragePoolDefinitionModify, StoragePoolModify,
 };

@@ -12,6 +12,7 @@
 mod actions;
 mod events;
 mod ops;
+mod physical;
 mod queries;
 mod reads;
 mod writes;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub store: String,
     /// Satellites are simulated (`--simulate-satellites`): said in version, health, metrics.
     pub simulated: bool,
+    /// The connected satellites, for questions only a node can answer.
+    pub hub: Arc<crate::satellites::hub::Hub>,
 }
 
 /// The whole REST surface.
@@ -66,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::routes())
         .merge(queries::routes())
         .merge(ops::routes())
+        .merge(physical::routes())
         .fallback(unknown_path)
         .method_not_allowed_fallback(wrong_method);
     let reports = state.reports.clone();

@@ -8,9 +8,12 @@
 //! (with reconnects under back-off). The projection is recomputed after every commit and sent
 //! only when it differs from what the node has, so a burst of commits costs one send.
 //!
+//! Physical-storage questions go through [`hub::Hub`] to the node's connected link.
+//!
 //! Decision apart from application: [`report::commands`] turns a report into core commands
 //! (pure, tested); [`node`] does the IO.
 
+pub mod hub;
 pub mod node;
 pub mod report;
 
@@ -42,7 +45,7 @@ pub fn satellite_addr(state: &ClusterState, node: &NodeName) -> Option<SocketAdd
 }
 
 /// Runs the links of every node until the engine stops.
-pub async fn run(engine: Engine, key: Arc<ClusterKey>) {
+pub async fn run(engine: Engine, hub: Arc<hub::Hub>, key: Arc<ClusterKey>) {
     let mut commits = engine.subscribe();
     let (version_tx, version_rx) = watch::channel(0u64);
     let mut tasks: BTreeMap<NodeName, (SocketAddr, JoinHandle<()>)> = BTreeMap::new();
@@ -66,7 +69,8 @@ pub async fn run(engine: Engine, key: Arc<ClusterKey>) {
         for (name, addr) in wanted {
             if let std::collections::btree_map::Entry::Vacant(slot) = tasks.entry(name) {
                 let name = slot.key().clone();
-                let link = node::NodeLink::new(engine.clone(), key.clone(), name, addr);
+                let link =
+                    node::NodeLink::new(engine.clone(), hub.clone(), key.clone(), name, addr);
                 let task = tokio::spawn(link.run(version_rx.clone()));
                 slot.insert((addr, task));
             }

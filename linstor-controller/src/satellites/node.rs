@@ -1,5 +1,6 @@
 //! One node's link: connect, authenticate, send projections, apply reports, reconnect.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +34,7 @@ type CtlLink = Link<ToSatellite, ToController, TcpStream>;
 #[derive(Debug)]
 pub struct NodeLink {
     engine: Engine,
+    hub: Arc<super::hub::Hub>,
     key: Arc<ClusterKey>,
     node: NodeName,
     addr: SocketAddr,
@@ -41,9 +43,16 @@ pub struct NodeLink {
 
 impl NodeLink {
     /// The task for `node`, whose satellite listens on `addr`.
-    pub fn new(engine: Engine, key: Arc<ClusterKey>, node: NodeName, addr: SocketAddr) -> Self {
+    pub fn new(
+        engine: Engine,
+        hub: Arc<super::hub::Hub>,
+        key: Arc<ClusterKey>,
+        node: NodeName,
+        addr: SocketAddr,
+    ) -> Self {
         NodeLink {
             engine,
+            hub,
             key,
             node,
             addr,
@@ -109,11 +118,15 @@ struct Session<'a> {
     generation: u64,
     sent: Option<NodeProjection>,
     last: Option<SatelliteReport>,
+    asks: mpsc::Receiver<super::hub::Ask>,
+    pending: BTreeMap<u64, tokio::sync::oneshot::Sender<linstor_proto::SatAnswer>>,
+    next_id: u64,
 }
 
 impl Drop for Session<'_> {
     fn drop(&mut self) {
         self.reader.abort();
+        self.link.hub.unregister(&self.link.node);
     }
 }
 
@@ -130,6 +143,8 @@ impl<'a> Session<'a> {
                 }
             }
         });
+        let (ask_tx, asks) = mpsc::channel(8);
+        link.hub.register(&link.node, ask_tx);
         Session {
             link,
             writer,
@@ -139,6 +154,9 @@ impl<'a> Session<'a> {
             generation: 0,
             sent: None,
             last: None,
+            asks,
+            pending: BTreeMap::new(),
+            next_id: 0,
         }
     }
 
@@ -159,8 +177,22 @@ impl<'a> Session<'a> {
                         return e;
                     }
                 }
+                a = self.asks.recv() => {
+                    let Some(a) = a else { return LinkError::Closed };
+                    self.next_id += 1;
+                    let msg = ToSatellite::Request { id: self.next_id, request: a.request };
+                    if let Err(e) = self.writer.send(&msg).await {
+                        return e;
+                    }
+                    self.pending.insert(self.next_id, a.reply);
+                }
                 m = self.inbox.recv() => match m {
                     Some(Ok(ToController::Report(r))) => self.apply(*r).await,
+                    Some(Ok(ToController::Answer { id, answer })) => {
+                        if let Some(reply) = self.pending.remove(&id) {
+                            let _ = reply.send(answer);
+                        }
+                    }
                     Some(Ok(ToController::Heartbeat)) => {}
                     Some(Err(e)) => return e,
                     None => return LinkError::Closed,

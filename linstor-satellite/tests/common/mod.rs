@@ -89,12 +89,17 @@ fn script(args: &[&str], env: &[(&str, &str)]) -> String {
 impl Cluster {
     /// `local-cluster up n`.
     pub fn up(n: usize) -> Cluster {
+        Self::up_with_env(n, &[])
+    }
+
+    /// `local-cluster up n` with extra environment for the daemons.
+    pub fn up_with_env(n: usize, env: &[(&str, &str)]) -> Cluster {
         let tmp = tempfile::Builder::new()
             .prefix("lc-test")
             .tempdir_in("/tmp")
             .expect("temp dir");
         let dir = tmp.path().join("cluster");
-        let url = script(&["up", &n.to_string(), dir.to_str().unwrap()], &[]);
+        let url = script(&["up", &n.to_string(), dir.to_str().unwrap()], env);
         let addr = url
             .lines()
             .last()

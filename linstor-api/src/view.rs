@@ -244,6 +244,10 @@ non_empty! {
     pub struct ResourceStateView {
         /// A volume is open (Primary).
         pub in_use: bool,
+        /// Failed actions of the satellite, waiting for a retry (not in LINSTOR's schema;
+        /// clients ignore it).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub errors: Vec<String>,
     }
 
     /// LINSTOR's `VolumeState`.
@@ -469,7 +473,10 @@ pub fn resource(state: &ClusterState, d: &ResourceDefinition, r: &Resource) -> R
             .values()
             .filter_map(|v| Some(volume(state, d, r, v, d.volume_definitions.get(&v.number)?)))
             .collect(),
-        state: observed(state, d, r).map(|o| ResourceStateView { in_use: o.in_use }),
+        state: observed(state, d, r).map(|o| ResourceStateView {
+            in_use: o.in_use,
+            errors: o.errors.clone(),
+        }),
     }
 }
 

@@ -31,18 +31,26 @@ impl ErrorReports {
     /// Records a failure and returns its id. A report that cannot be written is logged; the id
     /// is still returned (the log line carries the same text).
     pub fn record(&self, exception: &str, message: &str) -> String {
+        self.record_from(&self.node, "Controller", exception, message)
+    }
+
+    /// Records a failure a satellite reported (`node`'s, module `Satellite`).
+    pub fn record_satellite(&self, node: &str, exception: &str, message: &str) -> String {
+        self.record_from(node, "Satellite", exception, message)
+    }
+
+    fn record_from(&self, node: &str, module: &str, exception: &str, message: &str) -> String {
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
         let id = format!("{}-00000-{:06}", self.prefix, n);
         let now = now_ms();
         let text = format!(
             "ERROR REPORT {id}\n\n============================================================\n\n\
-             Application:                        linstor-rs\nModule:                             Controller\n\
-             Version:                            {}\nNode:                               {}\n\
+             Application:                        linstor-rs\nModule:                             {module}\n\
+             Version:                            {}\nNode:                               {node}\n\
              Error time (ms since epoch):        {now}\n\n\
              Reported error:\n===============\n\nCategory:                           {exception}\n\
              Error message:                      {message}\n",
             env!("CARGO_PKG_VERSION"),
-            self.node,
         );
         let write = std::fs::create_dir_all(&self.dir)
             .and_then(|()| std::fs::write(self.dir.join(format!("ErrorReport-{id}.log")), text));
@@ -117,7 +125,7 @@ impl ErrorReports {
             node_name: field("Node:"),
             error_time: field("Error time (ms since epoch):").parse().unwrap_or(0),
             filename: file.to_owned(),
-            module: "CONTROLLER".into(),
+            module: field("Module:").to_ascii_uppercase(),
             version: field("Version:"),
             exception: field("Category:"),
             exception_message: Some(field("Error message:")),

@@ -73,12 +73,13 @@ pub async fn run(config: Config) -> Result<(), ControllerError> {
         Some(_) => None,
         None => {
             let key = cluster_key(&config.cluster_key)?;
-            let (engine, hub) = (state.engine.clone(), state.hub.clone());
-            Some(tokio::spawn(crate::satellites::run(
-                engine,
-                hub,
-                Arc::new(key),
-            )))
+            let (engine, hub, reports) = (
+                state.engine.clone(),
+                state.hub.clone(),
+                state.reports.clone(),
+            );
+            let links = crate::satellites::run(engine, hub, reports, Arc::new(key));
+            Some(tokio::spawn(links))
         }
     };
     let served = serve(&config, http::router(state)).await;

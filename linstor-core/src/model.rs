@@ -961,6 +961,10 @@ pub struct RscObserved {
     /// DRBD's status in one line (`UpToDate`, `SyncTarget 42.00% from beta`), if it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// Actions on it that failed and wait for a retry, one line each (what, the command, its
+    /// exit code and stderr).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
 }
 
 /// What a satellite reported of one local volume.

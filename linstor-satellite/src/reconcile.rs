@@ -230,7 +230,13 @@ impl Reconciler {
                 }
                 continue;
             }
-            let rr = self.resource_report(p, name, found).await;
+            let mut rr = self.resource_report(p, name, found).await;
+            rr.errors = self
+                .failures
+                .values()
+                .filter(|f| &f.report.rsc == name)
+                .map(|f| failure_line(&f.report))
+                .collect();
             out.resources.insert(name.clone(), rr);
         }
         out.snapshots = taken(p, found);
@@ -359,4 +365,20 @@ fn taken(p: &NodeProjection, found: &Found) -> Vec<(ResourceName, linstor_core::
         }
     }
     out
+}
+
+/// One failure as a line: the error, and the command with its exit code and stderr.
+fn failure_line(f: &ActionFailure) -> String {
+    let mut line = format!("{} (attempt {})", f.message, f.attempts);
+    if !f.command.is_empty() {
+        let exit = f
+            .exit_code
+            .map_or_else(|| "a signal".to_owned(), |c| format!("exit code {c}"));
+        line.push_str(&format!(
+            "; `{}` ended with {exit}: {}",
+            f.command.join(" "),
+            f.stderr.trim()
+        ));
+    }
+    line
 }

@@ -432,3 +432,57 @@ fn real_simulated_drbd_two_replicas_get_a_tiebreaker_and_every_res_file_passes_d
     });
     assert_nothing_left(&c, 3);
 }
+
+#[test]
+fn real_failed_action_is_reported_on_its_resource_and_retried_until_it_succeeds() {
+    let test = "real_failed_action_is_reported_on_its_resource_and_retried_until_it_succeeds";
+    if !can_run(test) {
+        return;
+    }
+    let c = Cluster::up(2);
+    c.wait(20, "2 nodes ONLINE", all_online);
+    rg3(&c, 2);
+    // node-1's pool directory refuses new files (immutable on btrfs, even for root).
+    let pool = c.pool("node-1");
+    let chattr = |flag: &str| {
+        let ok = std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(&pool)
+            .status();
+        assert!(ok.is_ok_and(|s| s.success()), "chattr {flag}");
+    };
+    chattr("+i");
+    spawn(&c, "rf", &[8192, 4096]);
+    c.wait(30, "the failure on node-1's resource", |c| {
+        let v = c.ok("GET", "/v1/view/resources?resources=rf&nodes=node-1", None);
+        v[0]["state"]["errors"].as_array().is_some_and(|e| {
+            e.iter()
+                .any(|e| e.as_str().is_some_and(|e| e.contains("truncate")))
+        })
+    });
+    let reports = c.ok("GET", "/v1/error-reports?withContent=true", None);
+    let from_node: Vec<&Value> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["node_name"] == "node-1" && r["module"] == "SATELLITE")
+        .collect();
+    assert!(
+        !from_node.is_empty(),
+        "an error report from node-1: {reports}"
+    );
+    assert!(
+        from_node[0]["text"].as_str().unwrap().contains("rf"),
+        "{reports}"
+    );
+    // Fixed: the retry (with back-off) succeeds and the errors are gone.
+    chattr("-i");
+    c.wait(30, "rf UpToDate on both nodes", |c| {
+        all_up_to_date(c, "rf", 2, 2)
+    });
+    let v = c.ok("GET", "/v1/view/resources?resources=rf&nodes=node-1", None);
+    assert!(v[0]["state"].get("errors").is_none(), "{v}");
+    c.ok("DELETE", "/v1/resource-definitions/rf", None);
+    c.wait(30, "rf deleted", |c| rd_names(c).is_empty());
+    assert_nothing_left(&c, 2);
+}

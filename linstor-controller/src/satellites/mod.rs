@@ -45,7 +45,12 @@ pub fn satellite_addr(state: &ClusterState, node: &NodeName) -> Option<SocketAdd
 }
 
 /// Runs the links of every node until the engine stops.
-pub async fn run(engine: Engine, hub: Arc<hub::Hub>, key: Arc<ClusterKey>) {
+pub async fn run(
+    engine: Engine,
+    hub: Arc<hub::Hub>,
+    reports: Arc<crate::reports::ErrorReports>,
+    key: Arc<ClusterKey>,
+) {
     let mut commits = engine.subscribe();
     let (version_tx, version_rx) = watch::channel(0u64);
     let mut tasks: BTreeMap<NodeName, (SocketAddr, JoinHandle<()>)> = BTreeMap::new();
@@ -69,8 +74,15 @@ pub async fn run(engine: Engine, hub: Arc<hub::Hub>, key: Arc<ClusterKey>) {
         for (name, addr) in wanted {
             if let std::collections::btree_map::Entry::Vacant(slot) = tasks.entry(name) {
                 let name = slot.key().clone();
-                let link =
-                    node::NodeLink::new(engine.clone(), hub.clone(), key.clone(), name, addr);
+                let link = node::NodeLink {
+                    engine: engine.clone(),
+                    hub: hub.clone(),
+                    reports: reports.clone(),
+                    key: key.clone(),
+                    node: name,
+                    addr,
+                    status: None,
+                };
                 let task = tokio::spawn(link.run(version_rx.clone()));
                 slot.insert((addr, task));
             }

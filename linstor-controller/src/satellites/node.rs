@@ -1,6 +1,6 @@
 //! One node's link: connect, authenticate, send projections, apply reports, reconnect.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,33 +33,23 @@ type CtlLink = Link<ToSatellite, ToController, TcpStream>;
 /// One node's link task.
 #[derive(Debug)]
 pub struct NodeLink {
-    engine: Engine,
-    hub: Arc<super::hub::Hub>,
-    key: Arc<ClusterKey>,
-    node: NodeName,
-    addr: SocketAddr,
-    status: Option<ConnectionStatus>,
+    /// The cluster's owner.
+    pub engine: Engine,
+    /// Where questions for the node arrive.
+    pub hub: Arc<super::hub::Hub>,
+    /// Where the node's failures are recorded.
+    pub reports: Arc<crate::reports::ErrorReports>,
+    /// The cluster key.
+    pub key: Arc<ClusterKey>,
+    /// The node.
+    pub node: NodeName,
+    /// Its satellite's address.
+    pub addr: SocketAddr,
+    /// The status last reported to the core (`None` before the first).
+    pub status: Option<ConnectionStatus>,
 }
 
 impl NodeLink {
-    /// The task for `node`, whose satellite listens on `addr`.
-    pub fn new(
-        engine: Engine,
-        hub: Arc<super::hub::Hub>,
-        key: Arc<ClusterKey>,
-        node: NodeName,
-        addr: SocketAddr,
-    ) -> Self {
-        NodeLink {
-            engine,
-            hub,
-            key,
-            node,
-            addr,
-            status: None,
-        }
-    }
-
     /// Connects and serves until aborted.
     pub async fn run(mut self, changes: watch::Receiver<u64>) {
         let mut delay = RETRY_MIN;
@@ -121,6 +111,7 @@ struct Session<'a> {
     asks: mpsc::Receiver<super::hub::Ask>,
     pending: BTreeMap<u64, tokio::sync::oneshot::Sender<linstor_proto::SatAnswer>>,
     next_id: u64,
+    failed: BTreeSet<(String, String)>,
 }
 
 impl Drop for Session<'_> {
@@ -157,6 +148,7 @@ impl<'a> Session<'a> {
             asks,
             pending: BTreeMap::new(),
             next_id: 0,
+            failed: BTreeSet::new(),
         }
     }
 
@@ -229,8 +221,36 @@ impl<'a> Session<'a> {
     }
 
     async fn apply(&mut self, r: SatelliteReport) {
+        // Each failure gets one error report, when this link first sees it (later reports
+        // carry it with a growing attempt count until it succeeds or is no longer wanted).
+        let now: BTreeSet<(String, String)> = r
+            .failures
+            .iter()
+            .map(|f| (f.rsc.to_string(), f.action.to_string()))
+            .collect();
+        self.failed.retain(|k| now.contains(k));
         for f in &r.failures {
-            tracing::warn!(node = %self.link.node, rsc = %f.rsc, attempts = f.attempts, "satellite action failed: {}", f.message);
+            if !self
+                .failed
+                .insert((f.rsc.to_string(), f.action.to_string()))
+            {
+                continue;
+            }
+            tracing::warn!(node = %self.link.node, rsc = %f.rsc, "satellite action failed: {}", f.message);
+            let mut text = format!("{} (resource '{}', action {})", f.message, f.rsc, f.action);
+            if !f.command.is_empty() {
+                let exit = f
+                    .exit_code
+                    .map_or_else(|| "a signal".to_owned(), |c| c.to_string());
+                text.push_str(&format!(
+                    "; command `{}`, exit {exit}, stderr: {}",
+                    f.command.join(" "),
+                    f.stderr.trim()
+                ));
+            }
+            self.link
+                .reports
+                .record_satellite(self.link.node.as_str(), "action failed", &text);
         }
         let cmds = super::report::commands(&self.link.node, self.last.as_ref(), &r);
         self.last = Some(r);

@@ -180,6 +180,8 @@ pub struct Overrides {
     pub simulate_satellites: bool,
     /// `--cluster-key FILE`.
     pub cluster_key: Option<PathBuf>,
+    /// `--satellite-ca FILE`.
+    pub satellite_ca: Option<PathBuf>,
 }
 
 /// Where the desired state lives.
@@ -206,6 +208,8 @@ pub struct Config {
     pub simulate: Option<crate::simulate::Simulation>,
     /// The cluster key satellites must prove (created there on first start if missing).
     pub cluster_key: PathBuf,
+    /// The CA that signs the certificates of satellites whose net interface says `SSL`.
+    pub satellite_ca: Option<PathBuf>,
 }
 
 impl ConfigFile {
@@ -267,6 +271,7 @@ impl Config {
             .unwrap_or_else(|| data_dir.join(CLUSTER_KEY_FILE));
         Ok(Config {
             cluster_key,
+            satellite_ca: o.satellite_ca,
             data_dir,
             http,
             https,

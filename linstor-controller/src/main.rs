@@ -30,6 +30,9 @@ struct Args {
     /// The cluster key satellites share (default DATA_DIR/cluster.key, created if missing).
     #[arg(long, value_name = "FILE")]
     cluster_key: Option<PathBuf>,
+    /// CA certificate (PEM) of satellites reached over TLS (net interfaces with encryption SSL).
+    #[arg(long, value_name = "FILE")]
+    satellite_ca: Option<PathBuf>,
 }
 
 const DEFAULT_CONFIG: &str = "/etc/linstor/linstor.toml";
@@ -49,6 +52,7 @@ fn main() -> anyhow::Result<()> {
         log_level: args.log_level,
         simulate_satellites: args.simulate_satellites,
         cluster_key: args.cluster_key,
+        satellite_ca: args.satellite_ca,
     };
     let config = Config::resolve(file, overrides)?;
     tracing_subscriber::fmt()

@@ -78,7 +78,11 @@ pub async fn run(config: Config) -> Result<(), ControllerError> {
                 state.hub.clone(),
                 state.reports.clone(),
             );
-            let links = crate::satellites::run(engine, hub, reports, Arc::new(key));
+            let tls = match &config.satellite_ca {
+                Some(ca) => Some(Arc::new(linstor_link::tls_connector(ca)?)),
+                None => None,
+            };
+            let links = crate::satellites::run(engine, hub, reports, Arc::new(key), tls);
             Some(tokio::spawn(links))
         }
     };

@@ -486,3 +486,29 @@ fn real_failed_action_is_reported_on_its_resource_and_retried_until_it_succeeds(
     c.wait(30, "rf deleted", |c| rd_names(c).is_empty());
     assert_nothing_left(&c, 2);
 }
+
+#[test]
+fn real_satellite_links_inside_tls_carry_a_spawn() {
+    if !can_run("real_satellite_links_inside_tls_carry_a_spawn") {
+        return;
+    }
+    let c = Cluster::up_with(2, &["--tls"], &[]);
+    c.wait(20, "2 nodes ONLINE over TLS", all_online);
+    let nodes = c.ok("GET", "/v1/nodes", None);
+    for n in nodes.as_array().unwrap() {
+        assert_eq!(
+            n["net_interfaces"][0]["satellite_encryption_type"], "SSL",
+            "{n}"
+        );
+    }
+    let log = std::fs::read_to_string(c.dir.join("node-1/satellite.log")).unwrap();
+    assert!(log.contains("listening on tls://"), "{log}");
+    rg3(&c, 2);
+    spawn(&c, "rt", &[8192, 4096]);
+    c.wait(30, "rt UpToDate on both nodes", |c| {
+        all_up_to_date(c, "rt", 2, 2)
+    });
+    c.ok("DELETE", "/v1/resource-definitions/rt", None);
+    c.wait(30, "rt deleted", |c| rd_names(c).is_empty());
+    assert_nothing_left(&c, 2);
+}

@@ -30,9 +30,9 @@ use tokio::task::JoinHandle;
 
 use crate::engine::Engine;
 
-/// Where a node's satellite listens, from its net interfaces (the first with a
-/// `satellite_port`, `default` preferred).
-pub fn satellite_addr(state: &ClusterState, node: &NodeName) -> Option<SocketAddr> {
+/// Where a node's satellite listens, and whether over TLS, from its net interfaces (the first
+/// with a `satellite_port`, `default` preferred).
+pub fn satellite_addr(state: &ClusterState, node: &NodeName) -> Option<(SocketAddr, bool)> {
     let n = state.nodes.get(node)?;
     let mut ifs: Vec<_> = n
         .net_interfaces
@@ -41,7 +41,8 @@ pub fn satellite_addr(state: &ClusterState, node: &NodeName) -> Option<SocketAdd
         .collect();
     ifs.sort_by_key(|i| i.name.as_str() != "default");
     let i = ifs.first()?;
-    Some(SocketAddr::new(i.address, i.satellite_port?))
+    let tls = i.encryption == linstor_core::model::EncryptionType::Ssl;
+    Some((SocketAddr::new(i.address, i.satellite_port?), tls))
 }
 
 /// Runs the links of every node until the engine stops.
@@ -50,13 +51,14 @@ pub async fn run(
     hub: Arc<hub::Hub>,
     reports: Arc<crate::reports::ErrorReports>,
     key: Arc<ClusterKey>,
+    tls: Option<Arc<linstor_link::TlsConnector>>,
 ) {
     let mut commits = engine.subscribe();
     let (version_tx, version_rx) = watch::channel(0u64);
-    let mut tasks: BTreeMap<NodeName, (SocketAddr, JoinHandle<()>)> = BTreeMap::new();
+    let mut tasks: BTreeMap<NodeName, ((SocketAddr, bool), JoinHandle<()>)> = BTreeMap::new();
     let mut version = 0u64;
     loop {
-        let wanted: BTreeMap<NodeName, SocketAddr> = {
+        let wanted: BTreeMap<NodeName, (SocketAddr, bool)> = {
             let c = engine.read();
             let s = c.state();
             s.nodes
@@ -80,7 +82,8 @@ pub async fn run(
                     reports: reports.clone(),
                     key: key.clone(),
                     node: name,
-                    addr,
+                    addr: addr.0,
+                    tls: addr.1.then(|| tls.clone()),
                     status: None,
                 };
                 let task = tokio::spawn(link.run(version_rx.clone()));

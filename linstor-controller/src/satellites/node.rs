@@ -28,10 +28,14 @@ const RETRY_MAX: Duration = Duration::from_secs(5);
 /// Commits arriving within this window are sent as one projection.
 const COALESCE: Duration = Duration::from_millis(2);
 
-type CtlLink = Link<ToSatellite, ToController, TcpStream>;
+/// A byte stream (TCP or TLS).
+pub trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+type Stream = Box<dyn Io>;
+type CtlLink = Link<ToSatellite, ToController, Stream>;
 
 /// One node's link task.
-#[derive(Debug)]
 pub struct NodeLink {
     /// The cluster's owner.
     pub engine: Engine,
@@ -45,8 +49,21 @@ pub struct NodeLink {
     pub node: NodeName,
     /// Its satellite's address.
     pub addr: SocketAddr,
+    /// `Some` if the node's net interface says SSL: then the CA's connector, if configured.
+    pub tls: Option<Option<Arc<linstor_link::TlsConnector>>>,
     /// The status last reported to the core (`None` before the first).
     pub status: Option<ConnectionStatus>,
+}
+
+impl std::fmt::Debug for NodeLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeLink")
+            .field("node", &self.node)
+            .field("addr", &self.addr)
+            .field("tls", &self.tls.is_some())
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
 }
 
 impl NodeLink {
@@ -60,6 +77,14 @@ impl NodeLink {
                     self.set_status(ConnectionStatus::CONNECTED).await;
                     let why = Session::new(&self, link, changes.clone()).run().await;
                     tracing::warn!(node = %self.node, "satellite link lost: {why}");
+                }
+                Err(
+                    e @ (LinkError::Tls(_)
+                    | LinkError::AuthFailed { .. }
+                    | LinkError::Refused { .. }
+                    | LinkError::VersionMismatch { .. }),
+                ) => {
+                    tracing::warn!(node = %self.node, addr = %self.addr, "satellite link refused: {e}");
                 }
                 Err(e) => {
                     tracing::debug!(node = %self.node, addr = %self.addr, "cannot reach the satellite: {e}");
@@ -81,7 +106,23 @@ impl NodeLink {
                 ))
             })??;
         let _ = tcp.set_nodelay(true);
-        Link::connect(tcp, &self.key, &LinkConfig::default(), self.node.as_str()).await
+        let cfg = LinkConfig::default();
+        let stream: Stream = match &self.tls {
+            None => Box::new(tcp),
+            Some(None) => {
+                return Err(LinkError::Tls(format!(
+                    "node '{}' is reached over SSL, but the controller has no CA for satellite \
+                     certificates: start it with --satellite-ca FILE",
+                    self.node
+                )));
+            }
+            Some(Some(c)) => {
+                let host = self.addr.ip().to_string();
+                let t = linstor_link::connect_tls(c, &host, tcp, cfg.handshake_timeout).await?;
+                Box::new(t)
+            }
+        };
+        Link::connect(stream, &self.key, &cfg, self.node.as_str()).await
     }
 
     async fn set_status(&mut self, s: ConnectionStatus) {
@@ -101,7 +142,7 @@ impl NodeLink {
 /// One connected link.
 struct Session<'a> {
     link: &'a NodeLink,
-    writer: linstor_link::LinkWriter<ToSatellite, tokio::io::WriteHalf<TcpStream>>,
+    writer: linstor_link::LinkWriter<ToSatellite, tokio::io::WriteHalf<Stream>>,
     inbox: mpsc::Receiver<Result<ToController, LinkError>>,
     reader: tokio::task::JoinHandle<()>,
     changes: watch::Receiver<u64>,

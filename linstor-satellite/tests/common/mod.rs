@@ -94,12 +94,20 @@ impl Cluster {
 
     /// `local-cluster up n` with extra environment for the daemons.
     pub fn up_with_env(n: usize, env: &[(&str, &str)]) -> Cluster {
+        Self::up_with(n, &[], env)
+    }
+
+    /// `local-cluster up n FLAGS…` with extra environment for the daemons.
+    pub fn up_with(n: usize, flags: &[&str], env: &[(&str, &str)]) -> Cluster {
         let tmp = tempfile::Builder::new()
             .prefix("lc-test")
             .tempdir_in("/tmp")
             .expect("temp dir");
         let dir = tmp.path().join("cluster");
-        let url = script(&["up", &n.to_string(), dir.to_str().unwrap()], env);
+        let n = n.to_string();
+        let mut args = vec!["up", n.as_str(), dir.to_str().unwrap()];
+        args.extend_from_slice(flags);
+        let url = script(&args, env);
         let addr = url
             .lines()
             .last()

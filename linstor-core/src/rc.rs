@@ -178,6 +178,7 @@ pub mod code {
     pub const NOT_FOUND_RSC_DFN: u16 = 301;
     pub const NOT_FOUND_RSC: u16 = 302;
     pub const NOT_FOUND_VLM_DFN: u16 = 303;
+    pub const NOT_FOUND_VLM: u16 = 304;
     pub const NOT_FOUND_NET_IF: u16 = 305;
     pub const NOT_FOUND_STOR_POOL_DFN: u16 = 309;
     pub const NOT_FOUND_STOR_POOL: u16 = 310;
@@ -520,6 +521,7 @@ mod tests {
             (code::INVLD_KVS_NAME, 223),
             (code::INVLD_REQUEST, 234),
             (code::INVLD_RSC_GRP_NAME, 237),
+            (code::NOT_FOUND_VLM, 304),
             (code::NOT_FOUND_NET_IF, 305),
             (code::NOT_FOUND_STOR_POOL_DFN, 309),
             (code::NOT_FOUND_SNAPSHOT_DFN, 313),

@@ -1,6 +1,7 @@
 //! Requests that change deployed objects in place, connections and snapshots' lifecycle:
 //! `PUT …/resources/{node}` (resource modify), `POST …/resources/{node}/make-available`,
 //! `PUT …/resources/{node}/toggle-disk` (and the legacy `…/toggle-disk/diskless[/{pool}]`),
+//! `PUT …/resources/{node}/volumes/{nr}` (volume modify),
 //! `PUT /v1/resource-groups/{rg}/volume-groups/{nr}`, `PUT /v1/node-connections/{a}/{b}`,
 //! `PUT …/{rd}/resource-connections/{a}/{b}`, `POST …/{rd}/snapshot-rollback/{snap}`,
 //! `POST …/{rd}/snapshot-restore-volume-definition/{snap}`, `POST /v1/actions/snapshot/multi`.
@@ -48,6 +49,37 @@ impl ResourceModify {
             ),
             drbd_tiebreaker: self.drbd_tiebreaker,
             drbd_client: self.drbd_client,
+        }
+    }
+}
+
+/// `PUT /v1/resource-definitions/{rd}/resources/{node}/volumes/{nr}` (REST `VolumeModify`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeModify {
+    /// Properties to set.
+    #[serde(default)]
+    pub override_props: Option<BTreeMap<String, String>>,
+    /// Properties to delete.
+    #[serde(default)]
+    pub delete_props: Option<Vec<String>>,
+    /// Namespaces to delete.
+    #[serde(default)]
+    pub delete_namespaces: Option<Vec<String>>,
+}
+
+impl VolumeModify {
+    /// The core command for volume `nr` of the resource of `rd` on `node` (from the path).
+    pub fn command(&self, rd: &str, node: &str, nr: u16) -> Command {
+        Command::VlmModify {
+            rsc_dfn: rd.to_owned(),
+            node: node.to_owned(),
+            number: nr,
+            props: props_modify(
+                &self.override_props,
+                &self.delete_props,
+                &self.delete_namespaces,
+            ),
         }
     }
 }

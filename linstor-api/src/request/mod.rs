@@ -37,8 +37,8 @@ mod snap;
 pub use actions::{
     ConnectionModify, CreateMultiSnapshotRequest, MultiSnapshot, NodeConnectionModify,
     ResourceConnectionModify, ResourceMakeAvailable, ResourceModify, SnapshotRollback,
-    SnapshotVolumeDefinitionRestore, ToggleDiskRequest, VolumeGroupModify, ZfsRollbackStrategy,
-    legacy_toggle_disk,
+    SnapshotVolumeDefinitionRestore, ToggleDiskRequest, VolumeGroupModify, VolumeModify,
+    ZfsRollbackStrategy, legacy_toggle_disk,
 };
 pub use filter::AutoSelectFilter;
 pub use group::{

@@ -1,6 +1,6 @@
-//! Endpoints that act on existing objects: resource modify, make-available, toggle-disk (1.28
-//! body and the legacy paths), activate/deactivate, volume group and volume definition
-//! modify/delete, node reconnect, connections, rollback, volume-definition restore and
+//! Endpoints that act on existing objects: resource and volume modify, make-available,
+//! toggle-disk (1.28 body and the legacy paths), activate/deactivate, volume group and volume
+//! definition modify/delete, node reconnect, connections, rollback, volume-definition restore and
 //! multi-snapshots.
 
 use axum::Router;
@@ -21,6 +21,7 @@ pub(super) fn routes() -> Router<AppState> {
     const RSC: &str = "/v1/resource-definitions/{rd}/resources/{node}";
     Router::new()
         .route(RSC, put(rsc_modify))
+        .route(&format!("{RSC}/volumes/{{nr}}"), put(vlm_modify))
         .route(&format!("{RSC}/make-available"), post(make_available))
         .route(&format!("{RSC}/toggle-disk"), put(toggle_disk))
         .route(&format!("{RSC}/toggle-disk/diskful"), put(legacy_diskful))
@@ -67,6 +68,25 @@ async fn rsc_modify(State(st): State<AppState>, P((rd, node)): Rsc, b: Bytes) ->
         &b,
         Call::Other,
         |r: request::ResourceModify| Ok(vec![r.command(&rd, &node)]),
+    )
+    .await
+}
+
+async fn vlm_modify(
+    State(st): State<AppState>,
+    P((rd, node, nr)): P<(String, String, String)>,
+    b: Bytes,
+) -> Response {
+    let nr = match super::volume_number(&nr) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    mapped(
+        &st,
+        "a volume modify request",
+        &b,
+        Call::Other,
+        |r: request::VolumeModify| Ok(vec![r.command(&rd, &node, nr)]),
     )
     .await
 }

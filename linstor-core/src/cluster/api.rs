@@ -504,6 +504,18 @@ pub enum Command {
         #[serde(default)]
         drbd_client: Option<bool>,
     },
+    /// Changes the properties of one volume of a deployed resource (LINSTOR's volume modify).
+    VlmModify {
+        /// Resource definition.
+        rsc_dfn: String,
+        /// Node.
+        node: String,
+        /// Volume number.
+        number: u16,
+        /// Property changes.
+        #[serde(default)]
+        props: PropsModify,
+    },
     /// Makes a resource available on a node (CSI attach): creates a diskless resource there
     /// (diskful with `diskful`, or when no peer has a disk), turns a tiebreaker into a plain
     /// diskless resource, gives a diskless one a disk when `diskful`, takes back a deletion or

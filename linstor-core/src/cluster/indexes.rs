@@ -136,6 +136,7 @@ impl Cluster {
             | C::VlmDfnModify { .. }
             | C::VlmDfnDelete { .. }
             | C::RscModify { .. }
+            | C::VlmModify { .. }
             | C::RscMakeAvailable { .. }
             | C::RscToggleDisk { .. }
             | C::RscActivate { .. }
@@ -209,6 +210,7 @@ impl Cluster {
             | C::VlmDfnModify { rsc_dfn, .. }
             | C::VlmDfnDelete { rsc_dfn, .. }
             | C::RscModify { rsc_dfn, .. }
+            | C::VlmModify { rsc_dfn, .. }
             | C::RscMakeAvailable { rsc_dfn, .. }
             | C::RscToggleDisk { rsc_dfn, .. }
             | C::RscActivate { rsc_dfn, .. }

@@ -233,6 +233,7 @@ impl Cluster {
                 Ok(())
             }
             C::RscModify { .. }
+            | C::VlmModify { .. }
             | C::RscMakeAvailable { .. }
             | C::RscToggleDisk { .. }
             | C::RscActivate { .. }

@@ -1,6 +1,6 @@
 //! Commands that change a deployed resource in place: its properties and diskless flavour
-//! (`RscModify`), activation (`RscActivate`, `RscDeactivate`), `RscMakeAvailable` (CSI's
-//! attach) and `RscToggleDisk`.
+//! (`RscModify`), one volume's properties (`VlmModify`), activation (`RscActivate`,
+//! `RscDeactivate`), `RscMakeAvailable` (CSI's attach) and `RscToggleDisk`.
 //!
 //! A disk is given or taken at once in the model: the flags and the volumes' pools change, and
 //! the satellite's plan creates the backing volumes and metadata (then `adjust`), or detaches
@@ -39,6 +39,12 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res<Optio
             &props,
             (drbd_tiebreaker, drbd_client),
         ),
+        C::VlmModify {
+            rsc_dfn,
+            node,
+            number,
+            props,
+        } => vlm_modify(c, ctx, (&rsc_dfn, &node), number, &props),
         C::RscActivate { rsc_dfn, node } => rsc_activate(c, ctx, (&rsc_dfn, &node), true),
         C::RscDeactivate { rsc_dfn, node } => rsc_activate(c, ctx, (&rsc_dfn, &node), false),
         C::RscMakeAvailable {
@@ -149,6 +155,55 @@ fn rsc_modify(
         node: nk,
     });
     Ok(flavour_changed.then(|| n.to_string()))
+}
+
+/// `VlmModify`: the properties of volume `number` of a resource. Nothing a replica count
+/// depends on changes, so the quorum helpers do not run (`None`).
+fn vlm_modify(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    (rd, node): (&str, &str),
+    number: u16,
+    m: &PropsModify,
+) -> Res<Option<String>> {
+    let op = Op::Modify;
+    let (n, nk) = existing_rsc(c, op, rd, node)?;
+    if !rsc(c, &n, &nk).volumes.contains_key(&number) {
+        let have: Vec<String> = rsc(c, &n, &nk).volumes.keys().map(u16::to_string).collect();
+        return Err(fail(
+            op,
+            Obj::Vlm,
+            code::NOT_FOUND_VLM,
+            format!("Volume {number} of resource '{n}' on node '{nk}' not found"),
+        )
+        .cause(format!("Its volumes: {}.", list_or_none(&have)))
+        .correction("Give the number of an existing volume (`linstor volume list`)."));
+    }
+    c.validate_modify(Obj::Vlm, Level::Vlm, m)?;
+    let v = rsc_mut(c, &n, &nk)
+        .volumes
+        .get_mut(&number)
+        .expect("checked above");
+    apply_modify(&mut v.props, m, Level::Vlm);
+    ctx.ok(
+        op,
+        Obj::Vlm,
+        format!("Volume {number} of resource '{n}' on node '{nk}' modified."),
+    );
+    ctx.modified(ObjKey::Rsc {
+        rsc_dfn: n,
+        node: nk,
+    });
+    Ok(None)
+}
+
+/// `a, b, c`, or `none`.
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
 }
 
 /// Makes a DRBD diskless resource a tiebreaker, a client, or (both `false`) a plain one.

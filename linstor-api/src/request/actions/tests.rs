@@ -1,4 +1,4 @@
-//! The bodies of resource modify, make-available, toggle-disk, volume group modify,
+//! The bodies of resource modify, volume modify, make-available, toggle-disk, volume group modify,
 //! connections, rollback, volume-definition restore and multi-snapshots as the clients send
 //! them: their commands, the refusals that name the field, and a run on a cluster.
 
@@ -30,6 +30,7 @@ fn set(k: &str, v: &str) -> PropsModify {
 fn bodies_as_the_clients_send_them_map_to_commands() {
     let rm = |b: &ResourceModify| Ok(b.command("r1", "n1"));
     let vg = |b: &VolumeGroupModify| b.command("g1", 0);
+    let vm = |b: &VolumeModify| Ok(b.command("r1", "n1", 3));
     let avail = |b: &ResourceMakeAvailable| b.command("r1", "n1");
     let toggle = |b: &ToggleDiskRequest| b.command("r1", "n1");
     let nconn = |b: &NodeConnectionModify| Ok(b.node_command("n1", "n2"));
@@ -69,6 +70,35 @@ fn bodies_as_the_clients_send_them_map_to_commands() {
                 props: PropsModify::default(),
                 drbd_tiebreaker: Some(false),
                 drbd_client: None,
+            },
+        ),
+        (
+            "python-linstor volume_modify",
+            map(
+                r#"{"override_props": {"Aux/v": "2"}, "delete_props": ["Aux/w"]}"#,
+                vm,
+            ),
+            Command::VlmModify {
+                rsc_dfn: "r1".into(),
+                node: "n1".into(),
+                number: 3,
+                props: PropsModify {
+                    delete_props: vec!["Aux/w".into()],
+                    ..set("Aux/v", "2")
+                },
+            },
+        ),
+        (
+            "volume modify, every field null",
+            map(
+                r#"{"override_props": null, "delete_props": null, "delete_namespaces": null}"#,
+                vm,
+            ),
+            Command::VlmModify {
+                rsc_dfn: "r1".into(),
+                node: "n1".into(),
+                number: 3,
+                props: PropsModify::default(),
             },
         ),
         (
@@ -299,6 +329,10 @@ fn unreadable_bodies_name_the_field() {
             ("drbd_tiebreakr", K::UnknownField),
         ),
         (
+            field::<VolumeModify>(r#"{"override_prop": {"Aux/v": "1"}}"#),
+            ("override_prop", K::UnknownField),
+        ),
+        (
             field::<ResourceMakeAvailable>(r#"{"diskful": "yes"}"#),
             ("diskful", K::InvalidValue),
         ),
@@ -389,6 +423,14 @@ fn the_bodies_map_to_commands_the_cluster_runs() {
             map(r#"{"drbd_client": true}"#, |b: &ResourceModify| {
                 Ok(b.command("r1", "n3"))
             })
+            .unwrap(),
+        ),
+        (
+            "volume modify",
+            map(
+                r#"{"override_props": {"Aux/v": "1"}}"#,
+                |b: &VolumeModify| Ok(b.command("r1", "n3", 0)),
+            )
             .unwrap(),
         ),
         (

@@ -7,6 +7,7 @@ mod commands;
 mod evacuate;
 mod fixture;
 mod placement;
+mod volumes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -1081,6 +1082,8 @@ fn arb_client_command() -> impl Strategy<Value = Command> {
         1 => (rd.clone(), 0u16..2).prop_map(|(r, nr)| Command::VlmDfnDelete { rsc_dfn: r, number: nr }),
         1 => (rd.clone(), node.clone(), arb_props(), proptest::option::of(proptest::bool::ANY), proptest::option::of(proptest::bool::ANY))
             .prop_map(|(r, n, props, t, cl)| Command::RscModify { rsc_dfn: r, node: n, props, drbd_tiebreaker: t, drbd_client: cl }),
+        1 => (rd.clone(), node.clone(), 0u16..2, arb_props())
+            .prop_map(|(r, n, nr, props)| Command::VlmModify { rsc_dfn: r, node: n, number: nr, props }),
         2 => (rd.clone(), node.clone(), proptest::bool::weighted(0.3))
             .prop_map(|(r, n, d)| Command::RscMakeAvailable { rsc_dfn: r, node: n, diskful: d, layer_list: None }),
         2 => (rd.clone(), node.clone(), op, pool)

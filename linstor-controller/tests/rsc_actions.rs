@@ -1,6 +1,6 @@
 //! The resource-definition and resource actions on the real binary: volume modify and the
-//! volume reads, in the shapes python-linstor sends and reads, with their refusals (status,
-//! code, and nothing changed).
+//! volume reads, sync-status, in the shapes python-linstor sends and reads, with their
+//! refusals (status, code, and nothing changed).
 
 mod common;
 
@@ -77,4 +77,26 @@ fn volume_modify_sets_properties_and_refuses_with_the_field() {
     assert_eq!(v["props"], json!({"Aux/v": "1"}), "{v}");
     let (status, v) = c.call("GET", &format!("{vol}/3"), None);
     assert_eq!((status, code(&v)), (404, 304), "{v}");
+}
+
+#[test]
+fn sync_status_follows_the_satellites_reports() {
+    // Offline satellites report nothing: not in sync (LINSTOR would say true).
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::start(dir.path(), &[]);
+    seed_cluster(&c, 2);
+    one_resource(&c, "sy1");
+    let v = c.ok("GET", "/v1/resource-definitions/sy1/sync-status", None);
+    assert_eq!(v, json!({"synced_on_all": false}));
+    let (status, v) = c.call("GET", "/v1/resource-definitions/ghost/sync-status", None);
+    assert_eq!((status, code(&v)), (404, 301), "{v}");
+    let (status, v) = c.call("GET", "/v1/resource-definitions/-bad/sync-status", None);
+    assert_eq!((status, code(&v)), (400, 202), "{v}");
+    // Simulated satellites report every resource UpToDate at once.
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::start(dir.path(), &["--simulate-satellites"]);
+    seed_cluster(&c, 2);
+    one_resource(&c, "sy2");
+    let v = c.ok("GET", "/v1/resource-definitions/sy2/sync-status", None);
+    assert_eq!(v, json!({"synced_on_all": true}));
 }

@@ -10,6 +10,7 @@
 )]
 
 mod actions;
+mod clones;
 mod events;
 mod ops;
 mod physical;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reads::routes())
         .merge(writes::routes())
         .merge(actions::routes())
+        .merge(clones::routes())
         .merge(events::routes())
         .merge(queries::routes())
         .merge(ops::routes())

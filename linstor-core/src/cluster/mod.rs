@@ -54,6 +54,7 @@ mod ops_rsc;
 mod ops_snap;
 mod prop_edit;
 mod quorum;
+mod status;
 #[cfg(test)]
 mod tests;
 

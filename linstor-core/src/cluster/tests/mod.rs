@@ -3,6 +3,7 @@
 //! in their own files; every file builds its clusters with the one fixture module.
 
 mod balance;
+mod clone;
 mod commands;
 mod evacuate;
 mod fixture;

@@ -552,7 +552,7 @@ pub use capacity::{
     Candidate, MaxVolumeSizes, QuerySizeInfoResponse, SpaceInfo, SpawnResult, max_volume_sizes,
     size_info, spawn_result,
 };
-pub use clone::SyncStatus;
+pub use clone::{CloneStarted, CloneStatusView, SyncStatus, clone_started};
 pub use controller::{
     ErrorReport, EventMayPromoteChange, EventNode, EventNodeModified, MAY_PROMOTE_CHANGE, NodeEvent,
 };

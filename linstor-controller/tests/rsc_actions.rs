@@ -1,6 +1,6 @@
 //! The resource-definition and resource actions on the real binary: volume modify and the
-//! volume reads, sync-status, in the shapes python-linstor sends and reads, with their
-//! refusals (status, code, and nothing changed).
+//! volume reads, sync-status, clone and clone status, in the shapes python-linstor sends and
+//! reads, with their refusals (status, code, and nothing changed).
 
 mod common;
 
@@ -12,13 +12,17 @@ fn code(v: &Value) -> i64 {
     v[0]["ret_code"].as_i64().expect("an ApiCallRc array") & 0x7FFF
 }
 
-/// `rd` with one 1 GiB volume and a diskful resource on `node-000` (pool `thin`).
+/// `rd` with one 1 GiB volume and a diskful resource on `node-000` (pool `thin`, FILE_THIN).
 fn one_resource(c: &Controller, rd: &str) {
+    resource_in(c, rd, "thin");
+}
+
+/// `rd` with one 1 GiB volume and a diskful resource on `node-000` in `pool`.
+fn resource_in(c: &Controller, rd: &str, pool: &str) {
     let spawn = json!({"resource_definition_name": rd, "volume_sizes": [1_048_576],
         "definitions_only": true});
     c.ok("POST", "/v1/resource-groups/rg3/spawn", Some(&spawn));
-    let create =
-        json!([{"resource": {"node_name": "node-000", "props": {"StorPoolName": "thin"}}}]);
+    let create = json!([{"resource": {"node_name": "node-000", "props": {"StorPoolName": pool}}}]);
     let path = format!("/v1/resource-definitions/{rd}/resources");
     c.ok("POST", &path, Some(&create));
 }
@@ -99,4 +103,88 @@ fn sync_status_follows_the_satellites_reports() {
     one_resource(&c, "sy2");
     let v = c.ok("GET", "/v1/resource-definitions/sy2/sync-status", None);
     assert_eq!(v, json!({"synced_on_all": true}));
+}
+
+#[test]
+fn clone_answers_clone_started_and_its_status_follows_the_reports() {
+    // Offline satellites: the source is not known to be UpToDate, so no clone.
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::start(dir.path(), &[]);
+    seed_cluster(&c, 2);
+    one_resource(&c, "src");
+    let (status, v) = c.call(
+        "POST",
+        "/v1/resource-definitions/src/clone",
+        Some(&json!({"name": "c1"})),
+    );
+    assert_eq!(status, 500, "{v}");
+    assert_eq!(v["clone_name"], "c1", "{v}");
+    assert_eq!(code(&v["messages"]), 974, "FAIL_NOT_ALL_UPTODATE: {v}");
+    let (status, _) = c.call("GET", "/v1/resource-definitions/c1", None);
+    assert_eq!(status, 404, "nothing was created");
+    // Simulated satellites: the source is UpToDate, the clone is started and complete.
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::start(dir.path(), &["--simulate-satellites"]);
+    seed_cluster(&c, 2);
+    one_resource(&c, "files");
+    let (status, v) = c.call(
+        "POST",
+        "/v1/resource-definitions/files/clone",
+        Some(&json!({"name": "c0"})),
+    );
+    assert_eq!(
+        (status, code(&v["messages"])),
+        (400, 227),
+        "FILE_THIN cannot clone: {v}"
+    );
+    let lvm = json!({"storage_pool_name": "lvt", "provider_kind": "LVM_THIN",
+        "props": {"StorDriver/StorPoolName": "vg0/thin"}});
+    c.ok("POST", "/v1/nodes/node-000/storage-pools", Some(&lvm));
+    resource_in(&c, "src", "lvt");
+    let body = json!({"external_name": "PVC 9", "override_props": {"Aux/x": "1"}});
+    let (status, v) = c.call("POST", "/v1/resource-definitions/src/clone", Some(&body));
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(
+        v["location"], "/v1/resource-definitions/src/clone/PVC_9",
+        "{v}"
+    );
+    assert_eq!(
+        (v["source_name"].as_str(), v["clone_name"].as_str()),
+        (Some("src"), Some("PVC_9"))
+    );
+    assert!(v["messages"][0]["ret_code"].as_i64().unwrap() > 0, "{v}");
+    let d = c.ok("GET", "/v1/resource-definitions/PVC_9", None);
+    assert_eq!(d["props"]["cloned-from"], "src", "{d}");
+    assert_eq!(d["props"]["Aux/x"], "1", "{d}");
+    let st = c.ok("GET", "/v1/resource-definitions/src/clone/PVC_9", None);
+    assert_eq!(st, json!({"status": "COMPLETE"}));
+    let rscs = c.ok("GET", "/v1/resource-definitions/PVC_9/resources", None);
+    assert_eq!(rscs[0]["node_name"], "node-000", "{rscs}");
+    // Refusals: a clone that is not one, unknown names, unreadable bodies.
+    let cases = [
+        ("/v1/resource-definitions/PVC_9/clone/src", 404, 301),
+        ("/v1/resource-definitions/src/clone/ghost", 404, 301),
+        ("/v1/resource-definitions/ghost/clone/PVC_9", 404, 301),
+    ];
+    for (path, status, want) in cases {
+        let (got, v) = c.call("GET", path, None);
+        assert_eq!((got, code(&v)), (status, want), "GET {path}: {v}");
+    }
+    let bad = [
+        (json!({"name": "c2", "nmae": "x"}), 400, "nmae"),
+        (
+            json!({"name": "c2", "volume_passphrases": ["secret"]}),
+            400,
+            "volume_passphrases",
+        ),
+        (json!({"name": "PVC_9"}), 500, "already exists"),
+        (json!({}), 400, "No name"),
+    ];
+    for (body, status, text) in bad {
+        let (got, v) = c.call("POST", "/v1/resource-definitions/src/clone", Some(&body));
+        assert_eq!(got, status, "{body}: {v}");
+        assert!(v["messages"].to_string().contains(text), "{body}: {v}");
+    }
+    let (status, v) = c.call("GET", "/v1/resource-definitions/c2", None);
+    assert_eq!(status, 404, "{v}");
 }

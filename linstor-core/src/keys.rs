@@ -112,6 +112,17 @@ pub const RESTORE_FROM_SNAPSHOT: &str = "Internal/RestoreFrom/Snapshot";
 /// and brings it up again).
 pub const ROLLBACK_TARGET: &str = "RollbackTarget";
 
+// Clones.
+
+/// On a resource definition made by a clone: the source definition (LINSTOR's
+/// `InternalApiConsts.KEY_CLONED_FROM`, a top-level key); the clone status finds clones by it.
+pub const CLONED_FROM: &str = "cloned-from";
+/// On a clone: its volumes are ZFS clones of the source's (LINSTOR's
+/// `InternalApiConsts.KEY_USE_ZFS_CLONE`), not copies.
+pub const CLONE_USE_ZFS_CLONE: &str = "use-zfs-clone";
+/// `UseZFSClone` (RG > C): clone ZFS volumes with `zfs clone` by default.
+pub const USE_ZFS_CLONE: &str = "UseZFSClone";
+
 // Namespaces.
 
 /// Namespaces reserved for the system: users cannot delete keys in them.
@@ -159,6 +170,9 @@ pub const WELL_KNOWN: &[&str] = &[
     RESTORE_FROM_RESOURCE,
     RESTORE_FROM_SNAPSHOT,
     ROLLBACK_TARGET,
+    CLONED_FROM,
+    CLONE_USE_ZFS_CLONE,
+    USE_ZFS_CLONE,
 ];
 
 #[cfg(test)]

@@ -130,6 +130,7 @@ impl Cluster {
             C::RscGrpSpawn { .. }
             | C::RscDfnCreate { .. }
             | C::RscDfnModify { .. }
+            | C::RscDfnClone { .. }
             | C::RscDfnDelete { .. }
             | C::VlmDfnCreate { .. }
             | C::VlmDfnResize { .. }
@@ -218,6 +219,7 @@ impl Cluster {
             | C::RscConnModify { rsc_dfn, .. }
             | C::SnapshotReport { rsc_dfn, .. }
             | C::SnapshotRollback { rsc_dfn, .. } => vec![rsc_dfn],
+            C::RscDfnClone { rsc_dfn, name, .. } => vec![rsc_dfn, name],
             C::SnapshotRestore {
                 rsc_dfn, target, ..
             }

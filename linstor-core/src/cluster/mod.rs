@@ -44,6 +44,7 @@ mod indexes;
 mod invariants;
 mod lookup;
 mod numbers;
+mod ops_clone;
 mod ops_conn;
 mod ops_evacuate;
 mod ops_group;
@@ -61,8 +62,8 @@ mod tests;
 use std::sync::Arc;
 
 pub use api::{
-    ChangeSet, Command, CoreError, NetIfSpec, NodePlacement, ObjKey, Outcome, SnapshotSpec,
-    ToggleDiskOp,
+    ChangeSet, CloneStatus, Command, CoreError, NetIfSpec, NodePlacement, ObjKey, Outcome,
+    SnapshotSpec, ToggleDiskOp,
 };
 pub use env::{Env, SeededEnv, base64};
 pub use numbers::{BitPool, DEFAULT_MINOR_RANGE, DEFAULT_PORT_RANGE, MAX_MINOR, MAX_NODE_ID};
@@ -242,6 +243,11 @@ impl Cluster {
                 if let Some(rd) = ops_replica::run(self, ctx, cmd)? {
                     quorum::manage(self, ctx, &rd);
                 }
+                Ok(())
+            }
+            C::RscDfnClone { .. } => {
+                let rd = ops_clone::run(self, ctx, cmd)?;
+                quorum::manage(self, ctx, &rd);
                 Ok(())
             }
             C::RscAutoplace {

@@ -1085,6 +1085,16 @@ fn arb_client_command() -> impl Strategy<Value = Command> {
             .prop_map(|(r, n, props, t, cl)| Command::RscModify { rsc_dfn: r, node: n, props, drbd_tiebreaker: t, drbd_client: cl }),
         1 => (rd.clone(), node.clone(), 0u16..2, arb_props())
             .prop_map(|(r, n, nr, props)| Command::VlmModify { rsc_dfn: r, node: n, number: nr, props }),
+        2 => (rd.clone(), rd.clone(), arb_props(), proptest::option::of(proptest::sample::select(&["DfltRscGrp", "nope"][..])))
+            .prop_map(|(r, t, props, g)| Command::RscDfnClone {
+                rsc_dfn: r,
+                name: t,
+                external_name: None,
+                rsc_grp: g.map(str::to_owned),
+                layer_stack: None,
+                use_zfs_clone: None,
+                props,
+            }),
         2 => (rd.clone(), node.clone(), proptest::bool::weighted(0.3))
             .prop_map(|(r, n, d)| Command::RscMakeAvailable { rsc_dfn: r, node: n, diskful: d, layer_list: None }),
         2 => (rd.clone(), node.clone(), op, pool)

@@ -1,6 +1,7 @@
 //! The resource-definition and resource actions on the real binary: volume modify and the
-//! volume reads, sync-status, clone and clone status, in the shapes python-linstor sends and
-//! reads, with their refusals (status, code, and nothing changed).
+//! volume reads, sync-status, clone and clone status, migrate-disk (both paths), in the
+//! shapes python-linstor sends and reads, with their refusals (status, code, and nothing
+//! changed).
 
 mod common;
 
@@ -187,4 +188,77 @@ fn clone_answers_clone_started_and_its_status_follows_the_reports() {
     }
     let (status, v) = c.call("GET", "/v1/resource-definitions/c2", None);
     assert_eq!(status, 404, "{v}");
+}
+
+#[test]
+fn migrate_disk_gives_the_diskless_resource_a_disk_that_replaces_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::start(dir.path(), &[]);
+    seed_cluster(&c, 3);
+    one_resource(&c, "mg1");
+    let diskless = json!([{"resource": {"node_name": "node-001", "flags": ["DRBD_DISKLESS"]}}]);
+    c.ok(
+        "POST",
+        "/v1/resource-definitions/mg1/resources",
+        Some(&diskless),
+    );
+    let rsc = "/v1/resource-definitions/mg1/resources";
+    // Refusals first: nothing changes.
+    let cases: Vec<(String, Value, u16, i64)> = vec![
+        (
+            format!("{rsc}/node-001/migrate-disk/node-002"),
+            Value::Null,
+            404,
+            302,
+        ),
+        (
+            format!("{rsc}/node-000/migrate-disk/node-001"),
+            Value::Null,
+            400,
+            234,
+        ),
+        (
+            format!("{rsc}/node-001/migrate-disk/node-001"),
+            Value::Null,
+            400,
+            234,
+        ),
+        (
+            format!("{rsc}/node-001/migrate-disk/node-000"),
+            json!({"layer_list": ["DRBD", "STORAGE"]}),
+            400,
+            234,
+        ),
+        (
+            format!("{rsc}/node-001/toggle-disk"),
+            json!({"operation": "INTO_DRBD_DISKLESS", "migrate_from": "node-000"}),
+            400,
+            234,
+        ),
+    ];
+    for (path, body, status, want) in cases {
+        let body = (!body.is_null()).then_some(&body);
+        let (got, v) = c.call("PUT", &path, body);
+        assert_eq!((got, code(&v)), (status, want), "PUT {path}: {v}");
+    }
+    let r = c.ok("GET", &format!("{rsc}/node-001"), None);
+    assert!(r["flags"].to_string().contains("DISKLESS"), "{r}");
+    // The deprecated path, with the pool.
+    c.ok(
+        "PUT",
+        &format!("{rsc}/node-001/migrate-disk/node-000/thin"),
+        None,
+    );
+    let r = c.ok("GET", &format!("{rsc}/node-001"), None);
+    assert_eq!(r["props"]["MigrateFrom"], "node-000", "{r}");
+    assert!(!r["flags"].to_string().contains("DISKLESS"), "{r}");
+    assert_eq!(r["volumes"][0]["storage_pool_name"], "thin", "{r}");
+    // python-linstor 1.29.1 against REST 1.28: toggle-disk with migrate_from; already under
+    // way, so nothing to do.
+    let again = json!({"operation": "INTO_DRBD_DISKFUL", "migrate_from": "node-000"});
+    let v = c.ok("PUT", &format!("{rsc}/node-001/toggle-disk"), Some(&again));
+    assert_eq!(code(&v), 10007, "INFO_NOOP: {v}");
+    // The old replica stays until the new disk is reported in sync (no satellite here).
+    let old = c.ok("GET", &format!("{rsc}/node-000"), None);
+    assert!(!old["flags"].to_string().contains("DELETE"), "{old}");
 }

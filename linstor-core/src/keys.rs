@@ -101,6 +101,11 @@ pub const EVACUATION_DO_NOT_TARGET: &str = "Internal/Evacuation/DoNotTarget";
 /// replicas its definition had: the evacuated replica goes once that many live elsewhere.
 pub const EVACUATION_REPLICAS: &str = "Internal/Evacuation/Replicas";
 
+/// On a resource that got a disk by migrate-disk: the node whose replica it replaces
+/// (LINSTOR's `ApiConsts.KEY_RSC_MIGRATE_FROM`); that replica is deleted once this one is in
+/// sync, and the property with it.
+pub const MIGRATE_FROM: &str = "MigrateFrom";
+
 // Snapshots.
 
 /// On a resource definition restored from a snapshot: the source definition.
@@ -167,6 +172,7 @@ pub const WELL_KNOWN: &[&str] = &[
     EVACUATION_TARGET,
     EVACUATION_DO_NOT_TARGET,
     EVACUATION_REPLICAS,
+    MIGRATE_FROM,
     RESTORE_FROM_RESOURCE,
     RESTORE_FROM_SNAPSHOT,
     ROLLBACK_TARGET,

@@ -38,8 +38,8 @@ mod snap;
 pub use actions::{
     ConnectionModify, CreateMultiSnapshotRequest, MultiSnapshot, NodeConnectionModify,
     ResourceConnectionModify, ResourceMakeAvailable, ResourceModify, SnapshotRollback,
-    SnapshotVolumeDefinitionRestore, ToggleDiskRequest, VolumeGroupModify, VolumeModify,
-    ZfsRollbackStrategy, legacy_toggle_disk,
+    SnapshotVolumeDefinitionRestore, ToggleDiskDiskful, ToggleDiskRequest, VolumeGroupModify,
+    VolumeModify, ZfsRollbackStrategy, legacy_toggle_disk,
 };
 pub use clone::ResourceDefinitionCloneRequest;
 pub use filter::AutoSelectFilter;

@@ -138,3 +138,36 @@ def test_clone_refusals_name_the_problem(slin, sdeployed, case):
     assert err.is_error(expected), started.messages
     assert err.correction, err
     assert slin.resource_dfn_list_raise(filter_by_resource_definitions=[clone]).resource_definitions == []
+
+
+def test_migrate_disk_through_toggle_disk(lin, group, cluster):
+    """python-linstor's resource_toggle_disk(migrate_from=…) (REST 1.28: toggle-disk with
+    `migrate_from`): the diskless resource gets a disk and records MigrateFrom; the old replica
+    goes once the new disk is reported in sync (no satellite reports here, so it stays)."""
+    n0, n1, n2 = cluster.nodes
+    rd = uniq("rdmig")
+    assert_ok(lin.resource_group_spawn(group, rd, ["1GiB"], definitions_only=True))
+    assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
+    assert_ok(lin.resource_create([linstor.ResourceData(n1, rd, drbd_diskless=True)]))
+    replies = lin.resource_toggle_disk(n1, rd, storage_pool=cluster.lvm, migrate_from=n2)
+    assert any(r.is_error(consts.FAIL_NOT_FOUND_RSC) for r in replies), replies
+    assert_ok(lin.resource_toggle_disk(n1, rd, storage_pool=cluster.lvm, migrate_from=n0))
+    placed = rscs(lin, rd)
+    assert "DISKLESS" not in placed[n1].flags
+    assert placed[n1].properties.get("MigrateFrom") == n0
+    assert "DELETE" not in placed[n0].flags
+    assert lin.resource_dfn_sync_status(rd).synced_on_all is False
+
+
+@pytest.mark.parametrize("case", ["onto a disk", "from itself", "diskless operation"])
+def test_migrate_disk_refusals(lin, deployed, cluster, case):
+    n0, n1 = cluster.nodes[:2]
+    node, kwargs = {
+        "onto a disk": (n1, {"migrate_from": n0}),
+        "from itself": (n1, {"migrate_from": n1}),
+        "diskless operation": (n1, {"migrate_from": n0, "diskless": True}),
+    }[case]
+    replies = lin.resource_toggle_disk(node, deployed, **kwargs)
+    [err] = [r for r in replies if r.is_error()]
+    assert err.is_error(consts.FAIL_INVLD_REQUEST) and err.correction, replies
+    assert {"MigrateFrom"} & set(rscs(lin, deployed)[n1].properties) == set()

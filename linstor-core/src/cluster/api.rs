@@ -582,7 +582,11 @@ pub enum Command {
         #[serde(default)]
         layer_list: Option<Vec<LayerKind>>,
     },
-    /// Gives a DRBD resource a disk, or takes it away (LINSTOR's toggle-disk).
+    /// Gives a DRBD resource a disk, or takes it away (LINSTOR's toggle-disk). With
+    /// `migrate_from` (LINSTOR's migrate-disk) the resource, which must be diskless, gets a
+    /// disk that replaces the one on that node: the resource records `MigrateFrom`, and the
+    /// balance step (`RscBalance`) deletes the replica there once this one is reported
+    /// UpToDate and that one not in use.
     RscToggleDisk {
         /// Resource definition.
         rsc_dfn: String,
@@ -594,6 +598,9 @@ pub enum Command {
         /// the diskless pool (`DfltDisklessStorPool` when absent).
         #[serde(default)]
         storage_pool: Option<String>,
+        /// The node whose replica the new disk replaces (only with `IntoDrbdDiskful`).
+        #[serde(default)]
+        migrate_from: Option<String>,
     },
     /// Brings a deactivated resource back up (clears `INACTIVE`).
     RscActivate {

@@ -42,7 +42,16 @@ fn bodies_as_the_clients_send_them_map_to_commands() {
         node: "n1".into(),
         operation,
         storage_pool: pool.map(str::to_owned),
+        migrate_from: None,
     };
+    let migrate_cmd = |pool: Option<&str>| Command::RscToggleDisk {
+        rsc_dfn: "r1".into(),
+        node: "n1".into(),
+        operation: ToggleDiskOp::IntoDrbdDiskful,
+        storage_pool: pool.map(str::to_owned),
+        migrate_from: Some("n2".into()),
+    };
+    let migrate = |b: &ToggleDiskDiskful| b.command(("r1", "n1", "n2"), None);
     let cases: Vec<(&str, Result<Command, String>, Command)> = vec![
         (
             "python-linstor resource_modify",
@@ -164,6 +173,32 @@ fn bodies_as_the_clients_send_them_map_to_commands() {
             toggle_cmd(ToggleDiskOp::IntoDrbdClient, None),
         ),
         (
+            "python-linstor toggle-disk with migrate_from (1.28)",
+            map(
+                r#"{"operation": "INTO_DRBD_DISKFUL", "migrate_from": "n2", "storage_pool": "data"}"#,
+                toggle,
+            ),
+            migrate_cmd(Some("data")),
+        ),
+        (
+            "toggle-disk with an empty migrate_from",
+            map(
+                r#"{"operation": "INTO_DRBD_DISKFUL", "migrate_from": ""}"#,
+                toggle,
+            ),
+            toggle_cmd(ToggleDiskOp::IntoDrbdDiskful, None),
+        ),
+        (
+            "migrate-disk before 1.28, no body",
+            map("{}", migrate),
+            migrate_cmd(None),
+        ),
+        (
+            "migrate-disk with a pool in the path",
+            ToggleDiskDiskful::default().command(("r1", "n1", "n2"), Some("data")),
+            migrate_cmd(Some("data")),
+        ),
+        (
             "toggle-disk before 1.28",
             Ok(legacy_toggle_disk(
                 ("r1", "n1"),
@@ -276,10 +311,10 @@ fn fields_the_core_cannot_honour_are_refused_by_name() {
         ),
         (
             map(
-                r#"{"operation": "INTO_DRBD_DISKFUL", "migrate_from": "n2"}"#,
-                toggle,
+                r#"{"layer_list": ["drbd", "storage"]}"#,
+                |b: &ToggleDiskDiskful| b.command(("r1", "n1", "n2"), None),
             ),
-            "'migrate_from'",
+            "'layer_list'",
         ),
         (
             map(

@@ -7,6 +7,7 @@ mod clone;
 mod commands;
 mod evacuate;
 mod fixture;
+mod migrate;
 mod placement;
 mod volumes;
 
@@ -1097,8 +1098,8 @@ fn arb_client_command() -> impl Strategy<Value = Command> {
             }),
         2 => (rd.clone(), node.clone(), proptest::bool::weighted(0.3))
             .prop_map(|(r, n, d)| Command::RscMakeAvailable { rsc_dfn: r, node: n, diskful: d, layer_list: None }),
-        2 => (rd.clone(), node.clone(), op, pool)
-            .prop_map(|(r, n, o, p)| Command::RscToggleDisk { rsc_dfn: r, node: n, operation: o, storage_pool: p }),
+        2 => (rd.clone(), node.clone(), op, pool, proptest::option::weighted(0.3, node.clone()))
+            .prop_map(|(r, n, o, p, m)| Command::RscToggleDisk { rsc_dfn: r, node: n, operation: o, storage_pool: p, migrate_from: m }),
         1 => (rd.clone(), node.clone(), proptest::bool::ANY).prop_map(|(r, n, on)| if on {
             Command::RscActivate { rsc_dfn: r, node: n }
         } else {

@@ -1,5 +1,6 @@
-//! The GET endpoints: lists with LINSTOR's filters and `offset`/`limit`, and single objects
-//! (404 with an `ApiCallRc` when absent). Each answer is built in memory under the shared
+//! The GET endpoints of lists and objects: lists with LINSTOR's filters and `offset`/`limit`,
+//! and single objects (404 with an `ApiCallRc` when absent); the status questions are in
+//! `http::clones`. Each answer is built in memory under the shared
 //! lock and sent after the lock is released.
 
 use axum::Router;

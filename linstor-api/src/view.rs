@@ -9,8 +9,8 @@
 //! This module holds the views of nodes, pools, groups, definitions and resources; the
 //! submodules the rest, re-exported here: `snapshot` (snapshots), `props` (controller
 //! properties, key-value stores, storage pool definitions and the property whitelist),
-//! `capacity` (the size queries' answers) and `controller` (SSE event payloads and error
-//! reports).
+//! `capacity` (the size queries' answers), `clone` (sync and clone status) and `controller`
+//! (SSE event payloads and error reports).
 
 use std::collections::BTreeMap;
 
@@ -550,6 +550,7 @@ fn volume(
 }
 
 mod capacity;
+mod clone;
 mod controller;
 mod props;
 mod snapshot;
@@ -558,6 +559,7 @@ pub use capacity::{
     Candidate, MaxVolumeSizes, QuerySizeInfoResponse, SpaceInfo, SpawnResult, max_volume_sizes,
     size_info, spawn_result,
 };
+pub use clone::{CloneStarted, CloneStatusView, SyncStatus, clone_started};
 pub use controller::{
     ErrorReport, EventMayPromoteChange, EventNode, EventNodeModified, MAY_PROMOTE_CHANGE, NodeEvent,
 };

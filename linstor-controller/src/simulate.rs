@@ -1,6 +1,8 @@
 //! `--simulate-satellites`: until real satellites connect (the satellite issue), the controller
 //! can answer for them — every node is reported ONLINE with every provider and the DRBD and
-//! STORAGE layers, every storage pool with a fixed capacity. It is SIMULATED: the startup log,
+//! STORAGE layers, every storage pool with a fixed capacity, every resource that is created or
+//! changed (or whose volumes are) UpToDate, Established and not in use, as if its data had
+//! synced at once, and every deletion confirmed. It is SIMULATED: the startup log,
 //! `/health`, `/metrics` and `GET /v1/controller/version` say so, and nothing is stored on any
 //! disk. Benchmarks and client tests use it to exercise placement over online nodes.
 //!
@@ -9,7 +11,9 @@
 
 use linstor_core::SizeKib;
 use linstor_core::cluster::{ChangeSet, Command, ObjKey};
-use linstor_core::model::{Capabilities, ConnectionStatus, LayerKind, ProviderKind, RscFlags};
+use linstor_core::model::{
+    Capabilities, ConnectionStatus, LayerKind, ProviderKind, RscFlags, RscObserved,
+};
 use linstor_core::state::ClusterState;
 
 /// What simulated satellites report.
@@ -65,7 +69,9 @@ fn pool_report(sim: Simulation, node: &str, pool: &str, diskless: bool) -> Comma
     }
 }
 
-/// The reports the objects created by `changes` call for.
+/// The reports the objects created by `changes` call for: connections and capacities first,
+/// delete confirmations, then the DRBD state of the resources that changed (a report made
+/// before a node's connection report would be dropped by it).
 pub fn follow_ups(sim: Simulation, state: &ClusterState, changes: &ChangeSet) -> Vec<Command> {
     let mut out = Vec::new();
     for key in &changes.created {
@@ -100,8 +106,46 @@ pub fn follow_ups(sim: Simulation, state: &ClusterState, changes: &ChangeSet) ->
             confirm_deletes(state, rsc_dfn, &mut out);
         }
     }
+    out.extend(rsc_reports(state, changes));
     out.dedup();
     out
+}
+
+/// A simulated satellite's report of a resource: its data is UpToDate everywhere at once.
+fn synced(rsc_dfn: &str, node: &str) -> Command {
+    Command::RscReport {
+        node: node.to_owned(),
+        rsc_dfn: rsc_dfn.to_owned(),
+        state: RscObserved {
+            in_use: false,
+            up_to_date: true,
+            established: true,
+            ..RscObserved::default()
+        },
+    }
+}
+
+/// The reports of every live resource whose resource, definition or volume definition
+/// `changes` created or modified (the core drops reports when volumes or disks change).
+fn rsc_reports(state: &ClusterState, changes: &ChangeSet) -> Vec<Command> {
+    let mut rscs = std::collections::BTreeSet::new();
+    for key in changes.created.iter().chain(&changes.modified) {
+        let (rd, only) = match key {
+            ObjKey::Rsc { rsc_dfn, node } => (rsc_dfn, Some(node)),
+            ObjKey::RscDfn { rsc_dfn } | ObjKey::VlmDfn { rsc_dfn, .. } => (rsc_dfn, None),
+            _ => continue,
+        };
+        let Some(d) = state.resource_definitions.get(rd) else {
+            continue;
+        };
+        let live = d.resources.values().filter(|r| !r.is_deleting());
+        for r in live.filter(|r| only.is_none_or(|n| *n == r.node)) {
+            rscs.insert((rd.clone(), r.node.clone()));
+        }
+    }
+    rscs.iter()
+        .map(|(rd, node)| synced(rd.as_str(), node.as_str()))
+        .collect()
 }
 
 /// A simulated satellite removes a resource marked for deletion at once and confirms it.
@@ -171,5 +215,43 @@ mod tests {
             )]
         );
         assert!(at_start(Simulation::default(), c.state()).len() >= 3);
+    }
+
+    /// Runs `json` and every follow-up a simulated satellite sends; answers the follow-ups.
+    fn run_simulated(c: &mut Cluster, env: &mut SeededEnv, json: &str) -> Vec<Command> {
+        let out = c.execute_json(json, env);
+        assert!(!out.is_error(), "{json}: {:?}", out.rc);
+        let cmds = follow_ups(Simulation::default(), c.state(), &out.changes);
+        for cmd in &cmds {
+            let out = c.execute(cmd.clone(), env);
+            assert!(!out.is_error(), "{cmd:?}: {:?}", out.rc);
+        }
+        cmds
+    }
+
+    #[test]
+    fn changed_resources_report_their_data_in_sync() {
+        let mut env = SeededEnv::new(1);
+        let mut c = Cluster::new(&mut env);
+        for step in [
+            r#"{"cmd":"node_create","name":"alpha","node_type":"Satellite","net_interfaces":[{"name":"default","address":"10.0.0.1"}]}"#,
+            r#"{"cmd":"stor_pool_create","node":"alpha","name":"pool1","kind":"FILE_THIN","props":{"StorDriver/StorPoolName":"/tmp/p"}}"#,
+            r#"{"cmd":"rsc_dfn_create","name":"r1"}"#,
+            r#"{"cmd":"vlm_dfn_create","rsc_dfn":"r1","size":1024}"#,
+        ] {
+            run_simulated(&mut c, &mut env, step);
+        }
+        let create = r#"{"cmd":"rsc_create","rsc_dfn":"r1","node":"alpha","storage_pool":"pool1"}"#;
+        let cmds = run_simulated(&mut c, &mut env, create);
+        assert_eq!(cmds, vec![synced("r1", "alpha")]);
+        assert!(c.synced_on_all("r1").is_ok_and(|s| s));
+        // A grown volume drops the reports; the simulated satellite reports again.
+        let grow = r#"{"cmd":"vlm_dfn_resize","rsc_dfn":"r1","number":0,"size":2048}"#;
+        let cmds = run_simulated(&mut c, &mut env, grow);
+        assert_eq!(cmds, vec![synced("r1", "alpha")]);
+        assert!(c.synced_on_all("r1").is_ok_and(|s| s));
+        // After a restart every resource is reported after every node.
+        let start = at_start(Simulation::default(), c.state());
+        assert_eq!(start.last(), Some(&synced("r1", "alpha")));
     }
 }

@@ -101,6 +101,11 @@ pub const EVACUATION_DO_NOT_TARGET: &str = "Internal/Evacuation/DoNotTarget";
 /// replicas its definition had: the evacuated replica goes once that many live elsewhere.
 pub const EVACUATION_REPLICAS: &str = "Internal/Evacuation/Replicas";
 
+/// On a resource that got a disk by migrate-disk: the node whose replica it replaces
+/// (LINSTOR's `ApiConsts.KEY_RSC_MIGRATE_FROM`); that replica is deleted once this one is in
+/// sync, and the property with it.
+pub const MIGRATE_FROM: &str = "MigrateFrom";
+
 // Snapshots.
 
 /// On a resource definition restored from a snapshot: the source definition.
@@ -111,6 +116,17 @@ pub const RESTORE_FROM_SNAPSHOT: &str = "Internal/RestoreFrom/Snapshot";
 /// (LINSTOR's `RollbackTarget`; its satellite takes the resource down, rolls the volumes back
 /// and brings it up again).
 pub const ROLLBACK_TARGET: &str = "RollbackTarget";
+
+// Clones.
+
+/// On a resource definition made by a clone: the source definition (LINSTOR's
+/// `InternalApiConsts.KEY_CLONED_FROM`, a top-level key); the clone status finds clones by it.
+pub const CLONED_FROM: &str = "cloned-from";
+/// On a clone: its volumes are ZFS clones of the source's (LINSTOR's
+/// `InternalApiConsts.KEY_USE_ZFS_CLONE`), not copies.
+pub const CLONE_USE_ZFS_CLONE: &str = "use-zfs-clone";
+/// `UseZFSClone` (RG > C): clone ZFS volumes with `zfs clone` by default.
+pub const USE_ZFS_CLONE: &str = "UseZFSClone";
 
 // Namespaces.
 
@@ -156,9 +172,13 @@ pub const WELL_KNOWN: &[&str] = &[
     EVACUATION_TARGET,
     EVACUATION_DO_NOT_TARGET,
     EVACUATION_REPLICAS,
+    MIGRATE_FROM,
     RESTORE_FROM_RESOURCE,
     RESTORE_FROM_SNAPSHOT,
     ROLLBACK_TARGET,
+    CLONED_FROM,
+    CLONE_USE_ZFS_CLONE,
+    USE_ZFS_CLONE,
 ];
 
 #[cfg(test)]

@@ -326,6 +326,8 @@ pub struct ProviderCaps {
     pub backing_device: bool,
     /// Thin provisioned.
     pub thin: bool,
+    /// Its volumes can be the source or target of a resource-definition clone.
+    pub clone: bool,
     /// Default over-subscription ratio.
     pub default_oversubscription: f64,
 }
@@ -365,6 +367,7 @@ impl ProviderKind {
             shrink: true,
             backing_device,
             thin,
+            clone: !matches!(self, ProviderKind::FILE | ProviderKind::FILE_THIN),
             default_oversubscription,
         }
     }

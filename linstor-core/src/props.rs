@@ -689,6 +689,12 @@ pub const KEYS: &[KeySpec] = &[
         help: "group of the new filesystem's root",
     },
     KeySpec {
+        key: "UseZFSClone",
+        ty: BOOL_TF,
+        levels: &[L::Controller, L::RscGrp],
+        help: "clones of ZFS volumes use zfs clone (they then depend on the source) instead of send/receive",
+    },
+    KeySpec {
         key: "BalanceResourcesEnabled",
         ty: BOOL_TF,
         levels: C_RD,

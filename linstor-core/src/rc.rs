@@ -161,6 +161,8 @@ pub mod code {
     pub const INVLD_NET_PORT: u16 = 211;
     pub const INVLD_PROP: u16 = 213;
     pub const INVLD_STOR_DRIVER: u16 = 221;
+    pub const INVLD_PROVIDER: u16 = 227;
+    pub const INVLD_RSC_STATE: u16 = 243;
     pub const INVLD_SNAPSHOT_NAME: u16 = 218;
     pub const INVLD_PLACE_COUNT: u16 = 219;
     pub const INVLD_RSC_GRP_NAME: u16 = 237;
@@ -178,6 +180,7 @@ pub mod code {
     pub const NOT_FOUND_RSC_DFN: u16 = 301;
     pub const NOT_FOUND_RSC: u16 = 302;
     pub const NOT_FOUND_VLM_DFN: u16 = 303;
+    pub const NOT_FOUND_VLM: u16 = 304;
     pub const NOT_FOUND_NET_IF: u16 = 305;
     pub const NOT_FOUND_STOR_POOL_DFN: u16 = 309;
     pub const NOT_FOUND_STOR_POOL: u16 = 310;
@@ -209,6 +212,7 @@ pub mod code {
 
     pub const EXISTS_SNAPSHOT_DFN_DEPENDENCY: u16 = 970;
     pub const SNAPSHOT_ROLLBACK_IN_PROGRESS: u16 = 971;
+    pub const NOT_ALL_UPTODATE: u16 = 974;
     pub const EVACUATING: u16 = 975;
     pub const NOT_ENOUGH_FREE_SPACE: u16 = 980;
     pub const UNDECIDABLE_AUTOPLACMENT: u16 = 985;
@@ -518,8 +522,11 @@ mod tests {
             (code::INVLD_PLACE_COUNT, 219),
             (code::INVLD_STOR_DRIVER, 221),
             (code::INVLD_KVS_NAME, 223),
+            (code::INVLD_PROVIDER, 227),
+            (code::INVLD_RSC_STATE, 243),
             (code::INVLD_REQUEST, 234),
             (code::INVLD_RSC_GRP_NAME, 237),
+            (code::NOT_FOUND_VLM, 304),
             (code::NOT_FOUND_NET_IF, 305),
             (code::NOT_FOUND_STOR_POOL_DFN, 309),
             (code::NOT_FOUND_SNAPSHOT_DFN, 313),
@@ -528,6 +535,7 @@ mod tests {
             (code::EXISTS_SNAPSHOT_DFN, 514),
             (code::EXISTS_SNAPSHOT, 516),
             (code::EXISTS_RSC_GRP, 522),
+            (code::NOT_ALL_UPTODATE, 974),
             (code::NOT_CONNECTED, 995),
             (code::NOT_ENOUGH_NODES, 996),
             (code::WARN_NOT_CONNECTED, 1002),

@@ -1,6 +1,8 @@
 //! Requests that change deployed objects in place, connections and snapshots' lifecycle:
 //! `PUT …/resources/{node}` (resource modify), `POST …/resources/{node}/make-available`,
-//! `PUT …/resources/{node}/toggle-disk` (and the legacy `…/toggle-disk/diskless[/{pool}]`),
+//! `PUT …/resources/{node}/toggle-disk` (and the legacy `…/toggle-disk/diskless[/{pool}]`
+//! and `…/migrate-disk/{from}[/{pool}]`), `PUT …/resources/{node}/volumes/{nr}` (volume
+//! modify),
 //! `PUT /v1/resource-groups/{rg}/volume-groups/{nr}`, `PUT /v1/node-connections/{a}/{b}`,
 //! `PUT …/{rd}/resource-connections/{a}/{b}`, `POST …/{rd}/snapshot-rollback/{snap}`,
 //! `POST …/{rd}/snapshot-restore-volume-definition/{snap}`, `POST /v1/actions/snapshot/multi`.
@@ -48,6 +50,37 @@ impl ResourceModify {
             ),
             drbd_tiebreaker: self.drbd_tiebreaker,
             drbd_client: self.drbd_client,
+        }
+    }
+}
+
+/// `PUT /v1/resource-definitions/{rd}/resources/{node}/volumes/{nr}` (REST `VolumeModify`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeModify {
+    /// Properties to set.
+    #[serde(default)]
+    pub override_props: Option<BTreeMap<String, String>>,
+    /// Properties to delete.
+    #[serde(default)]
+    pub delete_props: Option<Vec<String>>,
+    /// Namespaces to delete.
+    #[serde(default)]
+    pub delete_namespaces: Option<Vec<String>>,
+}
+
+impl VolumeModify {
+    /// The core command for volume `nr` of the resource of `rd` on `node` (from the path).
+    pub fn command(&self, rd: &str, node: &str, nr: u16) -> Command {
+        Command::VlmModify {
+            rsc_dfn: rd.to_owned(),
+            node: node.to_owned(),
+            number: nr,
+            props: props_modify(
+                &self.override_props,
+                &self.delete_props,
+                &self.delete_namespaces,
+            ),
         }
     }
 }
@@ -178,8 +211,7 @@ pub struct ToggleDiskRequest {
     /// The pool of the disk, or the diskless pool.
     #[serde(default)]
     pub storage_pool: Option<String>,
-    /// Node whose resource is deleted once this one is in sync (refused: delete it yourself
-    /// after the sync).
+    /// Node whose resource is deleted once this one is in sync (migrate-disk).
     #[serde(default)]
     pub migrate_from: Option<String>,
     /// Layer list (refused when not empty: the definition's stack applies).
@@ -190,21 +222,45 @@ pub struct ToggleDiskRequest {
 impl ToggleDiskRequest {
     /// The core command for the resource of `rd` on `node` (from the path).
     pub fn command(&self, rd: &str, node: &str) -> Result<Command, String> {
-        refuse_if(
-            self.migrate_from.as_deref().is_some_and(|m| !m.is_empty()),
-            "migrate_from",
-            "add the disk here, then delete the other resource once it is in sync",
-        )?;
-        refuse_if(
-            non_empty(&self.layer_list),
-            "layer_list",
-            "the resource definition's layer stack applies; leave it out",
-        )?;
-        Ok(legacy_toggle_disk(
-            (rd, node),
-            self.operation,
-            self.storage_pool.as_deref(),
-        ))
+        refuse_if(non_empty(&self.layer_list), "layer_list", SAME_LAYERS)?;
+        let mut cmd = legacy_toggle_disk((rd, node), self.operation, self.storage_pool.as_deref());
+        if let Command::RscToggleDisk { migrate_from, .. } = &mut cmd {
+            migrate_from.clone_from(&self.migrate_from);
+            migrate_from.take_if(|m| m.is_empty());
+        }
+        Ok(cmd)
+    }
+}
+
+/// Why a layer list of a toggle-disk is refused.
+const SAME_LAYERS: &str = "the resource definition's layer stack applies; leave it out";
+
+/// The optional body of the deprecated `PUT …/resources/{node}/migrate-disk/{from}[/{pool}]`
+/// (REST `ToggleDiskDiskful`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToggleDiskDiskful {
+    /// Layer list (refused when not empty: the definition's stack applies).
+    #[serde(default, deserialize_with = "layer_list")]
+    pub layer_list: Option<Vec<LayerKind>>,
+}
+
+impl ToggleDiskDiskful {
+    /// The core command of `PUT …/{rd}/resources/{node}/migrate-disk/{from}[/{pool}]`: the
+    /// resource on `node` gets a disk (in `pool`) that replaces the one on `from`.
+    pub fn command(
+        &self,
+        (rd, node, from): (&str, &str, &str),
+        pool: Option<&str>,
+    ) -> Result<Command, String> {
+        refuse_if(non_empty(&self.layer_list), "layer_list", SAME_LAYERS)?;
+        Ok(Command::RscToggleDisk {
+            rsc_dfn: rd.to_owned(),
+            node: node.to_owned(),
+            operation: ToggleDiskOp::IntoDrbdDiskful,
+            storage_pool: pool.filter(|p| !p.is_empty()).map(str::to_owned),
+            migrate_from: Some(from.to_owned()),
+        })
     }
 }
 
@@ -221,6 +277,7 @@ pub fn legacy_toggle_disk(
         node: node.to_owned(),
         operation,
         storage_pool: pool.filter(|p| !p.is_empty()).map(str::to_owned),
+        migrate_from: None,
     }
 }
 

@@ -11,10 +11,10 @@
 //! One submodule per object family, as the core groups its commands: `node` (nodes, net
 //! interfaces, controller properties), `pool` (storage pools and their definitions),
 //! `filter` (the autoplacer's select filter), `group` (resource and volume groups),
-//! `rsc` (resource and volume definitions, resources, autoplace), `snap` (snapshots and
-//! key-value stores) and `actions` (changes of deployed resources in place, volume group
-//! modify, connections, rollback, volume-definition restore, multi-snapshots). Every type is
-//! re-exported here.
+//! `rsc` (resource and volume definitions, resources, autoplace), `clone` (clones), `snap`
+//! (snapshots and key-value stores) and `actions` (changes of deployed resources in place,
+//! volume group modify, connections, rollback, volume-definition restore, multi-snapshots).
+//! Every type is re-exported here.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -26,6 +26,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 
 mod actions;
+mod clone;
 mod filter;
 mod group;
 mod node;
@@ -37,9 +38,10 @@ mod snap;
 pub use actions::{
     ConnectionModify, CreateMultiSnapshotRequest, MultiSnapshot, NodeConnectionModify,
     ResourceConnectionModify, ResourceMakeAvailable, ResourceModify, SnapshotRollback,
-    SnapshotVolumeDefinitionRestore, ToggleDiskRequest, VolumeGroupModify, ZfsRollbackStrategy,
-    legacy_toggle_disk,
+    SnapshotVolumeDefinitionRestore, ToggleDiskDiskful, ToggleDiskRequest, VolumeGroupModify,
+    VolumeModify, ZfsRollbackStrategy, legacy_toggle_disk,
 };
+pub use clone::ResourceDefinitionCloneRequest;
 pub use filter::AutoSelectFilter;
 pub use group::{
     QuerySizeInfoRequest, ResourceGroupAdjust, ResourceGroupCreate, ResourceGroupModify, Spawn,

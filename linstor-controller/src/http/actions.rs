@@ -1,6 +1,6 @@
-//! Endpoints that act on existing objects: resource modify, make-available, toggle-disk (1.28
-//! body and the legacy paths), activate/deactivate, volume group and volume definition
-//! modify/delete, node reconnect, connections, rollback, volume-definition restore and
+//! Endpoints that act on existing objects: resource and volume modify, make-available,
+//! toggle-disk (1.28 body and the legacy paths, migrate-disk among them), activate/deactivate,
+//! volume group and volume definition modify/delete, node reconnect, connections, rollback, volume-definition restore and
 //! multi-snapshots.
 
 use axum::Router;
@@ -21,6 +21,7 @@ pub(super) fn routes() -> Router<AppState> {
     const RSC: &str = "/v1/resource-definitions/{rd}/resources/{node}";
     Router::new()
         .route(RSC, put(rsc_modify))
+        .route(&format!("{RSC}/volumes/{{nr}}"), put(vlm_modify))
         .route(&format!("{RSC}/make-available"), post(make_available))
         .route(&format!("{RSC}/toggle-disk"), put(toggle_disk))
         .route(&format!("{RSC}/toggle-disk/diskful"), put(legacy_diskful))
@@ -32,6 +33,11 @@ pub(super) fn routes() -> Router<AppState> {
         .route(
             &format!("{RSC}/toggle-disk/diskless/{{pool}}"),
             put(legacy_diskless_pool),
+        )
+        .route(&format!("{RSC}/migrate-disk/{{from}}"), put(migrate_disk))
+        .route(
+            &format!("{RSC}/migrate-disk/{{from}}/{{pool}}"),
+            put(migrate_disk_pool),
         )
         .route(&format!("{RSC}/activate"), post(activate))
         .route(&format!("{RSC}/deactivate"), post(deactivate))
@@ -71,6 +77,25 @@ async fn rsc_modify(State(st): State<AppState>, P((rd, node)): Rsc, b: Bytes) ->
     .await
 }
 
+async fn vlm_modify(
+    State(st): State<AppState>,
+    P((rd, node, nr)): P<(String, String, String)>,
+    b: Bytes,
+) -> Response {
+    let nr = match super::volume_number(&nr) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    mapped(
+        &st,
+        "a volume modify request",
+        &b,
+        Call::Other,
+        |r: request::VolumeModify| Ok(vec![r.command(&rd, &node, nr)]),
+    )
+    .await
+}
+
 async fn make_available(State(st): State<AppState>, P((rd, node)): Rsc, b: Bytes) -> Response {
     mapped(
         &st,
@@ -86,7 +111,7 @@ async fn toggle_disk(State(st): State<AppState>, P((rd, node)): Rsc, b: Bytes) -
     match body::<request::ToggleDiskRequest>("a toggle-disk request", &b) {
         Ok(r) => match r.command(&rd, &node) {
             Ok(c) => run(&st, vec![c], Call::Other).await,
-            Err(msg) => refused("operation", msg),
+            Err(msg) => refused("layer_list", msg),
         },
         Err(e) => e,
     }
@@ -127,6 +152,40 @@ async fn legacy_diskless_pool(
     P((rd, node, pool)): P<(String, String, String)>,
 ) -> Response {
     legacy(&st, &rd, &node, ToggleDiskOp::IntoDrbdDiskless, Some(&pool)).await
+}
+
+/// The deprecated migrate-disk path (python-linstor before REST 1.28; no body, or
+/// `ToggleDiskDiskful`): toggle-disk into a disk that replaces the one on `from`.
+async fn migrate(
+    st: &AppState,
+    (rd, node, from): (&str, &str, &str),
+    pool: Option<&str>,
+    b: &Bytes,
+) -> Response {
+    mapped(
+        st,
+        "a migrate-disk request",
+        b,
+        Call::Other,
+        |r: request::ToggleDiskDiskful| r.command((rd, node, from), pool).map(|c| vec![c]),
+    )
+    .await
+}
+
+async fn migrate_disk(
+    State(st): State<AppState>,
+    P((rd, node, from)): P<(String, String, String)>,
+    b: Bytes,
+) -> Response {
+    migrate(&st, (&rd, &node, &from), None, &b).await
+}
+
+async fn migrate_disk_pool(
+    State(st): State<AppState>,
+    P((rd, node, from, pool)): P<(String, String, String, String)>,
+    b: Bytes,
+) -> Response {
+    migrate(&st, (&rd, &node, &from), Some(&pool), &b).await
 }
 
 async fn activate(State(st): State<AppState>, P((rsc_dfn, node)): Rsc) -> Response {

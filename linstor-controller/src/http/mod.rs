@@ -10,6 +10,7 @@
 )]
 
 mod actions;
+mod clones;
 mod events;
 mod ops;
 mod physical;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reads::routes())
         .merge(writes::routes())
         .merge(actions::routes())
+        .merge(clones::routes())
         .merge(events::routes())
         .merge(queries::routes())
         .merge(ops::routes())
@@ -193,8 +195,17 @@ pub fn body_or_default<T: DeserializeOwned + Default>(
 
 /// Runs `cmds` in order through the engine and answers with all their entries together.
 pub async fn run(st: &AppState, cmds: Vec<Command>, call: Call) -> Response {
+    match submit(st, cmds).await {
+        Ok(out) => answer(&answer::from_outcome(&out, call)),
+        Err(a) => answer(&a),
+    }
+}
+
+/// Runs `cmds` in order through the engine: their outcomes together, or the answer that the
+/// engine has stopped (503).
+pub async fn submit(st: &AppState, cmds: Vec<Command>) -> Result<Outcome, Answer> {
     match st.engine.submit(cmds).await {
-        Ok(outs) => answer(&answer::from_outcome(&merge(outs), call)),
+        Ok(outs) => Ok(merge(outs)),
         Err(stopped) => {
             let e = RcEntry::error(
                 Op::None,
@@ -202,7 +213,10 @@ pub async fn run(st: &AppState, cmds: Vec<Command>, call: Call) -> Response {
                 linstor_core::rc::code::UNKNOWN_ERROR,
                 stopped.to_string(),
             );
-            error(503, e)
+            Err(Answer {
+                status: 503,
+                body: Value::Array(vec![e.to_rest_json()]),
+            })
         }
     }
 }
@@ -222,14 +236,24 @@ fn merge(outs: Vec<Outcome>) -> Outcome {
 /// A request that failed before reaching the core (a bad path parameter, a body the mapping
 /// refuses): 400 with the field and the fix.
 pub fn refused(field: &str, message: impl Into<String>) -> Response {
-    let e = RcEntry::error(
+    error(400, refusal(field, message))
+}
+
+/// The entry of [`refused`].
+pub fn refusal(field: &str, message: impl Into<String>) -> RcEntry {
+    RcEntry::error(
         Op::None,
         Obj::None,
         linstor_core::rc::code::INVLD_REQUEST,
         message,
     )
-    .details(format!("field: {field}"));
-    error(400, e)
+    .details(format!("field: {field}"))
+}
+
+/// A read the core refused (an unknown or invalid name): its entry with LINSTOR's status.
+pub fn refused_read(e: RcEntry) -> Response {
+    let status = ApiCallRc(vec![e.clone()]).http_status(200);
+    error(status, e)
 }
 
 /// A volume number from a path (`…/volume-definitions/{nr}`): 0 to 65535, or the 400 answer.

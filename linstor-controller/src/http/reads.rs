@@ -1,5 +1,6 @@
-//! The GET endpoints: lists with LINSTOR's filters and `offset`/`limit`, and single objects
-//! (404 with an `ApiCallRc` when absent). Each answer is built in memory under the shared
+//! The GET endpoints of lists and objects: lists with LINSTOR's filters and `offset`/`limit`,
+//! and single objects (404 with an `ApiCallRc` when absent); the status questions are in
+//! `http::clones`. Each answer is built in memory under the shared
 //! lock and sent after the lock is released.
 
 use axum::Router;
@@ -47,6 +48,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route(
             "/v1/resource-definitions/{rd}/resources/{node}/volumes",
             get(vlms),
+        )
+        .route(
+            "/v1/resource-definitions/{rd}/resources/{node}/volumes/{nr}",
+            get(vlm),
         )
         .route("/v1/view/resources", get(view_rscs))
         .merge(more_routes())
@@ -665,9 +670,40 @@ async fn rsc(State(st): State<AppState>, P((rd, node)): P<(String, String)>) -> 
     rsc_view(c.state(), &rd, &node).map_or_else(|r| r, |v| one(&v))
 }
 
-async fn vlms(State(st): State<AppState>, P((rd, node)): P<(String, String)>) -> Response {
+async fn vlms(State(st): State<AppState>, P((rd, node)): P<(String, String)>, q: Q) -> Response {
+    let lq = match q.list("volumes") {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
     let c = st.engine.read();
-    rsc_view(c.state(), &rd, &node).map_or_else(|r| r, |v| list(v.volumes))
+    rsc_view(c.state(), &rd, &node).map_or_else(|r| r, |v| list(lq.page(v.volumes)))
+}
+
+/// One volume (LINSTOR answers the object, not a list), 404 `FAIL_NOT_FOUND_VLM` without it.
+async fn vlm(
+    State(st): State<AppState>,
+    P((rd, node, nr)): P<(String, String, String)>,
+) -> Response {
+    let nr = match super::volume_number(&nr) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let c = st.engine.read();
+    let v = match rsc_view(c.state(), &rd, &node) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    drop(c);
+    v.volumes
+        .into_iter()
+        .find(|x| x.volume_number == nr)
+        .map_or_else(
+            || {
+                let what = format!("Volume of resource '{rd}' on node '{node}' with number");
+                not_found(Obj::Vlm, code::NOT_FOUND_VLM, &what, &nr.to_string())
+            },
+            |x| one(&x),
+        )
 }
 
 async fn view_rscs(State(st): State<AppState>, q: Q) -> Response {

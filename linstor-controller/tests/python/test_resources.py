@@ -2,12 +2,13 @@
 (accepted on OFFLINE nodes), autoplace (refused: the autoplacer only uses online nodes), lists,
 delete, make-available, toggle-disk, activate/deactivate, connections."""
 
+import json
+
 import linstor
 import pytest
 from linstor import consts
 
-from conftest import pending
-from support import assert_error, assert_ok, assert_warning, code_of, idfn, uniq
+from support import assert_error, assert_ok, assert_warning, code_of, idfn, matches, uniq
 
 
 @pytest.fixture(scope="module")
@@ -178,16 +179,53 @@ def test_definition_delete_flags_it_and_its_resources(lin, rd, cluster):
     assert "DELETE" in d.flags
 
 
-@pending
 def test_modify_resource_and_volume_properties(lin, rd, cluster):
     n0 = cluster.nodes[0]
     assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
     assert_ok(lin.resource_modify(n0, rd, {"Aux/a": "1"}))
-    assert_ok(lin.volume_modify(n0, rd, 0, {"Aux/v": "2"}))
+    assert_ok(lin.volume_modify(n0, rd, 0, {"Aux/v": "2", "Aux/w": "3"}))
+    assert_ok(lin.volume_modify(n0, rd, 0, {}, delete_props=["Aux/w"]))
     r = resources(lin, rd)[n0]
     assert r.properties.get("Aux/a") == "1"
     assert r.volumes[0].properties.get("Aux/v") == "2"
+    assert "Aux/w" not in r.volumes[0].properties
     assert_error(lin.resource_modify(n0, rd, {"Foo/bar": "1"}), consts.FAIL_INVLD_PROP)
+
+
+@pytest.mark.parametrize("case,expected", [
+    ("invalid property", consts.FAIL_INVLD_PROP),
+    ("unknown volume", consts.FAIL_NOT_FOUND_VLM),
+    ("unknown resource", consts.FAIL_NOT_FOUND_RSC),
+    ("unknown definition", consts.FAIL_NOT_FOUND_RSC_DFN),
+], ids=idfn)
+def test_volume_modify_errors_change_nothing(lin, rd, cluster, case, expected):
+    n0, n1 = cluster.nodes[:2]
+    assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
+    node, target, nr, props = {
+        "invalid property": (n0, rd, 0, {"Foo/bar": "1"}),
+        "unknown volume": (n0, rd, 7, {"Aux/v": "1"}),
+        "unknown resource": (n1, rd, 0, {"Aux/v": "1"}),
+        "unknown definition": (n0, uniq("ghost"), 0, {"Aux/v": "1"}),
+    }[case]
+    replies = assert_error(lin.volume_modify(node, target, nr, props), expected)
+    assert all(r.cause or r.correction for r in replies if r.is_error()), replies
+    assert resources(lin, rd)[n0].volumes[0].properties.get("Aux/v") is None
+
+
+def test_volume_list_and_one_volume(lin, rd, cluster, controller):
+    """`GET …/volumes` lists (offset/limit), `GET …/volumes/{nr}` answers the object; an
+    unknown number is 404 FAIL_NOT_FOUND_VLM."""
+    n0 = cluster.nodes[0]
+    assert_ok(lin.resource_create([linstor.ResourceData(n0, rd, storage_pool=cluster.lvm)]))
+    base = f"/v1/resource-definitions/{rd}/resources/{n0}/volumes"
+    [v] = controller.get_json(base)
+    assert v["volume_number"] == 0 and v["storage_pool_name"] == cluster.lvm
+    assert controller.get_json(base + "?offset=1") == []
+    assert controller.get_json(base + "/0") == v
+    status, _, body, _ = controller.http("GET", base + "/5", pending_aware=False)
+    assert status == 404
+    [rc] = [linstor.ApiCallResponse(x) for x in json.loads(body)]
+    assert matches(rc, consts.FAIL_NOT_FOUND_VLM), rc
 
 
 def test_make_available_diskless(lin, rd, cluster):

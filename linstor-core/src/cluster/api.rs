@@ -65,6 +65,30 @@ pub enum ToggleDiskOp {
     IntoDrbdClient,
 }
 
+/// How a clone is doing (REST `ResourceDefinitionCloneStatus.status`), from
+/// `Cluster::clone_status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CloneStatus {
+    /// The data is being copied.
+    Cloning,
+    /// The copy failed or cannot go on (a node of the clone is not online).
+    Failed,
+    /// Every diskful resource of the clone has its data.
+    Complete,
+}
+
+impl CloneStatus {
+    /// The REST name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloneStatus::Cloning => "CLONING",
+            CloneStatus::Failed => "FAILED",
+            CloneStatus::Complete => "COMPLETE",
+        }
+    }
+}
+
 /// One snapshot of `SnapshotCreateMulti`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -400,6 +424,32 @@ pub enum Command {
         #[serde(default)]
         rsc_grp: Option<String>,
     },
+    /// Clones a resource definition (LINSTOR's `resource-definition clone`): a new definition
+    /// with the source's volume definitions (sizes, properties) and properties (changed by
+    /// `props`, marked `cloned-from`), deployed on the source's nodes and pools (the clone
+    /// group's pool list decides when it lacks a source pool); the satellites copy the data.
+    /// Refused unless every diskful DRBD resource of the source is reported UpToDate.
+    RscDfnClone {
+        /// Source resource definition.
+        rsc_dfn: String,
+        /// The clone (empty with `external_name`: generated from it, as for a create).
+        name: String,
+        /// The clone's external name.
+        #[serde(default)]
+        external_name: Option<String>,
+        /// The clone's resource group (the source's when absent).
+        #[serde(default)]
+        rsc_grp: Option<String>,
+        /// The clone's layer stack (the source's when absent).
+        #[serde(default)]
+        layer_stack: Option<Vec<LayerKind>>,
+        /// ZFS volumes are cloned with `zfs clone` (the group's `UseZFSClone` when absent).
+        #[serde(default)]
+        use_zfs_clone: Option<bool>,
+        /// Changes of the properties copied from the source.
+        #[serde(default)]
+        props: PropsModify,
+    },
     /// Deletes a resource definition and (two-phase) its resources.
     RscDfnDelete {
         /// Name.
@@ -504,6 +554,18 @@ pub enum Command {
         #[serde(default)]
         drbd_client: Option<bool>,
     },
+    /// Changes the properties of one volume of a deployed resource (LINSTOR's volume modify).
+    VlmModify {
+        /// Resource definition.
+        rsc_dfn: String,
+        /// Node.
+        node: String,
+        /// Volume number.
+        number: u16,
+        /// Property changes.
+        #[serde(default)]
+        props: PropsModify,
+    },
     /// Makes a resource available on a node (CSI attach): creates a diskless resource there
     /// (diskful with `diskful`, or when no peer has a disk), turns a tiebreaker into a plain
     /// diskless resource, gives a diskless one a disk when `diskful`, takes back a deletion or
@@ -520,7 +582,11 @@ pub enum Command {
         #[serde(default)]
         layer_list: Option<Vec<LayerKind>>,
     },
-    /// Gives a DRBD resource a disk, or takes it away (LINSTOR's toggle-disk).
+    /// Gives a DRBD resource a disk, or takes it away (LINSTOR's toggle-disk). With
+    /// `migrate_from` (LINSTOR's migrate-disk) the resource, which must be diskless, gets a
+    /// disk that replaces the one on that node: the resource records `MigrateFrom`, and the
+    /// balance step (`RscBalance`) deletes the replica there once this one is reported
+    /// UpToDate and that one not in use.
     RscToggleDisk {
         /// Resource definition.
         rsc_dfn: String,
@@ -532,6 +598,9 @@ pub enum Command {
         /// the diskless pool (`DfltDisklessStorPool` when absent).
         #[serde(default)]
         storage_pool: Option<String>,
+        /// The node whose replica the new disk replaces (only with `IntoDrbdDiskful`).
+        #[serde(default)]
+        migrate_from: Option<String>,
     },
     /// Brings a deactivated resource back up (clears `INACTIVE`).
     RscActivate {

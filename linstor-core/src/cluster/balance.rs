@@ -4,7 +4,13 @@
 //!
 //! Only definitions with a DRBD layer are balanced (without it, replicas are not copies).
 //!
-//! First, evacuation: replicas on a node being evacuated are deleted once as many live diskful
+//! First, disk migrations (migrate-disk, `RscToggleDisk` with `migrate_from`): the replica a
+//! new disk replaces is deleted (and `MigrateFrom` cleared) once the new one is online and
+//! reported UpToDate and the old one online and reported not in use, as LINSTOR does when the
+//! new resource's state event says UpToDate; a migration whose old replica is gone, or whose
+//! new disk was taken away again, is only cleared.
+//!
+//! Then, evacuation: replicas on a node being evacuated are deleted once as many live diskful
 //! replicas as the definition had when the evacuation started are online, UpToDate and
 //! Established elsewhere, and the evacuated one is not in use; a replacement lost meanwhile is
 //! placed again. Reports are dropped when a node's connection changes and when volumes are
@@ -29,6 +35,7 @@
 //! first, then the fullest pool); diskless peers and replicas in use are never removed.
 
 use super::Cluster;
+use super::api::ObjKey;
 use super::autoplace::{diskful_only, place, replacement_nodes};
 use super::ctx::{Ctx, Res};
 use super::lookup::existing_rd;
@@ -57,6 +64,14 @@ pub enum Balance {
     Add(u32, Box<SelectFilter>),
     /// Remove the replicas on these nodes, in this order.
     Remove(Vec<NodeName>),
+    /// A disk migration to node `to` is over: clear its `MigrateFrom`, and delete the replica
+    /// on `from` (`None`: it is gone already, or the migration was given up).
+    FinishMigration {
+        /// The node that got the disk.
+        to: NodeName,
+        /// The node whose replica goes.
+        from: Option<NodeName>,
+    },
 }
 
 /// The balancing decision for `rd` at `now_ms` (see the module docs).
@@ -67,6 +82,9 @@ pub fn balance_decision(state: &ClusterState, rd: &ResourceName, now_ms: i64) ->
     // Only DRBD replicates: without it, replicas are unrelated volumes, not copies.
     if !d.layer_stack.contains(&LayerKind::DRBD) {
         return Balance::Skip("it has no DRBD layer".into());
+    }
+    if let Some(b) = migration(state, rd, d) {
+        return b;
     }
     if let Some(b) = evacuation(state, rd, d) {
         return b;
@@ -173,6 +191,48 @@ pub fn balance_decision(state: &ClusterState, rd: &ResourceName, now_ms: i64) ->
         return Balance::Remove(nodes);
     }
     Balance::Balanced
+}
+
+/// The migration rule, ahead of every other: the first disk migration of `d` that is over,
+/// else a wait while one is under way; `None` without migrations.
+fn migration(
+    state: &ClusterState,
+    rd: &ResourceName,
+    d: &crate::model::ResourceDefinition,
+) -> Option<Balance> {
+    let report = |n: &NodeName| {
+        let online = crate::placement::filter::is_online(state, n);
+        let seen = state
+            .observed
+            .nodes
+            .get(n)
+            .and_then(|o| o.resources.get(rd));
+        seen.filter(|_| online)
+    };
+    let mut waiting = None;
+    for t in d.live_resources() {
+        let Some(from) = t.props.get(keys::MIGRATE_FROM) else {
+            continue;
+        };
+        let source = NodeName::new(from)
+            .ok()
+            .and_then(|f| d.resources.get(&f))
+            .filter(|r| !r.is_deleting());
+        let to = t.node.clone();
+        let Some(source) = source.filter(|_| !t.is_diskless()) else {
+            return Some(Balance::FinishMigration { to, from: None });
+        };
+        let synced = report(&to).is_some_and(|s| s.up_to_date);
+        let free = report(&source.node).is_some_and(|s| !s.in_use);
+        if synced && free {
+            let from = Some(source.node.clone());
+            return Some(Balance::FinishMigration { to, from });
+        }
+        waiting.get_or_insert(format!(
+            "the disk migration from '{from}' to '{to}' waits for '{to}' to be online and UpToDate and '{from}' online and not in use"
+        ));
+    }
+    waiting.map(Balance::Skip)
 }
 
 /// The evacuation rule, ahead of every other (it does not depend on `BalanceResourcesEnabled`
@@ -284,6 +344,39 @@ fn evacuation(
     Some(Balance::Remove(free))
 }
 
+/// Ends the disk migration to `to`: its `MigrateFrom` goes, and the replica on `from` (if
+/// any) is deleted as the system deletes (a refused delete leaves both as they were).
+fn finish_migration(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    n: &ResourceName,
+    to: &NodeName,
+    from: Option<&NodeName>,
+) -> Res {
+    if let Some(f) = from {
+        ops_rsc::rsc_delete_by_system(c, ctx, n.as_str(), f.as_str())?;
+    }
+    let d = c.state.resource_definitions.get_mut(n).expect("balanced");
+    if let Some(r) = d.resources.get_mut(to) {
+        r.props.remove(keys::MIGRATE_FROM);
+    }
+    ctx.modified(ObjKey::Rsc {
+        rsc_dfn: n.clone(),
+        node: to.clone(),
+    });
+    let what = from.map_or_else(
+        || "given up".to_owned(),
+        |f| format!("done: the replica on '{f}' is being deleted"),
+    );
+    ctx.ok(
+        Op::Modify,
+        Obj::Rsc,
+        format!("Disk migration of '{n}' to node '{to}' {what}."),
+    );
+    quorum::manage(c, ctx, n.as_str());
+    Ok(())
+}
+
 /// `RscBalance`: balances `rd`, or every definition. Definitions are independent: one
 /// that cannot be placed is rolled back and answered with a warning.
 pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) -> Res {
@@ -323,6 +416,15 @@ pub(super) fn balance_cmd(c: &mut Cluster, ctx: &mut Ctx<'_>, rd: Option<&str>) 
                             ctx.rewind(at);
                             failed += 1;
                             ctx.warn_from(*e);
+                        }
+                    }
+                }
+                Balance::FinishMigration { to, from } => {
+                    match finish_migration(c, ctx, n, &to, from.as_ref()) {
+                        Ok(()) => removed += 1,
+                        Err(e) => {
+                            ctx.warn_from(*e);
+                            failed += 1;
                         }
                     }
                 }

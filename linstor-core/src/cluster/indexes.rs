@@ -130,12 +130,14 @@ impl Cluster {
             C::RscGrpSpawn { .. }
             | C::RscDfnCreate { .. }
             | C::RscDfnModify { .. }
+            | C::RscDfnClone { .. }
             | C::RscDfnDelete { .. }
             | C::VlmDfnCreate { .. }
             | C::VlmDfnResize { .. }
             | C::VlmDfnModify { .. }
             | C::VlmDfnDelete { .. }
             | C::RscModify { .. }
+            | C::VlmModify { .. }
             | C::RscMakeAvailable { .. }
             | C::RscToggleDisk { .. }
             | C::RscActivate { .. }
@@ -209,6 +211,7 @@ impl Cluster {
             | C::VlmDfnModify { rsc_dfn, .. }
             | C::VlmDfnDelete { rsc_dfn, .. }
             | C::RscModify { rsc_dfn, .. }
+            | C::VlmModify { rsc_dfn, .. }
             | C::RscMakeAvailable { rsc_dfn, .. }
             | C::RscToggleDisk { rsc_dfn, .. }
             | C::RscActivate { rsc_dfn, .. }
@@ -216,6 +219,7 @@ impl Cluster {
             | C::RscConnModify { rsc_dfn, .. }
             | C::SnapshotReport { rsc_dfn, .. }
             | C::SnapshotRollback { rsc_dfn, .. } => vec![rsc_dfn],
+            C::RscDfnClone { rsc_dfn, name, .. } => vec![rsc_dfn, name],
             C::SnapshotRestore {
                 rsc_dfn, target, ..
             }

@@ -27,13 +27,15 @@
 //! | volume definition delete    | a resource of the definition has a disk, or is in use        | the volumes of its (diskless) resources         |
 //! | resource delete             | its provider keeps snapshots dependent (ZFS) and some exist  | its volumes; on confirmation its connections    |
 //! | toggle-disk (remove a disk) | no other active resource has a disk; ZFS snapshots depend on it | its volumes move to the diskless pool        |
+//! | migrate-disk (`migrate_from`) | the target has a disk; the source is the target, being deleted, has snapshots, or is in use | the source replica, by the balance step once the new disk is in sync |
+//! | resource definition clone   | an active diskful source replica is not reported UpToDate, has SkipDisk, or is on FILE | — (all or nothing)                        |
 //! | snapshot delete             | —                                                            | its per-node snapshots                          |
 //! | snapshot rollback           | not `SUCCESSFUL`; a disk's node or a volume is not in it; a rollback is pending; in use | — (each resource records `RollbackTarget`) |
 //! | key-value store delete      | —                                                            | its properties                                  |
 //!
 //! Connections (node and resource) exist while they have properties: the first one creates
-//! them, removing the last one deletes them. Multi-snapshots, restores and spawn are all or
-//! nothing.
+//! them, removing the last one deletes them. Multi-snapshots, restores, clones and spawn are
+//! all or nothing.
 
 mod api;
 mod autoplace;
@@ -44,6 +46,7 @@ mod indexes;
 mod invariants;
 mod lookup;
 mod numbers;
+mod ops_clone;
 mod ops_conn;
 mod ops_evacuate;
 mod ops_group;
@@ -54,14 +57,15 @@ mod ops_rsc;
 mod ops_snap;
 mod prop_edit;
 mod quorum;
+mod status;
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
 
 pub use api::{
-    ChangeSet, Command, CoreError, NetIfSpec, NodePlacement, ObjKey, Outcome, SnapshotSpec,
-    ToggleDiskOp,
+    ChangeSet, CloneStatus, Command, CoreError, NetIfSpec, NodePlacement, ObjKey, Outcome,
+    SnapshotSpec, ToggleDiskOp,
 };
 pub use env::{Env, SeededEnv, base64};
 pub use numbers::{BitPool, DEFAULT_MINOR_RANGE, DEFAULT_PORT_RANGE, MAX_MINOR, MAX_NODE_ID};
@@ -233,6 +237,7 @@ impl Cluster {
                 Ok(())
             }
             C::RscModify { .. }
+            | C::VlmModify { .. }
             | C::RscMakeAvailable { .. }
             | C::RscToggleDisk { .. }
             | C::RscActivate { .. }
@@ -240,6 +245,11 @@ impl Cluster {
                 if let Some(rd) = ops_replica::run(self, ctx, cmd)? {
                     quorum::manage(self, ctx, &rd);
                 }
+                Ok(())
+            }
+            C::RscDfnClone { .. } => {
+                let rd = ops_clone::run(self, ctx, cmd)?;
+                quorum::manage(self, ctx, &rd);
                 Ok(())
             }
             C::RscAutoplace {

@@ -1,6 +1,7 @@
 //! Commands that change a deployed resource in place: its properties and diskless flavour
-//! (`RscModify`), activation (`RscActivate`, `RscDeactivate`), `RscMakeAvailable` (CSI's
-//! attach) and `RscToggleDisk`.
+//! (`RscModify`), one volume's properties (`VlmModify`), activation (`RscActivate`,
+//! `RscDeactivate`), `RscMakeAvailable` (CSI's attach) and `RscToggleDisk` (with
+//! `migrate_from`: LINSTOR's migrate-disk).
 //!
 //! A disk is given or taken at once in the model: the flags and the volumes' pools change, and
 //! the satellite's plan creates the backing volumes and metadata (then `adjust`), or detaches
@@ -39,6 +40,12 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res<Optio
             &props,
             (drbd_tiebreaker, drbd_client),
         ),
+        C::VlmModify {
+            rsc_dfn,
+            node,
+            number,
+            props,
+        } => vlm_modify(c, ctx, (&rsc_dfn, &node), number, &props),
         C::RscActivate { rsc_dfn, node } => rsc_activate(c, ctx, (&rsc_dfn, &node), true),
         C::RscDeactivate { rsc_dfn, node } => rsc_activate(c, ctx, (&rsc_dfn, &node), false),
         C::RscMakeAvailable {
@@ -52,6 +59,20 @@ pub(super) fn run(c: &mut Cluster, ctx: &mut Ctx<'_>, cmd: Command) -> Res<Optio
             node,
             operation,
             storage_pool,
+            migrate_from: Some(from),
+        } => migrate_disk(
+            c,
+            ctx,
+            (&rsc_dfn, &node, &from),
+            operation,
+            storage_pool.as_deref(),
+        ),
+        C::RscToggleDisk {
+            rsc_dfn,
+            node,
+            operation,
+            storage_pool,
+            migrate_from: None,
         } => toggle_disk(
             c,
             ctx,
@@ -149,6 +170,55 @@ fn rsc_modify(
         node: nk,
     });
     Ok(flavour_changed.then(|| n.to_string()))
+}
+
+/// `VlmModify`: the properties of volume `number` of a resource. Nothing a replica count
+/// depends on changes, so the quorum helpers do not run (`None`).
+fn vlm_modify(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    (rd, node): (&str, &str),
+    number: u16,
+    m: &PropsModify,
+) -> Res<Option<String>> {
+    let op = Op::Modify;
+    let (n, nk) = existing_rsc(c, op, rd, node)?;
+    if !rsc(c, &n, &nk).volumes.contains_key(&number) {
+        let have: Vec<String> = rsc(c, &n, &nk).volumes.keys().map(u16::to_string).collect();
+        return Err(fail(
+            op,
+            Obj::Vlm,
+            code::NOT_FOUND_VLM,
+            format!("Volume {number} of resource '{n}' on node '{nk}' not found"),
+        )
+        .cause(format!("Its volumes: {}.", list_or_none(&have)))
+        .correction("Give the number of an existing volume (`linstor volume list`)."));
+    }
+    c.validate_modify(Obj::Vlm, Level::Vlm, m)?;
+    let v = rsc_mut(c, &n, &nk)
+        .volumes
+        .get_mut(&number)
+        .expect("checked above");
+    apply_modify(&mut v.props, m, Level::Vlm);
+    ctx.ok(
+        op,
+        Obj::Vlm,
+        format!("Volume {number} of resource '{n}' on node '{nk}' modified."),
+    );
+    ctx.modified(ObjKey::Rsc {
+        rsc_dfn: n,
+        node: nk,
+    });
+    Ok(None)
+}
+
+/// `a, b, c`, or `none`.
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
 }
 
 /// Makes a DRBD diskless resource a tiebreaker, a client, or (both `false`) a plain one.
@@ -419,20 +489,7 @@ fn toggle_disk(
     pool: Option<&str>,
 ) -> Res<Option<String>> {
     let op = Op::Modify;
-    let (n, nk) = existing_rsc(c, op, rd, node)?;
-    not_deleting(c, op, &n, &nk)?;
-    if !c.state.resource_definitions[&n]
-        .layer_stack
-        .contains(&LayerKind::DRBD)
-    {
-        return Err(fail(
-            op,
-            Obj::Rsc,
-            code::INVLD_LAYER_STACK,
-            "Toggle disk is only supported in combination with DRBD",
-        )
-        .correction("Delete the resource and create it again with or without a disk."));
-    }
+    let (n, nk) = toggle_target(c, rd, node)?;
     let diskless = rsc(c, &n, &nk).is_diskless();
     match operation {
         ToggleDiskOp::IntoDrbdDiskful if diskless => {
@@ -456,6 +513,127 @@ fn toggle_disk(
             toggled(c, ctx, &n, &nk, "Removal of the disk".to_owned())
         }
     }
+}
+
+/// The resource a toggle-disk changes: it exists, is not being deleted, and has DRBD.
+fn toggle_target(c: &Cluster, rd: &str, node: &str) -> Res<(ResourceName, NodeName)> {
+    let op = Op::Modify;
+    let (n, nk) = existing_rsc(c, op, rd, node)?;
+    not_deleting(c, op, &n, &nk)?;
+    if !c.state.resource_definitions[&n]
+        .layer_stack
+        .contains(&LayerKind::DRBD)
+    {
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::INVLD_LAYER_STACK,
+            "Toggle disk is only supported in combination with DRBD",
+        )
+        .correction("Delete the resource and create it again with or without a disk."));
+    }
+    Ok((n, nk))
+}
+
+/// `RscToggleDisk` with `migrate_from` (LINSTOR's migrate-disk): the diskless resource on
+/// `node` gets a disk and records `MigrateFrom`; the replica on `from` goes later (see
+/// `cluster::balance`). Asking again for the migration under way changes nothing.
+fn migrate_disk(
+    c: &mut Cluster,
+    ctx: &mut Ctx<'_>,
+    (rd, node, from): (&str, &str, &str),
+    operation: ToggleDiskOp,
+    pool: Option<&str>,
+) -> Res<Option<String>> {
+    let op = Op::Modify;
+    let (n, nk) = toggle_target(c, rd, node)?;
+    if operation != ToggleDiskOp::IntoDrbdDiskful {
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::INVLD_REQUEST,
+            format!("A disk migration gives the resource a disk, but {operation:?} was asked for"),
+        )
+        .correction("Use INTO_DRBD_DISKFUL with migrate_from, or leave migrate_from out."));
+    }
+    let (_, fk) = existing_rsc(c, op, rd, from)?;
+    check_migration_source(c, &n, &nk, &fk)?;
+    let r = rsc(c, &n, &nk);
+    if !r.is_diskless() {
+        if r.props.get(keys::MIGRATE_FROM) == Some(fk.as_str()) {
+            noop(
+                ctx,
+                format!(
+                    "Resource '{n}' on node '{nk}' already takes over the disk of node '{fk}'."
+                ),
+            );
+            return Ok(None);
+        }
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::INVLD_REQUEST,
+            format!("Resource '{n}' on node '{nk}' already has a disk"),
+        )
+        .cause("migrate-disk moves a disk to a node where the resource is diskless.")
+        .correction(format!(
+            "Delete the resource on '{fk}' yourself, or migrate to a node where '{n}' is diskless."
+        )));
+    }
+    let default = default_disk_pool(c, &n, &nk);
+    let disk = disk_for(c, op, &n, &nk, pool.or(default.as_deref()))?;
+    let r = rsc_mut(c, &n, &nk);
+    give_disk(r, &disk);
+    r.props.set(keys::MIGRATE_FROM, fk.as_str());
+    let what = format!("Addition of a disk in '{disk}' (to replace the one on node '{fk}')");
+    toggled(c, ctx, &n, &nk, what)
+}
+
+/// The replica a migration replaces: another node's, not being deleted, without snapshots
+/// there (they cannot move with it), not in use.
+fn check_migration_source(c: &Cluster, n: &ResourceName, nk: &NodeName, fk: &NodeName) -> Res {
+    let op = Op::Modify;
+    if fk == nk {
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::INVLD_REQUEST,
+            format!("Cannot migrate the disk of '{n}' from node '{fk}' to itself"),
+        )
+        .correction("Name the node that holds the disk to replace as the source."));
+    }
+    if rsc(c, n, fk).is_deleting() {
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::INVLD_REQUEST,
+            format!("Resource '{n}' on node '{fk}' is already being deleted"),
+        )
+        .correction("Give the resource a disk with a plain toggle-disk instead."));
+    }
+    let d = &c.state.resource_definitions[n];
+    let snaps: Vec<String> = d
+        .snapshots
+        .values()
+        .filter(|s| s.snapshots.contains_key(fk))
+        .map(|s| s.name.to_string())
+        .collect();
+    if !snaps.is_empty() {
+        return Err(fail(op, Obj::Rsc, code::EXISTS_SNAPSHOT, format!("Cannot migrate '{n}' from '{fk}' because snapshots are present and snapshots cannot be migrated"))
+            .cause(format!("Snapshots on '{fk}': {}.", snaps.join(", ")))
+            .correction("Delete those snapshots first, or keep the replica."));
+    }
+    if in_use(c, n, fk) {
+        return Err(fail(
+            op,
+            Obj::Rsc,
+            code::IN_USE,
+            format!("Resource '{n}' on node '{fk}' is in use"),
+        )
+        .cause("Its satellite reports it Primary; the replica cannot go while it is.")
+        .correction(format!("Unmount or stop what uses '{n}' on '{fk}' first.")));
+    }
+    Ok(())
 }
 
 /// Answers a toggled disk and records the change.

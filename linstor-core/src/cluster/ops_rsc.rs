@@ -164,7 +164,7 @@ fn check_layer_stack(op: Op, stack: &[LayerKind]) -> Res {
     Ok(())
 }
 
-/// A resource definition create or spawn with an empty name and an external name, with the name
+/// A resource definition create, spawn or clone with an empty name and an external name, with the name
 /// LINSTOR generates from the external name ([`ResourceName::from_external`]; `LS_<external
 /// name>` translated when that gives none). Where LINSTOR takes a random `LS_<UUID>` for a name
 /// that is taken, the first free `<name>_<k>` (k = 2, 3, …, cut to 48 bytes) is taken here, so the
@@ -179,6 +179,11 @@ pub(super) fn named_from_external(c: &Cluster, mut cmd: Command) -> Command {
         }
         | Command::RscGrpSpawn {
             rsc_dfn: name,
+            external_name: Some(e),
+            ..
+        }
+        | Command::RscDfnClone {
+            name,
             external_name: Some(e),
             ..
         } if name.is_empty() => (name, e.as_str()),

@@ -336,7 +336,7 @@ fn restore_places(
 /// Runs `f`, which changes only the resource definitions `rds` (it may create them) and the
 /// observed state; on `Err` puts them back as they were and frees the numbers taken, so that
 /// a refused command changes nothing.
-fn all_or_nothing<T>(
+pub(super) fn all_or_nothing<T>(
     c: &mut Cluster,
     rds: &[ResourceName],
     f: impl FnOnce(&mut Cluster) -> Res<T>,

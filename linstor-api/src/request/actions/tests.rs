@@ -1,4 +1,4 @@
-//! The bodies of resource modify, make-available, toggle-disk, volume group modify,
+//! The bodies of resource modify, volume modify, make-available, toggle-disk, volume group modify,
 //! connections, rollback, volume-definition restore and multi-snapshots as the clients send
 //! them: their commands, the refusals that name the field, and a run on a cluster.
 
@@ -30,6 +30,7 @@ fn set(k: &str, v: &str) -> PropsModify {
 fn bodies_as_the_clients_send_them_map_to_commands() {
     let rm = |b: &ResourceModify| Ok(b.command("r1", "n1"));
     let vg = |b: &VolumeGroupModify| b.command("g1", 0);
+    let vm = |b: &VolumeModify| Ok(b.command("r1", "n1", 3));
     let avail = |b: &ResourceMakeAvailable| b.command("r1", "n1");
     let toggle = |b: &ToggleDiskRequest| b.command("r1", "n1");
     let nconn = |b: &NodeConnectionModify| Ok(b.node_command("n1", "n2"));
@@ -41,7 +42,16 @@ fn bodies_as_the_clients_send_them_map_to_commands() {
         node: "n1".into(),
         operation,
         storage_pool: pool.map(str::to_owned),
+        migrate_from: None,
     };
+    let migrate_cmd = |pool: Option<&str>| Command::RscToggleDisk {
+        rsc_dfn: "r1".into(),
+        node: "n1".into(),
+        operation: ToggleDiskOp::IntoDrbdDiskful,
+        storage_pool: pool.map(str::to_owned),
+        migrate_from: Some("n2".into()),
+    };
+    let migrate = |b: &ToggleDiskDiskful| b.command(("r1", "n1", "n2"), None);
     let cases: Vec<(&str, Result<Command, String>, Command)> = vec![
         (
             "python-linstor resource_modify",
@@ -69,6 +79,35 @@ fn bodies_as_the_clients_send_them_map_to_commands() {
                 props: PropsModify::default(),
                 drbd_tiebreaker: Some(false),
                 drbd_client: None,
+            },
+        ),
+        (
+            "python-linstor volume_modify",
+            map(
+                r#"{"override_props": {"Aux/v": "2"}, "delete_props": ["Aux/w"]}"#,
+                vm,
+            ),
+            Command::VlmModify {
+                rsc_dfn: "r1".into(),
+                node: "n1".into(),
+                number: 3,
+                props: PropsModify {
+                    delete_props: vec!["Aux/w".into()],
+                    ..set("Aux/v", "2")
+                },
+            },
+        ),
+        (
+            "volume modify, every field null",
+            map(
+                r#"{"override_props": null, "delete_props": null, "delete_namespaces": null}"#,
+                vm,
+            ),
+            Command::VlmModify {
+                rsc_dfn: "r1".into(),
+                node: "n1".into(),
+                number: 3,
+                props: PropsModify::default(),
             },
         ),
         (
@@ -132,6 +171,32 @@ fn bodies_as_the_clients_send_them_map_to_commands() {
                 toggle,
             ),
             toggle_cmd(ToggleDiskOp::IntoDrbdClient, None),
+        ),
+        (
+            "python-linstor toggle-disk with migrate_from (1.28)",
+            map(
+                r#"{"operation": "INTO_DRBD_DISKFUL", "migrate_from": "n2", "storage_pool": "data"}"#,
+                toggle,
+            ),
+            migrate_cmd(Some("data")),
+        ),
+        (
+            "toggle-disk with an empty migrate_from",
+            map(
+                r#"{"operation": "INTO_DRBD_DISKFUL", "migrate_from": ""}"#,
+                toggle,
+            ),
+            toggle_cmd(ToggleDiskOp::IntoDrbdDiskful, None),
+        ),
+        (
+            "migrate-disk before 1.28, no body",
+            map("{}", migrate),
+            migrate_cmd(None),
+        ),
+        (
+            "migrate-disk with a pool in the path",
+            ToggleDiskDiskful::default().command(("r1", "n1", "n2"), Some("data")),
+            migrate_cmd(Some("data")),
         ),
         (
             "toggle-disk before 1.28",
@@ -246,10 +311,10 @@ fn fields_the_core_cannot_honour_are_refused_by_name() {
         ),
         (
             map(
-                r#"{"operation": "INTO_DRBD_DISKFUL", "migrate_from": "n2"}"#,
-                toggle,
+                r#"{"layer_list": ["drbd", "storage"]}"#,
+                |b: &ToggleDiskDiskful| b.command(("r1", "n1", "n2"), None),
             ),
-            "'migrate_from'",
+            "'layer_list'",
         ),
         (
             map(
@@ -297,6 +362,10 @@ fn unreadable_bodies_name_the_field() {
         (
             field::<ResourceModify>(r#"{"drbd_tiebreakr": true}"#),
             ("drbd_tiebreakr", K::UnknownField),
+        ),
+        (
+            field::<VolumeModify>(r#"{"override_prop": {"Aux/v": "1"}}"#),
+            ("override_prop", K::UnknownField),
         ),
         (
             field::<ResourceMakeAvailable>(r#"{"diskful": "yes"}"#),
@@ -389,6 +458,14 @@ fn the_bodies_map_to_commands_the_cluster_runs() {
             map(r#"{"drbd_client": true}"#, |b: &ResourceModify| {
                 Ok(b.command("r1", "n3"))
             })
+            .unwrap(),
+        ),
+        (
+            "volume modify",
+            map(
+                r#"{"override_props": {"Aux/v": "1"}}"#,
+                |b: &VolumeModify| Ok(b.command("r1", "n3", 0)),
+            )
             .unwrap(),
         ),
         (

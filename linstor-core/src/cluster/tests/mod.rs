@@ -3,10 +3,13 @@
 //! in their own files; every file builds its clusters with the one fixture module.
 
 mod balance;
+mod clone;
 mod commands;
 mod evacuate;
 mod fixture;
+mod migrate;
 mod placement;
+mod volumes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -1081,10 +1084,22 @@ fn arb_client_command() -> impl Strategy<Value = Command> {
         1 => (rd.clone(), 0u16..2).prop_map(|(r, nr)| Command::VlmDfnDelete { rsc_dfn: r, number: nr }),
         1 => (rd.clone(), node.clone(), arb_props(), proptest::option::of(proptest::bool::ANY), proptest::option::of(proptest::bool::ANY))
             .prop_map(|(r, n, props, t, cl)| Command::RscModify { rsc_dfn: r, node: n, props, drbd_tiebreaker: t, drbd_client: cl }),
+        1 => (rd.clone(), node.clone(), 0u16..2, arb_props())
+            .prop_map(|(r, n, nr, props)| Command::VlmModify { rsc_dfn: r, node: n, number: nr, props }),
+        2 => (rd.clone(), rd.clone(), arb_props(), proptest::option::of(proptest::sample::select(&["DfltRscGrp", "nope"][..])))
+            .prop_map(|(r, t, props, g)| Command::RscDfnClone {
+                rsc_dfn: r,
+                name: t,
+                external_name: None,
+                rsc_grp: g.map(str::to_owned),
+                layer_stack: None,
+                use_zfs_clone: None,
+                props,
+            }),
         2 => (rd.clone(), node.clone(), proptest::bool::weighted(0.3))
             .prop_map(|(r, n, d)| Command::RscMakeAvailable { rsc_dfn: r, node: n, diskful: d, layer_list: None }),
-        2 => (rd.clone(), node.clone(), op, pool)
-            .prop_map(|(r, n, o, p)| Command::RscToggleDisk { rsc_dfn: r, node: n, operation: o, storage_pool: p }),
+        2 => (rd.clone(), node.clone(), op, pool, proptest::option::weighted(0.3, node.clone()))
+            .prop_map(|(r, n, o, p, m)| Command::RscToggleDisk { rsc_dfn: r, node: n, operation: o, storage_pool: p, migrate_from: m }),
         1 => (rd.clone(), node.clone(), proptest::bool::ANY).prop_map(|(r, n, on)| if on {
             Command::RscActivate { rsc_dfn: r, node: n }
         } else {

@@ -512,3 +512,43 @@ fn real_satellite_links_inside_tls_carry_a_spawn() {
     c.wait(30, "rt deleted", |c| rd_names(c).is_empty());
     assert_nothing_left(&c, 2);
 }
+
+#[test]
+fn real_migrate_disk_moves_the_data_and_removes_the_old_replica() {
+    if !can_run("real_migrate_disk_moves_the_data_and_removes_the_old_replica") {
+        return;
+    }
+    let c = Cluster::up(3);
+    c.wait(20, "3 nodes ONLINE", all_online);
+    rg3(&c, 2);
+    spawn(&c, "rm", &[8192, 4096]);
+    c.wait(30, "2 replicas and a tiebreaker, reported", |c| {
+        let s = disk_states(c, "rm");
+        s.len() == 3 && s.iter().all(|(_, v)| v.iter().all(|d| d != "?"))
+    });
+    let diskless = disk_states(&c, "rm")
+        .into_iter()
+        .find(|(_, v)| v.iter().all(|d| d == "Diskless"))
+        .map(|(n, _)| n);
+    let to = diskless.unwrap_or_else(|| panic!("{:?}", disk_states(&c, "rm")));
+    let from = if to == "node-1" { "node-2" } else { "node-1" };
+    c.ok(
+        "PUT",
+        &format!("/v1/resource-definitions/rm/resources/{to}/migrate-disk/{from}/filethin"),
+        None,
+    );
+    // The old disk is deleted once the new one is UpToDate; two diskful replicas keep their
+    // tiebreaker, which the core now places on the node the disk left.
+    c.wait(30, "the disk moved and the old one is gone", |c| {
+        let s = disk_states(c, "rm");
+        let state = |node: &str| s.iter().find(|(n, _)| n == node).map(|(_, v)| v.clone());
+        let up = vec!["UpToDate".to_owned(); 2];
+        state(&to) == Some(up)
+            && state(from) == Some(vec!["Diskless".to_owned(); 2])
+            && files_in(&c.pool(from)).is_empty()
+            && files_in(&c.pool(&to)) == ["rm_00000.img", "rm_00001.img"]
+    });
+    c.ok("DELETE", "/v1/resource-definitions/rm", None);
+    c.wait(30, "rm deleted", |c| rd_names(c).is_empty());
+    assert_nothing_left(&c, 3);
+}

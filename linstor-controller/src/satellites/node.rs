@@ -261,6 +261,29 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
+    /// Definitions reported UpToDate here whose resource on this node migrated its disk from
+    /// another node (`MigrateFrom`).
+    fn migrations_to_finish(&self, cmds: &[Command]) -> Vec<String> {
+        let c = self.link.engine.read();
+        let state = c.state();
+        cmds.iter()
+            .filter_map(|cmd| match cmd {
+                Command::RscReport {
+                    rsc_dfn, state: o, ..
+                } if o.up_to_date => Some(rsc_dfn),
+                _ => None,
+            })
+            .filter(|rd| {
+                linstor_core::ResourceName::new(rd)
+                    .ok()
+                    .and_then(|n| state.resource_definitions.get(&n))
+                    .and_then(|d| d.resources.get(&self.link.node))
+                    .is_some_and(|r| r.props.get(linstor_core::keys::MIGRATE_FROM).is_some())
+            })
+            .cloned()
+            .collect()
+    }
+
     async fn apply(&mut self, r: SatelliteReport) {
         // Each failure gets one error report, when this link first sees it (later reports
         // carry it with a growing attempt count until it succeeds or is no longer wanted).
@@ -295,8 +318,19 @@ impl<'a> Session<'a> {
         }
         let cmds = super::report::commands(&self.link.node, self.last.as_ref(), &r);
         self.last = Some(r);
-        if !cmds.is_empty() {
-            let _ = self.link.engine.submit(cmds).await;
+        if cmds.is_empty() {
+            return;
+        }
+        let migrating = self.migrations_to_finish(&cmds);
+        let _ = self.link.engine.submit(cmds).await;
+        // A disk that migrated here and is now UpToDate lets the balance step delete the old
+        // replica (LINSTOR does this on the same event).
+        if !migrating.is_empty() {
+            let balance = migrating
+                .into_iter()
+                .map(|rd| Command::RscBalance { rsc_dfn: Some(rd) })
+                .collect();
+            let _ = self.link.engine.submit(balance).await;
         }
     }
 }

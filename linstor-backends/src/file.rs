@@ -6,10 +6,10 @@
 //! | create (thick) | `fallocate -x -l <n>KiB <file>` |
 //! | create (thin) | `truncate -s <n>KiB <file>` |
 //! | attach | `losetup -f --show <file>`, then the quick wipe of [`crate::wipe`] (`wipefs -a -f <dev>`, `blockdev --getsize64 <dev>`, `dd` zeroing the DRBD superblock areas) |
-//! | list volumes | the directory, read in-process (`<rsc>_<NNNNN>.img`), then `losetup -l -O NAME,BACK-FILE` for their devices and, thin, `stat -c '%B %b' <file>` per volume |
+//! | list volumes | the directory with each file's size and, thin, allocated blocks, read in-process (`<rsc>_<NNNNN>.img`), then one `losetup -l -O NAME,BACK-FILE` for their devices |
 //! | list snapshots | the directory, read in-process (`<rsc>_<NNNNN>_<snap>.img`); no command |
 //! | list attachments | `losetup -l -O NAME,BACK-FILE` |
-//! | allocated (thin) | `stat -c '%B %b' <file>` |
+//! | allocated (thin) | the file's allocated blocks, read in-process (what `stat -c '%B %b'` prints) |
 //! | resize | thick grow `fallocate -x -l`, otherwise `truncate -s`; then `losetup -c <dev>` |
 //! | delete | `losetup -d <dev>`, then the file is removed (in-process, as LINSTOR does in Java) |
 //! | snapshot | `cp --reflink=always <file> <dir>/<name>_<snap>.img` (needs btrfs or xfs) |
@@ -23,10 +23,12 @@
 //! [`crate::naming`] for the one ambiguous kind of snapshot name). Other files (LINSTOR's
 //! reflink test files, anything not named like LINSTOR's) are skipped.
 //!
-//! File existence, sizes and directory listings are read in-process (`std::fs`), as LINSTOR's
-//! Java code does; every program runs through the [`CommandRunner`].
+//! File existence, sizes, allocated blocks and directory listings are read in-process
+//! (`std::fs`), as LINSTOR's Java code reads sizes; every program runs through the
+//! [`CommandRunner`].
 
 use std::io::ErrorKind;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +40,7 @@ use linstor_core::{SizeKib, SnapshotName};
 use crate::error::BackendError;
 use crate::exec::{Exec, after_rollback};
 use crate::naming::{BackingName, VolumeId, check_path};
-use crate::parse::util::{LoopDevice, parse_df_bytes, parse_losetup_list, parse_stat_allocated};
+use crate::parse::util::{LoopDevice, parse_df_bytes, parse_losetup_list};
 use crate::parse::{bytes_to_kib_ceil, bytes_to_kib_floor};
 use crate::provider::{
     CreateOutcome, DeleteOutcome, ResizeOutcome, SnapshotInfo, SnapshotListing, StorageProvider,
@@ -87,6 +89,46 @@ fn path_arg(p: &Path) -> String {
 enum Existing {
     Absent,
     Present(u64),
+}
+
+/// One of LINSTOR's files in the pool directory.
+struct PoolFile {
+    name: BackingName,
+    path: PathBuf,
+    /// Length in bytes.
+    len: u64,
+    /// Allocated space (thin pools only).
+    allocated: Option<SizeKib>,
+}
+
+/// The loop devices of one `losetup -l` by backing file, for listings: the device
+/// [`FileProvider::attached_to`] would find first, without a scan per file.
+struct LoopIndex<'a> {
+    first: std::collections::HashMap<&'a Path, (usize, &'a Path)>,
+}
+
+impl<'a> LoopIndex<'a> {
+    fn new(loops: &'a [LoopDevice]) -> Self {
+        let mut first = std::collections::HashMap::with_capacity(loops.len());
+        for (i, l) in loops.iter().enumerate() {
+            first
+                .entry(l.back_file.as_path())
+                .or_insert((i, l.device.as_path()));
+        }
+        LoopIndex { first }
+    }
+
+    /// The first device (in `losetup` order) backed by `file` or by its canonical path.
+    fn first(&self, file: &Path) -> Option<PathBuf> {
+        let direct = self.first.get(file);
+        let canonical = std::fs::canonicalize(file).ok();
+        let via = canonical.as_deref().and_then(|c| self.first.get(c));
+        [direct, via]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(i, _)| *i)
+            .map(|(_, d)| d.to_path_buf())
+    }
 }
 
 impl FileProvider {
@@ -242,41 +284,61 @@ impl FileProvider {
             .map(|_| ())
     }
 
-    async fn allocated(&self, file: &Path) -> Result<Option<SizeKib>, BackendError> {
+    /// The space `file` occupies (thin pools only): its allocated 512-byte blocks, as
+    /// `stat -c '%B %b'` reports them, read in-process.
+    fn allocated(&self, file: &Path) -> Result<Option<SizeKib>, BackendError> {
         if !self.thin {
             return Ok(None);
         }
-        let out = self
-            .exec
-            .run("stat", vec!["-c".into(), "%B %b".into(), path_arg(file)])
-            .await?;
-        Ok(Some(bytes_to_kib_ceil(parse_stat_allocated(&out.stdout)?)))
+        let meta = std::fs::metadata(file).map_err(|source| BackendError::Io {
+            action: "look at",
+            path: file.to_path_buf(),
+            source,
+        })?;
+        Ok(Some(Self::allocated_of(&meta)))
     }
 
-    async fn info(
+    fn allocated_of(meta: &std::fs::Metadata) -> SizeKib {
+        // `st_blocks` counts 512-byte units whatever the file system's block size.
+        bytes_to_kib_ceil(meta.blocks().saturating_mul(512))
+    }
+
+    fn info(
         &self,
         id: &VolumeId,
         file: &Path,
         bytes: u64,
+        allocated: Option<SizeKib>,
         dev: Option<PathBuf>,
-    ) -> Result<VolumeInfo, BackendError> {
-        Ok(VolumeInfo {
+    ) -> VolumeInfo {
+        VolumeInfo {
             id: id.clone(),
             name: file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             size: bytes_to_kib_ceil(bytes),
-            allocated: self.allocated(file).await?,
+            allocated,
             device_path: dev,
             simulated: false,
-        })
+        }
+    }
+
+    /// [`Self::info`] of a file just written or found: its allocation read now.
+    fn info_now(
+        &self,
+        id: &VolumeId,
+        file: &Path,
+        bytes: u64,
+        dev: Option<PathBuf>,
+    ) -> Result<VolumeInfo, BackendError> {
+        Ok(self.info(id, file, bytes, self.allocated(file)?, dev))
     }
 
     /// The files of the pool directory that are LINSTOR's (volumes and snapshots, read with
-    /// [`BackingName::from_file_name`]) with their sizes in bytes, sorted by name; read
-    /// in-process, as LINSTOR does.
-    fn pool_files(&self) -> Result<Vec<(BackingName, PathBuf, u64)>, BackendError> {
+    /// [`BackingName::from_file_name`]) with their sizes, sorted by name; read in-process, as
+    /// LINSTOR does.
+    fn pool_files(&self) -> Result<Vec<PoolFile>, BackendError> {
         self.check_dir()?;
         let io = |action, path: &Path| {
             let path = path.to_path_buf();
@@ -293,11 +355,16 @@ impl FileProvider {
             let name = entry.file_name().to_string_lossy().into_owned();
             if let Some(b) = BackingName::from_file_name(&name) {
                 let path = entry.path();
-                let len = entry.metadata().map_err(io("look at", &path))?.len();
-                files.push((b, path, len));
+                let meta = entry.metadata().map_err(io("look at", &path))?;
+                files.push(PoolFile {
+                    name: b,
+                    path,
+                    len: meta.len(),
+                    allocated: self.thin.then(|| Self::allocated_of(&meta)),
+                });
             }
         }
-        files.sort_by(|a, b| a.1.cmp(&b.1));
+        files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(files)
     }
 
@@ -404,37 +471,40 @@ impl StorageProvider for FileProvider {
     }
 
     async fn list_volumes(&self) -> Result<Vec<VolumeInfo>, BackendError> {
-        let files: Vec<(VolumeId, PathBuf, u64)> = self
+        let files: Vec<(VolumeId, PoolFile)> = self
             .pool_files()?
             .into_iter()
-            .filter_map(|(b, path, len)| match b {
-                BackingName::Volume(id) => Some((id, path, len)),
+            .filter_map(|f| match &f.name {
+                BackingName::Volume(id) => Some((id.clone(), f)),
                 BackingName::Snapshot(..) => None,
             })
             .collect();
         let loops = self.loops().await?;
-        let mut out = Vec::with_capacity(files.len());
-        for (id, path, len) in files {
-            let dev = Self::attached_to(&loops, &path).into_iter().next();
-            out.push(self.info(&id, &path, len, dev).await?);
-        }
-        Ok(out)
+        let by_file = LoopIndex::new(&loops);
+        Ok(files
+            .into_iter()
+            .map(|(id, f)| {
+                let dev = by_file.first(&f.path);
+                self.info(&id, &f.path, f.len, f.allocated, dev)
+            })
+            .collect())
     }
 
     async fn list_snapshots(&self) -> Result<Vec<SnapshotListing>, BackendError> {
         Ok(self
             .pool_files()?
             .into_iter()
-            .filter_map(|(b, path, len)| match b {
+            .filter_map(|f| match f.name {
                 BackingName::Snapshot(vol, snap) => Some(SnapshotListing {
                     vol,
                     snap,
                     info: SnapshotInfo {
-                        name: path
+                        name: f
+                            .path
                             .file_name()
                             .map(|n| n.to_string_lossy().into_owned())
                             .unwrap_or_default(),
-                        size: bytes_to_kib_ceil(len),
+                        size: bytes_to_kib_ceil(f.len),
                         simulated: false,
                     },
                 }),
@@ -454,9 +524,12 @@ impl StorageProvider for FileProvider {
         if let Existing::Present(len) = Self::existing(&file)? {
             if len == size.bytes() {
                 let dev = self.ensure_attached(&file).await?;
-                return Ok(CreateOutcome::AlreadyPresent(
-                    self.info(vol, &file, len, Some(dev)).await?,
-                ));
+                return Ok(CreateOutcome::AlreadyPresent(self.info_now(
+                    vol,
+                    &file,
+                    len,
+                    Some(dev),
+                )?));
             }
             return Err(size_mismatch(
                 &vol.file_name(),
@@ -478,9 +551,12 @@ impl StorageProvider for FileProvider {
         )
         .await?;
         let dev = self.attach_new(&file, true).await?;
-        Ok(CreateOutcome::Created(
-            self.info(vol, &file, size.bytes(), Some(dev)).await?,
-        ))
+        Ok(CreateOutcome::Created(self.info_now(
+            vol,
+            &file,
+            size.bytes(),
+            Some(dev),
+        )?))
     }
 
     async fn delete_volume(&self, vol: &VolumeId) -> Result<DeleteOutcome, BackendError> {
@@ -618,9 +694,12 @@ impl StorageProvider for FileProvider {
         if let Existing::Present(len) = Self::existing(&new_file)? {
             if len == slen {
                 let dev = self.ensure_attached(&new_file).await?;
-                return Ok(CreateOutcome::AlreadyPresent(
-                    self.info(target, &new_file, len, Some(dev)).await?,
-                ));
+                return Ok(CreateOutcome::AlreadyPresent(self.info_now(
+                    target,
+                    &new_file,
+                    len,
+                    Some(dev),
+                )?));
             }
             return Err(size_mismatch(
                 &target.file_name(),
@@ -637,9 +716,12 @@ impl StorageProvider for FileProvider {
         )
         .await?;
         let dev = self.attach_new(&new_file, false).await?;
-        Ok(CreateOutcome::Created(
-            self.info(target, &new_file, slen, Some(dev)).await?,
-        ))
+        Ok(CreateOutcome::Created(self.info_now(
+            target,
+            &new_file,
+            slen,
+            Some(dev),
+        )?))
     }
 
     async fn device_path(&self, vol: &VolumeId) -> Result<Option<PathBuf>, BackendError> {

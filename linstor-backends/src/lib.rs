@@ -18,7 +18,7 @@
 //!   (backing names read back into volume and snapshot identities, from the right) and the
 //!   guards every user string passes before it reaches an argv.
 //! * [`parse`]: pure parsers of `lvs`, `vgs`, `pvdisplay`, `zfs`, `zpool`, `losetup`, `df`,
-//!   `stat` output.
+//!   `blockdev` output.
 //! * [`probe`]: which providers work on this host and why the others do not (LINSTOR's
 //!   `unsupported_providers`).
 //! * [`pool`]: pool set-up for the physical-storage API.

@@ -38,7 +38,6 @@ pub const FILE_TOOLS: &[&str] = &[
     "truncate",
     "cp",
     "df",
-    "stat",
     "wipefs",
     "blockdev",
     "dd",

@@ -14,6 +14,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
+use std::fmt;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -470,11 +471,24 @@ impl CommandRunner for RealRunner {
     }
 }
 
+/// What a scripted command does to the world before it answers (a `truncate` creates its
+/// file), for code that reads the result in-process.
+#[derive(Clone)]
+pub struct Effect(pub Arc<dyn Fn() + Send + Sync>);
+
+impl fmt::Debug for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Effect(..)")
+    }
+}
+
 /// What a [`ScriptedRunner`] expectation answers.
 #[derive(Debug, Clone)]
 pub enum Reply {
     /// This output; the command's exit policy is applied to its status.
     Output(CmdOutput),
+    /// Runs the effect, then answers with this output as [`Reply::Output`] does.
+    OutputAfter(CmdOutput, Effect),
     /// Sleeps for the command's timeout, then reports [`BackendError::Timeout`] (a hang).
     Hang,
     /// Reports the program as missing ([`BackendError::ToolMissing`]).
@@ -535,6 +549,20 @@ impl ScriptedRunner {
     /// Expects `argv`, answering exit 0 with `stdout`.
     pub fn expect_ok(&self, argv: &[&str], stdout: &str) -> &Self {
         self.push(argv, Reply::Output(CmdOutput::ok(stdout)))
+    }
+
+    /// Expects `argv`, runs `effect` (what the real command does to files), then answers exit
+    /// 0 with `stdout`.
+    pub fn expect_ok_after(
+        &self,
+        argv: &[&str],
+        stdout: &str,
+        effect: impl Fn() + Send + Sync + 'static,
+    ) -> &Self {
+        self.push(
+            argv,
+            Reply::OutputAfter(CmdOutput::ok(stdout), Effect(Arc::new(effect))),
+        )
     }
 
     /// Expects `argv`, answering with `output`.
@@ -654,6 +682,10 @@ impl CommandRunner for ScriptedRunner {
                 stderr: "scripted runner: unexpected command".to_owned(),
             }),
             Some(Reply::Output(out)) => apply_policy(cmd, argv, out),
+            Some(Reply::OutputAfter(out, effect)) => {
+                (effect.0)();
+                apply_policy(cmd, argv, out)
+            }
             Some(Reply::Hang) => {
                 tokio::time::sleep(cmd.timeout).await;
                 Err(BackendError::Timeout {

@@ -7,8 +7,7 @@
 //! * [`lvm`]: `lvs`, `vgs` (with `--separator ';' --units k --nosuffix --noheadings`), `pvdisplay`.
 //! * [`lsblk`]: `lsblk -J -b` (block devices, for physical storage).
 //! * [`zfs`]: `zfs list -H -p`, `zfs get -Hp`, `zpool get -Hp`.
-//! * [`util`]: `losetup -l -O NAME,BACK-FILE`, `df -B 1 --output=…`, `stat -c '%B %b'`,
-//!   `blockdev --getsize64`.
+//! * [`util`]: `losetup -l -O NAME,BACK-FILE`, `df -B 1 --output=…`, `blockdev --getsize64`.
 
 pub mod lsblk;
 pub mod lvm;

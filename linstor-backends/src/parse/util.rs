@@ -1,5 +1,5 @@
 //! Parsers for util-linux and coreutils output: `losetup -l -O NAME,BACK-FILE`,
-//! `df -B 1 --output=<field>`, `stat -c '%B %b'`.
+//! `df -B 1 --output=<field>`, `blockdev --getsize64`.
 
 use std::path::PathBuf;
 
@@ -91,24 +91,6 @@ pub fn parse_df_source(out: &str) -> Result<String, BackendError> {
     }
 }
 
-/// Parses `stat -c '%B %b' <file>` (block size, allocated blocks): the allocated bytes.
-pub fn parse_stat_allocated(out: &str) -> Result<u64, BackendError> {
-    const T: &str = "stat";
-    let mut it = lines(out);
-    let Some((no, line)) = it.next() else {
-        return Err(err(T, 0, out, "empty output"));
-    };
-    let mut f = line.split_whitespace();
-    let (Some(bs), Some(blocks), None) = (f.next(), f.next(), f.next()) else {
-        return Err(err(T, no, line, "expected '<block size> <blocks>'"));
-    };
-    let (Some(bs), Some(blocks)) = (uint(bs), uint(blocks)) else {
-        return Err(err(T, no, line, "not numbers"));
-    };
-    bs.checked_mul(blocks)
-        .ok_or_else(|| err(T, no, line, "allocated bytes overflow"))
-}
-
 /// Parses `blockdev --getsize64 <dev>`: the device size in bytes on one line.
 pub fn parse_blockdev_size(out: &str) -> Result<u64, BackendError> {
     const T: &str = "blockdev";
@@ -147,7 +129,7 @@ mod tests {
     }
 
     #[test]
-    fn fixture_df_and_stat() {
+    fn fixture_df() {
         assert_eq!(
             parse_df_bytes(&fixture("df_size.txt")).expect("ok"),
             270_553_174_016
@@ -160,7 +142,6 @@ mod tests {
             parse_df_source(&fixture("df_source.txt")).expect("ok"),
             "/dev/vda"
         );
-        assert_eq!(parse_stat_allocated("512 256\n").expect("ok"), 131_072);
     }
 
     fn check(parse: fn(&str) -> Result<u64, BackendError>, input: &str, want: Result<u64, &str>) {
@@ -196,13 +177,6 @@ mod tests {
         check(parse_blockdev_size, "8388608\n1\n", Err("exactly one"));
         check(parse_blockdev_size, "8M\n", Err("not a number"));
         check(parse_blockdev_size, "-1\n", Err("not a number"));
-        check(parse_stat_allocated, "512", Err("expected"));
-        check(parse_stat_allocated, "512 x", Err("not numbers"));
-        check(
-            parse_stat_allocated,
-            "18446744073709551615 2",
-            Err("overflow"),
-        );
     }
 
     proptest! {
@@ -212,7 +186,6 @@ mod tests {
             let _ = parse_losetup_list(&s);
             let _ = parse_df_bytes(&s);
             let _ = parse_df_source(&s);
-            let _ = parse_stat_allocated(&s);
             let _ = parse_blockdev_size(&s);
         }
 
@@ -220,7 +193,6 @@ mod tests {
         fn never_panics_on_like_input(s in "(NAME|BACK-FILE|/dev/loop[0-9]?|/x|[0-9 ]{0,4}|\\n| ){0,12}") {
             let _ = parse_losetup_list(&s);
             let _ = parse_df_bytes(&s);
-            let _ = parse_stat_allocated(&s);
             let _ = parse_blockdev_size(&s);
         }
     }

@@ -2,6 +2,11 @@
 //! pool's provider, DRBD actions through the [`DrbdLayer`]. Every action is idempotent (the
 //! providers and drbd-utils wrappers say which way each went), so a pass that crashed midway is
 //! simply planned and run again.
+//!
+//! The backing devices DRBD actions need come from [`Devices`]: the pass's last listing, kept
+//! current by the storage actions (a create or restore records the device it attached, a
+//! delete removes it), so no action lists a pool again; only a pool whose listing failed is
+//! asked per volume.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +18,7 @@ use linstor_core::{ResourceName, StorPoolName};
 
 use crate::drbd::{DrbdLayer, LocalDisk};
 use crate::error::SatError;
+use crate::observe::{Devices, Known};
 use crate::pools::Pools;
 
 /// What an action did.
@@ -41,10 +47,12 @@ pub struct Ctx<'a> {
     pub pools: &'a Pools,
     /// Its DRBD layer.
     pub drbd: &'a mut DrbdLayer,
+    /// The devices of its volumes (updated by the storage actions).
+    pub devices: &'a mut Devices,
 }
 
-impl Ctx<'_> {
-    fn provider(&self, pool: &StorPoolName) -> Result<&dyn StorageProvider, SatError> {
+impl<'a> Ctx<'a> {
+    fn provider(&self, pool: &StorPoolName) -> Result<&'a dyn StorageProvider, SatError> {
         let p = self.pools.get(pool).ok_or_else(|| SatError::Pool {
             pool: pool.to_string(),
             reason: "the node has no such pool".to_owned(),
@@ -60,34 +68,7 @@ impl Ctx<'_> {
 
     /// The backing devices of the resource's local volumes (those that exist).
     pub async fn disks(&self, rsc: &ResourceName) -> Result<BTreeMap<u16, LocalDisk>, SatError> {
-        let mut out = BTreeMap::new();
-        let Some(r) = self
-            .p
-            .state
-            .resource_definitions
-            .get(rsc)
-            .and_then(|d| d.resources.get(&self.p.node))
-        else {
-            return Ok(out);
-        };
-        for (nr, v) in &r.volumes {
-            let Some(pool) = self.pools.get(&v.storage_pool) else {
-                continue;
-            };
-            if !pool.kind.caps().backing_device {
-                continue;
-            }
-            let prov = self.provider(&v.storage_pool)?;
-            if let Some(device) = prov.device_path(&VolumeId::new(rsc.clone(), *nr)?).await? {
-                let disk = LocalDisk {
-                    device,
-                    pool: v.storage_pool.clone(),
-                    kind: pool.kind,
-                };
-                out.insert(*nr, disk);
-            }
-        }
-        Ok(out)
+        local_disks(self.p, self.pools, self.devices, rsc).await
     }
 
     /// Runs one action.
@@ -101,6 +82,7 @@ impl Ctx<'_> {
             } => {
                 let id = VolumeId::new(rsc.clone(), *vlm)?;
                 let out = self.provider(pool)?.create_volume(&id, *size).await?;
+                self.devices.set(pool, &id, out.info().device_path.clone());
                 Ok(done(out.is_changed()))
             }
             Action::RestoreVolume {
@@ -116,13 +98,15 @@ impl Ctx<'_> {
                 let to = VolumeId::new(rsc.clone(), *vlm)?;
                 // Restored before (and perhaps grown since): only the growth is left.
                 let existing = prov.list_volumes().await?;
-                let (restored, have) = match existing.iter().find(|v| v.id == to) {
-                    Some(v) => (false, v.size),
+                let (restored, have, device) = match existing.iter().find(|v| v.id == to) {
+                    Some(v) => (false, v.size, v.device_path.clone()),
                     None => {
                         let out = prov.restore_snapshot(&from, snapshot, &to).await?;
-                        (out.is_changed(), out.info().size)
+                        let info = out.info();
+                        (out.is_changed(), info.size, info.device_path.clone())
                     }
                 };
+                self.devices.set(pool, &to, device);
                 let grown = if have < *size {
                     let r = prov.resize_volume(&to, *size).await?;
                     matches!(r, linstor_backends::provider::ResizeOutcome::Resized { .. })
@@ -147,6 +131,7 @@ impl Ctx<'_> {
             Action::DeleteVolume { rsc, vlm, pool } => {
                 let id = VolumeId::new(rsc.clone(), *vlm)?;
                 let out = self.provider(pool)?.delete_volume(&id).await?;
+                self.devices.set(pool, &id, None);
                 self.drbd.volume_deleted(rsc, *vlm);
                 Ok(done(
                     out == linstor_backends::provider::DeleteOutcome::Deleted,
@@ -210,4 +195,55 @@ impl Ctx<'_> {
         }
         Ok(Done::Changed)
     }
+}
+
+/// The backing devices of `rsc`'s local volumes on the projection's node (those that exist), from
+/// `devices`; a pool `devices` did not list is asked.
+pub async fn local_disks(
+    p: &NodeProjection,
+    pools: &Pools,
+    devices: &Devices,
+    rsc: &ResourceName,
+) -> Result<BTreeMap<u16, LocalDisk>, SatError> {
+    let mut out = BTreeMap::new();
+    let Some(r) = p
+        .state
+        .resource_definitions
+        .get(rsc)
+        .and_then(|d| d.resources.get(&p.node))
+    else {
+        return Ok(out);
+    };
+    for (nr, v) in &r.volumes {
+        let Some(pool) = pools.get(&v.storage_pool) else {
+            continue;
+        };
+        if !pool.kind.caps().backing_device {
+            continue;
+        }
+        let prov = match &pool.provider {
+            Ok(prov) => prov.as_ref(),
+            Err(reason) => {
+                return Err(SatError::Pool {
+                    pool: v.storage_pool.to_string(),
+                    reason: reason.clone(),
+                });
+            }
+        };
+        let id = VolumeId::new(rsc.clone(), *nr)?;
+        let device = match devices.get(&v.storage_pool, &id) {
+            Known::Device(d) => Some(d.to_path_buf()),
+            Known::NoDevice => None,
+            Known::Unknown => prov.device_path(&id).await?,
+        };
+        if let Some(device) = device {
+            let disk = LocalDisk {
+                device,
+                pool: v.storage_pool.clone(),
+                kind: pool.kind,
+            };
+            out.insert(*nr, disk);
+        }
+    }
+    Ok(out)
 }

@@ -17,7 +17,7 @@ use linstor_proto::{ActionFailure, PoolReport, SatelliteReport};
 
 use crate::drbd::DrbdLayer;
 use crate::error::SatError;
-use crate::exec::Ctx;
+use crate::exec::{Ctx, local_disks};
 use crate::observe::{Found, observe};
 use crate::pools::Pools;
 
@@ -103,7 +103,7 @@ impl Reconciler {
         let mut found = self.look().await;
         for _ in 0..MAX_ROUNDS {
             let actions = plan::plan(&p, &found.local);
-            if actions.is_empty() || !self.execute(&p, &actions, now_ms).await {
+            if actions.is_empty() || !self.execute(&p, &actions, &mut found, now_ms).await {
                 break;
             }
             found = self.look().await;
@@ -123,8 +123,15 @@ impl Reconciler {
         observe(&self.pools, &self.drbd).await
     }
 
-    /// Runs what is due; true if any action ran without error.
-    async fn execute(&mut self, p: &NodeProjection, actions: &[Action], now_ms: u64) -> bool {
+    /// Runs what is due; true if any action ran without error. The devices in `found` follow
+    /// the storage actions.
+    async fn execute(
+        &mut self,
+        p: &NodeProjection,
+        actions: &[Action],
+        found: &mut Found,
+        now_ms: u64,
+    ) -> bool {
         let mut blocked: BTreeSet<ResourceName> = BTreeSet::new();
         let mut progressed = false;
         for a in actions {
@@ -140,6 +147,7 @@ impl Reconciler {
                 p,
                 pools: &self.pools,
                 drbd: &mut self.drbd,
+                devices: &mut found.devices,
             };
             match ctx.run(a).await {
                 Ok(_) => {
@@ -253,17 +261,14 @@ impl Reconciler {
     }
 
     async fn resource_report(
-        &mut self,
+        &self,
         p: &NodeProjection,
         rsc: &ResourceName,
         found: &Found,
     ) -> RscObserved {
-        let ctx = Ctx {
-            p,
-            pools: &self.pools,
-            drbd: &mut self.drbd,
-        };
-        let disks = ctx.disks(rsc).await.unwrap_or_default();
+        let disks = local_disks(p, &self.pools, &found.devices, rsc)
+            .await
+            .unwrap_or_default();
         let local = found.local.resources.get(rsc);
         let status = self.drbd.status(rsc);
         let drbd_rsc = p.state.resource_definitions.get(rsc).is_some_and(|d| {

@@ -5,8 +5,10 @@
 //! never blocks the node); an authenticated controller replaces the previous one. The main
 //! loop owns the [`Reconciler`]: a new projection (only the latest of several queued counts)
 //! triggers a pass and a report; failed actions are retried when their back-off ends; while the
-//! simulated DRBD syncs, its progress is reported as it goes; heartbeats keep an idle link
-//! alive, and a controller silent for [`IDLE_TIMEOUT`] is dropped.
+//! simulated DRBD syncs, its progress is reported as it goes. The link's writer is a task of its
+//! own that sends a heartbeat whenever nothing else went out for [`HEARTBEAT`], so a pass of
+//! any length (a thousand new volumes) keeps the link alive; a controller silent for
+//! [`IDLE_TIMEOUT`] is dropped.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,6 +36,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 type SatLink = Link<ToController, ToSatellite, Stream>;
 type Writer = LinkWriter<ToController, tokio::io::WriteHalf<Stream>>;
+
+/// Sends what the session queues, and a heartbeat whenever nothing went out for
+/// [`HEARTBEAT`]; ends when the queue closes or a send fails.
+async fn write_loop(mut w: Writer, mut queue: mpsc::Receiver<ToController>) {
+    loop {
+        let m = match tokio::time::timeout(HEARTBEAT, queue.recv()).await {
+            Ok(Some(m)) => m,
+            Ok(None) => return,
+            Err(_) => ToController::Heartbeat,
+        };
+        if let Err(e) = w.send(&m).await {
+            tracing::warn!("sending to the controller failed: {e}");
+            return;
+        }
+    }
+}
 
 /// Accepts controllers on `listener` and serves them with `rec` until the task is dropped.
 pub async fn serve(
@@ -98,12 +116,12 @@ enum Wake {
 
 struct Session {
     rec: Reconciler,
-    writer: Option<Writer>,
+    /// The queue of the link's writer task.
+    writer: Option<mpsc::Sender<ToController>>,
     inbox: Option<mpsc::Receiver<Result<ToSatellite, LinkError>>>,
     reader: Option<tokio::task::JoinHandle<()>>,
     dirty: bool,
     requests: Vec<(u64, linstor_proto::SatRequest)>,
-    last_sent: Instant,
     started: Instant,
 }
 
@@ -116,7 +134,6 @@ impl Session {
             reader: None,
             dirty: false,
             requests: Vec::new(),
-            last_sent: Instant::now(),
             started: Instant::now(),
         }
     }
@@ -151,9 +168,9 @@ impl Session {
         }
     }
 
-    /// Time until the next retry, sync step or heartbeat.
+    /// Time until the next retry or sync step (at most [`HEARTBEAT`]).
     fn delay(&self) -> Duration {
-        let mut d = HEARTBEAT.saturating_sub(self.last_sent.elapsed());
+        let mut d = HEARTBEAT;
         if self.rec.drbd.syncing() {
             d = d.min(SIM_TICK);
         }
@@ -178,7 +195,9 @@ impl Session {
                 }
             }
         }));
-        self.writer = Some(writer);
+        let (queue, out) = mpsc::channel(4);
+        tokio::spawn(write_loop(writer, out));
+        self.writer = Some(queue);
         self.inbox = Some(rx);
         // Nothing is reported before the controller's first projection (it sends one at once):
         // the node turns ONLINE with a report of the full sync, never of an old projection.
@@ -223,20 +242,17 @@ impl Session {
             self.dirty = false;
             let report = self.rec.pass(now).await;
             self.send(ToController::Report(Box::new(report))).await;
-        } else if self.last_sent.elapsed() >= HEARTBEAT {
-            self.send(ToController::Heartbeat).await;
         }
     }
 
     async fn send(&mut self, m: ToController) {
-        let Some(w) = self.writer.as_mut() else {
+        let Some(w) = self.writer.as_ref() else {
             return;
         };
-        if let Err(e) = w.send(&m).await {
-            tracing::warn!("sending to the controller failed: {e}");
+        if w.send(m).await.is_err() {
+            // The writer task ended: its send failed (and said why).
             self.writer = None;
             self.inbox = None;
         }
-        self.last_sent = Instant::now();
     }
 }

@@ -18,10 +18,11 @@ use std::sync::Arc;
 use linstor_backends::runner::{Cmd, CommandRunner};
 use linstor_core::keys;
 use linstor_core::model::ProviderKind;
-use linstor_core::plan::LocalDrbd;
+use linstor_core::plan::{Copies, LocalDrbd};
 use linstor_core::projection::NodeProjection;
 use linstor_core::{ResourceName, StorPoolName};
 use linstor_drbd::commands::{AdjustOpts, Drbd, Gi, InitialGi, MetaDev, VolumeInit};
+use linstor_drbd::events2::DiskState;
 use linstor_drbd::files::ResFileStore;
 use linstor_drbd::state::{ResourceStatus, Tracker};
 use linstor_drbd::{DrbdVersions, NodeRole, OptionWhitelist, ResConfig};
@@ -238,6 +239,18 @@ fn volume_init(
     })
 }
 
+/// Whether a local disk in this state is attached: DRBD read its metadata.
+fn attached(disk: &DiskState) -> bool {
+    matches!(
+        disk,
+        DiskState::Negotiating
+            | DiskState::Inconsistent
+            | DiskState::Outdated
+            | DiskState::Consistent
+            | DiskState::UpToDate
+    )
+}
+
 impl DrbdLayer {
     fn no_kernel(&self, rsc: &ResourceName) -> SatError {
         let why = match &self.kernel {
@@ -383,23 +396,47 @@ impl DrbdLayer {
         self.tracker.resource(rsc.as_str()).map(ResourceStatus::of)
     }
 
-    /// What the plan needs to know of a resource's DRBD side (`None`: nothing there).
-    pub fn local(&self, rsc: &ResourceName) -> Option<LocalDrbd> {
+    /// What the plan needs to know of a resource's DRBD side (`None`: nothing there), given
+    /// the resource's backing volumes found in the pools (`volumes`).
+    ///
+    /// Metadata is known for the volumes this process set up, and for every volume the kernel
+    /// has attached (DRBD reads the metadata to attach, so it is there) whose backing volume
+    /// was found in exactly one pool: after a restart those are not checked again with
+    /// `drbdmeta`, one process per volume.
+    pub fn local(
+        &self,
+        rsc: &ResourceName,
+        volumes: Option<&BTreeMap<u16, Copies>>,
+    ) -> Option<LocalDrbd> {
         let file = self.store.read(rsc.as_str()).ok().flatten().is_some();
-        let up = self.tracker.resource(rsc.as_str()).is_some();
-        let metadata: BTreeMap<u16, StorPoolName> = self
+        let tracked = self.tracker.resource(rsc.as_str());
+        let lo = (rsc.clone(), 0);
+        let hi = (rsc.clone(), u16::MAX);
+        let mut metadata: BTreeMap<u16, StorPoolName> = self
             .metadata
-            .iter()
-            .filter(|((r, _), _)| r == rsc)
+            .range(lo..=hi)
             .map(|((_, n), (pool, _))| (*n, pool.clone()))
             .collect();
-        if !file && !up && metadata.is_empty() {
+        let attached = tracked
+            .into_iter()
+            .flat_map(|r| r.devices.values())
+            .filter(|d| attached(&d.disk));
+        for d in attached {
+            let mut pools = volumes
+                .and_then(|v| v.get(&d.volume))
+                .into_iter()
+                .flat_map(|c| c.keys());
+            if let (Some(pool), None) = (pools.next(), pools.next()) {
+                metadata.entry(d.volume).or_insert_with(|| pool.clone());
+            }
+        }
+        if !file && tracked.is_none() && metadata.is_empty() {
             return None;
         }
         Some(LocalDrbd {
             // 0: a file this process did not write; the plan rewrites it (idempotent).
             res_file: file.then(|| self.written.get(rsc).copied().unwrap_or(0)),
-            up: up.then(|| self.up_digest(rsc)),
+            up: tracked.is_some().then(|| self.up_digest(rsc)),
             metadata,
         })
     }
@@ -424,5 +461,68 @@ impl DrbdLayer {
         out.sort();
         out.dedup();
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim_drbd::SimKernel;
+    use linstor_backends::runner::ScriptedRunner;
+    use linstor_core::SizeKib;
+
+    fn pool(name: &str) -> StorPoolName {
+        StorPoolName::new(name).unwrap()
+    }
+
+    /// After a restart nothing is remembered; a volume the kernel has attached has metadata
+    /// (in the one pool its backing volume was found in), a diskless one has none, and an
+    /// ambiguous one (copies in two pools) is left to `drbdmeta`.
+    #[test]
+    fn attached_volumes_have_metadata_after_a_restart() {
+        let tmp = tempfile::tempdir().unwrap();
+        let state = tmp.path().join("state");
+        let mut kernel = SimKernel::load(&state).unwrap();
+        let vols = BTreeMap::from([
+            (0, (1000, SimStart::UpToDate)),
+            (1, (1001, SimStart::Diskless)),
+            (2, (1002, SimStart::Sync)),
+            (3, (1003, SimStart::UpToDate)),
+        ]);
+        kernel.adjust("r0", 7, &vols, Vec::new()).unwrap();
+        let runner = Arc::new(ScriptedRunner::new());
+        let mut layer = DrbdLayer::new(
+            runner.clone(),
+            &tmp.path().join("drbd"),
+            &state,
+            Kernel::Simulated(kernel),
+            DrbdVersions::default(),
+        )
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(layer.refresh()).unwrap();
+        let rsc = ResourceName::new("r0").unwrap();
+        let copies =
+            |pools: &[&str]| -> Copies { pools.iter().map(|p| (pool(p), SizeKib(8192))).collect() };
+        let found = BTreeMap::from([
+            (0, copies(&["thin"])),
+            (1, copies(&["thin"])),
+            (2, copies(&["thin"])),
+            (3, copies(&["thin", "other"])),
+        ]);
+        let local = layer.local(&rsc, Some(&found)).unwrap();
+        assert_eq!(local.up, Some(7));
+        assert_eq!(local.res_file, None);
+        assert_eq!(
+            local.metadata,
+            BTreeMap::from([(0, pool("thin")), (2, pool("thin"))])
+        );
+        // Without the pools' listing nothing is inferred.
+        let local = layer.local(&rsc, None).unwrap();
+        assert!(local.metadata.is_empty());
+        assert_eq!(layer.local(&ResourceName::new("r1").unwrap(), None), None);
+        runner.finish();
     }
 }

@@ -136,7 +136,8 @@ pub async fn observe(pools: &Pools, drbd: &DrbdLayer) -> Found {
         }
     }
     for rsc in drbd.names() {
-        if let Some(d) = drbd.local(&rsc) {
+        let volumes = found.local.resources.get(&rsc).map(|r| &r.volumes);
+        if let Some(d) = drbd.local(&rsc, volumes) {
             found.local.resources.entry(rsc).or_default().drbd = Some(d);
         }
     }

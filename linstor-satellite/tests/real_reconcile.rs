@@ -2,12 +2,14 @@
 //! are sparse files on real loop devices, `.res` files pass the real `drbdadm sh-nop`, metadata
 //! is written by the real `drbdadm create-md`/`drbdmeta`; only `adjust`/`down` and the state go
 //! to the simulated kernel. A resource comes up UpToDate, a second pass changes nothing, a
-//! resize grows the file and the loop device, and a delete removes every file and loop device.
+//! restarted satellite finds it all in place without running a DRBD tool, a resize grows the
+//! file and the loop device, and a delete removes every file and loop device.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use linstor_backends::runner::{CommandRunner, RealRunner};
+use linstor_backends::BackendError;
+use linstor_backends::runner::{Cmd, CmdOutput, CommandRunner, RealRunner};
 use linstor_core::NodeName;
 use linstor_core::cluster::{Cluster, SeededEnv};
 use linstor_core::model::Capabilities;
@@ -118,8 +120,27 @@ fn projection(c: &Cluster) -> NodeProjection {
     c.state().for_node(&NodeName::new("n1").unwrap()).unwrap()
 }
 
+/// The real runner, recording every argv.
+#[derive(Debug, Default)]
+struct Recording {
+    real: RealRunner,
+    argvs: Mutex<Vec<Vec<String>>>,
+}
+
+#[async_trait::async_trait]
+impl CommandRunner for Recording {
+    async fn run(&self, cmd: &Cmd) -> Result<CmdOutput, BackendError> {
+        self.argvs.lock().unwrap().push(cmd.argv());
+        self.real.run(cmd).await
+    }
+}
+
 fn reconciler(dir: &Path) -> Reconciler {
-    let runner: Arc<dyn CommandRunner> = Arc::new(RealRunner::new());
+    reconciler_with(dir, Arc::new(RealRunner::new()))
+}
+
+/// The satellite on `dir` (its state, `.res` files and pools), as after a start.
+fn reconciler_with(dir: &Path, runner: Arc<dyn CommandRunner>) -> Reconciler {
     let state = dir.join("state");
     let kernel = Kernel::Simulated(SimKernel::load(&state).unwrap());
     let drbd = DrbdLayer::new(
@@ -175,6 +196,22 @@ fn real_file_thin_with_simulated_drbd_converges_resizes_and_deletes() {
     // Nothing left to do: the same report again.
     let again = rt.block_on(rec.pass(1));
     assert_eq!(again.resources, report.resources);
+    // A restart: nothing remembered, everything found in place; the attached volume's
+    // metadata is not checked again (no drbdmeta), the `.res` is unchanged (no drbdadm).
+    let recording = Arc::new(Recording::default());
+    let mut restarted = reconciler_with(dir, recording.clone());
+    restarted.set_projection(1, projection(&c));
+    let after = rt.block_on(restarted.pass(1));
+    assert!(after.converged && after.failures.is_empty(), "{after:?}");
+    assert_eq!(after.resources, report.resources);
+    let argvs = recording.argvs.lock().unwrap().clone();
+    assert!(
+        argvs
+            .iter()
+            .all(|a| !a[0].starts_with("drbdmeta") && !a[0].starts_with("drbdadm")),
+        "{argvs:?}"
+    );
+    drop(restarted);
     // Grow: the file and its loop device grow.
     run(
         &mut c,

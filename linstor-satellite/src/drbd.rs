@@ -280,8 +280,9 @@ impl DrbdLayer {
                 let cfg = self.config(p, rsc, disks)?;
                 let (vols, peers) = self.sim_inputs(rsc, &cfg, disks);
                 if let Kernel::Simulated(k) = &mut self.kernel {
-                    k.adjust(rsc.as_str(), digest, &vols, peers)
-                        .map_err(|e| SatError::io("write", Path::new("simulated-drbd.json"), e))?;
+                    k.adjust(rsc.as_str(), digest, &vols, peers).map_err(|e| {
+                        SatError::io("write", Path::new(crate::sim_drbd::STATE_DIR), e)
+                    })?;
                 }
             }
             Kernel::Missing(_) => return Err(self.no_kernel(rsc)),
@@ -325,7 +326,7 @@ impl DrbdLayer {
             Kernel::Real => self.tools(p).down(rsc.as_str()).await?,
             Kernel::Simulated(k) => k
                 .down(rsc.as_str())
-                .map_err(|e| SatError::io("write", Path::new("simulated-drbd.json"), e))?,
+                .map_err(|e| SatError::io("write", Path::new(crate::sim_drbd::STATE_DIR), e))?,
             // Nothing can be up without the module.
             Kernel::Missing(_) => {}
         }

@@ -2,8 +2,10 @@
 //!
 //! What the kernel would hold — which resources are up with which configuration, each local
 //! volume's disk state and sync progress, the connections to peers — is kept here and written
-//! to `<state dir>/simulated-drbd.json` after every change, so it outlives a satellite restart
-//! the way kernel state does. Everything reported from it is labelled simulated.
+//! to `<state dir>/simulated-drbd/<resource>.json` whenever that resource changes (one small
+//! file per resource, so a change costs the same with one resource up or a thousand), so it
+//! outlives a satellite restart the way kernel state does. Everything reported from it is
+//! labelled simulated.
 //!
 //! The state is exposed as `drbdsetup events2` lines ([`SimKernel::events2`]), which the
 //! satellite feeds through `linstor-drbd`'s events2 parser and tracker exactly like real
@@ -74,30 +76,58 @@ pub enum SimStart {
 /// The simulated kernel of one node.
 #[derive(Debug)]
 pub struct SimKernel {
-    path: PathBuf,
+    dir: PathBuf,
     resources: BTreeMap<String, SimResource>,
 }
+
+/// The directory of the state files, under the state directory.
+pub const STATE_DIR: &str = "simulated-drbd";
 
 impl SimKernel {
     /// Loads the state kept in `state_dir` (none: nothing is up).
     pub fn load(state_dir: &Path) -> std::io::Result<SimKernel> {
-        let path = state_dir.join("simulated-drbd.json");
-        let resources = match std::fs::read(&path) {
-            Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+        let dir = state_dir.join(STATE_DIR);
+        let mut resources = BTreeMap::new();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => Some(e),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(e),
         };
-        Ok(SimKernel { path, resources })
+        for entry in entries.into_iter().flatten() {
+            let path = entry?.path();
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".json"))
+            else {
+                continue;
+            };
+            // A file that does not read (cut short by a crash mid-write) is not up.
+            if let Ok(r) = serde_json::from_slice(&std::fs::read(&path)?) {
+                resources.insert(name.to_owned(), r);
+            }
+        }
+        Ok(SimKernel { dir, resources })
     }
 
-    fn save(&self) -> std::io::Result<()> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = self.path.with_extension("json.tmp");
-        let text = serde_json::to_vec(&self.resources).map_err(std::io::Error::other)?;
+    fn file(&self, rsc: &str) -> PathBuf {
+        self.dir.join(format!("{rsc}.json"))
+    }
+
+    /// Writes one resource's state (or removes it, when it is down).
+    fn save(&self, rsc: &str) -> std::io::Result<()> {
+        let path = self.file(rsc);
+        let Some(r) = self.resources.get(rsc) else {
+            return match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            };
+        };
+        std::fs::create_dir_all(&self.dir)?;
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_vec(r).map_err(std::io::Error::other)?;
         std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &self.path)
+        std::fs::rename(&tmp, &path)
     }
 
     /// The resource, if it is up.
@@ -139,40 +169,42 @@ impl SimKernel {
             peers,
         };
         self.resources.insert(rsc.to_owned(), r);
-        self.save()
+        self.save(rsc)
     }
 
     /// `drbdsetup down`.
     pub fn down(&mut self, rsc: &str) -> std::io::Result<()> {
         if self.resources.remove(rsc).is_some() {
-            self.save()?;
+            self.save(rsc)?;
         }
         Ok(())
     }
 
     /// Advances every running sync by [`SYNC_STEP`]; true if anything changed.
     pub fn tick(&mut self) -> std::io::Result<bool> {
-        let mut changed = false;
-        for v in self
-            .resources
-            .values_mut()
-            .flat_map(|r| r.volumes.values_mut())
-        {
-            if let Some(d) = v.done {
-                changed = true;
-                let d = d + SYNC_STEP;
-                if d >= 100.0 {
-                    v.done = None;
-                    v.disk = "UpToDate".to_owned();
-                } else {
-                    v.done = Some(d);
+        let mut changed = Vec::new();
+        for (name, r) in &mut self.resources {
+            let mut any = false;
+            for v in r.volumes.values_mut() {
+                if let Some(d) = v.done {
+                    any = true;
+                    let d = d + SYNC_STEP;
+                    if d >= 100.0 {
+                        v.done = None;
+                        v.disk = "UpToDate".to_owned();
+                    } else {
+                        v.done = Some(d);
+                    }
                 }
             }
+            if any {
+                changed.push(name.clone());
+            }
         }
-        if changed {
-            self.save()?;
+        for name in &changed {
+            self.save(name)?;
         }
-        Ok(changed)
+        Ok(!changed.is_empty())
     }
 
     /// True while some volume syncs.

@@ -13,7 +13,8 @@
 //!    `kill -9` of the satellite and a `start`: the time until every resource is `UpToDate`
 //!    again (the controller forgets a node's reports when its connection changes, so the view
 //!    shows no state until the satellite has observed, re-planned and re-reported
-//!    everything), measured from the start and from the moment the controller's link is up.
+//!    everything), measured from the start and from the moment the controller's link is up;
+//!    then ten more spawns (one replica) on that node, p50.
 //!
 //! Every cluster is torn down (`scripts/local-cluster down`) when its guard drops, also on a
 //! panic. Nothing is written outside the temp directories.
@@ -50,6 +51,7 @@ struct Run {
     resync_from_start_s: f64,
     resync_from_link_s: f64,
     rss_resynced_mib: f64,
+    loaded_spawn_p50_ms: f64,
 }
 
 fn env_or(key: &str, default: usize) -> usize {
@@ -177,8 +179,8 @@ fn three_nodes(spawns: usize, size_kib: u64) -> (f64, f64, f64) {
     (idle, pct(&lat, 50), pct(&lat, 99))
 }
 
-/// Phase 2: `rscs` resources on one node, then a restart of its satellite.
-fn one_node_full(rscs: usize, size_kib: u64) -> (f64, f64, f64, f64, f64) {
+/// Phase 2: `rscs` resources on one node, then a restart of its satellite, then a few spawns.
+fn one_node_full(rscs: usize, size_kib: u64) -> Full {
     let c = Cluster::up(1);
     wait(&c, 30, Duration::from_millis(50), "node-1 ONLINE", || {
         all_online(&c)
@@ -224,7 +226,42 @@ fn one_node_full(rscs: usize, size_kib: u64) -> (f64, f64, f64, f64, f64) {
     let from_link = linked.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_secs(1));
     let rss_resynced = rss_mib(&c, "node-1");
-    (create_all, rss_full, from_start, from_link, rss_resynced)
+    // A node that holds them all still answers a new spawn quickly.
+    let mut lat = Vec::with_capacity(LOADED_SPAWNS);
+    for i in 0..LOADED_SPAWNS {
+        let name = format!("more{i:02}");
+        let path = format!("/v1/view/resources?resources={name}");
+        let t = Instant::now();
+        spawn(&c, "rg1", &name, size_kib);
+        wait(&c, 60, Duration::from_millis(5), &name, || {
+            let v = c.ok("GET", &path, None);
+            v.as_array()
+                .is_some_and(|rs| rs.len() == 1 && rs.iter().all(resource_up_to_date))
+        });
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    Full {
+        create_all,
+        rss_full,
+        from_start,
+        from_link,
+        rss_resynced,
+        loaded_spawn_p50_ms: pct(&lat, 50),
+    }
+}
+
+/// Spawns (one replica) on the node holding all resources, after the resync.
+const LOADED_SPAWNS: usize = 10;
+
+/// What phase 2 measured.
+struct Full {
+    create_all: f64,
+    rss_full: f64,
+    from_start: f64,
+    from_link: f64,
+    rss_resynced: f64,
+    loaded_spawn_p50_ms: f64,
 }
 
 /// `cargo build --release` of both binaries (the caller's lock, if any, covers it).
@@ -296,20 +333,20 @@ fn main() {
     let mut all = Vec::new();
     for i in 0..runs {
         let (idle, p50, p99) = three_nodes(spawns, size_kib);
-        let (create_all, rss_full, from_start, from_link, rss_resynced) =
-            one_node_full(rscs, size_kib);
+        let f = one_node_full(rscs, size_kib);
         let r = Run {
             idle_rss_mib: idle,
             spawn_p50_ms: p50,
             spawn_p99_ms: p99,
-            create_all_s: create_all,
-            rss_full_mib: rss_full,
-            resync_from_start_s: from_start,
-            resync_from_link_s: from_link,
-            rss_resynced_mib: rss_resynced,
+            create_all_s: f.create_all,
+            rss_full_mib: f.rss_full,
+            resync_from_start_s: f.from_start,
+            resync_from_link_s: f.from_link,
+            rss_resynced_mib: f.rss_resynced,
+            loaded_spawn_p50_ms: f.loaded_spawn_p50_ms,
         };
         println!(
-            "run {}: idle RSS {:.1} MiB, spawn→UpToDate p50 {:.1} ms p99 {:.1} ms, {rscs} created→UpToDate {:.2} s, RSS {:.1} MiB, resync from start {:.2} s (from link {:.2} s), RSS after {:.1} MiB",
+            "run {}: idle RSS {:.1} MiB, spawn→UpToDate p50 {:.1} ms p99 {:.1} ms, {rscs} created→UpToDate {:.2} s, RSS {:.1} MiB, resync from start {:.2} s (from link {:.2} s), RSS after {:.1} MiB, 1-replica spawn on the full node p50 {:.1} ms",
             i + 1,
             r.idle_rss_mib,
             r.spawn_p50_ms,
@@ -318,7 +355,8 @@ fn main() {
             r.rss_full_mib,
             r.resync_from_start_s,
             r.resync_from_link_s,
-            r.rss_resynced_mib
+            r.rss_resynced_mib,
+            r.loaded_spawn_p50_ms
         );
         all.push(r);
     }
@@ -366,5 +404,10 @@ fn main() {
         "  {:<44} {:>10.2}",
         "resync after restart, from link up (s)",
         m(|r| r.resync_from_link_s)
+    );
+    println!(
+        "  {:<44} {:>10.1}",
+        format!("1-replica spawn, node with {rscs} p50 (ms)"),
+        m(|r| r.loaded_spawn_p50_ms)
     );
 }

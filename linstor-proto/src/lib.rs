@@ -5,7 +5,8 @@
 //! The controller sends the node's whole projection on every change ([`ToSatellite::Sync`]),
 //! numbered by a generation that grows with every send; the satellite answers with
 //! [`SatelliteReport`]s naming the generation they reflect, so the controller knows when a
-//! node has converged. Both sides send [`ToSatellite::Heartbeat`] / [`ToController::Heartbeat`]
+//! node has converged (and holds further changes back until the satellite reported the last
+//! projection sent). Both sides send [`ToSatellite::Heartbeat`] / [`ToController::Heartbeat`]
 //! when idle; a link silent for longer than its timeout is dead.
 
 use std::collections::BTreeMap;

@@ -5,8 +5,10 @@
 //!
 //! Node status follows LINSTOR: `OFFLINE` until a link is up, `CONNECTED` once authenticated,
 //! `ONLINE` with the first report (the full sync done), `OFFLINE` again when the link is lost
-//! (with reconnects under back-off). The projection is recomputed after every commit and sent
-//! only when it differs from what the node has, so a burst of commits costs one send.
+//! (with reconnects under back-off). The projection is recomputed after a commit and sent only
+//! when it differs from what the node has, so a burst of commits costs one send; while the
+//! satellite has not yet reported the projection last sent (it is still working on it), commits
+//! are only noted, and the projection goes out once, with its report.
 //!
 //! Physical-storage questions go through [`hub::Hub`] to the node's connected link.
 //!

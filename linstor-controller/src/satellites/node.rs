@@ -153,6 +153,10 @@ struct Session<'a> {
     pending: BTreeMap<u64, tokio::sync::oneshot::Sender<linstor_proto::SatAnswer>>,
     next_id: u64,
     failed: BTreeSet<(String, String)>,
+    /// The generation the satellite reported last.
+    reported: u64,
+    /// Commits arrived while the satellite still worked on the projection sent.
+    held: bool,
 }
 
 impl Drop for Session<'_> {
@@ -190,7 +194,17 @@ impl<'a> Session<'a> {
             pending: BTreeMap::new(),
             next_id: 0,
             failed: BTreeSet::new(),
+            reported: 0,
+            held: false,
         }
+    }
+
+    /// True while the satellite has not yet reported the projection last sent: it works on
+    /// it, and takes only the latest of several anyway, so later commits wait and go out as
+    /// one projection with its report (a thousand spawns during one long pass cost one
+    /// projection, not a thousand).
+    fn busy(&self) -> bool {
+        self.sent.is_some() && self.reported < self.generation
     }
 
     /// Serves until the link fails; returns why.
@@ -206,7 +220,9 @@ impl<'a> Session<'a> {
                     }
                     tokio::time::sleep(COALESCE).await;
                     self.changes.borrow_and_update();
-                    if let Err(e) = self.push().await {
+                    if self.busy() {
+                        self.held = true;
+                    } else if let Err(e) = self.push().await {
                         return e;
                     }
                 }
@@ -220,7 +236,16 @@ impl<'a> Session<'a> {
                     self.pending.insert(self.next_id, a.reply);
                 }
                 m = self.inbox.recv() => match m {
-                    Some(Ok(ToController::Report(r))) => self.apply(*r).await,
+                    Some(Ok(ToController::Report(r))) => {
+                        self.reported = self.reported.max(r.generation);
+                        self.apply(*r).await;
+                        if self.held && !self.busy() {
+                            self.held = false;
+                            if let Err(e) = self.push().await {
+                                return e;
+                            }
+                        }
+                    }
                     Some(Ok(ToController::Answer { id, answer })) => {
                         if let Some(reply) = self.pending.remove(&id) {
                             let _ = reply.send(answer);

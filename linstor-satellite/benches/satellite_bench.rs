@@ -185,6 +185,13 @@ fn one_node_full(rscs: usize, size_kib: u64) -> Full {
     wait(&c, 30, Duration::from_millis(50), "node-1 ONLINE", || {
         all_online(&c)
     });
+    // One DRBD port per resource on the node: LINSTOR's default range 7000-7999 holds 1,000.
+    let last_port = 7000 + rscs + LOADED_SPAWNS + 100;
+    c.ok(
+        "POST",
+        "/v1/controller/properties",
+        Some(&json!({"override_props": {"TcpPortAutoRange": format!("7000-{last_port}")}})),
+    );
     resource_group(&c, "rg1", 1);
     let t = Instant::now();
     for i in 0..rscs {

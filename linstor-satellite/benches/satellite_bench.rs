@@ -36,7 +36,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Cluster, can_run};
@@ -271,47 +270,6 @@ struct Full {
     loaded_spawn_p50_ms: f64,
 }
 
-/// `cargo build --release` of both binaries (the caller's lock, if any, covers it).
-fn build_release() {
-    if std::env::var_os("BENCH_NO_BUILD").is_some() {
-        return;
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut build = Command::new(cargo);
-    // What cargo sets for the running bench (ring's build script reruns when
-    // CARGO_MANIFEST_DIR changes): without them the build matches a shell's, nothing rebuilds.
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy();
-        if k.starts_with("CARGO_PKG_")
-            || [
-                "CARGO_MANIFEST_DIR",
-                "CARGO_MANIFEST_PATH",
-                "CARGO_CRATE_NAME",
-                "CARGO_BIN_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-                "OUT_DIR",
-            ]
-            .contains(&k.as_ref())
-        {
-            build.env_remove(k.as_ref());
-        }
-    }
-    let status = build
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "linstor-controller",
-            "-p",
-            "linstor-satellite",
-        ])
-        .current_dir(common::root())
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "cargo build --release failed");
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -324,7 +282,9 @@ fn main() {
     if !can_run("satellite_bench") {
         return;
     }
-    build_release();
+    if std::env::var_os("BENCH_NO_BUILD").is_none() {
+        common::build_release();
+    }
     let bins = Path::new(env!("CARGO_BIN_EXE_linstor-satellite"))
         .parent()
         .expect("bin dir");

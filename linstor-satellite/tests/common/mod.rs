@@ -1,5 +1,6 @@
 //! A `scripts/local-cluster` under test: brought up in a temp dir, torn down (every daemon by
-//! its pid, every loop device and file) when dropped; a raw HTTP/1.1 client for its REST API.
+//! its pid, every loop device and file) when dropped; a raw HTTP/1.1 client for its REST API;
+//! the release build `satellite_bench` runs first.
 
 #![allow(dead_code, clippy::print_stderr)]
 
@@ -49,6 +50,45 @@ pub fn can_run(test: &str) -> bool {
     );
     eprintln!("SKIP {test}: needs root and {missing:?}");
     false
+}
+
+/// `cargo build --release -p linstor-controller -p linstor-satellite`, from a benchmark that
+/// runs both release binaries (the caller's build lock, if any, covers it).
+pub fn build_release() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut build = Command::new(cargo);
+    // What cargo sets for the running bench (ring's build script reruns when
+    // CARGO_MANIFEST_DIR changes): without them the build matches a shell's, nothing rebuilds.
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if k.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "OUT_DIR",
+            ]
+            .contains(&k.as_ref())
+        {
+            build.env_remove(k.as_ref());
+        }
+    }
+    let status = build
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "linstor-controller",
+            "-p",
+            "linstor-satellite",
+        ])
+        .current_dir(root())
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "cargo build --release failed");
 }
 
 /// A running local cluster.

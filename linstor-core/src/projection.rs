@@ -176,9 +176,10 @@ impl NodeProjection {
             nodes: d.map(|d| self.node_views(d)).unwrap_or_default(),
             ctrl: NoAux(&self.state.ctrl_props),
         };
-        let bytes = serde_json::to_vec(&input).expect("the model always serializes");
+        // Streamed into the hash (FNV-1a is byte by byte: the same digest as hashing the whole
+        // JSON text), without building the text.
         let mut h = Fnv::default();
-        h.write(&bytes);
+        serde_json::to_writer(HashWriter(&mut h), &input).expect("the model always serializes");
         h.finish()
     }
 
@@ -241,5 +242,19 @@ struct NoAux<'a>(&'a Props);
 impl Serialize for NoAux<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_map(self.0.iter().filter(|(k, _)| !k.starts_with("Aux/")))
+    }
+}
+
+/// Feeds what is written into a hasher.
+struct HashWriter<'a>(&'a mut Fnv);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -100,15 +100,17 @@ impl Reconciler {
         let Some(p) = self.projection.take() else {
             return self.report_without_projection();
         };
+        // The projection does not change during a pass: what it asks for is worked out once.
+        let want = plan::desired(&p);
         let mut found = self.look().await;
         for _ in 0..MAX_ROUNDS {
-            let actions = plan::plan(&p, &found.local);
+            let actions = plan::plan_desired(&want, &found.local);
             if actions.is_empty() || !self.execute(&p, &actions, &mut found, now_ms).await {
                 break;
             }
             found = self.look().await;
         }
-        let left = plan::plan(&p, &found.local);
+        let left = plan::plan_desired(&want, &found.local);
         let wanted: BTreeSet<String> = left.iter().map(key).collect();
         self.failures.retain(|k, _| wanted.contains(k));
         let report = self.report(&p, &found, left.is_empty(), now_ms).await;

@@ -393,7 +393,13 @@ fn restore_source(p: &NodeProjection, rd: &ResourceDefinition) -> Option<Restore
 
 /// The actions that make `observed` what `p` asks for, in order (see the module docs).
 pub fn plan(p: &NodeProjection, observed: &NodeLocal) -> Vec<Action> {
-    let want = desired(p);
+    plan_desired(&desired(p), observed)
+}
+
+/// [`plan`] from the projection's [`desired`] state, for a caller that plans the same
+/// projection again and again (the satellite, within a pass): `plan(p, o)` is
+/// `plan_desired(&desired(p), o)`.
+pub fn plan_desired(want: &Desired, observed: &NodeLocal) -> Vec<Action> {
     let mut steps = Steps::default();
     let names: BTreeSet<&ResourceName> = want
         .local
@@ -407,7 +413,7 @@ pub fn plan(p: &NodeProjection, observed: &NodeLocal) -> Vec<Action> {
             name: rsc,
             d: want.local.resources.get(rsc).unwrap_or(&empty),
             o: observed.resources.get(rsc).unwrap_or(&empty),
-            want: &want,
+            want,
         };
         r.plan(&mut steps);
     }

@@ -14,7 +14,8 @@ use tokio::net::{TcpListener, TcpStream};
 
 type FakeLink = Link<ToController, ToSatellite, TcpStream>;
 
-/// The next projection's generation and the node's `Aux/step` in it; heartbeats are skipped.
+/// The next projection's generation and the node's `Aux/step` in it; other messages are
+/// skipped.
 /// `None` if none arrives within `wait`.
 async fn next_sync(link: &mut FakeLink, wait: Duration) -> Option<(u64, Option<String>)> {
     let end = tokio::time::Instant::now() + wait;
@@ -30,7 +31,7 @@ async fn next_sync(link: &mut FakeLink, wait: Duration) -> Option<(u64, Option<S
                 let step = node.props.get("Aux/step").map(str::to_owned);
                 return Some((generation, step));
             }
-            Ok(Ok(ToSatellite::Heartbeat)) => {}
+            Ok(Ok(ToSatellite::Heartbeat | ToSatellite::Request { .. })) => {}
             Ok(Err(e)) => panic!("link: {e}"),
         }
     }

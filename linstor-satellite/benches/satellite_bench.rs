@@ -23,7 +23,8 @@
 //! mounts). It first runs `cargo build --release -p linstor-controller -p linstor-satellite`
 //! (the release binaries `LINSTOR_BIN_DIR` points at); set `BENCH_NO_BUILD=1` to skip that
 //! when they are current. Env `BENCH_RUNS`, `BENCH_SPAWNS`, `BENCH_RSCS`, `BENCH_SIZE_KIB`
-//! override the defaults 3, 50, 1000, 4096.
+//! override the defaults 3, 50, 1000, 4096. Under `cargo test --all-targets` (debug build) it
+//! is a smoke run on the debug binaries: 1 run, 3 spawns, 10 resources.
 
 #![allow(
     clippy::print_stdout,
@@ -282,20 +283,29 @@ fn main() {
     if !can_run("satellite_bench") {
         return;
     }
-    if std::env::var_os("BENCH_NO_BUILD").is_none() {
-        common::build_release();
+    // `cargo test --all-targets` builds and runs benches in the debug profile: then this is a
+    // smoke run of the whole procedure on the debug binaries, with small numbers.
+    let smoke = cfg!(debug_assertions);
+    if smoke {
+        println!(
+            "satellite_bench: debug build (cargo test): a smoke run with small numbers; the figures come from `cargo bench`"
+        );
+    } else {
+        if std::env::var_os("BENCH_NO_BUILD").is_none() {
+            common::build_release();
+        }
+        let bins = Path::new(env!("CARGO_BIN_EXE_linstor-satellite"))
+            .parent()
+            .expect("bin dir");
+        assert!(
+            bins.ends_with("release"),
+            "satellite_bench measures release binaries, not {}",
+            bins.display()
+        );
     }
-    let bins = Path::new(env!("CARGO_BIN_EXE_linstor-satellite"))
-        .parent()
-        .expect("bin dir");
-    assert!(
-        bins.ends_with("release"),
-        "satellite_bench measures release binaries, not {}",
-        bins.display()
-    );
-    let runs = env_or("BENCH_RUNS", 3);
-    let spawns = env_or("BENCH_SPAWNS", 50);
-    let rscs = env_or("BENCH_RSCS", 1000);
+    let runs = env_or("BENCH_RUNS", if smoke { 1 } else { 3 });
+    let spawns = env_or("BENCH_SPAWNS", if smoke { 3 } else { 50 });
+    let rscs = env_or("BENCH_RSCS", if smoke { 10 } else { 1000 });
     let size_kib = env_or("BENCH_SIZE_KIB", 4096) as u64;
     let mut all = Vec::new();
     for i in 0..runs {

@@ -5,7 +5,7 @@
 //! | capacity / free | `df -B 1 --output=size <dir>`, `df -B 1 --output=avail <dir>` |
 //! | create (thick) | `fallocate -x -l <n>KiB <file>` |
 //! | create (thin) | `truncate -s <n>KiB <file>` |
-//! | attach | `losetup -f --show <file>`, then the quick wipe of [`crate::wipe`] (`wipefs -a -f <dev>`, `blockdev --getsize64 <dev>`, `dd` zeroing the DRBD superblock areas) |
+//! | attach | `losetup -f --show <file>` (under the host-wide [`crate::hostlock`]); with [`FileConfig::wipe`], then the quick wipe of [`crate::wipe`] (`wipefs -a -f <dev>`, `blockdev --getsize64 <dev>`, `dd` zeroing the DRBD superblock areas) |
 //! | list volumes | the directory with each file's size and, thin, allocated blocks, read in-process (`<rsc>_<NNNNN>.img`), then one `losetup -l -O NAME,BACK-FILE` for their devices |
 //! | list snapshots | the directory, read in-process (`<rsc>_<NNNNN>_<snap>.img`); no command |
 //! | list attachments | `losetup -l -O NAME,BACK-FILE` |
@@ -39,6 +39,7 @@ use linstor_core::{SizeKib, SnapshotName};
 
 use crate::error::BackendError;
 use crate::exec::{Exec, after_rollback};
+use crate::hostlock::HostLock;
 use crate::naming::{BackingName, VolumeId, check_path};
 use crate::parse::util::{LoopDevice, parse_df_bytes, parse_losetup_list};
 use crate::parse::{bytes_to_kib_ceil, bytes_to_kib_floor};
@@ -53,17 +54,23 @@ use crate::wipe::quick_wipe;
 #[derive(Debug, Clone)]
 pub struct FileConfig {
     /// Quick-wipe new loop devices (`wipefs -a -f` and zeroing the DRBD superblock areas, see
-    /// [`crate::wipe`]; default true).
+    /// [`crate::wipe`]). Default false, where LINSTOR wipes: the wipe is for recycled storage
+    /// (an LV's extents), and a volume file is only ever created where no file was, so it reads
+    /// as zeros and the four commands would write zeros over zeros (`real_file` checks that
+    /// a new volume's superblock areas read as zeros).
     pub wipe: bool,
     /// Timeout per command.
     pub timeout: Duration,
+    /// The host-wide lock taken around `losetup -f` ([`crate::hostlock`]); `None`: no lock.
+    pub loop_lock: Option<PathBuf>,
 }
 
 impl Default for FileConfig {
     fn default() -> Self {
         FileConfig {
-            wipe: true,
+            wipe: false,
             timeout: Duration::from_secs(120),
+            loop_lock: Some(crate::hostlock::default_loop_lock()),
         }
     }
 }
@@ -258,6 +265,10 @@ impl FileProvider {
     }
 
     async fn attach(&self, file: &Path) -> Result<PathBuf, BackendError> {
+        let _lock = match &self.cfg.loop_lock {
+            Some(path) => HostLock::acquire(path, Duration::from_secs(5)).await,
+            None => None,
+        };
         let out = self
             .exec
             .run(

@@ -24,6 +24,7 @@
 //! * [`pool`]: pool set-up for the physical-storage API.
 //! * [`wipe`]: LINSTOR's quick wipe of new devices (`wipefs`, then zeroing the DRBD metadata
 //!   superblock areas at both ends with `dd`).
+//! * [`hostlock`]: a host-wide `flock(2)` around racy allocations (`losetup -f`).
 //! * [`error`]: the crate's one error type, [`BackendError`].
 //!
 //! Capability flags and pool capacities use `linstor_core::model::{ProviderKind, ProviderCaps,
@@ -36,6 +37,7 @@ pub mod diskless;
 pub mod error;
 mod exec;
 pub mod file;
+pub mod hostlock;
 pub mod lvm;
 pub mod naming;
 pub mod parse;

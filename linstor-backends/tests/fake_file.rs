@@ -24,10 +24,15 @@ impl Fx {
     fn new(thin: bool) -> Fx {
         let tmp = tempfile::tempdir().expect("tempdir");
         let runner = Arc::new(ScriptedRunner::new());
+        // The scripted tests pin the quick wipe too (off by default, see `FileConfig::wipe`).
+        let cfg = FileConfig {
+            wipe: true,
+            ..FileConfig::default()
+        };
         let p = if thin {
-            FileProvider::thin(runner.clone(), tmp.path(), FileConfig::default())
+            FileProvider::thin(runner.clone(), tmp.path(), cfg)
         } else {
-            FileProvider::thick(runner.clone(), tmp.path(), FileConfig::default())
+            FileProvider::thick(runner.clone(), tmp.path(), cfg)
         }
         .expect("valid");
         Fx { runner, p, tmp }
@@ -112,6 +117,35 @@ fn fake_file_create_thick_and_thin() {
             f.finish()
         );
     }
+}
+
+/// By default a new volume file is attached without the quick wipe: it is new, so it is zeros.
+#[test]
+fn fake_file_default_config_creates_without_a_wipe() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let runner = Arc::new(ScriptedRunner::new());
+    let p = FileProvider::thin(runner.clone(), tmp.path(), FileConfig::default()).expect("valid");
+    let dir = tmp.path().display().to_string();
+    let file = tmp.path().join("new_00000.img");
+    for field in ["size", "avail"] {
+        runner.expect_ok(
+            &["df", "-B", "1", &format!("--output={field}"), &dir],
+            &fixture(&format!("df_{field}.txt")),
+        );
+    }
+    let path = file.clone();
+    let file = file.display().to_string();
+    runner.expect_ok_after(&["truncate", "-s", "4096KiB", &file], "", move || {
+        std::fs::File::create(&path)
+            .and_then(|h| h.set_len(4096 * 1024))
+            .expect("create the file as truncate does");
+    });
+    runner.expect_ok(&["losetup", "-f", "--show", &file], "/dev/loop7\n");
+    let out = rt()
+        .block_on(p.create_volume(&vol("new", 0), SizeKib(4096)))
+        .expect("create");
+    assert!(matches!(out, CreateOutcome::Created(_)));
+    runner.finish();
 }
 
 #[test]

@@ -75,6 +75,15 @@ fn lifecycle(thin: bool) {
     assert!(dev.to_string_lossy().starts_with("/dev/loop"), "{dev:?}");
     assert_eq!(device_bytes(&dev), 8 * MIB);
     assert_eq!(info.size, SizeKib(8192));
+    // No quick wipe by default: a new file already reads as zeros where it would write them
+    // (the whole device here, the wipe's areas included).
+    assert!(
+        std::fs::read(&dev)
+            .expect("read device")
+            .iter()
+            .all(|b| *b == 0),
+        "a new volume must read as zeros"
+    );
     if thin {
         assert!(
             info.allocated.expect("thin reports allocation") < SizeKib(8192),
@@ -499,7 +508,7 @@ fn fake_bin(tmp: &Path, name: &str, script: &str) -> RealRunner {
 /// A stale volume's leftovers on a new FILE volume: a `fallocate` wrapper runs the real one and
 /// then writes a fake DRBD superblock (magic + pattern) into the first 4 KiB block and into the
 /// last whole 4 KiB block (where internal metadata keeps it), plus data into block 1. After the
-/// provider's create (with its quick wipe) both superblock areas read zero and block 1 is
+/// provider's create (with the quick wipe switched on) both superblock areas read zero and block 1 is
 /// untouched (the wipe zeroes exactly those areas; `wipefs` alone would not clear them).
 #[test]
 fn real_file_create_zeroes_drbd_superblock_areas() {
@@ -532,7 +541,11 @@ fn real_file_create_zeroes_drbd_superblock_areas() {
         stale = stale.display(),
     );
     let runner = fake_bin(tmp.path(), "fallocate", &script);
-    let p = FileProvider::thick(Arc::new(runner), &dir, FileConfig::default()).expect("valid");
+    let wipe = FileConfig {
+        wipe: true,
+        ..FileConfig::default()
+    };
+    let p = FileProvider::thick(Arc::new(runner), &dir, wipe).expect("valid");
     let v = vol("stale", 0);
     let file = p.volume_file(&v);
     // 4098 KiB: not a multiple of 4 KiB, so the last whole block is not the device's tail.
@@ -641,7 +654,11 @@ fn real_file_failure_midway_detaches_and_removes() {
         "wipefs",
         "#!/bin/sh\necho 'wipefs: injected failure' >&2\nexit 1\n",
     );
-    let p = FileProvider::thick(Arc::new(runner), &dir, FileConfig::default()).expect("valid");
+    let wipe = FileConfig {
+        wipe: true,
+        ..FileConfig::default()
+    };
+    let p = FileProvider::thick(Arc::new(runner), &dir, wipe).expect("valid");
     let err = rt()
         .block_on(p.create_volume(&vol("midway", 0), SizeKib(2048)))
         .expect_err("fails");

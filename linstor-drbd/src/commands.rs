@@ -96,20 +96,89 @@ impl InitialGi {
     }
 
     /// The `set-gi` strings per node-id slot (`current:bitmap:history1:history2[:consistent:
-    /// was-up-to-date]`), empty for a thick loser. Flags are only written into the own slot;
-    /// drbdmeta keeps fields that are not given.
-    pub fn gi_strings(self, own_node_id: u8, day0: Gi) -> Vec<(u8, String)> {
+    /// was-up-to-date]`), empty for a thick loser. The own slot comes last and is the only one
+    /// that writes the rule's current GI and the flags; the other slots keep the current GI at
+    /// "just created", so an attempt interrupted midway leaves metadata that
+    /// [`Drbd::ensure_metadata`] still recognizes and completes. drbdmeta keeps fields that are
+    /// not given.
+    ///
+    /// With `fresh` (the metadata was created just now), slots whose string would write what
+    /// `create-md` already wrote (bitmap UUID 0, no history, current "just created") are left
+    /// out: a thin loser then needs one call instead of 32 (`real_drbdmeta` compares both
+    /// results byte for byte with `dump-md`).
+    pub fn gi_strings(self, own_node_id: u8, day0: Gi, fresh: bool) -> Vec<(u8, String)> {
         let (current, bitmap) = match self {
             InitialGi::Winner { new_current } => (new_current, day0),
             InitialGi::ThinLoser => (day0, Gi(0)),
             InitialGi::ThickLoser => return Vec::new(),
         };
-        (0..NODE_ID_SLOTS)
-            .map(|id| {
-                let flags = if id == own_node_id { ":1:1" } else { "" };
-                (id, format!("{current}:{bitmap}:{}:{}{flags}", Gi(0), Gi(0)))
-            })
-            .collect()
+        let zero = Gi(0);
+        let others = (0..NODE_ID_SLOTS)
+            .filter(|id| *id != own_node_id)
+            .filter(|_| !(fresh && bitmap == zero))
+            .map(|id| (id, format!("{GI_JUST_CREATED}:{bitmap}:{zero}:{zero}")));
+        let own = (own_node_id, format!("{current}:{bitmap}:{zero}:{zero}:1:1"));
+        others.chain(std::iter::once(own)).collect()
+    }
+}
+
+/// drbdmeta's `MDF_CONSISTENT | MDF_WAS_UP_TO_DATE`: what a `set-gi` string ending in `:1:1`
+/// sets in the metadata flags.
+const MDF_CONSISTENT_UP_TO_DATE: u32 = 0x11;
+
+impl InitialGi {
+    /// The `dump-md` text of metadata `create-md` has just written, rewritten to what the
+    /// rule's `set-gi` calls for every slot would leave (the rule's current GI, the bitmap UUID
+    /// in all 32 slots, consistent and was-up-to-date): one `restore-md` of it replaces 32
+    /// `set-gi` runs, byte for byte the same on the device (`real_drbdmeta` compares the whole
+    /// device). `None` for a thick loser, which writes nothing.
+    pub fn rewrite_fresh_dump(self, day0: Gi, dump: &str) -> Result<Option<String>> {
+        let (current, bitmap) = match self {
+            InitialGi::Winner { new_current } => (new_current, day0),
+            InitialGi::ThinLoser => (day0, Gi(0)),
+            InitialGi::ThickLoser => return Ok(None),
+        };
+        let perr = |line: &str, reason: &str| DrbdError::Parse {
+            line: line.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let (mut in_peer, mut peers, mut seen_current, mut seen_flags) = (false, 0u8, false, false);
+        let mut out = String::with_capacity(dump.len());
+        for line in dump.lines() {
+            let t = line.trim();
+            let new = if t.starts_with("peer[") && t.ends_with('{') {
+                in_peer = true;
+                peers += 1;
+                line.to_owned()
+            } else if in_peer && t == "}" {
+                in_peer = false;
+                line.to_owned()
+            } else if in_peer && t.starts_with("bitmap-uuid ") {
+                line.replace(t, &format!("bitmap-uuid 0x{bitmap};"))
+            } else if !in_peer && t.starts_with("current-uuid ") {
+                seen_current = true;
+                format!("current-uuid 0x{current};")
+            } else if !in_peer && t.starts_with("flags ") {
+                seen_flags = true;
+                let hex = t
+                    .strip_prefix("flags 0x")
+                    .and_then(|h| h.strip_suffix(';'))
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| perr(line, "expected flags 0x<hex>;"))?;
+                format!("flags 0x{:08X};", hex | MDF_CONSISTENT_UP_TO_DATE)
+            } else {
+                line.to_owned()
+            };
+            out.push_str(&new);
+            out.push('\n');
+        }
+        if !seen_current || !seen_flags || peers != NODE_ID_SLOTS {
+            return Err(perr(
+                dump.lines().next().unwrap_or_default(),
+                "dump-md without current-uuid, flags and 32 peer slots",
+            ));
+        }
+        Ok(Some(out))
     }
 }
 
@@ -184,9 +253,15 @@ pub struct MetaDev {
 }
 
 impl MetaDev {
-    fn args(&self) -> Vec<String> {
+    /// drbdmeta's `<minor> v09 <dev> internal|flex-external`; the minor is `-` without a
+    /// kernel module (drbdmeta then does not ask drbdsetup whether the minor is attached).
+    fn args(&self, kernel: bool) -> Vec<String> {
         vec![
-            self.minor.to_string(),
+            if kernel {
+                self.minor.to_string()
+            } else {
+                "-".to_owned()
+            },
             "v09".to_owned(),
             self.device.display().to_string(),
             if self.internal {
@@ -229,6 +304,10 @@ pub struct VolumeInit {
     pub own_node_id: u8,
     /// The volume definition's day-0 GI (`DrbdCurrentGi`).
     pub day0: Gi,
+    /// The device UUID written when metadata is created
+    /// [`without_kernel`](Drbd::without_kernel) (drbdadm `create-md` makes a random one
+    /// itself); the caller supplies the entropy.
+    pub device_uuid: Gi,
 }
 
 /// Flags of `drbdadm adjust`.
@@ -250,6 +329,8 @@ pub struct Drbd {
     dry_run: bool,
     env: Vec<(String, String)>,
     retry_delay: Duration,
+    kernel: bool,
+    scratch: Option<PathBuf>,
 }
 
 impl Drbd {
@@ -261,6 +342,8 @@ impl Drbd {
             dry_run: false,
             env: Vec::new(),
             retry_delay: Duration::from_secs(1),
+            kernel: true,
+            scratch: None,
         }
     }
 
@@ -273,6 +356,33 @@ impl Drbd {
     /// drbdadm only prints what it would do (`-d`); drbdsetup/drbdmeta calls are unaffected.
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
+        self
+    }
+
+    /// The host has no DRBD kernel module (the satellite's simulated mode). drbdmeta is then
+    /// given `-` for the minor, so it does not run `drbdsetup <minor> dstate` (which execs
+    /// `modprobe drbd`) before every call to learn that nothing is attached; and
+    /// [`ensure_metadata`](Self::ensure_metadata) creates metadata with drbdmeta directly
+    /// instead of through drbdadm, which would run the same drbdmeta `create-md` after the same
+    /// kernel checks (`real_drbdmeta` compares both results with `dump-md`). Metadata bytes
+    /// are the same either way; only the kernel queries are skipped.
+    pub fn without_kernel(mut self) -> Self {
+        self.kernel = false;
+        self
+    }
+
+    /// [`without_kernel`](Self::without_kernel), and drbdadm is told the version of the module
+    /// a simulation stands in for (`DRBD_DRIVER_VERSION_OVERRIDE`, drbd-utils' own switch), so
+    /// it does not run `modinfo` twice per call to find that there is none.
+    pub fn simulating_kernel(self, version: crate::version::DrbdVersion) -> Self {
+        self.without_kernel()
+            .with_env("DRBD_DRIVER_VERSION_OVERRIDE", version.to_string())
+    }
+
+    /// Directory for files the tools read (the dump `restore-md` reads); the system's temp
+    /// dir by default.
+    pub fn with_scratch_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.scratch = Some(dir.into());
         self
     }
 
@@ -374,7 +484,7 @@ impl Drbd {
     pub fn drbdmeta_create_md_cmd(&self, meta: &MetaDev, max_peers: u8) -> Cmd {
         self.cmd("drbdmeta")
             .arg("--force")
-            .args(meta.args())
+            .args(meta.args(self.kernel))
             .arg("create-md")
             .arg(max_peers.to_string())
             .timeout(CREATE_MD_TIMEOUT)
@@ -382,43 +492,141 @@ impl Drbd {
 
     /// Runs [`drbdmeta_create_md_cmd`](Self::drbdmeta_create_md_cmd).
     pub async fn drbdmeta_create_md(&self, meta: &MetaDev, max_peers: u8) -> Result<()> {
+        if !(1..=31).contains(&max_peers) {
+            return Err(DrbdError::InvalidConfig {
+                resource: meta.device.display().to_string(),
+                reason: format!("max-peers {max_peers} is outside 1..=31"),
+            });
+        }
         self.run(&self.drbdmeta_create_md_cmd(meta, max_peers))
             .await
             .map(drop)
     }
 
-    /// The `drbdmeta --force --node-id <id> <minor> v09 <dev> internal set-gi <gi>` calls for a
-    /// day-0 rule (none for a thick loser).
-    pub fn set_gi_cmds(
-        &self,
-        meta: &MetaDev,
-        rule: InitialGi,
-        own_node_id: u8,
-        day0: Gi,
-    ) -> Vec<Cmd> {
-        rule.gi_strings(own_node_id, day0)
-            .into_iter()
-            .map(|(id, gi)| {
-                self.cmd("drbdmeta")
-                    .arg("--force")
-                    .arg("--node-id")
-                    .arg(id.to_string())
-                    .args(meta.args())
-                    .arg("set-gi")
-                    .arg(gi)
-            })
-            .collect()
+    /// `drbdmeta --force <minor> v09 <dev> internal dump-md`.
+    pub fn dump_md_cmd(&self, meta: &MetaDev) -> Cmd {
+        self.cmd("drbdmeta")
+            .arg("--force")
+            .args(meta.args(self.kernel))
+            .arg("dump-md")
     }
 
-    /// Writes the day-0 generation ids of one volume.
-    pub async fn set_initial_gi(
+    /// `drbdmeta --force <minor> v09 <dev> internal restore-md <file>` (drbdmeta cannot read
+    /// the dump from a pipe: it stops before the bitmap sections).
+    pub fn restore_md_cmd(&self, meta: &MetaDev, file: &Path) -> Cmd {
+        self.cmd("drbdmeta")
+            .arg("--force")
+            .args(meta.args(self.kernel))
+            .arg("restore-md")
+            .arg(file)
+    }
+
+    /// Where [`set_initial_gi_fresh`](Self::set_initial_gi_fresh) puts the dump it restores:
+    /// one file per device in the scratch directory (the system's temp dir unless
+    /// [`with_scratch_dir`](Self::with_scratch_dir)).
+    pub fn restore_md_file(&self, meta: &MetaDev) -> PathBuf {
+        let name: String = meta
+            .device
+            .display()
+            .to_string()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.scratch
+            .clone()
+            .unwrap_or_else(std::env::temp_dir)
+            .join(format!("restore-md{name}.txt"))
+    }
+
+    /// The day-0 generation ids on metadata `create-md` has just written, in as few drbdmeta
+    /// runs as give the same bytes: nothing for a thick loser, the own slot's `set-gi` for a
+    /// thin loser (the other slots already hold what it would write), and `dump-md` +
+    /// `restore-md` of [`InitialGi::rewrite_fresh_dump`] for a winner (instead of 32 `set-gi`).
+    pub async fn set_initial_gi_fresh(
         &self,
         meta: &MetaDev,
         rule: InitialGi,
         own_node_id: u8,
         day0: Gi,
     ) -> Result<()> {
-        self.run_all(&self.set_gi_cmds(meta, rule, own_node_id, day0))
+        if !matches!(rule, InitialGi::Winner { .. }) {
+            return self
+                .set_initial_gi(meta, rule, own_node_id, day0, true)
+                .await;
+        }
+        let dump = self.run(&self.dump_md_cmd(meta)).await?;
+        let Some(text) = rule.rewrite_fresh_dump(day0, &dump.stdout)? else {
+            return Ok(());
+        };
+        let file = self.restore_md_file(meta);
+        std::fs::write(&file, text).map_err(|source| DrbdError::Io {
+            action: "write",
+            path: file.clone(),
+            source,
+        })?;
+        let result = self.run(&self.restore_md_cmd(meta, &file)).await;
+        if let Err(e) = std::fs::remove_file(&file) {
+            tracing::warn!(file = %file.display(), error = %e, "cannot remove the restored dump");
+        }
+        result.map(drop)
+    }
+
+    /// `drbdmeta <minor> v09 <dev> internal write-dev-uuid <uuid>`: what drbdadm `create-md`
+    /// runs after drbdmeta's `create-md` (with a random UUID).
+    pub fn write_dev_uuid_cmd(&self, meta: &MetaDev, uuid: Gi) -> Cmd {
+        self.cmd("drbdmeta")
+            .args(meta.args(self.kernel))
+            .arg("write-dev-uuid")
+            .arg(uuid.to_string())
+    }
+
+    /// Runs [`write_dev_uuid_cmd`](Self::write_dev_uuid_cmd).
+    pub async fn write_dev_uuid(&self, meta: &MetaDev, uuid: Gi) -> Result<()> {
+        self.run(&self.write_dev_uuid_cmd(meta, uuid))
+            .await
+            .map(drop)
+    }
+
+    /// The `drbdmeta --force --node-id <id> <minor> v09 <dev> internal set-gi <gi>` calls for a
+    /// day-0 rule (none for a thick loser); `fresh` as in [`InitialGi::gi_strings`].
+    pub fn set_gi_cmds(
+        &self,
+        meta: &MetaDev,
+        rule: InitialGi,
+        own_node_id: u8,
+        day0: Gi,
+        fresh: bool,
+    ) -> Vec<Cmd> {
+        rule.gi_strings(own_node_id, day0, fresh)
+            .into_iter()
+            .map(|(id, gi)| {
+                self.cmd("drbdmeta")
+                    .arg("--force")
+                    .arg("--node-id")
+                    .arg(id.to_string())
+                    .args(meta.args(self.kernel))
+                    .arg("set-gi")
+                    .arg(gi)
+            })
+            .collect()
+    }
+
+    /// Writes the day-0 generation ids of one volume; `fresh` as in [`InitialGi::gi_strings`].
+    pub async fn set_initial_gi(
+        &self,
+        meta: &MetaDev,
+        rule: InitialGi,
+        own_node_id: u8,
+        day0: Gi,
+        fresh: bool,
+    ) -> Result<()> {
+        self.run_all(&self.set_gi_cmds(meta, rule, own_node_id, day0, fresh))
             .await
             .map(drop)
     }
@@ -426,7 +634,7 @@ impl Drbd {
     /// `drbdmeta <minor> v09 <dev> internal get-gi --node-id <id> --force`.
     pub fn get_gi_cmd(&self, meta: &MetaDev, node_id: u8) -> Cmd {
         self.cmd("drbdmeta")
-            .args(meta.args())
+            .args(meta.args(self.kernel))
             .arg("get-gi")
             .arg("--node-id")
             .arg(node_id.to_string())
@@ -453,16 +661,24 @@ impl Drbd {
     }
 
     /// Idempotent, resumable metadata set-up of a new volume:
-    /// * no valid metadata (`get-gi` exit 1/255): `create-md` through drbdadm, then the day-0
-    ///   generation ids of the rule → [`MetadataAction::Created`];
-    /// * metadata whose current GI is still "just created" while the rule writes GIs: only the
-    ///   GIs → [`MetadataAction::Resumed`];
+    /// * no valid metadata (`get-gi` exit 1/255): `create-md` (through drbdadm, or
+    ///   [`without_kernel`](Self::without_kernel) drbdmeta's `create-md` and `write-dev-uuid`,
+    ///   which is what drbdadm runs), then the day-0 generation ids of the rule in the fewest
+    ///   runs ([`set_initial_gi_fresh`](Self::set_initial_gi_fresh)) →
+    ///   [`MetadataAction::Created`];
+    /// * metadata whose current GI is still "just created" while the rule writes GIs: every
+    ///   slot's GIs → [`MetadataAction::Resumed`];
     /// * anything else is live metadata and is never touched (re-creating it would throw away
     ///   the generation ids of real data) → [`MetadataAction::AlreadyPresent`].
     pub async fn ensure_metadata(&self, rsc: &str, v: &VolumeInit) -> Result<MetadataAction> {
         let action = match self.get_gi(&v.meta, v.own_node_id).await? {
-            None => {
+            None if self.kernel => {
                 self.create_md(rsc, v.vol, v.max_peers, None).await?;
+                MetadataAction::Created
+            }
+            None => {
+                self.drbdmeta_create_md(&v.meta, v.max_peers).await?;
+                self.write_dev_uuid(&v.meta, v.device_uuid).await?;
                 MetadataAction::Created
             }
             Some(gi) if gi.current == GI_JUST_CREATED && v.rule != InitialGi::ThickLoser => {
@@ -470,8 +686,13 @@ impl Drbd {
             }
             Some(_) => return Ok(MetadataAction::AlreadyPresent),
         };
-        self.set_initial_gi(&v.meta, v.rule, v.own_node_id, v.day0)
-            .await?;
+        if action == MetadataAction::Created {
+            self.set_initial_gi_fresh(&v.meta, v.rule, v.own_node_id, v.day0)
+                .await?;
+        } else {
+            self.set_initial_gi(&v.meta, v.rule, v.own_node_id, v.day0, false)
+                .await?;
+        }
         Ok(action)
     }
 
@@ -721,17 +942,20 @@ mod tests {
         let new = Gi(0x0FED_CBA9_8765_4321);
         let w = InitialGi::choose(true, false, false, false, new);
         assert_eq!(w, InitialGi::Winner { new_current: new });
-        let s = w.gi_strings(1, day0);
+        let s = w.gi_strings(1, day0, true);
         assert_eq!(s.len(), 32);
+        // Other slots first, the current GI left "just created" there.
         assert_eq!(
             s[0],
             (
                 0,
-                "0FEDCBA987654321:123456789ABCDEF0:0000000000000000:0000000000000000".into()
+                "0000000000000004:123456789ABCDEF0:0000000000000000:0000000000000000".into()
             )
         );
+        assert_eq!(s[1].0, 2);
+        // The own slot last, with the new current GI and the flags.
         assert_eq!(
-            s[1],
+            s[31],
             (
                 1,
                 "0FEDCBA987654321:123456789ABCDEF0:0000000000000000:0000000000000000:1:1".into()
@@ -742,14 +966,23 @@ mod tests {
             InitialGi::choose(true, true, true, false, new),
             InitialGi::ThinLoser
         );
-        let t = InitialGi::ThinLoser.gi_strings(2, day0);
+        let t = InitialGi::ThinLoser.gi_strings(2, day0, false);
+        assert_eq!(t.len(), 32);
         assert_eq!(
-            t[2].1,
-            "123456789ABCDEF0:0000000000000000:0000000000000000:0000000000000000:1:1"
+            t[31],
+            (
+                2,
+                "123456789ABCDEF0:0000000000000000:0000000000000000:0000000000000000:1:1".into()
+            )
         );
         assert_eq!(
-            t[3].1,
-            "123456789ABCDEF0:0000000000000000:0000000000000000:0000000000000000"
+            t[2].1,
+            "0000000000000004:0000000000000000:0000000000000000:0000000000000000"
+        );
+        // On fresh metadata only the own slot differs.
+        assert_eq!(
+            InitialGi::ThinLoser.gi_strings(2, day0, true),
+            vec![t[31].clone()]
         );
         assert_eq!(
             InitialGi::choose(false, false, true, true, new),
@@ -759,7 +992,77 @@ mod tests {
             InitialGi::choose(false, false, false, false, new),
             InitialGi::ThickLoser
         );
-        assert!(InitialGi::ThickLoser.gi_strings(0, day0).is_empty());
+        assert!(InitialGi::ThickLoser.gi_strings(0, day0, false).is_empty());
+    }
+
+    /// A recorded `drbdmeta … dump-md` right after `create-md 7` (drbd-utils 9.22.0).
+    const FRESH_DUMP: &str = include_str!("../tests/fixtures/drbdmeta/dump-md-fresh-7-peers.txt");
+
+    #[test]
+    fn fresh_dump_rewrites_per_rule() {
+        let day0 = Gi(0x1234_5678_9ABC_DEF0);
+        let new = Gi(0x0FED_CBA9_8765_4321);
+        let changed = |rule: InitialGi| {
+            let out = rule
+                .rewrite_fresh_dump(day0, FRESH_DUMP)
+                .expect("parses")
+                .expect("writes");
+            assert_eq!(out.lines().count(), FRESH_DUMP.lines().count());
+            let mut diff: Vec<(String, usize)> = Vec::new();
+            for (a, b) in FRESH_DUMP.lines().zip(out.lines()).filter(|(a, b)| a != b) {
+                let key = format!("{} -> {}", a.trim(), b.trim());
+                match diff.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, n)) => *n += 1,
+                    None => diff.push((key, 1)),
+                }
+            }
+            diff
+        };
+        let winner = changed(InitialGi::Winner { new_current: new });
+        assert_eq!(
+            winner,
+            [
+                (
+                    "current-uuid 0x0000000000000004; -> current-uuid 0x0FEDCBA987654321;".into(),
+                    1
+                ),
+                ("flags 0x00000080; -> flags 0x00000091;".into(), 1),
+                (
+                    "bitmap-uuid 0x0000000000000000; -> bitmap-uuid 0x123456789ABCDEF0;".into(),
+                    32
+                ),
+            ]
+        );
+        let thin = changed(InitialGi::ThinLoser);
+        assert_eq!(
+            thin,
+            [
+                (
+                    "current-uuid 0x0000000000000004; -> current-uuid 0x123456789ABCDEF0;".into(),
+                    1
+                ),
+                ("flags 0x00000080; -> flags 0x00000091;".into(), 1),
+            ]
+        );
+        assert_eq!(
+            InitialGi::ThickLoser
+                .rewrite_fresh_dump(day0, FRESH_DUMP)
+                .expect("no-op"),
+            None
+        );
+        for bad in [
+            "",
+            "version \"v09\";\ncurrent-uuid 0x4;\nflags 0x0;\n",
+            "flags zz;\n",
+        ] {
+            assert!(
+                matches!(
+                    InitialGi::ThinLoser.rewrite_fresh_dump(day0, bad),
+                    Err(DrbdError::Parse { .. })
+                ),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -32,6 +32,47 @@ fn meta() -> MetaDev {
     }
 }
 
+/// The (node id, GI string) pairs a rule writes, in order: every other slot with the current
+/// GI left at "just created" (unless `fresh` leaves out the ones create-md already wrote), the
+/// own slot last with the rule's current GI and the flags.
+fn expected_gis(own: u8, current: &str, bitmap: &str, fresh: bool) -> Vec<(String, String)> {
+    let zero = "0000000000000000";
+    let mut v: Vec<(String, String)> = (0..32u8)
+        .filter(|id| *id != own && !(fresh && bitmap == zero))
+        .map(|id| {
+            (
+                id.to_string(),
+                format!("0000000000000004:{bitmap}:{zero}:{zero}"),
+            )
+        })
+        .collect();
+    v.push((
+        own.to_string(),
+        format!("{current}:{bitmap}:{zero}:{zero}:1:1"),
+    ));
+    v
+}
+
+fn expect_set_gis(runner: &ScriptedRunner, gis: &[(String, String)]) {
+    for (id, gi) in gis {
+        runner.expect_ok(
+            &[
+                "drbdmeta",
+                "--force",
+                "--node-id",
+                id,
+                "1000",
+                "v09",
+                "/dev/vg0/pvc-1_00000",
+                "internal",
+                "set-gi",
+                gi,
+            ],
+            "",
+        );
+    }
+}
+
 #[test]
 fn new_resource_on_the_winner() {
     let (runner, drbd) = setup();
@@ -50,27 +91,10 @@ fn new_resource_on_the_winner() {
     );
     let day0 = Gi(0x1111_2222_3333_4444);
     let new = Gi(0xAAAA_BBBB_CCCC_DDDD);
-    for id in 0..32u8 {
-        let flags = if id == 1 { ":1:1" } else { "" };
-        let gi =
-            format!("AAAABBBBCCCCDDDD:1111222233334444:0000000000000000:0000000000000000{flags}");
-        let id = id.to_string();
-        runner.expect_ok(
-            &[
-                "drbdmeta",
-                "--force",
-                "--node-id",
-                &id,
-                "1000",
-                "v09",
-                "/dev/vg0/pvc-1_00000",
-                "internal",
-                "set-gi",
-                &gi,
-            ],
-            "",
-        );
-    }
+    expect_set_gis(
+        &runner,
+        &expected_gis(1, "AAAABBBBCCCCDDDD", "1111222233334444", true),
+    );
     runner.expect_ok(&["drbdadm", "-vvv", "adjust", "pvc-1"], "");
     runner.expect_ok(&["drbdadm", "-vvv", "primary", "--force", "pvc-1"], "");
     runner.expect_ok(&["mkfs.ext4", "-q", "/dev/drbd1000"], "");
@@ -80,7 +104,7 @@ fn new_resource_on_the_winner() {
             .await
             .expect("create-md");
         let rule = InitialGi::choose(true, false, false, false, new);
-        drbd.set_initial_gi(&meta(), rule, 1, day0)
+        drbd.set_initial_gi(&meta(), rule, 1, day0, true)
             .await
             .expect("set-gi");
         drbd.adjust("pvc-1", AdjustOpts::default())
@@ -97,19 +121,22 @@ fn new_resource_on_the_winner() {
 fn thick_loser_writes_no_gi_and_thin_loser_writes_day0() {
     let (runner, drbd) = setup();
     let day0 = Gi(0x1111_2222_3333_4444);
-    assert!(
-        drbd.set_gi_cmds(&meta(), InitialGi::ThickLoser, 0, day0)
-            .is_empty()
-    );
-    let thin = drbd.set_gi_cmds(&meta(), InitialGi::ThinLoser, 0, day0);
-    assert_eq!(thin.len(), 32);
+    for fresh in [true, false] {
+        assert!(
+            drbd.set_gi_cmds(&meta(), InitialGi::ThickLoser, 0, day0, fresh)
+                .is_empty()
+        );
+    }
+    // On metadata create-md has just written, only the own slot differs.
+    let thin = drbd.set_gi_cmds(&meta(), InitialGi::ThinLoser, 5, day0, true);
+    assert_eq!(thin.len(), 1);
     assert_eq!(
         thin[0].argv(),
         [
             "drbdmeta",
             "--force",
             "--node-id",
-            "0",
+            "5",
             "1000",
             "v09",
             "/dev/vg0/pvc-1_00000",
@@ -118,8 +145,95 @@ fn thick_loser_writes_no_gi_and_thin_loser_writes_day0() {
             "1111222233334444:0000000000000000:0000000000000000:0000000000000000:1:1"
         ]
     );
-    assert_eq!(thin[31].argv()[3], "31");
-    assert!(thin[31].argv()[9].ends_with("0000000000000000"));
+    // Resuming, every slot is written, the own slot last.
+    let all = drbd.set_gi_cmds(&meta(), InitialGi::ThinLoser, 5, day0, false);
+    assert_eq!(all.len(), 32);
+    assert_eq!(all[0].argv()[3], "0");
+    assert_eq!(
+        all[0].argv()[9],
+        "0000000000000004:0000000000000000:0000000000000000:0000000000000000"
+    );
+    assert_eq!(all[31].argv(), thin[0].argv());
+    // The winner writes its bitmap UUID into every slot, fresh or not.
+    let winner = InitialGi::Winner {
+        new_current: Gi(0xAAAA),
+    };
+    assert_eq!(drbd.set_gi_cmds(&meta(), winner, 5, day0, true).len(), 32);
+    runner.finish();
+}
+
+#[test]
+fn without_a_kernel_drbdmeta_gets_no_minor_and_creates_the_metadata_itself() {
+    let runner = Arc::new(ScriptedRunner::new());
+    let drbd = Drbd::new(runner.clone()).without_kernel();
+    let dev = "/dev/vg0/pvc-1_00000";
+    runner.expect(
+        &[
+            "drbdmeta",
+            "-",
+            "v09",
+            dev,
+            "internal",
+            "get-gi",
+            "--node-id",
+            "2",
+            "--force",
+        ],
+        CmdOutput::exit(255, "", "No valid meta data found"),
+    );
+    runner.expect_ok(
+        &[
+            "drbdmeta",
+            "--force",
+            "-",
+            "v09",
+            dev,
+            "internal",
+            "create-md",
+            "7",
+        ],
+        "",
+    );
+    runner.expect_ok(
+        &[
+            "drbdmeta",
+            "-",
+            "v09",
+            dev,
+            "internal",
+            "write-dev-uuid",
+            "000000000000D1CE",
+        ],
+        "",
+    );
+    runner.expect_ok(
+        &[
+            "drbdmeta",
+            "--force",
+            "--node-id",
+            "2",
+            "-",
+            "v09",
+            dev,
+            "internal",
+            "set-gi",
+            "1111222233334444:0000000000000000:0000000000000000:0000000000000000:1:1",
+        ],
+        "",
+    );
+    let v = VolumeInit {
+        vol: 0,
+        meta: meta(),
+        max_peers: 7,
+        rule: InitialGi::ThinLoser,
+        own_node_id: 2,
+        day0: Gi(0x1111_2222_3333_4444),
+        device_uuid: Gi(0xD1CE),
+    };
+    let did = rt()
+        .block_on(drbd.ensure_metadata("pvc-1", &v))
+        .expect("ensure");
+    assert_eq!(did, MetadataAction::Created);
     runner.finish();
 }
 
@@ -353,16 +467,9 @@ fn ensure_metadata_never_recreates_existing_metadata() {
     ];
     let live = "1111222233334444:0000000000000000:0000000000000000:0000000000000000:1:1:0:0:1:0:0:0:0:0:0:0\n";
     let fresh = "0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:1:0:0:0:0:0:0:0\n";
-    let set_gi = |id: u8| {
-        let flags = if id == 3 { ":1:1" } else { "" };
-        (
-            id.to_string(),
-            format!("1111222233334444:0000000000000000:0000000000000000:0000000000000000{flags}"),
-        )
-    };
     // 1. live metadata: nothing else runs.
     runner.expect_ok(&get_gi, live);
-    // 2. no metadata: create-md, then the 32 set-gi calls.
+    // 2. no metadata: create-md, then the one set-gi call that differs from fresh metadata.
     runner.expect(
         &get_gi,
         CmdOutput::exit(255, "", "No valid meta data found"),
@@ -380,44 +487,16 @@ fn ensure_metadata_never_recreates_existing_metadata() {
         ],
         "",
     );
-    for id in 0..32u8 {
-        let (id, gi) = set_gi(id);
-        runner.expect_ok(
-            &[
-                "drbdmeta",
-                "--force",
-                "--node-id",
-                &id,
-                "1000",
-                "v09",
-                "/dev/vg0/pvc-1_00000",
-                "internal",
-                "set-gi",
-                &gi,
-            ],
-            "",
-        );
-    }
-    // 3. metadata left "just created" by an interrupted attempt: only the set-gi calls.
+    expect_set_gis(
+        &runner,
+        &expected_gis(3, "1111222233334444", "0000000000000000", true),
+    );
+    // 3. metadata left "just created" by an interrupted attempt: every slot's set-gi.
     runner.expect_ok(&get_gi, fresh);
-    for id in 0..32u8 {
-        let (id, gi) = set_gi(id);
-        runner.expect_ok(
-            &[
-                "drbdmeta",
-                "--force",
-                "--node-id",
-                &id,
-                "1000",
-                "v09",
-                "/dev/vg0/pvc-1_00000",
-                "internal",
-                "set-gi",
-                &gi,
-            ],
-            "",
-        );
-    }
+    expect_set_gis(
+        &runner,
+        &expected_gis(3, "1111222233334444", "0000000000000000", false),
+    );
     // 4. a thick loser with fresh metadata: nothing to do.
     runner.expect_ok(&get_gi, fresh);
     let v = |rule| VolumeInit {
@@ -427,6 +506,7 @@ fn ensure_metadata_never_recreates_existing_metadata() {
         rule,
         own_node_id: 3,
         day0: Gi(0x1111_2222_3333_4444),
+        device_uuid: Gi(0xD1CE),
     };
     rt().block_on(async {
         let did = drbd
@@ -451,6 +531,98 @@ fn ensure_metadata_never_recreates_existing_metadata() {
         assert_eq!(did, MetadataAction::AlreadyPresent);
     });
     runner.finish();
+}
+
+/// A new volume on the winner: the day-0 GIs of all 32 slots in one `dump-md` + `restore-md`.
+#[test]
+fn ensure_metadata_on_the_winner_restores_one_rewritten_dump() {
+    let (runner, drbd) = setup();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let drbd = drbd.with_scratch_dir(scratch.path());
+    let file = drbd.restore_md_file(&meta());
+    assert_eq!(
+        file,
+        scratch.path().join("restore-md_dev_vg0_pvc-1_00000.txt")
+    );
+    let fed = Arc::new(std::sync::Mutex::new(String::new()));
+    let dev = "/dev/vg0/pvc-1_00000";
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/drbdmeta/dump-md-fresh-7-peers.txt");
+    runner.expect(
+        &[
+            "drbdmeta",
+            "1000",
+            "v09",
+            dev,
+            "internal",
+            "get-gi",
+            "--node-id",
+            "0",
+            "--force",
+        ],
+        CmdOutput::exit(1, "", "No valid meta data found"),
+    );
+    runner.expect_ok(
+        &[
+            "drbdadm",
+            "-vvv",
+            "--max-peers",
+            "7",
+            "--",
+            "--force",
+            "create-md",
+            "pvc-1/0",
+        ],
+        "",
+    );
+    runner.expect_fixture(
+        &[
+            "drbdmeta", "--force", "1000", "v09", dev, "internal", "dump-md",
+        ],
+        &fixture,
+    );
+    let (seen, path) = (fed.clone(), file.clone());
+    runner.expect_ok_after(
+        &[
+            "drbdmeta",
+            "--force",
+            "1000",
+            "v09",
+            dev,
+            "internal",
+            "restore-md",
+            file.to_str().expect("utf-8"),
+        ],
+        "",
+        move || *seen.lock().expect("lock") = std::fs::read_to_string(&path).expect("dump file"),
+    );
+    let rule = InitialGi::Winner {
+        new_current: Gi(0xAAAA_BBBB_CCCC_DDDD),
+    };
+    let day0 = Gi(0x1111_2222_3333_4444);
+    let v = VolumeInit {
+        vol: 0,
+        meta: meta(),
+        max_peers: 7,
+        rule,
+        own_node_id: 0,
+        day0,
+        device_uuid: Gi(0xD1CE),
+    };
+    let did = rt()
+        .block_on(drbd.ensure_metadata("pvc-1", &v))
+        .expect("ensure");
+    assert_eq!(did, MetadataAction::Created);
+    runner.finish();
+    // What restore-md read: the recorded dump, rewritten; the file is gone afterwards.
+    let dump = std::fs::read_to_string(&fixture).expect("fixture");
+    let text = rule
+        .rewrite_fresh_dump(day0, &dump)
+        .expect("parses")
+        .expect("a winner writes");
+    assert_eq!(*fed.lock().expect("lock"), text);
+    assert_eq!(text.matches("bitmap-uuid 0x1111222233334444;").count(), 32);
+    assert!(!file.exists());
 }
 
 #[test]
@@ -511,6 +683,7 @@ fn apply_resource_installs_sets_up_metadata_adjusts_and_keeps_a_backup() {
         rule: InitialGi::ThickLoser,
         own_node_id: 0,
         day0: Gi(1),
+        device_uuid: Gi(0xD1CE),
     };
     rt().block_on(async {
         let applied = drbd

@@ -135,7 +135,7 @@ fn real_create_md_and_day0_gi_read_back_exactly() {
         // Winner rule, own node id 0.
         let rule = InitialGi::choose(true, false, false, false, new);
         s.drbd
-            .set_initial_gi(&meta, rule, 0, day0)
+            .set_initial_gi(&meta, rule, 0, day0, false)
             .await
             .expect("set-gi");
         for id in 0..NODE_ID_SLOTS {
@@ -164,7 +164,7 @@ fn real_create_md_and_day0_gi_read_back_exactly() {
             .await
             .expect("drbdmeta create-md");
         s.drbd
-            .set_initial_gi(&meta, InitialGi::ThinLoser, 1, day0)
+            .set_initial_gi(&meta, InitialGi::ThinLoser, 1, day0, false)
             .await
             .expect("set-gi");
         let own = s
@@ -193,6 +193,7 @@ fn real_create_md_and_day0_gi_read_back_exactly() {
                     },
                     own_node_id: 1,
                     day0: Gi(0xBAD),
+                    device_uuid: Gi(0xD1CE),
                 },
             )
             .await
@@ -210,7 +211,7 @@ fn real_create_md_and_day0_gi_read_back_exactly() {
             .await
             .expect("drbdmeta create-md");
         s.drbd
-            .set_initial_gi(&meta, InitialGi::ThickLoser, 2, day0)
+            .set_initial_gi(&meta, InitialGi::ThickLoser, 2, day0, false)
             .await
             .expect("no-op");
         let r = s
@@ -221,6 +222,100 @@ fn real_create_md_and_day0_gi_read_back_exactly() {
             .expect("metadata");
         assert_eq!(r.current, Gi(4));
         assert!(!r.consistent());
+    });
+    drop(s.dir);
+}
+
+/// `dump-md` without its comment lines (they carry the time and the command line).
+fn dump_md_body(dev: &str) -> String {
+    let (_, _, text) = dump_md(dev);
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The short ways write the same bytes as LINSTOR's long way, compared over the whole device
+/// (metadata, activity log and bitmap areas): for a thin loser and a winner, (a) `create-md`
+/// through drbdadm and `set-gi` for all 32 slots, and (b) `ensure_metadata` without a kernel
+/// (`create-md` and `write-dev-uuid` by drbdmeta with no minor, then one `set-gi` for a thin
+/// loser, `dump-md` + `restore-md` for a winner).
+#[test]
+fn real_fewer_drbdmeta_calls_write_the_same_bytes() {
+    let test = "real_fewer_drbdmeta_calls_write_the_same_bytes";
+    if !have_tools(test) {
+        return;
+    }
+    let (Some(long), Some(short)) = (LoopDev::new(16, test), LoopDev::new(16, test)) else {
+        return;
+    };
+    let s = setup();
+    let rsc = "pvc-same";
+    let no_kernel = s.drbd.clone().without_kernel();
+    let day0 = Gi(0x0A0B_0C0D_0E0F_1011);
+    let meta = |dev: &str| MetaDev {
+        minor: 1000,
+        device: dev.into(),
+        internal: true,
+    };
+    let wipe = |dev: &str| {
+        let dd = common::tool("dd", test).expect("dd");
+        let out = common::run(
+            &dd,
+            &["if=/dev/zero", &format!("of={dev}"), "bs=1M", "count=16"],
+            &[],
+        );
+        assert!(out.status.success(), "{}", common::text(&out));
+    };
+    let rules = [
+        InitialGi::ThinLoser,
+        InitialGi::Winner {
+            new_current: Gi(0x7E57_0000_0000_0042),
+        },
+    ];
+    rt().block_on(async {
+        s.store
+            .install(rsc, &render_for(&long.dev, rsc), &s.drbd)
+            .await
+            .expect("install");
+        for rule in rules {
+            wipe(&long.dev);
+            s.drbd.create_md(rsc, 0, 7, None).await.expect("create-md");
+            s.drbd
+                .set_initial_gi(&meta(&long.dev), rule, 0, day0, false)
+                .await
+                .expect("set-gi x32");
+            // drbdadm wrote a random device UUID; give both the same one.
+            s.drbd
+                .write_dev_uuid(&meta(&long.dev), Gi(0xD1CE))
+                .await
+                .expect("write-dev-uuid");
+            wipe(&short.dev);
+            let init = VolumeInit {
+                vol: 0,
+                meta: meta(&short.dev),
+                max_peers: 7,
+                rule,
+                own_node_id: 0,
+                day0,
+                device_uuid: Gi(0xD1CE),
+            };
+            let did = no_kernel.ensure_metadata(rsc, &init).await.expect("ensure");
+            assert_eq!(did, MetadataAction::Created);
+            let (a, b) = (
+                std::fs::read(&long.dev).expect("read"),
+                std::fs::read(&short.dev).expect("read"),
+            );
+            let first = a.iter().zip(&b).position(|(x, y)| x != y);
+            assert_eq!(
+                first,
+                None,
+                "{rule:?}: the devices differ from byte {first:?}:\n{}\n{}",
+                dump_md_body(&long.dev),
+                dump_md_body(&short.dev)
+            );
+            assert!(!dump_md_body(&short.dev).contains("unclean"));
+        }
     });
     drop(s.dir);
 }
@@ -255,6 +350,7 @@ fn real_get_gi_without_metadata_is_none_and_ensure_metadata_creates_it() {
         rule: InitialGi::ThinLoser,
         own_node_id: 0,
         day0,
+        device_uuid: Gi(0xD1CE),
     };
     rt().block_on(async {
         s.store
@@ -471,6 +567,7 @@ fn real_apply_resource_restores_the_last_good_file_when_adjust_fails() {
         },
         own_node_id: 0,
         day0: Gi(0x0765_4321_0FED_CBA9),
+        device_uuid: Gi(0xD1CE),
     };
     let module = std::path::Path::new("/proc/drbd").exists();
     rt().block_on(async {

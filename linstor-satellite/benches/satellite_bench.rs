@@ -23,7 +23,7 @@
 //! mounts). It first runs `cargo build --release -p linstor-controller -p linstor-satellite`
 //! (the release binaries `LINSTOR_BIN_DIR` points at); set `BENCH_NO_BUILD=1` to skip that
 //! when they are current. Env `BENCH_RUNS`, `BENCH_SPAWNS`, `BENCH_RSCS`, `BENCH_SIZE_KIB`
-//! override the defaults 3, 50, 1000, 4096. Under `cargo test --all-targets` (debug build) it
+//! override the defaults 3, 50, 1000, 4096 (`BENCH_RSCS=0` skips phase 2). Under `cargo test --all-targets` (debug build) it
 //! is a smoke run on the debug binaries: 1 run, 3 spawns, 10 resources.
 
 #![allow(
@@ -262,6 +262,7 @@ fn one_node_full(rscs: usize, size_kib: u64) -> Full {
 const LOADED_SPAWNS: usize = 10;
 
 /// What phase 2 measured.
+#[derive(Default)]
 struct Full {
     create_all: f64,
     rss_full: f64,
@@ -310,7 +311,12 @@ fn main() {
     let mut all = Vec::new();
     for i in 0..runs {
         let (idle, p50, p99) = three_nodes(spawns, size_kib);
-        let f = one_node_full(rscs, size_kib);
+        // BENCH_RSCS=0 measures phase 1 only.
+        let f = if rscs == 0 {
+            Full::default()
+        } else {
+            one_node_full(rscs, size_kib)
+        };
         let r = Run {
             idle_rss_mib: idle,
             spawn_p50_ms: p50,

@@ -25,10 +25,11 @@ use linstor_drbd::commands::{AdjustOpts, Drbd, Gi, InitialGi, MetaDev, VolumeIni
 use linstor_drbd::events2::DiskState;
 use linstor_drbd::files::ResFileStore;
 use linstor_drbd::state::{ResourceStatus, Tracker};
-use linstor_drbd::{DrbdVersions, NodeRole, OptionWhitelist, ResConfig};
+use linstor_drbd::{DrbdVersion, DrbdVersions, NodeRole, OptionWhitelist, ResConfig};
 
 use crate::error::SatError;
 use crate::sim_drbd::{SimKernel, SimPeer, SimStart};
+use crate::startup::SIMULATED_DRBD;
 
 /// Who runs the DRBD resources of this node.
 #[derive(Debug)]
@@ -101,10 +102,23 @@ impl DrbdLayer {
     }
 
     /// drbd-utils acting as the projection's node (`__DRBD_NODE__` = its uname).
+    /// Without the kernel module the tools skip their kernel queries
+    /// ([`Drbd::without_kernel`], [`Drbd::simulating_kernel`]).
     fn tools(&self, p: &NodeProjection) -> Drbd {
-        Drbd::new(self.runner.clone())
+        let mut tools = Drbd::new(self.runner.clone())
             .with_config(&self.conf)
-            .with_env("__DRBD_NODE__", uname(p))
+            .with_env("__DRBD_NODE__", uname(p));
+        if let Some(state_dir) = self.conf.parent() {
+            tools = tools.with_scratch_dir(state_dir);
+        }
+        match self.kernel {
+            Kernel::Real => tools,
+            Kernel::Simulated(_) => {
+                let (major, minor, patch) = SIMULATED_DRBD;
+                tools.simulating_kernel(DrbdVersion::new(major.into(), minor.into(), patch.into()))
+            }
+            Kernel::Missing(_) => tools.without_kernel(),
+        }
     }
 
     fn config(
@@ -236,6 +250,8 @@ fn volume_init(
         rule: InitialGi::choose(winner, false, disk.kind.caps().thin, false, new_current),
         own_node_id: local.node_id,
         day0,
+        // Derived like `new_current`: unique per definition (day0 is random), node and volume.
+        device_uuid: Gi(day0.0.rotate_left(31) ^ (u64::from(local.node_id) << 40) ^ u64::from(vlm)),
     })
 }
 

@@ -95,6 +95,9 @@ non_empty! {
         pub satellite_port: Option<u16>,
         /// `PLAIN` or `SSL`.
         pub satellite_encryption_type: &'static str,
+        /// The interface the satellite connection uses (`CurStltConnName`); LINBIT's `linstor
+        /// node list` shows only the active interface's address.
+        pub is_active: bool,
         /// Identity.
         pub uuid: String,
     }
@@ -313,6 +316,8 @@ pub fn node(state: &ClusterState, n: &Node) -> NodeView {
                     linstor_core::model::EncryptionType::Plain => "PLAIN",
                     linstor_core::model::EncryptionType::Ssl => "SSL",
                 },
+                is_active: n.props.get(linstor_core::keys::CUR_STLT_CONN_NAME)
+                    == Some(i.name.as_str()),
                 uuid: i.uuid.to_string(),
             })
             .collect(),

@@ -431,6 +431,7 @@ fn architecture_md_code_map_matches_the_tree() {
         "linstor-link",
         "linstor-proto",
         "linstor-satellite",
+        "linstor-cli",
     ] {
         let heading = format!("### `{krate}`");
         let section = map
@@ -549,6 +550,19 @@ fn the_proto_knows_no_transport() {
         assert!(
             !["linstor-link", "tokio", "linstor-backends", "linstor-drbd"].contains(&dep),
             "linstor-proto/Cargo.toml: {line:?}: the messages know no transport and no executor"
+        );
+    }
+}
+
+#[test]
+fn the_cli_knows_the_controller_only_through_rest() {
+    let manifest = fs::read_to_string(root().join("linstor-cli/Cargo.toml")).unwrap();
+    for line in manifest.lines() {
+        let dep = line.split(['=', '.', ' ']).next().unwrap_or("");
+        assert!(
+            !dep.starts_with("linstor-") || ["linstor-api", "linstor-core", "linstor-cli"].contains(&dep),
+            "linstor-cli/Cargo.toml: {line:?}: the CLI depends on linstor-api and linstor-core \
+             only; it reaches the controller through REST (ARCHITECTURE.md)"
         );
     }
 }

@@ -259,8 +259,8 @@ pub struct Placement {
     /// How many diskful replicas.
     #[arg(long = "place-count")]
     pub place_count: Option<u32>,
-    /// Pools to place in.
-    #[arg(long = "storage-pool", num_args = 1..)]
+    /// Pools to place in (with named nodes: the pool on them).
+    #[arg(long = "storage-pool", short = 's', num_args = 1..)]
     pub storage_pool: Vec<String>,
     /// Replicas on nodes whose values of these properties are the same.
     #[arg(long = "replicas-on-same", num_args = 1..)]
@@ -523,9 +523,6 @@ pub struct RscCreate {
     /// Place this many diskful replicas.
     #[arg(long = "auto-place")]
     pub auto_place: Option<u32>,
-    /// The pool on the named nodes.
-    #[arg(long = "storage-pool", short = 's')]
-    pub storage_pool: Option<String>,
     /// Diskless on the named nodes.
     #[arg(long, visible_alias = "drbd-diskless")]
     pub diskless: bool,
@@ -550,4 +547,32 @@ pub enum VolumeCmd {
     /// Lists volumes.
     #[command(visible_aliases = ["l", "ls"])]
     List(RscList),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    /// clap's own consistency checks over the whole grammar (duplicate names, bad defaults).
+    #[test]
+    fn the_grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn abbreviations_parse_like_the_long_names() {
+        for (short, long) in [
+            ("linstor n l", "linstor node list"),
+            ("linstor sp l", "linstor storage-pool list"),
+            ("linstor rg spawn g r 1G", "linstor resource-group spawn-resources g r 1G"),
+            ("linstor r c n1 r -s p", "linstor resource create n1 r --storage-pool p"),
+            ("linstor vd set-size r 0 2G", "linstor volume-definition set-size r 0 2G"),
+            ("linstor c sp Aux/a b", "linstor controller set-property Aux/a b"),
+        ] {
+            let a = Cli::try_parse_from(short.split(' ')).expect(short);
+            let b = Cli::try_parse_from(long.split(' ')).expect(long);
+            assert_eq!(format!("{:?}", a.object), format!("{:?}", b.object), "{short}");
+        }
+    }
 }

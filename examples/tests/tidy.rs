@@ -560,7 +560,8 @@ fn the_cli_knows_the_controller_only_through_rest() {
     for line in manifest.lines() {
         let dep = line.split(['=', '.', ' ']).next().unwrap_or("");
         assert!(
-            !dep.starts_with("linstor-") || ["linstor-api", "linstor-core", "linstor-cli"].contains(&dep),
+            !dep.starts_with("linstor-")
+                || ["linstor-api", "linstor-core", "linstor-cli"].contains(&dep),
             "linstor-cli/Cargo.toml: {line:?}: the CLI depends on linstor-api and linstor-core \
              only; it reaches the controller through REST (ARCHITECTURE.md)"
         );

@@ -565,14 +565,30 @@ mod tests {
         for (short, long) in [
             ("linstor n l", "linstor node list"),
             ("linstor sp l", "linstor storage-pool list"),
-            ("linstor rg spawn g r 1G", "linstor resource-group spawn-resources g r 1G"),
-            ("linstor r c n1 r -s p", "linstor resource create n1 r --storage-pool p"),
-            ("linstor vd set-size r 0 2G", "linstor volume-definition set-size r 0 2G"),
-            ("linstor c sp Aux/a b", "linstor controller set-property Aux/a b"),
+            (
+                "linstor rg spawn g r 1G",
+                "linstor resource-group spawn-resources g r 1G",
+            ),
+            (
+                "linstor r c n1 r -s p",
+                "linstor resource create n1 r --storage-pool p",
+            ),
+            (
+                "linstor vd set-size r 0 2G",
+                "linstor volume-definition set-size r 0 2G",
+            ),
+            (
+                "linstor c sp Aux/a b",
+                "linstor controller set-property Aux/a b",
+            ),
         ] {
             let a = Cli::try_parse_from(short.split(' ')).expect(short);
             let b = Cli::try_parse_from(long.split(' ')).expect(long);
-            assert_eq!(format!("{:?}", a.object), format!("{:?}", b.object), "{short}");
+            assert_eq!(
+                format!("{:?}", a.object),
+                format!("{:?}", b.object),
+                "{short}"
+            );
         }
     }
 }

@@ -42,7 +42,7 @@ fn run(cli: Cli) -> i32 {
         client: Client::new(controllers.urls, Duration::from_secs(cli.timeout.max(1))),
         machine: cli.machine,
         style: Style {
-            utf8: !cli.no_utf8,
+            utf8: !cli.no_utf8 && utf8_terminal(),
             color,
         },
     };
@@ -50,6 +50,17 @@ fn run(cli: Cli) -> i32 {
         Ok(code) => code,
         Err(e) => fail(&e, color),
     }
+}
+
+/// Box-drawing frames only where they show: a terminal whose locale is UTF-8 (pipes and
+/// files get ASCII, as LINBIT's client gives them).
+fn utf8_terminal() -> bool {
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    std::io::stdout().is_terminal() && (locale.contains("UTF-8") || locale.contains("UTF8"))
 }
 
 /// Prints an error as ERROR / correction on stderr and returns its exit code.

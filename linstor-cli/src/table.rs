@@ -65,6 +65,7 @@ pub struct Style {
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     header: Vec<String>,
+    right: Vec<bool>,
     rows: Vec<Vec<Cell>>,
 }
 
@@ -109,8 +110,20 @@ impl Table {
     pub fn new(header: &[&str]) -> Table {
         Table {
             header: header.iter().map(|h| (*h).to_owned()).collect(),
+            right: vec![false; header.len()],
             rows: Vec::new(),
         }
+    }
+
+    /// Right-aligns the named columns (numbers, sizes and states, as LINSTOR's client does).
+    #[must_use]
+    pub fn right(mut self, columns: &[&str]) -> Table {
+        for (i, h) in self.header.iter().enumerate() {
+            if columns.contains(&h.as_str()) {
+                self.right[i] = true;
+            }
+        }
+        self
     }
 
     /// Adds a row (as many cells as headers).
@@ -136,7 +149,7 @@ impl Table {
             .map(|(i, h)| {
                 self.rows
                     .iter()
-                    .map(|r| r[i].text.chars().count())
+                    .flat_map(|r| r[i].text.lines().map(|l| l.chars().count()))
                     .chain(std::iter::once(h.chars().count()))
                     .max()
                     .unwrap_or(0)
@@ -161,32 +174,47 @@ impl Table {
         };
         out.push_str(&hline(f.tl, f.line, f.tr));
         let header: Vec<Cell> = self.header.iter().map(|h| Cell::from(h.as_str())).collect();
-        out.push_str(&render_row(&header, &widths, f.pipe, style.color));
+        let left = vec![false; widths.len()];
+        out.push_str(&render_row(&header, &widths, &left, f.pipe, style.color));
         out.push_str(&hline(f.ml, f.rule, f.mr));
-        for r in &self.rows {
-            out.push_str(&render_row(r, &widths, f.pipe, style.color));
+        // Rows of several lines get a thin rule between them, so they read apart.
+        let multi = self.rows.iter().flatten().any(|c| c.text.contains('\n'));
+        for (i, r) in self.rows.iter().enumerate() {
+            if multi && i > 0 {
+                out.push_str(&hline(f.ml, f.line, f.mr));
+            }
+            out.push_str(&render_row(r, &widths, &self.right, f.pipe, style.color));
         }
         out.push_str(&hline(f.bl, f.line, f.br));
         out
     }
 }
 
-fn render_row(cells: &[Cell], widths: &[usize], pipe: char, color: bool) -> String {
+fn render_row(cells: &[Cell], widths: &[usize], right: &[bool], pipe: char, color: bool) -> String {
+    let height = cells
+        .iter()
+        .map(|c| c.text.lines().count().max(1))
+        .max()
+        .unwrap_or(1);
     let mut s = String::new();
-    s.push(pipe);
-    for (c, w) in cells.iter().zip(widths) {
-        let pad = w - c.text.chars().count();
-        match c.color.filter(|_| color) {
-            Some(col) => {
-                let _ = write!(s, " {}{}\x1b[0m{} ", col.code(), c.text, " ".repeat(pad));
-            }
-            None => {
-                let _ = write!(s, " {}{} ", c.text, " ".repeat(pad));
-            }
-        }
+    for line in 0..height {
         s.push(pipe);
+        for ((c, w), r) in cells.iter().zip(widths).zip(right) {
+            let text = c.text.lines().nth(line).unwrap_or_default();
+            let pad = " ".repeat(w - text.chars().count());
+            let body = match c.color.filter(|_| color && !text.is_empty()) {
+                Some(col) => format!("{}{text}\x1b[0m", col.code()),
+                None => text.to_owned(),
+            };
+            if *r {
+                let _ = write!(s, " {pad}{body} ");
+            } else {
+                let _ = write!(s, " {body}{pad} ");
+            }
+            s.push(pipe);
+        }
+        s.push('\n');
     }
-    s.push('\n');
     s
 }
 
@@ -245,6 +273,21 @@ mod tests {
             .nth(3)
             .map(str::to_owned)
         );
+    }
+
+    #[test]
+    fn right_alignment_and_rows_of_several_lines() {
+        let mut t = Table::new(&["Name", "Filter", "Size"]).right(&["Size"]);
+        t.row(vec![
+            "a".into(),
+            "PlaceCount: 3\nStoragePool(s): p".into(),
+            "1 GiB".into(),
+        ]);
+        t.row(vec!["bb".into(), "".into(), "10.50 MiB".into()]);
+        insta::assert_snapshot!(t.render(Style {
+            utf8: false,
+            color: false
+        }));
     }
 
     #[test]

@@ -119,7 +119,7 @@ pub fn run_rg(ctx: &Ctx, c: RgCmd) -> Result<i32, CliError> {
     }
 }
 
-/// A select filter in words (`PlaceCount: 3, StoragePool(s): a, b`).
+/// A select filter in words, one criterion per line (`PlaceCount: 3`, `StoragePool(s): a, b`).
 pub fn filter_text(f: &Value) -> String {
     let mut parts = Vec::new();
     if let Some(n) = f.get("place_count").and_then(Value::as_u64) {
@@ -147,7 +147,7 @@ pub fn filter_text(f: &Value) -> String {
     if f.get("diskless_on_remaining").and_then(Value::as_bool) == Some(true) {
         parts.push("DisklessOnRemaining: True".into());
     }
-    parts.join(", ")
+    parts.join("\n")
 }
 
 /// The `resource-group list` table.
@@ -172,11 +172,22 @@ pub fn size_info_table(body: &Value) -> Table {
             .map(size_kib)
             .unwrap_or_default()
     };
-    let mut t = Table::new(&["MaxVolumeSize", "AvailableSize", "Capacity"]);
+    let next: Vec<String> = items(info.get("next_spawn_result").unwrap_or(&Value::Null))
+        .iter()
+        .map(|r| format!("{} on {}", s(r, "stor_pool_name"), s(r, "node_name")))
+        .collect();
+    let mut t = Table::new(&[
+        "MaxVolumeSize",
+        "AvailableSize",
+        "Capacity",
+        "Next Spawn Result",
+    ])
+    .right(&["MaxVolumeSize", "AvailableSize", "Capacity"]);
     t.row(vec![
         kib("max_vlm_size_in_kib").into(),
         kib("available_size_in_kib").into(),
         kib("capacity_in_kib").into(),
+        next.join("\n").into(),
     ]);
     t
 }

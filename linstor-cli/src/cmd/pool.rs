@@ -86,7 +86,8 @@ pub fn table(body: &Value) -> Table {
         "CanSnapshots",
         "State",
         "SharedName",
-    ]);
+    ])
+    .right(&["FreeCapacity", "TotalCapacity"]);
     for p in items(body) {
         let diskless = s(p, "provider_kind") == "DISKLESS";
         let cap = |key: &str| match p.get(key).and_then(Value::as_u64) {

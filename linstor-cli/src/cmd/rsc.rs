@@ -139,7 +139,8 @@ fn minor(vd: &Value) -> String {
 
 /// The `volume-definition list` table.
 pub fn vd_table(body: &Value) -> Table {
-    let mut t = Table::new(&["ResourceName", "VolumeNr", "VolumeMinor", "Size", "State"]);
+    let mut t =
+        Table::new(&["ResourceName", "VolumeNr", "VolumeMinor", "Size", "State"]).right(&["Size"]);
     for d in items(body) {
         for v in items(d.get("volume_definitions").unwrap_or(&Value::Null)) {
             let state = if strs(v, "flags").contains(&"DELETE") {
@@ -392,7 +393,8 @@ pub fn volume_table(body: &Value) -> Table {
         "Allocated",
         "InUse",
         "State",
-    ]);
+    ])
+    .right(&["VolNr", "MinorNr", "Allocated", "State"]);
     for r in items(body) {
         for v in items(r.get("volumes").unwrap_or(&Value::Null)) {
             let minor = items(v.get("layer_data_list").unwrap_or(&Value::Null))
@@ -422,6 +424,7 @@ pub fn volume_table(body: &Value) -> Table {
                 s(v, "device_path").into(),
                 v.get("allocated_size_kib")
                     .and_then(Value::as_u64)
+                    .filter(|_| s(v, "provider_kind") != "DISKLESS")
                     .map(size_kib)
                     .unwrap_or_default()
                     .into(),

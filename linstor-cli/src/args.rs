@@ -63,6 +63,34 @@ pub enum Object {
     /// Volumes of resources.
     #[command(subcommand, visible_alias = "v")]
     Volume(VolumeCmd),
+    /// What-if questions answered by the placer on the live state (changes nothing).
+    #[command(subcommand, visible_alias = "adv")]
+    Advise(AdviseCmd),
+}
+
+/// `advise …`.
+#[derive(Debug, Subcommand)]
+pub enum AdviseCmd {
+    /// How many more volumes of a size a resource group can place, and what stops the next.
+    Fit {
+        /// The resource group.
+        group: String,
+        /// The volume size (a bare number is GiB).
+        size: String,
+        /// Count at most this many.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
+    /// What a failure of nodes (or of a whole failure domain) does to every resource.
+    Failure {
+        /// Failed nodes.
+        #[arg(long = "node", short = 'n', num_args = 1..)]
+        nodes: Vec<String>,
+        /// A failure domain: every node with this property value, KEY=VALUE
+        /// (e.g. Aux/zone=b).
+        #[arg(long = "domain")]
+        domain: Option<String>,
+    },
 }
 
 /// `controller …`.

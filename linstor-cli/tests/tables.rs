@@ -76,3 +76,26 @@ fn error_output() {
     assert!(!text.contains("4611686018427387704"), "{text}");
     insta::assert_snapshot!(text);
 }
+
+/// `linstor advise fit` and `advise failure` in words, from answers recorded from the real
+/// controller (4 nodes, zones a b c a, a group placing 3 over Aux/zone, two resources).
+#[test]
+fn advise_texts() {
+    use linstor_cli::cmd::advise;
+    let ascii = Style {
+        utf8: false,
+        color: false,
+    };
+    insta::assert_snapshot!(
+        "advise_fit",
+        advise::fit_text(&fixture("advise-fit"), "zoned", 1 << 20, ascii)
+    );
+    insta::assert_snapshot!(
+        "advise_failure_two_nodes",
+        advise::failure_text(&fixture("advise-failure-2"), ascii)
+    );
+    insta::assert_snapshot!(
+        "advise_failure_zone",
+        advise::failure_text(&fixture("advise-failure-zone"), ascii)
+    );
+}

@@ -4,6 +4,7 @@
 //! state (plus a request, plus explicit inputs for time and entropy) to a new state, an answer in
 //! LINSTOR's result format and the set of changed objects. See `ARCHITECTURE.md`.
 
+pub mod advise;
 pub mod chains;
 pub mod cluster;
 pub mod decode;

@@ -2,6 +2,7 @@
 //! answer (a table, a property list, or the entries of a change). Tables are built by pure
 //! functions of the JSON (`*_table`), so they are tested on recorded answers.
 
+pub mod advise;
 pub mod ctrl;
 pub mod group;
 pub mod node;
@@ -102,6 +103,7 @@ pub fn run(ctx: &Ctx, object: Object) -> Result<i32, CliError> {
         Object::VolumeDefinition(c) => rsc::run_vd(ctx, c),
         Object::Resource(c) => rsc::run_rsc(ctx, c),
         Object::Volume(c) => rsc::run_volume(ctx, c),
+        Object::Advise(c) => advise::run(ctx, c),
     }
 }
 

@@ -10,6 +10,7 @@
 )]
 
 mod actions;
+mod advise;
 mod clones;
 mod events;
 mod ops;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(queries::routes())
         .merge(ops::routes())
         .merge(physical::routes())
+        .merge(advise::routes())
         .fallback(unknown_path)
         .method_not_allowed_fallback(wrong_method);
     let reports = state.reports.clone();

@@ -320,7 +320,9 @@ impl Refusal {
         {
             lines.push("add nodes that satisfy the spreading constraints, or relax them".into());
         }
-        if self.detail.shortfall.iter().any(|s| s.starts_with("only ")) {
+        if self.detail.shortfall.iter().any(|s| s.starts_with("only "))
+            && !lines.iter().any(|l| l == "add nodes")
+        {
             lines.push("add nodes".into());
         }
         if lines.is_empty() {

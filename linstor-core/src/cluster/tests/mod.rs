@@ -2,6 +2,7 @@
 //! property test over random command sequences. The placement, balance and evacuation tests are
 //! in their own files; every file builds its clusters with the one fixture module.
 
+mod advise;
 mod balance;
 mod clone;
 mod commands;

@@ -63,9 +63,136 @@ pub enum Object {
     /// Volumes of resources.
     #[command(subcommand, visible_alias = "v")]
     Volume(VolumeCmd),
+    /// Snapshots.
+    #[command(subcommand, visible_alias = "s")]
+    Snapshot(SnapCmd),
+    /// Key-value stores.
+    #[command(subcommand, name = "key-value-store", visible_alias = "kv")]
+    KeyValueStore(KvCmd),
+    /// The controller's error reports.
+    #[command(subcommand, name = "error-reports", visible_alias = "err")]
+    ErrorReports(ErrCmd),
+    /// Block devices of the nodes, and pools made from them.
+    #[command(subcommand, name = "physical-storage", visible_alias = "ps")]
+    PhysicalStorage(PsCmd),
     /// What-if questions answered by the placer on the live state (changes nothing).
     #[command(subcommand, visible_alias = "adv")]
     Advise(AdviseCmd),
+}
+
+/// `snapshot …`.
+#[derive(Debug, Subcommand)]
+pub enum SnapCmd {
+    /// Takes a snapshot of a resource (on all its diskful nodes, or the named ones).
+    #[command(visible_alias = "c")]
+    Create {
+        /// Nodes (optional) then the resource and the snapshot name.
+        #[arg(required = true, num_args = 2..)]
+        words: Vec<String>,
+    },
+    /// Lists snapshots.
+    #[command(visible_aliases = ["l", "ls"])]
+    List {
+        /// Only on these nodes.
+        #[arg(short = 'n', long = "nodes", num_args = 1..)]
+        nodes: Vec<String>,
+        /// Only of these resources.
+        #[arg(short = 'r', long = "resources", num_args = 1..)]
+        resources: Vec<String>,
+    },
+    /// Deletes a snapshot.
+    #[command(visible_alias = "d")]
+    Delete {
+        /// The resource.
+        resource: String,
+        /// The snapshot.
+        name: String,
+    },
+    /// Rolls a resource back to a snapshot (its newest).
+    #[command(visible_alias = "rb")]
+    Rollback {
+        /// The resource.
+        resource: String,
+        /// The snapshot.
+        name: String,
+    },
+    /// Restores volume definitions from a snapshot into a new resource definition.
+    #[command(subcommand, name = "volume-definition", visible_alias = "vd")]
+    VolumeDefinition(SnapRestoreCmd),
+    /// Restores resources from a snapshot into a new resource definition.
+    #[command(subcommand, name = "resource", visible_alias = "r")]
+    Resource(SnapRestoreCmd),
+}
+
+/// `snapshot {volume-definition,resource} restore`.
+#[derive(Debug, Subcommand)]
+pub enum SnapRestoreCmd {
+    /// Restores.
+    Restore {
+        /// Only on these nodes (resource restore).
+        #[arg(num_args = 0..)]
+        nodes: Vec<String>,
+        /// The snapshot's resource.
+        #[arg(long = "from-resource", visible_alias = "fr")]
+        from_resource: String,
+        /// The snapshot.
+        #[arg(long = "from-snapshot", visible_alias = "fs")]
+        from_snapshot: String,
+        /// The new resource definition (it must exist, without volumes).
+        #[arg(long = "to-resource", visible_alias = "tr")]
+        to_resource: String,
+    },
+}
+
+/// `key-value-store …`.
+#[derive(Debug, Subcommand)]
+pub enum KvCmd {
+    /// Lists the stores.
+    #[command(visible_aliases = ["l", "ls"])]
+    List,
+    /// The keys and values of a store.
+    #[command(visible_alias = "s")]
+    Show {
+        /// The store.
+        name: String,
+    },
+    /// Sets (or with no value deletes) a key.
+    #[command(visible_alias = "m")]
+    Modify {
+        /// The store.
+        name: String,
+        #[command(flatten)]
+        kv: KeyValue,
+    },
+}
+
+/// `error-reports …`.
+#[derive(Debug, Subcommand)]
+pub enum ErrCmd {
+    /// Lists error reports.
+    #[command(visible_aliases = ["l", "ls"])]
+    List,
+    /// One report in full.
+    #[command(visible_alias = "s")]
+    Show {
+        /// The report id.
+        id: String,
+    },
+    /// Deletes reports.
+    #[command(visible_alias = "d")]
+    Delete {
+        /// The report ids.
+        #[arg(required = true, num_args = 1..)]
+        ids: Vec<String>,
+    },
+}
+
+/// `physical-storage …`.
+#[derive(Debug, Subcommand)]
+pub enum PsCmd {
+    /// Unused block devices per node.
+    #[command(visible_aliases = ["l", "ls"])]
+    List,
 }
 
 /// `advise …`.
@@ -290,10 +417,11 @@ pub struct Placement {
     /// Pools to place in (with named nodes: the pool on them).
     #[arg(long = "storage-pool", short = 's', num_args = 1..)]
     pub storage_pool: Vec<String>,
-    /// Replicas on nodes whose values of these properties are the same.
+    /// Replicas on nodes whose values of these properties are the same (`Aux/` is added to
+    /// keys without it, as LINBIT's client does).
     #[arg(long = "replicas-on-same", num_args = 1..)]
     pub replicas_on_same: Vec<String>,
-    /// Replicas on nodes whose values of these properties all differ.
+    /// Replicas on nodes whose values of these properties all differ (`Aux/` added likewise).
     #[arg(long = "replicas-on-different", num_args = 1..)]
     pub replicas_on_different: Vec<String>,
     /// Not on nodes that already have these resources.
@@ -551,9 +679,12 @@ pub struct RscCreate {
     /// Place this many diskful replicas.
     #[arg(long = "auto-place")]
     pub auto_place: Option<u32>,
-    /// Diskless on the named nodes.
-    #[arg(long, visible_alias = "drbd-diskless")]
+    /// Diskless on the named nodes (flag DISKLESS).
+    #[arg(long, short = 'd')]
     pub diskless: bool,
+    /// A DRBD diskless client on the named nodes (flag DRBD_DISKLESS).
+    #[arg(long = "drbd-diskless")]
+    pub drbd_diskless: bool,
     #[command(flatten)]
     pub placement: Placement,
 }

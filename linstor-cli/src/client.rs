@@ -55,6 +55,11 @@ impl Client {
         self.call("PUT", path, Some(body))
     }
 
+    /// `PATCH path` with a JSON body.
+    pub fn patch_json(&self, path: &str, body: &Value) -> Result<Reply, CliError> {
+        self.call("PATCH", path, Some(body))
+    }
+
     /// `DELETE path`.
     pub fn delete(&self, path: &str) -> Result<Reply, CliError> {
         self.call("DELETE", path, None)
@@ -93,6 +98,7 @@ impl Client {
             ("DELETE", _) => self.agent.delete(url).call(),
             ("POST", Some(b)) => self.agent.post(url).send_json(b),
             ("PUT", Some(b)) => self.agent.put(url).send_json(b),
+            ("PATCH", Some(b)) => self.agent.patch(url).send_json(b),
             ("POST", None) => self.agent.post(url).send_empty(),
             _ => self.agent.put(url).send_empty(),
         };

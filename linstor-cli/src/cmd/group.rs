@@ -23,10 +23,22 @@ pub fn select_filter(p: &Placement) -> Value {
     ];
     for (key, v) in lists {
         if !v.is_empty() {
-            let v: Vec<String> = if key == "layer_stack" || key == "provider_list" {
-                v.iter().map(|x| x.to_ascii_uppercase()).collect()
-            } else {
-                v.clone()
+            let v: Vec<String> = match key {
+                "layer_stack" | "provider_list" => {
+                    v.iter().map(|x| x.to_ascii_uppercase()).collect()
+                }
+                // LINBIT's client: a key without a namespace is an auxiliary property.
+                "replicas_on_same" | "replicas_on_different" => v
+                    .iter()
+                    .map(|x| {
+                        if x.starts_with("Aux/") {
+                            x.clone()
+                        } else {
+                            format!("Aux/{x}")
+                        }
+                    })
+                    .collect(),
+                _ => v.clone(),
             };
             f.insert(key.into(), json!(v));
         }

@@ -8,6 +8,7 @@ pub mod group;
 pub mod node;
 pub mod pool;
 pub mod rsc;
+pub mod snap;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -104,6 +105,10 @@ pub fn run(ctx: &Ctx, object: Object) -> Result<i32, CliError> {
         Object::Resource(c) => rsc::run_rsc(ctx, c),
         Object::Volume(c) => rsc::run_volume(ctx, c),
         Object::Advise(c) => advise::run(ctx, c),
+        Object::Snapshot(c) => snap::run(ctx, c),
+        Object::KeyValueStore(c) => snap::run_kv(ctx, c),
+        Object::ErrorReports(c) => snap::run_err(ctx, c),
+        Object::PhysicalStorage(c) => snap::run_ps(ctx, c),
     }
 }
 

@@ -269,6 +269,8 @@ fn create(ctx: &Ctx, a: &RscCreate) -> Result<i32, CliError> {
                 r["props"] = json!({ "StorPoolName": p });
             }
             if a.diskless {
+                r["flags"] = json!(["DISKLESS"]);
+            } else if a.drbd_diskless {
                 r["flags"] = json!(["DRBD_DISKLESS"]);
             }
             json!({ "resource": r })

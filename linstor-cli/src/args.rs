@@ -259,8 +259,9 @@ pub struct Placement {
     /// How many diskful replicas.
     #[arg(long = "place-count")]
     pub place_count: Option<u32>,
-    /// Pools to place in.
-    #[arg(long = "storage-pool", num_args = 1..)]
+    /// Pools to place in (`resource create` with node names: the pool on those nodes, the
+    /// first one given).
+    #[arg(long = "storage-pool", short = 's', num_args = 1..)]
     pub storage_pool: Vec<String>,
     /// Replicas on nodes whose values of these properties are the same.
     #[arg(long = "replicas-on-same", num_args = 1..)]
@@ -523,12 +524,11 @@ pub struct RscCreate {
     /// Place this many diskful replicas.
     #[arg(long = "auto-place")]
     pub auto_place: Option<u32>,
-    /// The pool on the named nodes.
-    #[arg(long = "storage-pool", short = 's')]
-    pub storage_pool: Option<String>,
     /// Diskless on the named nodes.
     #[arg(long, visible_alias = "drbd-diskless")]
     pub diskless: bool,
+    /// Placement; its --storage-pool is also the pool on the named nodes (LINSTOR's client has
+    /// one --storage-pool for both forms).
     #[command(flatten)]
     pub placement: Placement,
 }
@@ -550,4 +550,38 @@ pub enum VolumeCmd {
     /// Lists volumes.
     #[command(visible_aliases = ["l", "ls"])]
     List(RscList),
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    /// clap's own consistency checks (unique names and shorts, …) over every subcommand; a
+    /// clash panics only when that subcommand is parsed, so check them all here.
+    #[test]
+    fn grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn resource_create_takes_one_storage_pool_option() {
+        let cli = Cli::try_parse_from([
+            "linstor",
+            "r",
+            "c",
+            "n1",
+            "n2",
+            "rd2",
+            "--storage-pool",
+            "pool1",
+        ])
+        .expect("parses");
+        let Object::Resource(RscCmd::Create(a)) = cli.object else {
+            panic!("not resource create: {:?}", cli.object);
+        };
+        assert_eq!(a.nodes_and_name, ["n1", "n2", "rd2"]);
+        assert_eq!(a.placement.storage_pool, ["pool1"]);
+    }
 }

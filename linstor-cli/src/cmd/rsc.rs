@@ -255,9 +255,6 @@ fn create(ctx: &Ctx, a: &RscCreate) -> Result<i32, CliError> {
         if let Some(n) = a.auto_place {
             filter["place_count"] = json!(n);
         }
-        if let Some(p) = &a.storage_pool {
-            filter["storage_pool"] = json!(p);
-        }
         return ctx.print_replies(&ctx.client.post(
             &format!("/v1/resource-definitions/{}/autoplace", seg(&name)),
             &json!({ "select_filter": filter }),
@@ -267,7 +264,7 @@ fn create(ctx: &Ctx, a: &RscCreate) -> Result<i32, CliError> {
         .iter()
         .map(|n| {
             let mut r = json!({ "node_name": n });
-            if let Some(p) = &a.storage_pool {
+            if let Some(p) = a.placement.storage_pool.first() {
                 r["props"] = json!({ "StorPoolName": p });
             }
             if a.diskless {

@@ -414,7 +414,8 @@ pub struct Placement {
     /// How many diskful replicas.
     #[arg(long = "place-count")]
     pub place_count: Option<u32>,
-    /// Pools to place in (with named nodes: the pool on them).
+    /// Pools to place in (`resource create` with node names: the pool on those nodes, the
+    /// first one given).
     #[arg(long = "storage-pool", short = 's', num_args = 1..)]
     pub storage_pool: Vec<String>,
     /// Replicas on nodes whose values of these properties are the same (`Aux/` is added to
@@ -685,6 +686,8 @@ pub struct RscCreate {
     /// A DRBD diskless client on the named nodes (flag DRBD_DISKLESS).
     #[arg(long = "drbd-diskless")]
     pub drbd_diskless: bool,
+    /// Placement; its --storage-pool is also the pool on the named nodes (LINSTOR's client has
+    /// one --storage-pool for both forms).
     #[command(flatten)]
     pub placement: Placement,
 }
@@ -710,12 +713,14 @@ pub enum VolumeCmd {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use clap::CommandFactory as _;
 
-    /// clap's own consistency checks over the whole grammar (duplicate names, bad defaults).
+    use super::*;
+
+    /// clap's own consistency checks (unique names and shorts, …) over every subcommand; a
+    /// clash panics only when that subcommand is parsed, so check them all here.
     #[test]
-    fn the_grammar_is_consistent() {
+    fn grammar_is_consistent() {
         Cli::command().debug_assert();
     }
 
@@ -749,5 +754,25 @@ mod tests {
                 "{short}"
             );
         }
+    }
+
+    #[test]
+    fn resource_create_takes_one_storage_pool_option() {
+        let cli = Cli::try_parse_from([
+            "linstor",
+            "r",
+            "c",
+            "n1",
+            "n2",
+            "rd2",
+            "--storage-pool",
+            "pool1",
+        ])
+        .expect("parses");
+        let Object::Resource(RscCmd::Create(a)) = cli.object else {
+            panic!("not resource create: {:?}", cli.object);
+        };
+        assert_eq!(a.nodes_and_name, ["n1", "n2", "rd2"]);
+        assert_eq!(a.placement.storage_pool, ["pool1"]);
     }
 }

@@ -288,6 +288,67 @@ pub enum NodeCmd {
         /// The node.
         node: String,
     },
+    /// A node's network interfaces.
+    #[command(subcommand, visible_alias = "i")]
+    Interface(IfCmd),
+}
+
+/// `node interface …`.
+#[derive(Debug, Subcommand)]
+pub enum IfCmd {
+    /// Lists a node's interfaces.
+    #[command(visible_aliases = ["l", "ls"])]
+    List {
+        /// The node.
+        node: String,
+    },
+    /// Adds an interface.
+    #[command(visible_alias = "c")]
+    Create {
+        /// The node.
+        node: String,
+        /// The interface's name.
+        name: String,
+        /// Its address.
+        ip: String,
+        /// The satellite port on it (makes it a satellite connection candidate).
+        #[arg(long)]
+        port: Option<u16>,
+        /// PLAIN or SSL.
+        #[arg(long = "communication-type")]
+        communication_type: Option<String>,
+        /// The satellite connection uses it.
+        #[arg(long)]
+        active: bool,
+    },
+    /// Changes an interface's address or port.
+    #[command(visible_alias = "m")]
+    Modify {
+        /// The node.
+        node: String,
+        /// The interface.
+        name: String,
+        /// The new address.
+        #[arg(long)]
+        ip: Option<String>,
+        /// The new satellite port.
+        #[arg(long)]
+        port: Option<u16>,
+        /// PLAIN or SSL.
+        #[arg(long = "communication-type")]
+        communication_type: Option<String>,
+        /// The satellite connection uses it.
+        #[arg(long)]
+        active: bool,
+    },
+    /// Deletes an interface.
+    #[command(visible_alias = "d")]
+    Delete {
+        /// The node.
+        node: String,
+        /// The interface.
+        name: String,
+    },
 }
 
 /// `node create`.
@@ -483,6 +544,15 @@ pub enum RgCmd {
         /// Only create the definitions, place nothing.
         #[arg(long = "definition-only")]
         definition_only: bool,
+        /// Return at once instead of waiting (with a progress line) until every replica is
+        /// UpToDate.
+        #[arg(long = "async")]
+        no_wait: bool,
+    },
+    /// Brings the group's resource definitions to its place count (adds or removes replicas).
+    Adjust {
+        /// The group (all groups if omitted).
+        group: Option<String>,
     },
     /// How much a new volume of this group can hold.
     #[command(name = "query-size-info", visible_alias = "qsi")]

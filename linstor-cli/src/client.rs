@@ -20,6 +20,7 @@ pub struct Reply {
 #[derive(Debug)]
 pub struct Client {
     urls: Vec<String>,
+    timeout: Duration,
     agent: ureq::Agent,
     /// The controller that answered last (tried first next time).
     preferred: std::cell::Cell<usize>,
@@ -35,9 +36,15 @@ impl Client {
             .build();
         Client {
             urls,
+            timeout,
             agent: config.into(),
             preferred: std::cell::Cell::new(0),
         }
+    }
+
+    /// The per-request timeout (also how long a command waits for progress).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// `GET path`.

@@ -3,6 +3,8 @@
 //! and must end with exit 0 and nothing left behind (the script checks loop devices and mounts
 //! itself; this test checks its temp directory is gone too).
 
+#![allow(clippy::print_stdout)]
+
 mod common;
 
 use std::process::Command;

@@ -111,8 +111,35 @@ pub fn follow_ups(sim: Simulation, state: &ClusterState, changes: &ChangeSet) ->
     out
 }
 
-/// A simulated satellite's report of a resource: its data is UpToDate everywhere at once.
-fn synced(rsc_dfn: &str, node: &str) -> Command {
+/// A simulated satellite's report of a resource: its data is UpToDate everywhere at once
+/// (Diskless where it has no disk), on `/dev/drbd<minor>`, at its full size.
+fn synced(state: &ClusterState, rsc_dfn: &str, node: &str) -> Command {
+    let d = linstor_core::ResourceName::new(rsc_dfn)
+        .ok()
+        .and_then(|n| state.resource_definitions.get(&n));
+    let diskless = d
+        .and_then(|d| {
+            let n = linstor_core::NodeName::new(node).ok()?;
+            d.resources.get(&n).map(|r| r.is_diskless())
+        })
+        .unwrap_or(false);
+    let mut volumes = linstor_core::vec_map::VecMap::new();
+    for v in d
+        .map(|d| d.volume_definitions.values())
+        .into_iter()
+        .flatten()
+    {
+        volumes.insert(
+            v.number,
+            linstor_core::model::VlmObserved {
+                disk_state: if diskless { "Diskless" } else { "UpToDate" }.to_owned(),
+                device_path: Some(format!("/dev/drbd{}", v.minor)),
+                backing_device: None,
+                usable_kib: v.size.kib(),
+                allocated_kib: None,
+            },
+        );
+    }
     Command::RscReport {
         node: node.to_owned(),
         rsc_dfn: rsc_dfn.to_owned(),
@@ -120,6 +147,7 @@ fn synced(rsc_dfn: &str, node: &str) -> Command {
             in_use: false,
             up_to_date: true,
             established: true,
+            volumes,
             ..RscObserved::default()
         },
     }
@@ -144,7 +172,7 @@ fn rsc_reports(state: &ClusterState, changes: &ChangeSet) -> Vec<Command> {
         }
     }
     rscs.iter()
-        .map(|(rd, node)| synced(rd.as_str(), node.as_str()))
+        .map(|(rd, node)| synced(state, rd.as_str(), node.as_str()))
         .collect()
 }
 
@@ -243,15 +271,15 @@ mod tests {
         }
         let create = r#"{"cmd":"rsc_create","rsc_dfn":"r1","node":"alpha","storage_pool":"pool1"}"#;
         let cmds = run_simulated(&mut c, &mut env, create);
-        assert_eq!(cmds, vec![synced("r1", "alpha")]);
+        assert_eq!(cmds, vec![synced(c.state(), "r1", "alpha")]);
         assert!(c.synced_on_all("r1").is_ok_and(|s| s));
         // A grown volume drops the reports; the simulated satellite reports again.
         let grow = r#"{"cmd":"vlm_dfn_resize","rsc_dfn":"r1","number":0,"size":2048}"#;
         let cmds = run_simulated(&mut c, &mut env, grow);
-        assert_eq!(cmds, vec![synced("r1", "alpha")]);
+        assert_eq!(cmds, vec![synced(c.state(), "r1", "alpha")]);
         assert!(c.synced_on_all("r1").is_ok_and(|s| s));
         // After a restart every resource is reported after every node.
         let start = at_start(Simulation::default(), c.state());
-        assert_eq!(start.last(), Some(&synced("r1", "alpha")));
+        assert_eq!(start.last(), Some(&synced(c.state(), "r1", "alpha")));
     }
 }

@@ -84,11 +84,19 @@ pub fn run_rg(ctx: &Ctx, c: RgCmd) -> Result<i32, CliError> {
                     .put(&format!("/v1/resource-groups/{}", seg(&name)), &body)?,
             )
         }
+        RgCmd::Adjust { group } => {
+            let path = group.map_or_else(
+                || "/v1/resource-groups/adjustall".to_owned(),
+                |g| format!("/v1/resource-groups/{}/adjust", seg(&g)),
+            );
+            ctx.print_replies(&ctx.client.post(&path, &json!({}))?)
+        }
         RgCmd::Spawn {
             group,
             name,
             sizes,
             definition_only,
+            no_wait,
         } => {
             let sizes = sizes
                 .iter()
@@ -99,10 +107,14 @@ pub fn run_rg(ctx: &Ctx, c: RgCmd) -> Result<i32, CliError> {
                 "volume_sizes": sizes,
                 "definitions_only": definition_only,
             });
-            ctx.print_replies(
+            let code = ctx.print_replies(
                 &ctx.client
                     .post(&format!("/v1/resource-groups/{}/spawn", seg(&group)), &body)?,
-            )
+            )?;
+            if code != 0 || definition_only || no_wait || ctx.machine {
+                return Ok(code);
+            }
+            crate::cmd::progress::wait_up_to_date(ctx, &name)
         }
         RgCmd::QuerySizeInfo { group } => {
             let r = ctx.client.post(

@@ -7,6 +7,7 @@ pub mod ctrl;
 pub mod group;
 pub mod node;
 pub mod pool;
+pub mod progress;
 pub mod rsc;
 pub mod snap;
 

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::args::{NodeCmd, NodeCreate};
+use crate::args::{IfCmd, NodeCmd, NodeCreate};
 use crate::cmd::{Ctx, items, props_change, props_table, query, s, seg, state_cell, strs};
 use crate::error::CliError;
 use crate::table::{Cell, Table};
@@ -40,6 +40,7 @@ pub fn run(ctx: &Ctx, c: NodeCmd) -> Result<i32, CliError> {
             &ctx.client
                 .put(&format!("/v1/nodes/{}", seg(&node)), &props_change(&kv))?,
         ),
+        NodeCmd::Interface(c) => interface(ctx, c),
         NodeCmd::ListProperties { node } => {
             match ctx.get_list(&format!("/v1/nodes/{}", seg(&node)))? {
                 Ok(body) => Ok(ctx.print_table(&body, &props_table(body.get("props")))),
@@ -137,4 +138,103 @@ fn state(n: &Value) -> String {
     } else {
         format!("{status} ({})", shown.join(", "))
     }
+}
+
+fn netif_body(
+    ip: Option<&str>,
+    port: Option<u16>,
+    comm: Option<&str>,
+    active: bool,
+) -> Result<Value, CliError> {
+    let mut body = json!({});
+    if let Some(ip) = ip {
+        body["address"] = json!(ip);
+    }
+    if let Some(p) = port {
+        body["satellite_port"] = json!(p);
+    }
+    if let Some(c) = comm {
+        let c = c.to_ascii_uppercase();
+        if c != "PLAIN" && c != "SSL" {
+            return Err(CliError::Usage {
+                message: format!("--communication-type '{c}' is not PLAIN or SSL"),
+                correction: "use --communication-type PLAIN or SSL".into(),
+            });
+        }
+        body["satellite_encryption_type"] = json!(c);
+    }
+    if active {
+        body["is_active"] = json!(true);
+    }
+    Ok(body)
+}
+
+fn interface(ctx: &Ctx, c: IfCmd) -> Result<i32, CliError> {
+    match c {
+        IfCmd::List { node } => {
+            match ctx.get_list(&format!("/v1/nodes/{}/net-interfaces", seg(&node)))? {
+                Ok(body) => Ok(ctx.print_table(&body, &netif_table(&body))),
+                Err(code) => Ok(code),
+            }
+        }
+        IfCmd::Create {
+            node,
+            name,
+            ip,
+            port,
+            communication_type,
+            active,
+        } => {
+            let mut body = netif_body(Some(&ip), port, communication_type.as_deref(), active)?;
+            body["name"] = json!(name);
+            ctx.print_replies(
+                &ctx.client
+                    .post(&format!("/v1/nodes/{}/net-interfaces", seg(&node)), &body)?,
+            )
+        }
+        IfCmd::Modify {
+            node,
+            name,
+            ip,
+            port,
+            communication_type,
+            active,
+        } => {
+            let mut body = netif_body(ip.as_deref(), port, communication_type.as_deref(), active)?;
+            body["name"] = json!(name);
+            ctx.print_replies(&ctx.client.put(
+                &format!("/v1/nodes/{}/net-interfaces/{}", seg(&node), seg(&name)),
+                &body,
+            )?)
+        }
+        IfCmd::Delete { node, name } => ctx.print_replies(&ctx.client.delete(&format!(
+            "/v1/nodes/{}/net-interfaces/{}",
+            seg(&node),
+            seg(&name)
+        ))?),
+    }
+}
+
+/// The `node interface list` table.
+pub fn netif_table(body: &Value) -> Table {
+    let mut t = Table::new(&["Name", "IP", "Port", "EncryptionType", "Active"]).right(&["Port"]);
+    for i in items(body) {
+        t.row(vec![
+            s(i, "name").into(),
+            s(i, "address").into(),
+            i.get("satellite_port")
+                .and_then(Value::as_u64)
+                .map(|p| p.to_string())
+                .unwrap_or_default()
+                .into(),
+            s(i, "satellite_encryption_type").into(),
+            (if i.get("is_active").and_then(Value::as_bool) == Some(true) {
+                "yes"
+            } else {
+                ""
+            })
+            .into(),
+        ]);
+    }
+    t
 }

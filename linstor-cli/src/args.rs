@@ -193,6 +193,24 @@ pub enum PsCmd {
     /// Unused block devices per node.
     #[command(visible_aliases = ["l", "ls"])]
     List,
+    /// Makes an LVM volume group / thin pool or a zpool of unused devices on a node
+    /// (optionally with a LINSTOR storage pool on it).
+    #[command(name = "create-device-pool", visible_alias = "cdp")]
+    CreateDevicePool {
+        /// lvm, lvmthin, zfs or zfsthin.
+        kind: String,
+        /// The node.
+        node: String,
+        /// The devices (e.g. /dev/sdb /dev/sdc).
+        #[arg(required = true, num_args = 1..)]
+        devices: Vec<String>,
+        /// The volume group / zpool name.
+        #[arg(long = "pool-name", required = true)]
+        pool_name: String,
+        /// Also create this LINSTOR storage pool on it.
+        #[arg(long = "storage-pool")]
+        storage_pool: Option<String>,
+    },
 }
 
 /// `advise …`.
@@ -263,11 +281,14 @@ pub enum NodeCmd {
         /// The node.
         node: String,
     },
-    /// Moves every resource off a node.
+    /// Moves every resource off a node (waits, with a progress line, until none is left).
     #[command(visible_alias = "evac")]
     Evacuate {
         /// The node.
         node: String,
+        /// Return at once instead of waiting.
+        #[arg(long = "async")]
+        no_wait: bool,
     },
     /// Restores an evicted or evacuated node.
     Restore {

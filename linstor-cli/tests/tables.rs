@@ -99,3 +99,26 @@ fn advise_texts() {
         advise::failure_text(&fixture("advise-failure-zone"), ascii)
     );
 }
+
+/// The remaining lists; their answers are recorded from the controller's views or written in
+/// its shapes (`linstor-api`), for states a local cluster does not easily show (a failed
+/// satellite action, rotational disks).
+#[test]
+fn snapshot_kv_error_physical_interface_and_volume_group_lists() {
+    use linstor_cli::cmd::snap;
+    insta::assert_snapshot!("snapshot_list", both(&snap::table(&fixture("snapshots"))));
+    insta::assert_snapshot!("kv_list", both(&snap::kv_table(&fixture("kvs"))));
+    insta::assert_snapshot!(
+        "error_reports_list",
+        both(&snap::err_table(&fixture("error-reports")))
+    );
+    insta::assert_snapshot!(
+        "physical_storage_list",
+        both(&snap::ps_table(&fixture("physical-storage")))
+    );
+    insta::assert_snapshot!(
+        "interface_list",
+        both(&node::netif_table(&fixture("netifs")))
+    );
+    insta::assert_snapshot!("vg_list", both(&group::vg_table(&fixture("vgs"))));
+}

@@ -62,6 +62,7 @@ pub fn run(ctx: &Ctx, c: AdviseCmd) -> Result<i32, CliError> {
     }
 }
 
+/// `[[a, b], …]` as `a (b)` lines: (node, pool) and (node, role) pairs.
 fn pairs(v: Option<&Value>) -> Vec<String> {
     items(v.unwrap_or(&Value::Null))
         .iter()
@@ -151,17 +152,7 @@ pub fn failure_text(body: &Value, style: Style) -> String {
         .right(&["DiskfulLeft"]);
     let mut whys = Vec::new();
     for i in affected {
-        let lost: Vec<String> = items(i.get("lost").unwrap_or(&Value::Null))
-            .iter()
-            .filter_map(|p| {
-                let a = p.as_array()?;
-                Some(format!(
-                    "{} ({})",
-                    a.first()?.as_str()?,
-                    a.get(1)?.as_str()?
-                ))
-            })
-            .collect();
+        let lost = pairs(i.get("lost"));
         let data_lost = i.get("data_lost").and_then(Value::as_bool) == Some(true);
         let quorum = if data_lost {
             Cell::colored("DATA OFFLINE", Some(Color::Red))

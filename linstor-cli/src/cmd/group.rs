@@ -231,20 +231,7 @@ pub fn run_vg(ctx: &Ctx, c: VgCmd) -> Result<i32, CliError> {
                 "/v1/resource-groups/{}/volume-groups",
                 seg(&group)
             ))? {
-                Ok(body) => {
-                    let mut t = Table::new(&["VolumeNr", "Flags"]);
-                    for v in items(&body) {
-                        t.row(vec![
-                            v.get("volume_number")
-                                .and_then(Value::as_u64)
-                                .unwrap_or(0)
-                                .to_string()
-                                .into(),
-                            strs(v, "flags").join(", ").into(),
-                        ]);
-                    }
-                    Ok(ctx.print_table(&body, &t))
-                }
+                Ok(body) => Ok(ctx.print_table(&body, &vg_table(&body))),
                 Err(code) => Ok(code),
             }
         }
@@ -253,4 +240,20 @@ pub fn run_vg(ctx: &Ctx, c: VgCmd) -> Result<i32, CliError> {
             seg(&group)
         ))?),
     }
+}
+
+/// The `volume-group list` table.
+pub fn vg_table(body: &Value) -> Table {
+    let mut t = Table::new(&["VolumeNr", "Flags"]);
+    for v in items(body) {
+        t.row(vec![
+            v.get("volume_number")
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+                .to_string()
+                .into(),
+            strs(v, "flags").join(", ").into(),
+        ]);
+    }
+    t
 }

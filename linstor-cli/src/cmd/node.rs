@@ -28,10 +28,16 @@ pub fn run(ctx: &Ctx, c: NodeCmd) -> Result<i32, CliError> {
             &ctx.client
                 .delete(&format!("/v1/nodes/{}/lost", seg(&node)))?,
         ),
-        NodeCmd::Evacuate { node } => ctx.print_replies(
-            &ctx.client
-                .put(&format!("/v1/nodes/{}/evacuate", seg(&node)), &json!({}))?,
-        ),
+        NodeCmd::Evacuate { node, no_wait } => {
+            let code = ctx.print_replies(
+                &ctx.client
+                    .put(&format!("/v1/nodes/{}/evacuate", seg(&node)), &json!({}))?,
+            )?;
+            if code != 0 || no_wait || ctx.machine {
+                return Ok(code);
+            }
+            crate::cmd::progress::wait_evacuated(ctx, &node)
+        }
         NodeCmd::Restore { node } => ctx.print_replies(
             &ctx.client
                 .put(&format!("/v1/nodes/{}/restore", seg(&node)), &json!({}))?,

@@ -88,6 +88,52 @@ pub fn wait_up_to_date(ctx: &Ctx, name: &str) -> Result<i32, CliError> {
     }
 }
 
+/// Waits until no resource is left on `node` after an evacuation, printing how many are.
+pub fn wait_evacuated(ctx: &Ctx, node: &str) -> Result<i32, CliError> {
+    let tty = std::io::stdout().is_terminal();
+    let path = format!(
+        "/v1/view/resources{}",
+        crate::cmd::query(&[("nodes", &[node.to_owned()])])
+    );
+    let start = Instant::now();
+    loop {
+        let r = ctx.client.get(&path)?;
+        let left: Vec<&str> = items(&r.body).iter().map(|x| s(x, "name")).collect();
+        let line = if left.is_empty() {
+            format!("'{node}': evacuated, no resource left")
+        } else {
+            format!(
+                "'{node}': {} resource(s) still there ({}), waiting for their replacements to sync",
+                left.len(),
+                left.join(", ")
+            )
+        };
+        if left.is_empty() {
+            ctx.print(&if tty {
+                format!("\r\x1b[2K{line}\n")
+            } else {
+                format!("{line}\n")
+            });
+            return Ok(exit::OK);
+        }
+        if tty {
+            ctx.print(&format!("\r\x1b[2K{line}"));
+        }
+        if start.elapsed() >= ctx.client.timeout() {
+            if tty {
+                ctx.print("\n");
+            }
+            return Err(CliError::Usage {
+                message: format!("gave up waiting: {line}"),
+                correction: format!(
+                    "the evacuation goes on; watch it with `linstor resource list -n {node}`, or wait longer with --timeout"
+                ),
+            });
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -139,13 +139,7 @@ pub fn table(body: &Value) -> Table {
 pub fn run_kv(ctx: &Ctx, c: KvCmd) -> Result<i32, CliError> {
     match c {
         KvCmd::List => match ctx.get_list("/v1/key-value-store")? {
-            Ok(body) => {
-                let mut t = Table::new(&["Name"]);
-                for k in items(&body) {
-                    t.row(vec![s(k, "name").into()]);
-                }
-                Ok(ctx.print_table(&body, &t))
-            }
+            Ok(body) => Ok(ctx.print_table(&body, &kv_table(&body))),
             Err(code) => Ok(code),
         },
         KvCmd::Show { name } => {
@@ -232,38 +226,84 @@ pub fn err_table(body: &Value) -> Table {
 pub fn run_ps(ctx: &Ctx, c: PsCmd) -> Result<i32, CliError> {
     match c {
         PsCmd::List => match ctx.get_list("/v1/physical-storage")? {
-            Ok(body) => {
-                let mut t = Table::new(&["Size", "Rotational", "Nodes"]).right(&["Size"]);
-                for d in items(&body) {
-                    let nodes: Vec<String> = d
-                        .get("nodes")
-                        .and_then(Value::as_object)
-                        .map(|m| {
-                            m.iter()
-                                .map(|(n, devs)| {
-                                    let paths: Vec<&str> =
-                                        items(devs).iter().map(|x| s(x, "device")).collect();
-                                    format!("{n}[{}]", paths.join(","))
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    t.row(vec![
-                        d.get("size")
-                            .and_then(Value::as_u64)
-                            .map(|b| size_kib(b / 1024))
-                            .unwrap_or_default()
-                            .into(),
-                        d.get("rotational")
-                            .and_then(Value::as_bool)
-                            .map_or("", |r| if r { "True" } else { "False" })
-                            .into(),
-                        nodes.join("\n").into(),
-                    ]);
-                }
-                Ok(ctx.print_table(&body, &t))
-            }
+            Ok(body) => Ok(ctx.print_table(&body, &ps_table(&body))),
             Err(code) => Ok(code),
         },
+        PsCmd::CreateDevicePool {
+            kind,
+            node,
+            devices,
+            pool_name,
+            storage_pool,
+        } => {
+            let provider = match kind.to_ascii_uppercase().as_str() {
+                "LVM" => "LVM",
+                "LVMTHIN" | "LVM_THIN" => "LVM_THIN",
+                "ZFS" => "ZFS",
+                "ZFSTHIN" | "ZFS_THIN" => "ZFS_THIN",
+                other => {
+                    return Err(CliError::Usage {
+                        message: format!(
+                            "device pool kind '{other}' is not LVM, LVMTHIN, ZFS or ZFSTHIN"
+                        ),
+                        correction: "use one of: lvm, lvmthin, zfs, zfsthin".into(),
+                    });
+                }
+            };
+            let mut body = json!({
+                "provider_kind": provider,
+                "device_paths": devices,
+                "pool_name": pool_name,
+            });
+            if let Some(sp) = storage_pool {
+                body["with_storage_pool"] = json!({ "name": sp });
+            }
+            ctx.print_replies(
+                &ctx.client
+                    .post(&format!("/v1/physical-storage/{}", seg(&node)), &body)?,
+            )
+        }
     }
+}
+
+/// The `key-value-store list` table.
+pub fn kv_table(body: &Value) -> Table {
+    let mut t = Table::new(&["Name"]);
+    for k in items(body) {
+        t.row(vec![s(k, "name").into()]);
+    }
+    t
+}
+
+/// The `physical-storage list` table: devices grouped by size and rotation, with the nodes
+/// that have them.
+pub fn ps_table(body: &Value) -> Table {
+    let mut t = Table::new(&["Size", "Rotational", "Nodes"]).right(&["Size"]);
+    for d in items(body) {
+        let nodes: Vec<String> = d
+            .get("nodes")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(n, devs)| {
+                        let paths: Vec<&str> = items(devs).iter().map(|x| s(x, "device")).collect();
+                        format!("{n}[{}]", paths.join(","))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        t.row(vec![
+            d.get("size")
+                .and_then(Value::as_u64)
+                .map(|b| size_kib(b / 1024))
+                .unwrap_or_default()
+                .into(),
+            d.get("rotational")
+                .and_then(Value::as_bool)
+                .map_or("", |r| if r { "True" } else { "False" })
+                .into(),
+            nodes.join("\n").into(),
+        ]);
+    }
+    t
 }

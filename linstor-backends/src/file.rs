@@ -740,4 +740,12 @@ impl StorageProvider for FileProvider {
         let loops = self.loops().await?;
         Ok(Self::attached_to(&loops, &file).into_iter().next())
     }
+
+    async fn activate(&self, vol: &VolumeId) -> Result<Option<PathBuf>, BackendError> {
+        let file = self.volume_file(vol);
+        match Self::existing(&file)? {
+            Existing::Present(_) => self.ensure_attached(&file).await.map(Some),
+            _ => Ok(None),
+        }
+    }
 }

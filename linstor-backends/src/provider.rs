@@ -207,6 +207,14 @@ pub trait StorageProvider: Send + Sync + fmt::Debug {
     /// The block device of the volume, or `None` if it does not exist (or, diskless, never has
     /// one).
     async fn device_path(&self, vol: &VolumeId) -> Result<Option<PathBuf>, BackendError>;
+
+    /// The block device of an existing volume, made available if it is not (a FILE volume
+    /// whose loop device is gone after a reboot, or whose attach a crash interrupted, is
+    /// attached again); `None` if the volume does not exist. Idempotent. By default the same
+    /// as [`device_path`](Self::device_path): LVM and ZFS devices exist while the volume does.
+    async fn activate(&self, vol: &VolumeId) -> Result<Option<PathBuf>, BackendError> {
+        self.device_path(vol).await
+    }
 }
 
 /// Opens the provider for a pool given as LINSTOR configures it: `kind` plus the value of

@@ -722,3 +722,56 @@ fn real_file_snapshot_without_reflink_fails_cleanly() {
     assert!(loops_under(&dir).is_empty());
     assert!(files_in(&dir).is_empty());
 }
+
+/// A volume whose loop device is gone (a reboot, or a satellite killed between `truncate` and
+/// `losetup`) is attached again by `activate`; `device_path` only reports; a volume that does
+/// not exist activates to nothing.
+#[test]
+fn real_file_activate_reattaches_a_volume_whose_loop_device_is_gone() {
+    if !have_tools(
+        "real_file_activate_reattaches_a_volume_whose_loop_device_is_gone",
+        TOOLS,
+    ) {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("linstor-real-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path().join("pool");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let _leftovers = LoopsUnder(dir.clone());
+    let p = FileProvider::thin(Arc::new(RealRunner::new()), &dir, FileConfig::default())
+        .expect("valid");
+    let rt = rt();
+    let v = vol("gone", 0);
+    let dev = rt
+        .block_on(p.create_volume(&v, SizeKib(2048)))
+        .expect("create")
+        .into_inner()
+        .device_path
+        .expect("attached");
+    let losetup = RealRunner::new().resolve("losetup").expect("losetup");
+    let out = std::process::Command::new(&losetup)
+        .arg("-d")
+        .arg(&dev)
+        .output()
+        .expect("losetup -d");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(rt.block_on(p.device_path(&v)).expect("device_path"), None);
+    let again = rt
+        .block_on(p.activate(&v))
+        .expect("activate")
+        .expect("a device again");
+    assert_eq!(
+        rt.block_on(p.device_path(&v)).expect("device_path"),
+        Some(again.clone())
+    );
+    // Idempotent: the same device, no second loop device.
+    assert_eq!(rt.block_on(p.activate(&v)).expect("activate"), Some(again));
+    assert_eq!(
+        rt.block_on(p.activate(&vol("never", 0))).expect("activate"),
+        None
+    );
+    rt.block_on(p.delete_volume(&v)).expect("delete");
+}

@@ -231,10 +231,11 @@ pub async fn local_disks(
             }
         };
         let id = VolumeId::new(rsc.clone(), *nr)?;
+        // A volume that exists without its device (a FILE volume whose attach a crash cut
+        // short, or whose loop device a reboot removed) is made available again here.
         let device = match devices.get(&v.storage_pool, &id) {
             Known::Device(d) => Some(d.to_path_buf()),
-            Known::NoDevice => None,
-            Known::Unknown => prov.device_path(&id).await?,
+            Known::NoDevice | Known::Unknown => prov.activate(&id).await?,
         };
         if let Some(device) = device {
             let disk = LocalDisk {

@@ -18,7 +18,7 @@ use common::{rt, snap, vol};
 use linstor_backends::file::{FileConfig, FileProvider};
 use linstor_backends::naming::VolumeId;
 use linstor_backends::provider::{CreateOutcome, DeleteOutcome, ResizeOutcome, StorageProvider};
-use linstor_backends::{BackendError, RealRunner};
+use linstor_backends::{BackendError, CommandRunner as _, RealRunner};
 use linstor_core::SizeKib;
 
 const TOOLS: &[&str] = &[
@@ -751,13 +751,12 @@ fn real_file_activate_reattaches_a_volume_whose_loop_device_is_gone() {
         .into_inner()
         .device_path
         .expect("attached");
-    let losetup = RealRunner::new().resolve("losetup").expect("losetup");
-    let out = std::process::Command::new(&losetup)
+    // The loop device goes away behind the provider's back.
+    let detach = linstor_backends::Cmd::new("losetup")
         .arg("-d")
-        .arg(&dev)
-        .output()
+        .arg(dev.display().to_string());
+    rt.block_on(RealRunner::new().run(&detach))
         .expect("losetup -d");
-    assert!(out.status.success(), "{out:?}");
     assert_eq!(rt.block_on(p.device_path(&v)).expect("device_path"), None);
     let again = rt
         .block_on(p.activate(&v))

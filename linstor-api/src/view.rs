@@ -257,6 +257,19 @@ non_empty! {
     pub struct VolumeStateView {
         /// DRBD's disk state of the volume on its node.
         pub disk_state: String,
+        /// Per peer being resynced: its replication state and how much is done (LINSTOR's
+        /// `replication_states`; only peers in a resync are listed here).
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        pub replication_states: BTreeMap<String, ReplicationStateView>,
+    }
+
+    /// LINSTOR's `ReplicationState` of one peer.
+    pub struct ReplicationStateView {
+        /// `SyncTarget`, `SyncSource`, …
+        pub replication_state: String,
+        /// Percent done.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub done_percentage: Option<f64>,
     }
 
     /// A volume of a resource.
@@ -550,6 +563,19 @@ fn volume(
         uuid: v.uuid.to_string(),
         state: reported.map(|o| VolumeStateView {
             disk_state: o.disk_state.clone(),
+            replication_states: o
+                .replication
+                .iter()
+                .map(|(peer, r)| {
+                    (
+                        peer.clone(),
+                        ReplicationStateView {
+                            replication_state: r.state.clone(),
+                            done_percentage: r.done_hundredths.map(|d| f64::from(d) / 100.0),
+                        },
+                    )
+                })
+                .collect(),
         }),
     }
 }

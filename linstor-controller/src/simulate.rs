@@ -137,6 +137,7 @@ fn synced(state: &ClusterState, rsc_dfn: &str, node: &str) -> Command {
                 backing_device: None,
                 usable_kib: v.size.kib(),
                 allocated_kib: None,
+                replication: std::collections::BTreeMap::new(),
             },
         );
     }

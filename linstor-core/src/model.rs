@@ -987,6 +987,21 @@ pub struct VlmObserved {
     /// Allocated KiB (thin volumes), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allocated_kib: Option<u64>,
+    /// Resyncs in progress, per peer (DRBD's connection name): the replication state and how
+    /// much is done.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub replication: BTreeMap<String, ReplicationObserved>,
+}
+
+/// One peer's replication of a volume while it resyncs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationObserved {
+    /// DRBD's replication state (`SyncTarget`, `SyncSource`, `PausedSyncT`…).
+    pub state: String,
+    /// Done, in hundredths of a percent (4217 = 42.17 %), when DRBD says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_hundredths: Option<u16>,
 }
 
 /// Observed state of the whole cluster.

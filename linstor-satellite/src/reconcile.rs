@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use linstor_core::ResourceName;
-use linstor_core::model::{Capabilities, RscObserved, VlmObserved};
+use linstor_core::model::{Capabilities, ReplicationObserved, RscObserved, VlmObserved};
 use linstor_core::plan::{self, Action};
 use linstor_core::projection::NodeProjection;
 use linstor_proto::{ActionFailure, PoolReport, SatelliteReport};
@@ -305,6 +305,22 @@ impl Reconciler {
                 None if !drbd_rsc => backing.clone(),
                 None => None,
             };
+            let replication = dv
+                .map(|v| {
+                    v.sync
+                        .iter()
+                        .map(|(peer, repl, done)| {
+                            (
+                                peer.clone(),
+                                ReplicationObserved {
+                                    state: repl.to_string(),
+                                    done_hundredths: done.map(|d| d.0),
+                                },
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             volumes.insert(
                 nr,
                 VlmObserved {
@@ -313,6 +329,7 @@ impl Reconciler {
                     backing_device: backing,
                     usable_kib: usable,
                     allocated_kib: None,
+                    replication,
                 },
             );
         }

@@ -469,3 +469,56 @@ fn a_size_query_that_places_nothing_still_answers_its_sizes() {
     assert!(v["space_info"].get("next_spawn_result").is_none(), "{v}");
     assert!(v["reports"][0]["ret_code"].as_i64().unwrap() < 0, "{v}");
 }
+
+/// A resync a satellite reports shows as LINSTOR's `replication_states` with
+/// `done_percentage`; without one the field is absent.
+#[test]
+fn a_reported_resync_shows_its_peers_and_percentage() {
+    let mut c = sample();
+    let mut e = SeededEnv::new(9);
+    let out = c.execute_json(
+        &json!({"cmd": "report_node", "node": "beta", "connection": "ONLINE"}).to_string(),
+        &mut e,
+    );
+    assert!(!out.is_error(), "{:?}", out.rc);
+    let mut observed = linstor_core::model::RscObserved {
+        established: true,
+        ..Default::default()
+    };
+    let mut vol = linstor_core::model::VlmObserved {
+        disk_state: "Inconsistent".into(),
+        usable_kib: 1 << 20,
+        ..Default::default()
+    };
+    vol.replication.insert(
+        "alpha".into(),
+        linstor_core::model::ReplicationObserved {
+            state: "SyncTarget".into(),
+            done_hundredths: Some(4217),
+        },
+    );
+    observed.volumes.insert(0, vol);
+    let out = c.execute(
+        linstor_core::cluster::Command::RscReport {
+            node: "beta".into(),
+            rsc_dfn: "pvc-1".into(),
+            state: observed,
+        },
+        &mut e,
+    );
+    assert!(!out.is_error(), "{:?}", out.rc);
+    let s = c.state();
+    let d = s.resource_definitions.values().next().unwrap();
+    let beta = &d.resources[&NodeName::new("beta").unwrap()];
+    let v = serde_json::to_value(resource(s, d, beta)).unwrap();
+    let state = &v["volumes"][0]["state"];
+    assert_eq!(state["disk_state"], "Inconsistent", "{v}");
+    assert_eq!(
+        state["replication_states"]["alpha"],
+        json!({"replication_state": "SyncTarget", "done_percentage": 42.17}),
+        "{v}"
+    );
+    let alpha = &d.resources[&NodeName::new("alpha").unwrap()];
+    let v = serde_json::to_value(resource(s, d, alpha)).unwrap();
+    assert!(v["volumes"][0].get("state").is_none(), "{v}");
+}

@@ -21,10 +21,18 @@ pub fn progress(body: &Value, name: &str) -> (usize, usize, String) {
     let rscs = items(body);
     for r in rscs {
         let diskless = strs(r, "flags").iter().any(|f| f.contains("DISKLESS"));
-        let states: Vec<&str> = items(r.get("volumes").unwrap_or(&Value::Null))
+        let vols = items(r.get("volumes").unwrap_or(&Value::Null));
+        let states: Vec<&str> = vols
             .iter()
             .map(|v| v.get("state").map(|st| s(st, "disk_state")).unwrap_or(""))
             .collect();
+        // The least done resync of any volume, as DRBD reports it.
+        let resync = vols
+            .iter()
+            .filter_map(|v| v.get("state")?.get("replication_states")?.as_object())
+            .flat_map(|m| m.values())
+            .filter_map(|r| r.get("done_percentage").and_then(Value::as_f64))
+            .reduce(f64::min);
         let done = !states.is_empty()
             && states.iter().all(|st| {
                 *st == "UpToDate" || (diskless && (*st == "Diskless" || *st == "TieBreaker"))
@@ -39,7 +47,12 @@ pub fn progress(body: &Value, name: &str) -> (usize, usize, String) {
             .copied()
             .filter(|st| !st.is_empty())
             .unwrap_or("waiting");
-        parts.push(format!("{} {shown}", s(r, "node_name")));
+        match resync {
+            Some(d) if !done_all(&states) => {
+                parts.push(format!("{} {shown} {d:.1}%", s(r, "node_name")));
+            }
+            _ => parts.push(format!("{} {shown}", s(r, "node_name"))),
+        }
     }
     let line = format!(
         "'{name}': {ready}/{} replica(s) ready ({})",
@@ -47,6 +60,10 @@ pub fn progress(body: &Value, name: &str) -> (usize, usize, String) {
         parts.join(", ")
     );
     (ready, rscs.len(), line)
+}
+
+fn done_all(states: &[&str]) -> bool {
+    !states.is_empty() && states.iter().all(|s| *s == "UpToDate")
 }
 
 /// Waits until every replica of `name` is ready, printing progress; exit 0, or an error at
@@ -143,7 +160,8 @@ mod tests {
     fn progress_counts_ready_replicas() {
         let body = json!([
             {"node_name": "n1", "volumes": [{"state": {"disk_state": "UpToDate"}}]},
-            {"node_name": "n2", "volumes": [{"state": {"disk_state": "SyncTarget"}}]},
+            {"node_name": "n2", "volumes": [{"state": {"disk_state": "Inconsistent",
+                "replication_states": {"n1": {"replication_state": "SyncTarget", "done_percentage": 42.17}}}}]},
             {"node_name": "n3", "flags": ["DRBD_DISKLESS"], "volumes": [{"state": {"disk_state": "Diskless"}}]},
             {"node_name": "n4", "volumes": [{}]}
         ]);
@@ -151,7 +169,7 @@ mod tests {
         assert_eq!((ready, total), (2, 4));
         assert_eq!(
             line,
-            "'web': 2/4 replica(s) ready (n1 UpToDate, n2 SyncTarget, n3 Diskless, n4 waiting)"
+            "'web': 2/4 replica(s) ready (n1 UpToDate, n2 Inconsistent 42.2%, n3 Diskless, n4 waiting)"
         );
         assert_eq!(progress(&json!([]), "x").1, 0);
     }

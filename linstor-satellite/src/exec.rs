@@ -11,10 +11,10 @@
 use std::collections::BTreeMap;
 
 use linstor_backends::naming::VolumeId;
-use linstor_backends::provider::StorageProvider;
+use linstor_backends::provider::{DeleteOutcome, ResizeOutcome, StorageProvider};
 use linstor_core::plan::Action;
 use linstor_core::projection::NodeProjection;
-use linstor_core::{ResourceName, StorPoolName};
+use linstor_core::{ResourceName, SizeKib, SnapshotName, StorPoolName};
 
 use crate::drbd::{DrbdLayer, LocalDisk};
 use crate::error::SatError;
@@ -71,7 +71,8 @@ impl<'a> Ctx<'a> {
         local_disks(self.p, self.pools, self.devices, rsc).await
     }
 
-    /// Runs one action.
+    /// Runs one action. One exhaustive match: a new kind of action does not compile until it
+    /// is routed here.
     pub async fn run(&mut self, a: &Action) -> Result<Done, SatError> {
         match a {
             Action::CreateVolume {
@@ -79,12 +80,7 @@ impl<'a> Ctx<'a> {
                 vlm,
                 pool,
                 size,
-            } => {
-                let id = VolumeId::new(rsc.clone(), *vlm)?;
-                let out = self.provider(pool)?.create_volume(&id, *size).await?;
-                self.devices.set(pool, &id, out.info().device_path.clone());
-                Ok(done(out.is_changed()))
-            }
+            } => self.create_volume(rsc, *vlm, pool, *size).await,
             Action::RestoreVolume {
                 rsc,
                 vlm,
@@ -93,56 +89,16 @@ impl<'a> Ctx<'a> {
                 source,
                 snapshot,
             } => {
-                let prov = self.provider(pool)?;
-                let from = VolumeId::new(source.clone(), *vlm)?;
-                let to = VolumeId::new(rsc.clone(), *vlm)?;
-                // Restored before (and perhaps grown since): only the growth is left.
-                let existing = prov.list_volumes().await?;
-                let (restored, have, device) = match existing.iter().find(|v| v.id == to) {
-                    Some(v) => (false, v.size, v.device_path.clone()),
-                    None => {
-                        let out = prov.restore_snapshot(&from, snapshot, &to).await?;
-                        let info = out.info();
-                        (out.is_changed(), info.size, info.device_path.clone())
-                    }
-                };
-                self.devices.set(pool, &to, device);
-                let grown = if have < *size {
-                    let r = prov.resize_volume(&to, *size).await?;
-                    matches!(r, linstor_backends::provider::ResizeOutcome::Resized { .. })
-                } else {
-                    false
-                };
-                Ok(done(restored || grown))
+                self.restore_volume(rsc, *vlm, pool, *size, (source, snapshot))
+                    .await
             }
             Action::ResizeVolume {
                 rsc,
                 vlm,
                 pool,
                 size,
-            } => {
-                let id = VolumeId::new(rsc.clone(), *vlm)?;
-                let r = self.provider(pool)?.resize_volume(&id, *size).await?;
-                Ok(done(matches!(
-                    r,
-                    linstor_backends::provider::ResizeOutcome::Resized { .. }
-                )))
-            }
-            Action::DeleteVolume { rsc, vlm, pool } => {
-                let id = VolumeId::new(rsc.clone(), *vlm)?;
-                let out = self.provider(pool)?.delete_volume(&id).await?;
-                self.devices.set(pool, &id, None);
-                self.drbd.volume_deleted(rsc, *vlm);
-                Ok(done(
-                    out == linstor_backends::provider::DeleteOutcome::Deleted,
-                ))
-            }
-            other => self.run_more(other).await,
-        }
-    }
-
-    async fn run_more(&mut self, a: &Action) -> Result<Done, SatError> {
-        match a {
+            } => self.resize_volume(rsc, *vlm, pool, *size).await,
+            Action::DeleteVolume { rsc, vlm, pool } => self.delete_volume(rsc, *vlm, pool).await,
             Action::CreateSnapshot {
                 rsc,
                 snapshot,
@@ -161,39 +117,108 @@ impl<'a> Ctx<'a> {
             } => {
                 let id = VolumeId::new(rsc.clone(), *vlm)?;
                 let out = self.provider(pool)?.delete_snapshot(&id, snapshot).await?;
-                Ok(done(
-                    out == linstor_backends::provider::DeleteOutcome::Deleted,
-                ))
+                Ok(done(out == DeleteOutcome::Deleted))
             }
-            other => self.run_drbd(other).await,
-        }
-    }
-
-    async fn run_drbd(&mut self, a: &Action) -> Result<Done, SatError> {
-        let p = self.p;
-        match a {
             Action::WriteResFile { rsc, digest } => {
                 let disks = self.disks(rsc).await?;
-                self.drbd.write_res(p, rsc, *digest, &disks).await?;
+                self.drbd.write_res(self.p, rsc, *digest, &disks).await?;
+                Ok(Done::Changed)
             }
             Action::CreateMetadata { rsc, vlm, .. } => {
                 let disks = self.disks(rsc).await?;
-                self.drbd.create_md(p, rsc, *vlm, &disks).await?;
+                self.drbd.create_md(self.p, rsc, *vlm, &disks).await?;
+                Ok(Done::Changed)
             }
             Action::Adjust { rsc, digest } => {
                 let disks = self.disks(rsc).await?;
-                self.drbd.adjust(p, rsc, *digest, &disks).await?;
+                self.drbd.adjust(self.p, rsc, *digest, &disks).await?;
+                Ok(Done::Changed)
             }
             Action::DrbdResize { rsc, vlm } => {
                 let disks = self.disks(rsc).await?;
                 let thin = disks.get(vlm).is_some_and(|d| d.kind.caps().thin);
-                self.drbd.resize(p, rsc, *vlm, thin).await?;
+                self.drbd.resize(self.p, rsc, *vlm, thin).await?;
+                Ok(Done::Changed)
             }
-            Action::Down { rsc } => self.drbd.down(p, rsc).await?,
-            Action::RemoveResFile { rsc } => self.drbd.remove_res(rsc)?,
-            _ => unreachable!("storage actions are run by Ctx::run"),
+            Action::Down { rsc } => {
+                self.drbd.down(self.p, rsc).await?;
+                Ok(Done::Changed)
+            }
+            Action::RemoveResFile { rsc } => {
+                self.drbd.remove_res(rsc)?;
+                Ok(Done::Changed)
+            }
         }
-        Ok(Done::Changed)
+    }
+
+    async fn create_volume(
+        &mut self,
+        rsc: &ResourceName,
+        vlm: u16,
+        pool: &StorPoolName,
+        size: SizeKib,
+    ) -> Result<Done, SatError> {
+        let id = VolumeId::new(rsc.clone(), vlm)?;
+        let out = self.provider(pool)?.create_volume(&id, size).await?;
+        self.devices.set(pool, &id, out.info().device_path.clone());
+        Ok(done(out.is_changed()))
+    }
+
+    /// Restores `snapshot` of `source` into a new volume (restored before and perhaps grown
+    /// since: only the growth is left).
+    async fn restore_volume(
+        &mut self,
+        rsc: &ResourceName,
+        vlm: u16,
+        pool: &StorPoolName,
+        size: SizeKib,
+        (source, snapshot): (&ResourceName, &SnapshotName),
+    ) -> Result<Done, SatError> {
+        let prov = self.provider(pool)?;
+        let from = VolumeId::new(source.clone(), vlm)?;
+        let to = VolumeId::new(rsc.clone(), vlm)?;
+        let existing = prov.list_volumes().await?;
+        let (restored, have, device) = match existing.iter().find(|v| v.id == to) {
+            Some(v) => (false, v.size, v.device_path.clone()),
+            None => {
+                let out = prov.restore_snapshot(&from, snapshot, &to).await?;
+                let info = out.info();
+                (out.is_changed(), info.size, info.device_path.clone())
+            }
+        };
+        self.devices.set(pool, &to, device);
+        let grown = if have < size {
+            let r = prov.resize_volume(&to, size).await?;
+            matches!(r, ResizeOutcome::Resized { .. })
+        } else {
+            false
+        };
+        Ok(done(restored || grown))
+    }
+
+    async fn resize_volume(
+        &mut self,
+        rsc: &ResourceName,
+        vlm: u16,
+        pool: &StorPoolName,
+        size: SizeKib,
+    ) -> Result<Done, SatError> {
+        let id = VolumeId::new(rsc.clone(), vlm)?;
+        let r = self.provider(pool)?.resize_volume(&id, size).await?;
+        Ok(done(matches!(r, ResizeOutcome::Resized { .. })))
+    }
+
+    async fn delete_volume(
+        &mut self,
+        rsc: &ResourceName,
+        vlm: u16,
+        pool: &StorPoolName,
+    ) -> Result<Done, SatError> {
+        let id = VolumeId::new(rsc.clone(), vlm)?;
+        let out = self.provider(pool)?.delete_volume(&id).await?;
+        self.devices.set(pool, &id, None);
+        self.drbd.volume_deleted(rsc, vlm);
+        Ok(done(out == DeleteOutcome::Deleted))
     }
 }
 

@@ -44,6 +44,19 @@ fn files_in(dir: &Path) -> Vec<String> {
     v
 }
 
+/// A temp dir with an empty `pool` directory in it, and the guard that detaches any loop
+/// device left on its files when the test ends.
+fn pool_dir() -> (tempfile::TempDir, std::path::PathBuf, LoopsUnder) {
+    let tmp = tempfile::Builder::new()
+        .prefix("linstor-real-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path().join("pool");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let guard = LoopsUnder(dir.clone());
+    (tmp, dir, guard)
+}
+
 fn lifecycle(thin: bool) {
     let fs = Btrfs::new(320);
     let dir = fs.mnt().join("pool");
@@ -515,13 +528,7 @@ fn real_file_create_zeroes_drbd_superblock_areas() {
     if !have_tools("real_file_create_zeroes_drbd_superblock_areas", TOOLS) {
         return;
     }
-    let tmp = tempfile::Builder::new()
-        .prefix("linstor-real-")
-        .tempdir()
-        .expect("tempdir");
-    let dir = tmp.path().join("pool");
-    std::fs::create_dir(&dir).expect("mkdir");
-    let _leftovers = LoopsUnder(dir.clone());
+    let (tmp, dir, _leftovers) = pool_dir();
     let mut block = vec![0x83, 0x74, 0x02, 0x6d];
     block.extend(pattern(9, 4092));
     let stale = tmp.path().join("stale.bin");
@@ -585,13 +592,7 @@ fn real_file_hanging_tool_is_killed_and_its_partial_file_removed() {
     ) {
         return;
     }
-    let tmp = tempfile::Builder::new()
-        .prefix("linstor-real-")
-        .tempdir()
-        .expect("tempdir");
-    let dir = tmp.path().join("pool");
-    std::fs::create_dir(&dir).expect("mkdir");
-    let _leftovers = LoopsUnder(dir.clone());
+    let (tmp, dir, _leftovers) = pool_dir();
     // Writes part of the file, then hangs.
     let runner = fake_bin(
         tmp.path(),
@@ -641,13 +642,7 @@ fn real_file_failure_midway_detaches_and_removes() {
     if !have_tools("real_file_failure_midway_detaches_and_removes", TOOLS) {
         return;
     }
-    let tmp = tempfile::Builder::new()
-        .prefix("linstor-real-")
-        .tempdir()
-        .expect("tempdir");
-    let dir = tmp.path().join("pool");
-    std::fs::create_dir(&dir).expect("mkdir");
-    let _leftovers = LoopsUnder(dir.clone());
+    let (tmp, dir, _leftovers) = pool_dir();
     // The real fallocate and losetup run; the wipe after attaching fails.
     let runner = fake_bin(
         tmp.path(),
@@ -683,13 +678,7 @@ fn real_file_snapshot_without_reflink_fails_cleanly() {
     if !have_tools("real_file_snapshot_without_reflink_fails_cleanly", TOOLS) {
         return;
     }
-    let tmp = tempfile::Builder::new()
-        .prefix("linstor-real-")
-        .tempdir()
-        .expect("tempdir");
-    let dir = tmp.path().join("pool");
-    std::fs::create_dir(&dir).expect("mkdir");
-    let _leftovers = LoopsUnder(dir.clone());
+    let (_tmp, dir, _leftovers) = pool_dir();
     let p = FileProvider::thin(Arc::new(RealRunner::new()), &dir, FileConfig::default())
         .expect("valid");
     let rt = rt();
@@ -734,13 +723,7 @@ fn real_file_activate_reattaches_a_volume_whose_loop_device_is_gone() {
     ) {
         return;
     }
-    let tmp = tempfile::Builder::new()
-        .prefix("linstor-real-")
-        .tempdir()
-        .expect("tempdir");
-    let dir = tmp.path().join("pool");
-    std::fs::create_dir(&dir).expect("mkdir");
-    let _leftovers = LoopsUnder(dir.clone());
+    let (_tmp, dir, _leftovers) = pool_dir();
     let p = FileProvider::thin(Arc::new(RealRunner::new()), &dir, FileConfig::default())
         .expect("valid");
     let rt = rt();

@@ -139,7 +139,10 @@ fn commands_only_through_the_runner() {
     for krate in workspace_crates() {
         for f in rust_files(&krate) {
             let r = rel(&f);
+            // The chaos run is a test harness outside the product (like tests/): it runs
+            // scripts/local-cluster and losetup with fixed argv.
             if r == "linstor-backends/src/runner.rs"
+                || r.starts_with("linstor-chaos/src/")
                 || r.starts_with("examples/tests/")
                 || r.contains("/tests/")
             {
@@ -432,6 +435,7 @@ fn architecture_md_code_map_matches_the_tree() {
         "linstor-proto",
         "linstor-satellite",
         "linstor-cli",
+        "linstor-chaos",
     ] {
         let heading = format!("### `{krate}`");
         let section = map
@@ -583,5 +587,18 @@ fn satellites_decide_nothing() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn the_chaos_run_sees_the_cluster_only_from_outside() {
+    let manifest = fs::read_to_string(root().join("linstor-chaos/Cargo.toml")).unwrap();
+    for line in manifest.lines() {
+        let dep = line.split(['=', ' ', '.']).next().unwrap_or_default();
+        assert!(
+            !dep.starts_with("linstor-") || dep == "linstor-cli" || line.starts_with("name"),
+            "linstor-chaos/Cargo.toml: {line:?}: the chaos run talks REST (through linstor-cli's \
+             client) and reads files; it links no controller, satellite, storage or core crate"
+        );
     }
 }

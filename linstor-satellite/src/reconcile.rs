@@ -235,7 +235,14 @@ impl Reconciler {
                 continue;
             };
             if r.is_deleting() {
-                if !found.local.resources.contains_key(name) {
+                // Its snapshots may stay on this node (found by the chaos run: an evacuated
+                // replica with a snapshot was never confirmed deleted).
+                if found
+                    .local
+                    .resources
+                    .get(name)
+                    .is_none_or(linstor_core::plan::LocalRsc::replica_gone)
+                {
                     out.deleted.push(name.clone());
                 }
                 continue;

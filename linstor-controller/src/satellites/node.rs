@@ -286,27 +286,41 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// Definitions reported UpToDate here whose resource on this node migrated its disk from
-    /// another node (`MigrateFrom`).
-    fn migrations_to_finish(&self, cmds: &[Command]) -> Vec<String> {
+    /// Definitions the balance step may now finish, among those this report is about:
+    /// reported UpToDate here while the resource on this node migrated its disk from another
+    /// node (`MigrateFrom`), or with a replica anywhere being evacuated (its replacement may
+    /// be in sync now; a diskless one, a tiebreaker, never reports UpToDate).
+    fn balance_after(&self, cmds: &[Command]) -> Vec<String> {
         let c = self.link.engine.read();
         let state = c.state();
-        cmds.iter()
+        let mut out: Vec<String> = cmds
+            .iter()
             .filter_map(|cmd| match cmd {
                 Command::RscReport {
                     rsc_dfn, state: o, ..
-                } if o.up_to_date => Some(rsc_dfn),
+                } => Some((rsc_dfn, o.up_to_date)),
                 _ => None,
             })
-            .filter(|rd| {
-                linstor_core::ResourceName::new(rd)
+            .filter(|(rd, up_to_date)| {
+                let Some(d) = linstor_core::ResourceName::new(rd)
                     .ok()
                     .and_then(|n| state.resource_definitions.get(&n))
-                    .and_then(|d| d.resources.get(&self.link.node))
-                    .is_some_and(|r| r.props.get(linstor_core::keys::MIGRATE_FROM).is_some())
+                else {
+                    return false;
+                };
+                let migrated_here = d
+                    .resources
+                    .get(&self.link.node)
+                    .is_some_and(|r| r.props.get(linstor_core::keys::MIGRATE_FROM).is_some());
+                let evacuating = d.resources.values().any(|r| {
+                    r.flags.contains(linstor_core::model::RscFlags::EVACUATE) && !r.is_deleting()
+                });
+                (migrated_here && *up_to_date) || evacuating
             })
-            .cloned()
-            .collect()
+            .map(|(rd, _)| rd.clone())
+            .collect();
+        out.dedup();
+        out
     }
 
     async fn apply(&mut self, r: SatelliteReport) {
@@ -341,17 +355,27 @@ impl<'a> Session<'a> {
                 .reports
                 .record_satellite(self.link.node.as_str(), "action failed", &text);
         }
-        let cmds = super::report::commands(&self.link.node, self.last.as_ref(), &r);
+        let held = {
+            let c = self.link.engine.read();
+            c.state()
+                .observed
+                .nodes
+                .get(&self.link.node)
+                .map(|o| o.resources.clone())
+                .unwrap_or_default()
+        };
+        let cmds = super::report::commands(&self.link.node, self.last.as_ref(), &r, &held);
         self.last = Some(r);
         if cmds.is_empty() {
             return;
         }
-        let migrating = self.migrations_to_finish(&cmds);
-        let _ = self.link.engine.submit(cmds).await;
-        // A disk that migrated here and is now UpToDate lets the balance step delete the old
-        // replica (LINSTOR does this on the same event).
-        if !migrating.is_empty() {
-            let balance = migrating
+        let _ = self.link.engine.submit(cmds.clone()).await;
+        // A disk that migrated here and is now UpToDate, or an evacuation's replacement now in
+        // sync, lets the balance step delete the old replica (LINSTOR does this on the same
+        // event). Read after the reports are applied, so the step sees them.
+        let finish = self.balance_after(&cmds);
+        if !finish.is_empty() {
+            let balance = finish
                 .into_iter()
                 .map(|rd| Command::RscBalance { rsc_dfn: Some(rd) })
                 .collect();

@@ -83,6 +83,13 @@ impl LocalRsc {
         self.volumes.is_empty() && self.snapshots.is_empty() && self.drbd.is_none()
     }
 
+    /// True if nothing of the replica itself is left: no backing volume and no DRBD state.
+    /// Snapshots may remain; they belong to their snapshot definition, not to the replica,
+    /// so a replica being deleted is gone once this holds.
+    pub fn replica_gone(&self) -> bool {
+        self.volumes.is_empty() && self.drbd.is_none()
+    }
+
     /// True if volume `nr`'s snapshot `snap` exists in `pool`.
     pub fn has_snapshot(&self, snap: &SnapshotName, nr: u16, pool: &StorPoolName) -> bool {
         self.snapshots

@@ -757,3 +757,30 @@ impl Leftovers<'_> {
         Ok(())
     }
 }
+
+#[test]
+fn a_replica_is_gone_without_volumes_and_drbd_state_though_snapshots_stay() {
+    let snap: SnapshotName = "s1".parse().unwrap();
+    let pool: StorPoolName = "thin".parse().unwrap();
+    let only_snapshots = LocalRsc {
+        snapshots: BTreeMap::from([(snap, BTreeMap::from([(0, BTreeSet::from([pool.clone()]))]))]),
+        ..LocalRsc::default()
+    };
+    let with_volume = LocalRsc {
+        volumes: BTreeMap::from([(0, BTreeMap::from([(pool, SizeKib(8))]))]),
+        ..LocalRsc::default()
+    };
+    let with_drbd = LocalRsc {
+        drbd: Some(LocalDrbd::default()),
+        ..LocalRsc::default()
+    };
+    let cases = [
+        ("nothing", LocalRsc::default(), true),
+        ("only snapshots", only_snapshots, true),
+        ("a volume", with_volume, false),
+        ("DRBD state", with_drbd, false),
+    ];
+    for (name, local, gone) in cases {
+        assert_eq!(local.replica_gone(), gone, "{name}");
+    }
+}

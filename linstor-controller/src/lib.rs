@@ -8,6 +8,7 @@
 pub mod config;
 pub mod engine;
 pub mod http;
+pub mod listener;
 pub mod metrics;
 pub mod reports;
 pub mod satellites;

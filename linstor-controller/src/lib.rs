@@ -5,6 +5,7 @@
 //! the one thread that owns the `Cluster` ([`engine`]), executed, its change set committed to the
 //! [`store`], and only then answered.
 
+pub mod auth;
 pub mod config;
 pub mod engine;
 pub mod http;

@@ -126,10 +126,20 @@ fn app_state(config: &Config) -> Result<AppState, ControllerError> {
         store: described.clone(),
         simulated: config.simulate.is_some(),
         hub: Arc::default(),
+        auth: Arc::new(auth_gate(config)?),
     };
     let nodes = state.engine.read().state().nodes.len();
     tracing::info!(store = %described, nodes, elapsed = ?started.elapsed(), "state loaded");
     Ok(state)
+}
+
+/// Token authentication over the database's auth tables.
+fn auth_gate(config: &Config) -> Result<http::auth::Gate, ControllerError> {
+    match &config.db {
+        Database::Sqlite(path) => Ok(http::auth::Gate::open(
+            crate::store::auth::AuthStore::open(path)?,
+        )?),
+    }
 }
 
 /// Binds the listeners, announces them and serves until SIGTERM/SIGINT.

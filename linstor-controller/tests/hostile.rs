@@ -33,6 +33,10 @@ const EXTRA: &[&str] = &[
     "POST /v1/query-max-volume-size",
 ];
 
+/// Turns token auth on, after which every request of the run would be 401: left out here,
+/// `tests/auth.rs` covers it.
+const INITIALIZE: &str = "/v1/controller/auth/initialize-token-auth";
+
 /// Largest body the controller accepts (`http::MAX_BODY`); the huge bodies go beyond it.
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
@@ -729,10 +733,16 @@ fn hostile_requests_neither_crash_nor_fault_nor_change_state() {
         }
         let (method, path) = if kind < 80 {
             let (m, tpl) = rng.pick(&endpoints).clone();
+            if tpl == INITIALIZE {
+                continue;
+            }
             t.endpoints.insert(format!("{m} {tpl}"));
             (m, fill(&tpl, &mut rng))
         } else if kind < 92 {
             let (_, tpl) = rng.pick(&endpoints).clone();
+            if tpl == INITIALIZE {
+                continue;
+            }
             ((*rng.pick(METHODS)).to_owned(), fill(&tpl, &mut rng))
         } else {
             let segs: Vec<String> = (0..1 + rng.below(6))
@@ -754,7 +764,16 @@ fn hostile_requests_neither_crash_nor_fault_nor_change_state() {
         // Sampled: a refused mutation must leave the state as it was.
         let check = mutating && rng.chance(8);
         let before = check.then(|| snapshot(&c));
-        let r = exchange(&addr, &bytes, false, Duration::from_secs(20));
+        let mut r = exchange(&addr, &bytes, false, Duration::from_secs(20));
+        if method == "HEAD" && r.status >= 500 {
+            // A HEAD answer has no body to classify: the same request as GET tells.
+            r = exchange(
+                &addr,
+                &wire(&addr, "GET", &path, &h, &b),
+                false,
+                Duration::from_secs(20),
+            );
+        }
         let what = format!(
             "{method} {} (body {} bytes)",
             &path[..path.len().min(120)],

@@ -11,6 +11,7 @@
 
 mod actions;
 mod advise;
+pub mod auth;
 mod clones;
 mod events;
 mod ops;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub simulated: bool,
     /// The connected satellites, for questions only a node can answer.
     pub hub: Arc<crate::satellites::hub::Hub>,
+    /// Token authentication (off until initialized).
+    pub auth: auth::SharedGate,
 }
 
 /// The whole REST surface.
@@ -77,10 +80,15 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .merge(physical::routes())
         .merge(advise::routes())
+        .merge(auth::routes())
         .fallback(unknown_path)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn(read_body));
+        .layer(axum::middleware::from_fn(read_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::gate,
+        ));
     let reports = state.reports.clone();
     api.layer(axum::middleware::from_fn_with_state(
         state.clone(),

@@ -5,9 +5,11 @@
 //! the one thread that owns the `Cluster` ([`engine`]), executed, its change set committed to the
 //! [`store`], and only then answered.
 
+pub mod auth;
 pub mod config;
 pub mod engine;
 pub mod http;
+pub mod listener;
 pub mod metrics;
 pub mod reports;
 pub mod satellites;

@@ -126,10 +126,20 @@ fn app_state(config: &Config) -> Result<AppState, ControllerError> {
         store: described.clone(),
         simulated: config.simulate.is_some(),
         hub: Arc::default(),
+        auth: Arc::new(auth_gate(config)?),
     };
     let nodes = state.engine.read().state().nodes.len();
     tracing::info!(store = %described, nodes, elapsed = ?started.elapsed(), "state loaded");
     Ok(state)
+}
+
+/// Token authentication over the database's auth tables.
+fn auth_gate(config: &Config) -> Result<http::auth::Gate, ControllerError> {
+    match &config.db {
+        Database::Sqlite(path) => Ok(http::auth::Gate::open(
+            crate::store::auth::AuthStore::open(path)?,
+        )?),
+    }
 }
 
 /// Binds the listeners, announces them and serves until SIGTERM/SIGINT.
@@ -147,6 +157,8 @@ async fn serve(config: &Config, app: axum::Router) -> Result<(), ControllerError
         Some(addr) => Some(bind(addr).await?),
         None => None,
     };
+    // Signal handlers first: a SIGTERM right after the announcement must not kill the process.
+    let signals = Signals::register();
     // The lines scripts and tests wait for (bound addresses, even for port 0).
     let https_port = match &https {
         Some((l, _)) => Some(announce("https", l)?.port()),
@@ -155,30 +167,34 @@ async fn serve(config: &Config, app: axum::Router) -> Result<(), ControllerError
     if let Some(l) = &http {
         announce("http", l)?;
     }
+    let limits = crate::listener::Limits::default();
     let tls_task = https.map(|(listener, acceptor)| {
         let app = app.clone();
-        tokio::spawn(crate::tls::serve(listener, acceptor, app, stop_rx.clone()))
+        tokio::spawn(crate::listener::serve(
+            listener,
+            Some(acceptor),
+            app,
+            limits,
+            stop_rx.clone(),
+        ))
     });
     let plain = match (http, https_port) {
         (Some(l), Some(port)) => Some((l, crate::tls::redirect(port))),
         (Some(l), None) => Some((l, app)),
         (None, _) => None,
     };
-    let mut stop = stop_rx.clone();
-    let stopped = async move {
-        let _ = stop.wait_for(|s| *s).await;
-    };
     let signal = tokio::spawn(async move {
-        shutdown().await;
+        signals.wait().await;
         let _ = stop_tx.send(true);
     });
-    if let Some((listener, router)) = plain {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(stopped)
-            .await
-            .map_err(ControllerError::Serve)?;
-    } else {
-        stopped.await;
+    match plain {
+        Some((listener, router)) => {
+            crate::listener::serve(listener, None, router, limits, stop_rx.clone()).await;
+        }
+        None => {
+            let mut stop = stop_rx.clone();
+            let _ = stop.wait_for(|s| *s).await;
+        }
     }
     if let Some(t) = tls_task {
         let _ = t.await;
@@ -203,20 +219,40 @@ fn announce(scheme: &str, l: &TcpListener) -> Result<SocketAddr, ControllerError
     Ok(local)
 }
 
-async fn shutdown() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
+/// SIGTERM and SIGINT, registered when created.
+struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn register() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        let watch = |kind, name: &str| match signal(kind) {
+            Ok(s) => Some(s),
             Err(e) => {
-                tracing::error!("cannot watch SIGTERM: {e}");
-                std::future::pending::<()>().await;
+                tracing::error!("cannot watch {name}: {e}");
+                None
+            }
+        };
+        Signals {
+            term: watch(SignalKind::terminate(), "SIGTERM"),
+            int: watch(SignalKind::interrupt(), "SIGINT"),
+        }
+    }
+
+    async fn wait(mut self) {
+        async fn recv(s: Option<&mut tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
         }
-    };
-    tokio::select! {
-        _ = term => tracing::info!("SIGTERM: finishing requests in flight"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: finishing requests in flight"),
+        tokio::select! {
+            _ = recv(self.term.as_mut()) => tracing::info!("SIGTERM: finishing requests in flight"),
+            _ = recv(self.int.as_mut()) => tracing::info!("SIGINT: finishing requests in flight"),
+        }
     }
 }

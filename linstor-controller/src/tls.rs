@@ -9,10 +9,6 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
@@ -67,46 +63,6 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     .with_single_cert(certs, key_der)
     .map_err(|e| TlsError::Config(e.to_string()))?;
     Ok(TlsAcceptor::from(Arc::new(config)))
-}
-
-/// Serves `app` over TLS on `listener` until `stop` turns true (connections in flight are
-/// left to finish on their own).
-pub async fn serve(
-    listener: TcpListener,
-    tls: TlsAcceptor,
-    app: Router,
-    mut stop: watch::Receiver<bool>,
-) {
-    loop {
-        let accepted = tokio::select! {
-            a = listener.accept() => a,
-            _ = stop.changed() => return,
-        };
-        let (tcp, peer) = match accepted {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!("HTTPS accept failed: {e}");
-                continue;
-            }
-        };
-        let (tls, app) = (tls.clone(), app.clone());
-        tokio::spawn(async move {
-            let stream = match tls.accept(tcp).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::debug!(%peer, "TLS handshake failed: {e}");
-                    return;
-                }
-            };
-            let service = TowerToHyperService::new(app);
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = conn.await {
-                tracing::debug!(%peer, "HTTPS connection ended: {e}");
-            }
-        });
-    }
 }
 
 /// The plain listener's router when HTTPS is on: 302 to the same path on `https_port`.

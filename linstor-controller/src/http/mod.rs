@@ -11,6 +11,7 @@
 
 mod actions;
 mod advise;
+pub mod auth;
 mod clones;
 mod events;
 mod ops;
@@ -43,6 +44,9 @@ use crate::reports::ErrorReports;
 /// Largest request body accepted (a resource-create array for many nodes fits easily).
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
+/// How long a request body may take to arrive in full (every body is read before routing).
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What every handler reaches.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -60,6 +64,8 @@ pub struct AppState {
     pub simulated: bool,
     /// The connected satellites, for questions only a node can answer.
     pub hub: Arc<crate::satellites::hub::Hub>,
+    /// Token authentication (off until initialized).
+    pub auth: auth::SharedGate,
 }
 
 /// The whole REST surface.
@@ -74,8 +80,15 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .merge(physical::routes())
         .merge(advise::routes())
+        .merge(auth::routes())
         .fallback(unknown_path)
-        .method_not_allowed_fallback(wrong_method);
+        .method_not_allowed_fallback(wrong_method)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(read_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::gate,
+        ));
     let reports = state.reports.clone();
     api.layer(axum::middleware::from_fn_with_state(
         state.clone(),
@@ -139,6 +152,65 @@ async fn wrong_method(req: Request) -> Response {
             answer::UNKNOWN_API_CALL,
         )]),
     )
+}
+
+/// Reads every request body in full before routing, within [`MAX_BODY`] and [`BODY_TIMEOUT`]:
+/// a larger body is 413, a body that does not arrive in time 408, a broken one 400 — each with
+/// an `ApiCallRc` entry — so handlers only ever see complete bodies.
+async fn read_body(req: Request, next: axum::middleware::Next) -> Response {
+    let (parts, body) = req.into_parts();
+    if let Some(len) = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > MAX_BODY as u64 {
+            return body_refused(413, &format!("The request body has {len} bytes."));
+        }
+    }
+    match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Ok(Err(e)) => {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                body_refused(413, "The request body is larger than the limit.")
+            } else {
+                body_refused(400, &format!("The request body could not be read: {e}."))
+            }
+        }
+        Err(_) => body_refused(
+            408,
+            &format!(
+                "The request body did not arrive within {} s.",
+                BODY_TIMEOUT.as_secs()
+            ),
+        ),
+    }
+}
+
+fn body_refused(status: u16, message: &str) -> Response {
+    let e = RcEntry::error(
+        Op::None,
+        Obj::None,
+        linstor_core::rc::code::INVLD_REQUEST,
+        message.to_owned(),
+    )
+    .cause(format!(
+        "Request bodies are read in full, up to {} bytes within {} s.",
+        MAX_BODY,
+        BODY_TIMEOUT.as_secs()
+    ))
+    .correction("Send a complete JSON body with a correct Content-Length (or chunked encoding), below the limit.")
+    .details("field: body");
+    let mut r = error(status, e);
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 /// Reads and drops the body of a request answered without it, so the connection stays usable

@@ -7,8 +7,10 @@
 //! never stored: satellites report it again after every start.
 //!
 //! - [`rows`] — the mapping between a `ClusterState` and rows, and from an `ObjKey` to its row;
-//! - [`sqlite`] — the embedded SQLite engine, with its versioned schema.
+//! - [`sqlite`] — the embedded SQLite engine, with its versioned schema;
+//! - [`auth`] — token authentication's switch and token hashes, in the same database.
 
+pub mod auth;
 pub mod rows;
 pub mod sqlite;
 #[cfg(test)]

@@ -22,15 +22,33 @@ use super::{Store, StoreError};
 
 /// The schema steps, in order: `(version, SQL)`; a database at version `v` gets every step
 /// above `v`. Never edit a released step: add one.
-pub const MIGRATIONS: &[(u32, &str)] = &[(
-    1,
-    "CREATE TABLE objects (
+pub const MIGRATIONS: &[(u32, &str)] = &[
+    (
+        1,
+        "CREATE TABLE objects (
         kind TEXT NOT NULL,
         key  TEXT NOT NULL COLLATE NOCASE,
         body TEXT NOT NULL,
         PRIMARY KEY (kind, key)
     ) WITHOUT ROWID;",
-)];
+    ),
+    (
+        2,
+        "CREATE TABLE auth_settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE auth_tokens (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        hash        TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        is_active   INTEGER NOT NULL,
+        deleted_at  INTEGER,
+        expires_at  INTEGER
+    );",
+    ),
+];
 
 /// The newest schema version this binary knows.
 pub fn supported_version() -> u32 {

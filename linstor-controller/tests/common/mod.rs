@@ -38,6 +38,16 @@ impl Controller {
 
     /// Starts a given binary (the benchmark runs the release build).
     pub fn start_bin(bin: &Path, data_dir: &Path, extra: &[&str]) -> Controller {
+        Controller::start_with_stderr(bin, data_dir, extra, Stdio::inherit())
+    }
+
+    /// Starts the binary with its stderr (the log) written to `log`, for tests that read it.
+    pub fn start_logged(data_dir: &Path, extra: &[&str], log: &Path) -> Controller {
+        let file = std::fs::File::create(log).expect("create the controller's log file");
+        Controller::start_with_stderr(&binary(), data_dir, extra, Stdio::from(file))
+    }
+
+    fn start_with_stderr(bin: &Path, data_dir: &Path, extra: &[&str], stderr: Stdio) -> Controller {
         let started = Instant::now();
         let mut child = Command::new(bin)
             .arg("--data-dir")
@@ -45,7 +55,7 @@ impl Controller {
             .args(["--rest-bind", "127.0.0.1:0", "--log-level", "warn"])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("the controller binary starts");
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -72,6 +82,13 @@ impl Controller {
     /// The pid.
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// Whether the process is still running (not exited, not killed).
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     /// SIGTERM by pid, then waits for the exit (SIGKILL after 20 s).

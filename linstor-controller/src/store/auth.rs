@@ -1,0 +1,198 @@
+//! Token authentication's persistent part (`auth_tokens`, `auth_settings` in the same SQLite
+//! file, schema step 2): whether token auth is on and the tokens' hashes. It has its own
+//! connection: the HTTP layer reads and changes it, never the engine.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::StoreError;
+use crate::auth::{AuthState, TokenRow};
+
+/// The auth tables of one database.
+#[derive(Debug)]
+pub struct AuthStore {
+    conn: Mutex<Connection>,
+}
+
+fn read_err(source: rusqlite::Error) -> StoreError {
+    StoreError::Read { source }
+}
+
+impl AuthStore {
+    /// Opens the tables of the database at `path` (already migrated by `SqliteStore::open`).
+    pub fn open(path: &Path) -> Result<AuthStore, StoreError> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(read_err)?;
+        Ok(AuthStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Everything, as the request check needs it.
+    pub fn load(&self) -> Result<AuthState, StoreError> {
+        let conn = self.conn();
+        let enabled = conn
+            .query_row(
+                "SELECT value FROM auth_settings WHERE key = 'token_auth_enabled'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map_err(read_err)?
+            .is_some_and(|v| v == "true");
+        let mut q = conn
+            .prepare(
+                "SELECT id, hash, description, created_at, is_active, deleted_at, expires_at \
+                 FROM auth_tokens ORDER BY id",
+            )
+            .map_err(read_err)?;
+        let tokens = q
+            .query_map([], |r| {
+                Ok(TokenRow {
+                    id: r.get(0)?,
+                    hash: r.get(1)?,
+                    description: r.get(2)?,
+                    created_at: r.get(3)?,
+                    is_active: r.get(4)?,
+                    deleted_at: r.get(5)?,
+                    expires_at: r.get(6)?,
+                })
+            })
+            .map_err(read_err)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(read_err)?;
+        Ok(AuthState { enabled, tokens })
+    }
+
+    /// Adds a token (its hash) and, with `enable`, turns token auth on, in one transaction;
+    /// `false` (and nothing written) when `enable` is asked but auth is already on.
+    pub fn add_token(
+        &self,
+        hash: &str,
+        description: &str,
+        now: i64,
+        expires_at: Option<i64>,
+        enable: bool,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(read_err)?;
+        if enable {
+            let on: Option<String> = tx
+                .query_row(
+                    "SELECT value FROM auth_settings WHERE key = 'token_auth_enabled'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(read_err)?;
+            if on.as_deref() == Some("true") {
+                return Ok(None);
+            }
+            tx.execute(
+                "INSERT INTO auth_settings (key, value) VALUES ('token_auth_enabled', 'true') \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [],
+            )
+            .map_err(read_err)?;
+        }
+        tx.execute(
+            "INSERT INTO auth_tokens (hash, description, created_at, is_active, expires_at) \
+             VALUES (?1, ?2, ?3, 1, ?4)",
+            params![hash, description, now, expires_at],
+        )
+        .map_err(read_err)?;
+        let id = tx.last_insert_rowid();
+        tx.commit().map_err(read_err)?;
+        Ok(Some(id))
+    }
+
+    /// Changes a token that is not revoked; `false` when there is none with `id`.
+    pub fn modify(
+        &self,
+        id: i64,
+        description: Option<&str>,
+        is_active: Option<bool>,
+    ) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE auth_tokens SET description = COALESCE(?2, description), \
+                 is_active = COALESCE(?3, is_active) WHERE id = ?1 AND deleted_at IS NULL",
+                params![id, description, is_active],
+            )
+            .map_err(read_err)?;
+        Ok(n > 0)
+    }
+
+    /// Revokes a token; `false` when there is none with `id` or it was revoked before.
+    pub fn revoke(&self, id: i64, now: i64) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE auth_tokens SET deleted_at = ?2, is_active = 0 \
+                 WHERE id = ?1 AND deleted_at IS NULL",
+                params![id, now],
+            )
+            .map_err(read_err)?;
+        Ok(n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    #[test]
+    fn tokens_and_the_switch_survive_a_reopen() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db.sqlite");
+        drop(SqliteStore::open(&path).expect("open"));
+        let a = AuthStore::open(&path).expect("open auth");
+        assert_eq!(a.load().expect("load"), AuthState::default());
+        let id = a.add_token("h1", "init", 10, None, true).expect("add");
+        assert_eq!(id, Some(1));
+        assert_eq!(
+            a.add_token("h2", "again", 11, None, true).expect("add"),
+            None
+        );
+        assert_eq!(
+            a.add_token("h3", "user", 12, Some(99), false).expect("add"),
+            Some(2)
+        );
+        assert!(a.modify(2, Some("renamed"), Some(false)).expect("modify"));
+        assert!(a.revoke(1, 20).expect("revoke"));
+        assert!(!a.revoke(1, 21).expect("revoke twice"));
+        assert!(!a.modify(1, None, Some(true)).expect("modify revoked"));
+        drop(a);
+        let s = AuthStore::open(&path)
+            .expect("reopen")
+            .load()
+            .expect("load");
+        assert!(s.enabled);
+        assert_eq!(s.tokens.len(), 2);
+        assert_eq!(s.tokens[0].deleted_at, Some(20));
+        assert_eq!(
+            (
+                s.tokens[1].description.as_str(),
+                s.tokens[1].is_active,
+                s.tokens[1].expires_at
+            ),
+            ("renamed", false, Some(99))
+        );
+    }
+}

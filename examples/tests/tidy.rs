@@ -432,6 +432,7 @@ fn architecture_md_code_map_matches_the_tree() {
         "linstor-proto",
         "linstor-satellite",
         "linstor-cli",
+        "linstor-fuzz",
     ] {
         let heading = format!("### `{krate}`");
         let section = map

@@ -6,7 +6,38 @@
 //! failure reports) is the resulting bytes. Positions are raw numbers taken modulo the length
 //! they index (shrinking moves them towards the start).
 
+use std::fmt;
+
 use proptest::prelude::*;
+
+/// An input: bytes that print as an escaped byte string (the whole input up to 4 KiB, else its
+/// start, its end and its length; the reported seed replays it whole).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Bytes(pub Vec<u8>);
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 4096;
+        if self.0.len() <= SHOWN {
+            return write!(f, "b\"{}\"", self.0.escape_ascii());
+        }
+        let (head, tail) = (&self.0[..SHOWN / 2], &self.0[self.0.len() - SHOWN / 2..]);
+        write!(
+            f,
+            "b\"{}\" … b\"{}\" ({} bytes)",
+            head.escape_ascii(),
+            tail.escape_ascii(),
+            self.0.len()
+        )
+    }
+}
 
 /// Numbers at and beyond the edges of the integer types, and malformed ones.
 pub const HUGE_NUMBERS: &[&str] = &[
@@ -229,10 +260,7 @@ pub fn mutation(dictionary: &'static [&'static str]) -> BoxedStrategy<Mutation> 
 }
 
 /// One of `samples`, changed by 1 to 8 mutations.
-pub fn mutated(
-    samples: Vec<Vec<u8>>,
-    dictionary: &'static [&'static str],
-) -> BoxedStrategy<Vec<u8>> {
+pub fn mutated(samples: Vec<Vec<u8>>, dictionary: &'static [&'static str]) -> BoxedStrategy<Bytes> {
     assert!(!samples.is_empty(), "mutated() needs at least one sample");
     (
         prop::sample::select(samples),
@@ -242,22 +270,19 @@ pub fn mutated(
             for m in &ms {
                 m.apply(&mut input);
             }
-            input
+            Bytes(input)
         })
         .boxed()
 }
 
 /// Arbitrary bytes, up to `max` of them.
-pub fn bytes(max: usize) -> BoxedStrategy<Vec<u8>> {
-    prop::collection::vec(any::<u8>(), 0..max).boxed()
+pub fn bytes(max: usize) -> BoxedStrategy<Bytes> {
+    prop::collection::vec(any::<u8>(), 0..max).prop_map(Bytes).boxed()
 }
 
 /// The usual mix for a parser with recorded samples: mostly mutated samples, some untouched
 /// ones, some arbitrary bytes, and the lines of two samples interleaved.
-pub fn inputs(
-    samples: Vec<Vec<u8>>,
-    dictionary: &'static [&'static str],
-) -> BoxedStrategy<Vec<u8>> {
+pub fn inputs(samples: Vec<Vec<u8>>, dictionary: &'static [&'static str]) -> BoxedStrategy<Bytes> {
     let spliced = (
         prop::sample::select(samples.clone()),
         prop::sample::select(samples.clone()),
@@ -267,11 +292,11 @@ pub fn inputs(
             let at = at % (a.len() + 1);
             let mut out = a[..at].to_vec();
             out.extend_from_slice(&b);
-            out
+            Bytes(out)
         });
     prop_oneof![
         6 => mutated(samples.clone(), dictionary),
-        1 => prop::sample::select(samples),
+        1 => prop::sample::select(samples).prop_map(Bytes),
         2 => bytes(512),
         1 => spliced,
     ]
@@ -324,6 +349,13 @@ mod tests {
         check("ab", Mutation::Insert(ix(0), b"--".to_vec()), "--ab");
         check("ab", Mutation::LongLine(ix(0), b'z', 3), "zzz\nab");
         check("abcdef", Mutation::Delete(ix(0), 2), "cdef");
+    }
+
+    #[test]
+    fn bytes_print_escaped_and_long_ones_cut() {
+        assert_eq!(format!("{:?}", Bytes(b"a\n\xff".to_vec())), r#"b"a\n\xff""#);
+        let long = format!("{:?}", Bytes(vec![b'x'; 10_000]));
+        assert!(long.ends_with("(10000 bytes)") && long.len() < 4200, "{long}");
     }
 
     #[test]

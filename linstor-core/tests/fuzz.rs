@@ -109,6 +109,22 @@ fn fuzz_names_sizes_and_values_for_a_fixed_time() {
             // The value, printed in KiB, reads back as itself.
             prop_assert_eq!(SizeKib::parse(&format!("{}K", s.kib())), Ok(s));
         }
+        // Zeros at the end of a fraction change nothing (`1.5G` = `1.50000…G`).
+        let t = w.trim();
+        let num_end = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        let (num, unit) = t.split_at(num_end);
+        if num.matches('.').count() == 1 && !num.starts_with('.') && !num.ends_with('.') {
+            let longer = format!("{num}{}{unit}", "0".repeat(40));
+            prop_assert_eq!(
+                SizeKib::parse(&longer).ok(),
+                SizeKib::parse(t).ok(),
+                "{} and {}",
+                t,
+                longer
+            );
+        }
         if let Ok(n) = NodeName::new(&w) {
             prop_assert_eq!(n.as_str(), w.as_str());
         }

@@ -143,7 +143,8 @@ impl InitialGi {
             reason: reason.to_owned(),
         };
         // Peer slots are counted in a usize: a dump with 256 + 32 slots must not wrap to 32.
-        let (mut in_peer, mut peers, mut seen_current, mut seen_flags) = (false, 0usize, false, false);
+        let (mut in_peer, mut peers, mut seen_current, mut seen_flags) =
+            (false, 0usize, false, false);
         let mut out = String::with_capacity(dump.len());
         for line in dump.lines() {
             let t = line.trim();

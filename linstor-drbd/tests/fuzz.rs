@@ -7,8 +7,8 @@ use linstor_drbd::commands::{Gi, GiRecord, InitialGi};
 use linstor_drbd::events2::{Event, parse_line};
 use linstor_drbd::state::Tracker;
 use linstor_drbd::version::{DrbdVersion, parse_drbdadm_version, parse_proc_drbd};
-use linstor_fuzz::mutate::{Bytes, inputs, lines_of, lossy};
 use linstor_fuzz::fuzz;
+use linstor_fuzz::mutate::{Bytes, inputs, lines_of, lossy};
 use proptest::prelude::*;
 
 fn fixture(path: &str) -> Vec<u8> {
@@ -97,8 +97,25 @@ fn event_line() -> impl Strategy<Value = Vec<u8>> {
         ]),
         prop_oneof![
             prop::sample::select(vec![
-                "", "0", "1", "31", "32", "255", "65535", "65536", "yes", "no", "r0", "pvc-1",
-                "Primary", "UpToDate", "SyncTarget", "Connected", "42.17", "100.00", "user,quorum",
+                "",
+                "0",
+                "1",
+                "31",
+                "32",
+                "255",
+                "65535",
+                "65536",
+                "yes",
+                "no",
+                "r0",
+                "pvc-1",
+                "Primary",
+                "UpToDate",
+                "SyncTarget",
+                "Connected",
+                "42.17",
+                "100.00",
+                "user,quorum",
             ])
             .prop_map(str::to_owned),
             "[a-zA-Z0-9.:,_-]{0,12}",
@@ -107,7 +124,9 @@ fn event_line() -> impl Strategy<Value = Vec<u8>> {
         .prop_map(|(k, v)| format!("{k}:{v}"));
     (
         proptest::option::of(Just("2026-11-22T03:10:00.100012+00:00")),
-        prop::sample::select(vec!["exists", "create", "change", "destroy", "rename", "call"]),
+        prop::sample::select(vec![
+            "exists", "create", "change", "destroy", "rename", "call",
+        ]),
         prop::sample::select(vec![
             "resource",
             "connection",
@@ -174,7 +193,10 @@ fn fuzz_events2_parser_for_a_fixed_time() {
         let mut fresh = Tracker::new();
         for e in t.dump() {
             let line = e.to_string();
-            prop_assert!(fresh.feed_line(&line).is_ok(), "dump line {line:?} does not parse");
+            prop_assert!(
+                fresh.feed_line(&line).is_ok(),
+                "dump line {line:?} does not parse"
+            );
         }
         if t.is_ready() {
             prop_assert_eq!(fresh.resources(), t.resources());

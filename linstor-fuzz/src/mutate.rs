@@ -83,8 +83,8 @@ pub const INVALID_UTF8: &[&[u8]] = &[
 
 /// Separators and characters parsers split or trim on (and a multi-byte one, for slicing).
 pub const SEPARATORS: &[&str] = &[
-    "\n", "\r\n", "\r", "\t", " ", ";", ":", ",", ".", "=", "-", "/", "@", "{", "}", "[", "]", "\"",
-    "\\", "\0", "é", "\u{feff}", "\u{2028}",
+    "\n", "\r\n", "\r", "\t", " ", ";", ":", ",", ".", "=", "-", "/", "@", "{", "}", "[", "]",
+    "\"", "\\", "\0", "é", "\u{feff}", "\u{2028}",
 ];
 
 /// One change to an input.
@@ -277,7 +277,9 @@ pub fn mutated(samples: Vec<Vec<u8>>, dictionary: &'static [&'static str]) -> Bo
 
 /// Arbitrary bytes, up to `max` of them.
 pub fn bytes(max: usize) -> BoxedStrategy<Bytes> {
-    prop::collection::vec(any::<u8>(), 0..max).prop_map(Bytes).boxed()
+    prop::collection::vec(any::<u8>(), 0..max)
+        .prop_map(Bytes)
+        .boxed()
 }
 
 /// The usual mix for a parser with recorded samples: mostly mutated samples, some untouched
@@ -339,7 +341,11 @@ mod tests {
         check("ab\ncd\n", Mutation::DuplicateLine(ix(0)), "ab\nab\ncd\n");
         check("ab\ncd", Mutation::DuplicateLine(ix(0)), "ab\nab\ncd");
         check("ab\ncd\n", Mutation::DeleteLine(ix(0)), "cd\n");
-        check("ab\ncd\nef\n", Mutation::SwapLines(ix(0), ix(0)), "ab\ncd\nef\n");
+        check(
+            "ab\ncd\nef\n",
+            Mutation::SwapLines(ix(0), ix(0)),
+            "ab\ncd\nef\n",
+        );
         check(
             "x 12 y 345",
             Mutation::ReplaceNumber(ix(0), ix(1)),
@@ -355,7 +361,10 @@ mod tests {
     fn bytes_print_escaped_and_long_ones_cut() {
         assert_eq!(format!("{:?}", Bytes(b"a\n\xff".to_vec())), r#"b"a\n\xff""#);
         let long = format!("{:?}", Bytes(vec![b'x'; 10_000]));
-        assert!(long.ends_with("(10000 bytes)") && long.len() < 4200, "{long}");
+        assert!(
+            long.ends_with("(10000 bytes)") && long.len() < 4200,
+            "{long}"
+        );
     }
 
     #[test]

@@ -357,14 +357,15 @@ fn fuzz_frame_decoder_for_a_fixed_time() {
         encode_frame(&Msg::Heartbeat, DEFAULT_MAX).unwrap(),
         two,
     ];
-    let encoded = prop::collection::vec(any_msg(), 1..4).prop_map(|ms| {
-        linstor_fuzz::mutate::Bytes(
-            ms.iter()
-                .flat_map(|m| encode_frame(m, DEFAULT_MAX).unwrap())
-                .collect(),
-        )
-    })
-    .boxed();
+    let encoded = prop::collection::vec(any_msg(), 1..4)
+        .prop_map(|ms| {
+            linstor_fuzz::mutate::Bytes(
+                ms.iter()
+                    .flat_map(|m| encode_frame(m, DEFAULT_MAX).unwrap())
+                    .collect(),
+            )
+        })
+        .boxed();
     let strategy = prop_oneof![
         4 => linstor_fuzz::mutate::inputs(samples, FRAME_WORDS),
         1 => encoded.clone(),
@@ -376,30 +377,36 @@ fn fuzz_frame_decoder_for_a_fixed_time() {
                 b
             }),
     ];
-    linstor_fuzz::fuzz("link frames", strategy, |bytes: linstor_fuzz::mutate::Bytes| {
-        // The pure decoder: an error or a message that encodes and decodes to itself.
-        if let Ok(m) = decode_frame::<Msg>(&bytes, 1000) {
-            let again = encode_frame(&m, DEFAULT_MAX).unwrap();
-            prop_assert_eq!(decode_frame::<Msg>(&again, DEFAULT_MAX).unwrap(), m);
-        }
-        let _ = decode_frame::<serde_json::Value>(&bytes, DEFAULT_MAX);
-        // The stream reader ends, and its buffer grows with what arrived, not with what a
-        // length prefix announced (up to 64 MiB here).
-        let (end, largest) = rt.block_on(read_all_watching_capacity(&bytes, DEFAULT_MAX));
-        prop_assert!(
-            matches!(
-                end,
-                LinkError::Closed | LinkError::Truncated { .. } | LinkError::FrameTooLarge { .. }
-            ),
-            "{:?}",
-            end
-        );
-        prop_assert!(
-            largest <= 2 * bytes.len() + 2 * READ_CHUNK,
-            "a buffer of {} bytes for {} bytes of input",
-            largest,
-            bytes.len()
-        );
-        Ok(())
-    });
+    linstor_fuzz::fuzz(
+        "link frames",
+        strategy,
+        |bytes: linstor_fuzz::mutate::Bytes| {
+            // The pure decoder: an error or a message that encodes and decodes to itself.
+            if let Ok(m) = decode_frame::<Msg>(&bytes, 1000) {
+                let again = encode_frame(&m, DEFAULT_MAX).unwrap();
+                prop_assert_eq!(decode_frame::<Msg>(&again, DEFAULT_MAX).unwrap(), m);
+            }
+            let _ = decode_frame::<serde_json::Value>(&bytes, DEFAULT_MAX);
+            // The stream reader ends, and its buffer grows with what arrived, not with what a
+            // length prefix announced (up to 64 MiB here).
+            let (end, largest) = rt.block_on(read_all_watching_capacity(&bytes, DEFAULT_MAX));
+            prop_assert!(
+                matches!(
+                    end,
+                    LinkError::Closed
+                        | LinkError::Truncated { .. }
+                        | LinkError::FrameTooLarge { .. }
+                ),
+                "{:?}",
+                end
+            );
+            prop_assert!(
+                largest <= 2 * bytes.len() + 2 * READ_CHUNK,
+                "a buffer of {} bytes for {} bytes of input",
+                largest,
+                bytes.len()
+            );
+            Ok(())
+        },
+    );
 }

@@ -157,7 +157,9 @@ impl SizeKib {
             })?
         };
         let overflow = || SizeError::Overflow(input.to_owned());
-        // Exact arithmetic: value = digits / 10^frac_len, bytes = value * unit.
+        // Exact arithmetic: value = digits / 10^frac_len, bytes = value * unit. Zeros ending
+        // the fraction change nothing (`1.50…0G` is `1.5G`, not too large).
+        let frac_part = frac_part.trim_end_matches('0');
         let digits = format!("{int_part}{frac_part}");
         let digits = digits.trim_start_matches('0');
         if digits.len() > 38 {
@@ -168,10 +170,15 @@ impl SizeKib {
         } else {
             digits.parse().map_err(|_| overflow())?
         };
-        let scale = 10u128.checked_pow(u32::try_from(frac_part.len()).map_err(|_| overflow())?);
-        let scale = scale.ok_or_else(overflow)?;
-        let scaled = mantissa.checked_mul(unit.bytes()).ok_or_else(overflow)?;
-        let bytes = scaled.div_ceil(scale);
+        let mut bytes = mantissa.checked_mul(unit.bytes()).ok_or_else(overflow)?;
+        // ⌈x / 10^n⌉ one digit at a time (⌈⌈x/a⌉/b⌉ = ⌈x/(ab)⌉): 10^n overflows for a tiny value
+        // with a long fraction (`0.000…1G` is 1 KiB, not too large). Once at 1 it stays 1.
+        for _ in 0..frac_part.len() {
+            if bytes <= 1 {
+                break;
+            }
+            bytes = bytes.div_ceil(10);
+        }
         SizeKib::from_bytes_round_up(bytes).ok_or_else(overflow)
     }
 
@@ -246,6 +253,20 @@ mod tests {
         check("10G", Ok(10 * 1024 * 1024));
         check("10g", Ok(10 * 1024 * 1024));
         check("10GiB", Ok(10 * 1024 * 1024));
+        // Found by fuzzing: zeros ending a fraction, or a long fraction of a tiny value, were
+        // refused as "too large".
+        check(
+            "1.50000000000000000000000000000000000000000TiB",
+            Ok(1536 * 1024 * 1024),
+        );
+        check(
+            "0.00000000000000000000000000000000000000000000000001G",
+            Ok(1),
+        );
+        check(
+            "0.000000000000000000000000000000000000000000000000000K",
+            Ok(0),
+        );
         check("10 GiB", Ok(10 * 1024 * 1024));
         check(" 10GiB ", Ok(10 * 1024 * 1024));
         check("10GB", Ok(9_765_625));

@@ -142,7 +142,9 @@ impl InitialGi {
             line: line.to_owned(),
             reason: reason.to_owned(),
         };
-        let (mut in_peer, mut peers, mut seen_current, mut seen_flags) = (false, 0u8, false, false);
+        // Peer slots are counted in a usize: a dump with 256 + 32 slots must not wrap to 32.
+        let (mut in_peer, mut peers, mut seen_current, mut seen_flags) =
+            (false, 0usize, false, false);
         let mut out = String::with_capacity(dump.len());
         for line in dump.lines() {
             let t = line.trim();
@@ -172,7 +174,7 @@ impl InitialGi {
             out.push_str(&new);
             out.push('\n');
         }
-        if !seen_current || !seen_flags || peers != NODE_ID_SLOTS {
+        if !seen_current || !seen_flags || peers != usize::from(NODE_ID_SLOTS) {
             return Err(perr(
                 dump.lines().next().unwrap_or_default(),
                 "dump-md without current-uuid, flags and 32 peer slots",
@@ -1050,10 +1052,14 @@ mod tests {
                 .expect("no-op"),
             None
         );
+        // Found by fuzzing: 256 more peer slots overflowed a u8 counter (a panic in debug
+        // builds; in release the count wrapped back to 32 and the dump was accepted).
+        let too_many = format!("{FRESH_DUMP}{}", "peer[0] {\n}\n".repeat(256));
         for bad in [
             "",
             "version \"v09\";\ncurrent-uuid 0x4;\nflags 0x0;\n",
             "flags zz;\n",
+            too_many.as_str(),
         ] {
             assert!(
                 matches!(

@@ -271,17 +271,14 @@ impl Suspended {
         !self.0.is_empty()
     }
 
+    /// `no` is not a reason: `no,` (or `no,user`) must not read as suspended because of "no".
     fn parse(s: &str) -> Suspended {
-        if s == "no" {
-            Suspended::no()
-        } else {
-            Suspended(
-                s.split(',')
-                    .filter(|w| !w.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-            )
-        }
+        Suspended(
+            s.split(',')
+                .filter(|w| !w.is_empty() && *w != "no")
+                .map(str::to_owned)
+                .collect(),
+        )
     }
 }
 
@@ -663,6 +660,16 @@ mod tests {
             (
                 "change resource name:pvc-1 suspended:user,quorum",
                 "change resource name:pvc-1 suspended:user,quorum",
+            ),
+            // Found by fuzzing: `no,` read as suspended for the reason "no" (and did not print
+            // back to the same event).
+            (
+                "change resource name:pvc-1 suspended:no,",
+                "change resource name:pvc-1 suspended:no",
+            ),
+            (
+                "change resource name:pvc-1 suspended:no,user",
+                "change resource name:pvc-1 suspended:user",
             ),
             (
                 "exists connection name:pvc-1 peer-node-id:1 conn-name:beta connection:Connected role:Secondary congested:no ap-in-flight:0 rs-in-flight:0",

@@ -105,6 +105,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// Cancel-safe: the only await is a single `read_buf` into the internal buffer, which
     /// reads nothing when cancelled; bytes already read stay buffered for the next call. A
     /// frame that does not decode is consumed whole (`Decode`), so the stream stays in sync.
+    /// The buffer grows with the bytes received (at most twice them plus one read chunk).
     pub(crate) async fn next<T: DeserializeOwned>(&mut self) -> Result<T, LinkError> {
         loop {
             if let Some(len) = payload_len(&self.buf, self.max_frame)? {
@@ -112,7 +113,10 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 if self.buf.len() >= end {
                     return self.take(end);
                 }
-                self.buf.reserve(end - self.buf.len());
+                // Grow with what arrived (at most doubling), not with what the prefix
+                // announced: four bytes must not make the reader allocate up to `max_frame`.
+                let ahead = (end - self.buf.len()).min(self.buf.len().max(READ_CHUNK));
+                self.buf.reserve_exact(ahead);
             }
             self.fill().await?;
         }

@@ -174,6 +174,30 @@ async fn an_oversized_prefix_is_refused_before_allocating_or_waiting_for_the_bod
     );
 }
 
+/// Found by fuzzing: a length prefix under the maximum made the reader reserve the whole
+/// announced frame (up to 64 MiB) before a byte of it arrived.
+#[tokio::test]
+async fn a_large_announced_frame_is_not_allocated_before_it_arrives() {
+    for (prefix, body) in [
+        (0x03ff_ffffu32, 0usize),
+        (0x03ff_ffff, 100),
+        (DEFAULT_MAX, 3 * READ_CHUNK),
+        (30_331, 145),
+    ] {
+        let (mut peer, ours) = tokio::io::duplex(64 * 1024);
+        peer.write_all(&prefix.to_be_bytes()).await.unwrap();
+        peer.write_all(&vec![b' '; body]).await.unwrap();
+        let mut r = FrameReader::new(ours, DEFAULT_MAX);
+        let pending = tokio::time::timeout(Duration::from_millis(20), r.next::<Msg>()).await;
+        assert!(pending.is_err(), "the frame is not complete");
+        assert!(
+            r.buffer_capacity() <= 2 * (HEADER_LEN + body) + 2 * READ_CHUNK,
+            "{prefix} announced, {body} sent: {} reserved",
+            r.buffer_capacity()
+        );
+    }
+}
+
 #[tokio::test]
 async fn recv_is_cancel_safe_mid_frame() {
     let (mut peer, ours) = tokio::io::duplex(1024);
@@ -292,4 +316,97 @@ proptest! {
         }
         prop_assert_eq!(rt().block_on(read_in_chunks(bytes, chunk)), msgs);
     }
+}
+
+/// What the fuzz target's reader saw: the frames it handed out and its largest buffer.
+async fn read_all_watching_capacity(bytes: &[u8], max: u32) -> (LinkError, usize) {
+    let mut r = FrameReader::new(bytes, max);
+    let mut largest = 0;
+    loop {
+        let got = r.next::<Msg>().await;
+        largest = largest.max(r.buffer_capacity());
+        match got {
+            Ok(_) | Err(LinkError::Decode(_)) => {}
+            Err(e) => return (e, largest),
+        }
+    }
+}
+
+const FRAME_WORDS: &[&str] = &[
+    "\0\0\0\0",
+    "\0\0\x03\x7f",
+    "\x03\x7f\x7f\x7f",
+    "\x04\0\0\0",
+    "\x04\0\0\x01",
+    "{\"type\":\"heartbeat\"}",
+    "{\"type\":\"full_sync\",\"generation\":",
+    "\"resources\":[",
+    "\"size_kib\":",
+    "null",
+    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+    "\"\\ud800\"",
+];
+
+#[test]
+fn fuzz_frame_decoder_for_a_fixed_time() {
+    let rt = rt();
+    let mut two = encode_frame(&sample(), DEFAULT_MAX).unwrap();
+    two.extend(encode_frame(&Msg::Heartbeat, DEFAULT_MAX).unwrap());
+    let samples = vec![
+        encode_frame(&sample(), DEFAULT_MAX).unwrap(),
+        encode_frame(&Msg::Heartbeat, DEFAULT_MAX).unwrap(),
+        two,
+    ];
+    let encoded = prop::collection::vec(any_msg(), 1..4)
+        .prop_map(|ms| {
+            linstor_fuzz::mutate::Bytes(
+                ms.iter()
+                    .flat_map(|m| encode_frame(m, DEFAULT_MAX).unwrap())
+                    .collect(),
+            )
+        })
+        .boxed();
+    let strategy = prop_oneof![
+        4 => linstor_fuzz::mutate::inputs(samples, FRAME_WORDS),
+        1 => encoded.clone(),
+        2 => (encoded, prop::collection::vec(linstor_fuzz::mutate::mutation(FRAME_WORDS), 1..4))
+            .prop_map(|(mut b, ms)| {
+                for m in &ms {
+                    m.apply(&mut b.0);
+                }
+                b
+            }),
+    ];
+    linstor_fuzz::fuzz(
+        "link frames",
+        strategy,
+        |bytes: linstor_fuzz::mutate::Bytes| {
+            // The pure decoder: an error or a message that encodes and decodes to itself.
+            if let Ok(m) = decode_frame::<Msg>(&bytes, 1000) {
+                let again = encode_frame(&m, DEFAULT_MAX).unwrap();
+                prop_assert_eq!(decode_frame::<Msg>(&again, DEFAULT_MAX).unwrap(), m);
+            }
+            let _ = decode_frame::<serde_json::Value>(&bytes, DEFAULT_MAX);
+            // The stream reader ends, and its buffer grows with what arrived, not with what a
+            // length prefix announced (up to 64 MiB here).
+            let (end, largest) = rt.block_on(read_all_watching_capacity(&bytes, DEFAULT_MAX));
+            prop_assert!(
+                matches!(
+                    end,
+                    LinkError::Closed
+                        | LinkError::Truncated { .. }
+                        | LinkError::FrameTooLarge { .. }
+                ),
+                "{:?}",
+                end
+            );
+            prop_assert!(
+                largest <= 2 * bytes.len() + 2 * READ_CHUNK,
+                "a buffer of {} bytes for {} bytes of input",
+                largest,
+                bytes.len()
+            );
+            Ok(())
+        },
+    );
 }

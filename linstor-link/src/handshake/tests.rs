@@ -385,3 +385,87 @@ proptest! {
         prop_assert!(got.is_err(), "connected {:?}", bytes);
     }
 }
+
+/// The bytes an acceptor wrote in a successful handshake.
+async fn recorded_acceptor_bytes(side: &Side) -> Vec<u8> {
+    let (a, c) = tokio::io::duplex(64 * 1024);
+    let (tap, written) = Tap::new(a);
+    let (acc, con) = tokio::join!(
+        Link::<(), (), _>::accept(tap, &side.key, &side.config, None),
+        Link::<(), (), _>::connect(c, &side.key, &side.config, "n1"),
+    );
+    assert!(acc.is_ok() && con.is_ok(), "{acc:?} {con:?}");
+    written.lock().unwrap().clone()
+}
+
+/// One side's result when the peer writes `bytes` (however many; written while the side
+/// reads) and then shuts its sending side.
+async fn fed(acceptor: bool, bytes: &[u8]) -> Result<TestLink, LinkError> {
+    let side = Side::new(1, 1, 1);
+    let (ours, mut peer) = tokio::io::duplex(64 * 1024);
+    let write = async move {
+        // The side may stop reading early (a refusal); the rest is then not written.
+        let _ = peer.write_all(bytes).await;
+        let _ = peer.shutdown().await;
+        peer
+    };
+    let handshake = async {
+        if acceptor {
+            Link::accept(ours, &side.key, &side.config, None).await
+        } else {
+            Link::connect(ours, &side.key, &side.config, "n1").await
+        }
+    };
+    let (got, _peer) = tokio::join!(handshake, write);
+    got
+}
+
+const HANDSHAKE_WORDS: &[&str] = &[
+    "\"handshake\":",
+    "\"acceptor_hello\"",
+    "\"connector_hello\"",
+    "\"welcome\"",
+    "\"refused\"",
+    "\"min_version\":",
+    "\"max_version\":",
+    "\"chosen_version\":",
+    "\"nonce\":",
+    "\"proof\":",
+    "\"node_name\":",
+    "\"reason\":",
+    "4294967295",
+    "\0\0\0\0",
+    "\0\x01\0\0",
+    "\0\x01\0\x01",
+];
+
+#[test]
+fn fuzz_handshake_for_a_fixed_time() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let side = Side::new(1, 1, 1);
+    let samples = vec![
+        rt.block_on(recorded_connector_bytes(&side)),
+        rt.block_on(recorded_acceptor_bytes(&side)),
+    ];
+    let strategy = prop_oneof![
+        4 => linstor_fuzz::mutate::inputs(samples, HANDSHAKE_WORDS),
+        1 => hostile_bytes().prop_map(linstor_fuzz::mutate::Bytes),
+    ];
+    linstor_fuzz::fuzz("link handshake", strategy, |bytes| {
+        // Without the cluster key nobody gets a link, whatever the bytes; each side ends.
+        for acceptor in [true, false] {
+            let got = rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(5), fed(acceptor, &bytes)).await
+            });
+            match got {
+                Err(_) => return Err(TestCaseError::fail("the handshake did not end")),
+                Ok(Ok(_)) => return Err(TestCaseError::fail("a link without the key")),
+                Ok(Err(_)) => {}
+            }
+        }
+        Ok(())
+    });
+}

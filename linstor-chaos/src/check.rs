@@ -20,8 +20,9 @@ pub const SHELLS: &[&str] = &[
     "sh", "bash", "dash", "zsh", "ksh", "busybox", "env", "su", "sudo",
 ];
 
-/// What is not settled yet, one line each (empty: converged).
-pub fn pending(o: &Observed, place_count: usize) -> Vec<String> {
+/// What is not settled yet, one line each (empty: converged). `replicas` holds the diskful
+/// replica count of the definitions that have a fixed one; every other needs at least one.
+pub fn pending(o: &Observed, replicas: &BTreeMap<String, usize>) -> Vec<String> {
     let mut out = Vec::new();
     for (name, n) in &o.nodes {
         if n.status != "ONLINE" {
@@ -40,20 +41,22 @@ pub fn pending(o: &Observed, place_count: usize) -> Vec<String> {
         }
     }
     for (name, rd) in &o.rds {
-        rd_pending(name, rd, place_count, &mut out);
+        rd_pending(name, rd, replicas.get(name).copied(), &mut out);
     }
     out
 }
 
-fn rd_pending(name: &str, rd: &RdSeen, place_count: usize, out: &mut Vec<String>) {
+fn rd_pending(name: &str, rd: &RdSeen, want: Option<usize>, out: &mut Vec<String>) {
     if rd.flags.iter().any(|f| f == "DELETE") {
         out.push(format!("{name} is DELETING"));
     }
     let diskful = rd.resources.values().filter(|r| !r.diskless()).count();
-    if diskful != place_count {
-        out.push(format!(
-            "{name} has {diskful} diskful replicas, not {place_count}"
-        ));
+    match want {
+        Some(n) if diskful != n => {
+            out.push(format!("{name} has {diskful} diskful replicas, not {n}"));
+        }
+        None if diskful == 0 => out.push(format!("{name} has no diskful replica")),
+        _ => {}
     }
     for (node, r) in &rd.resources {
         if r.flags.iter().any(|f| f == "DELETE") {
@@ -292,10 +295,24 @@ mod tests {
         o
     }
 
+    fn two() -> BTreeMap<String, usize> {
+        BTreeMap::from([("r".to_owned(), 2)])
+    }
+
+    #[test]
+    fn a_restored_definition_needs_one_replica_a_spawned_one_its_place_count() {
+        let mut o = converged();
+        o.rds.get_mut("r").unwrap().resources.remove("node-2");
+        assert_eq!(pending(&o, &two()), ["r has 1 diskful replicas, not 2"]);
+        assert_eq!(pending(&o, &BTreeMap::new()), Vec::<String>::new());
+        o.rds.get_mut("r").unwrap().resources.remove("node-1");
+        assert_eq!(pending(&o, &BTreeMap::new()), ["r has no diskful replica"]);
+    }
+
     #[test]
     fn a_converged_cluster_passes_every_rule() {
         let o = converged();
-        assert_eq!(pending(&o, 2), Vec::<String>::new());
+        assert_eq!(pending(&o, &two()), Vec::<String>::new());
         assert_eq!(host_rules(&o), Vec::new());
     }
 
@@ -377,7 +394,7 @@ mod tests {
         for (name, change, want) in cases {
             let mut o = converged();
             change(&mut o);
-            assert_eq!(pending(&o, 2), vec![want.to_owned()], "{name}");
+            assert_eq!(pending(&o, &two()), vec![want.to_owned()], "{name}");
         }
     }
 

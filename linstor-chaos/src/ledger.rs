@@ -79,6 +79,10 @@ pub struct RdExp {
     pub note: Exp<Option<String>>,
     /// Its snapshots.
     pub snaps: BTreeMap<String, SnapExp>,
+    /// Diskful replicas it must have once converged: the group's place count for a spawn;
+    /// `None` for a restore, which gets one replica per node its snapshot was taken on (a
+    /// snapshot skips nodes that are offline at the time, as LINSTOR's does).
+    pub replicas: Option<usize>,
 }
 
 impl RdExp {
@@ -90,7 +94,17 @@ impl RdExp {
             size1,
             note: Exp::is(None),
             snaps: BTreeMap::new(),
+            replicas: None,
         }
+    }
+
+    /// Diskful replicas expected of each definition that has a fixed count.
+    pub fn replica_counts(ledger: &Ledger) -> BTreeMap<String, usize> {
+        ledger
+            .rds
+            .iter()
+            .filter_map(|(n, rd)| Some((n.clone(), rd.replicas?)))
+            .collect()
     }
 
     /// True if it may exist.

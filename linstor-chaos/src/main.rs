@@ -78,7 +78,7 @@ fn main() -> anyhow::Result<ExitCode> {
         ops: a.ops,
         kills: a.kills,
         nodes: a.nodes,
-        place_count: 2,
+        place_count: linstor_chaos::ops::PLACE_COUNT,
         window_ms: 3000,
         converge: Duration::from_secs(120),
     };
@@ -126,8 +126,13 @@ fn rounds(run: &mut Run, n: u32) -> (u32, u32) {
     let mut total = Totals::default();
     let t = Instant::now();
     for round in 1..=n {
+        let started = Instant::now();
         let r = run.round(round);
-        println!("{}", line(round, n, &r));
+        println!(
+            "{} ({:.1} s)",
+            line(round, n, &r),
+            started.elapsed().as_secs_f64()
+        );
         for v in &r.violations {
             println!("    {v}");
         }

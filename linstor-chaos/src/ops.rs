@@ -16,6 +16,8 @@ use crate::plan::{Op, SIZE1_KIB};
 
 /// The resource group every spawn uses.
 pub const GROUP: &str = "chaos";
+/// Its place count.
+pub const PLACE_COUNT: u32 = 2;
 /// How long a client retries a request whose answers are lost.
 pub const RETRY_FOR: Duration = Duration::from_secs(60);
 const RETRY_PAUSE: Duration = Duration::from_millis(200);

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::check::{argv_rules, host_rules, logged_argvs, pending};
 use crate::cluster::Cluster;
-use crate::ledger::{Ledger, Violation};
+use crate::ledger::{Ledger, RdExp, Violation};
 use crate::ops::{Actor, GROUP, Kind, Outcome, Tally, run};
 use crate::plan::{KillPlan, Namer, kill_plan, next_op, rng};
 
@@ -256,12 +256,12 @@ impl Run {
     /// becomes violations. Returns the last observation.
     fn converge(&self, out: &mut Vec<Violation>) -> Option<crate::observe::Observed> {
         let deadline = Instant::now() + self.settings.converge;
-        let place = usize::try_from(self.settings.place_count).unwrap_or(usize::MAX);
+        let replicas = RdExp::replica_counts(&self.ledger);
         loop {
             self.restart_dead();
             let seen = self.cluster.observe();
             let (left, host) = match &seen {
-                Ok(o) => (pending(o, place), host_rules(o)),
+                Ok(o) => (pending(o, &replicas), host_rules(o)),
                 Err(e) => (vec![e.to_string()], Vec::new()),
             };
             if left.is_empty() && host.is_empty() {

@@ -55,6 +55,7 @@ pub async fn run(
     key: Arc<ClusterKey>,
     tls: Option<Arc<linstor_link::TlsConnector>>,
 ) {
+    tokio::spawn(finish_moves(engine.clone()));
     let mut commits = engine.subscribe();
     let (version_tx, version_rx) = watch::channel(0u64);
     let mut tasks: BTreeMap<NodeName, ((SocketAddr, bool), JoinHandle<()>)> = BTreeMap::new();
@@ -124,4 +125,32 @@ fn touches_nodes(c: &linstor_core::cluster::ChangeSet) -> bool {
         .chain(&c.modified)
         .chain(&c.deleted)
         .any(|k| matches!(k, ObjKey::Node { .. } | ObjKey::NetIf { .. }))
+}
+
+/// How often evacuations and disk migrations under way are pushed on.
+pub const FINISH_MOVES_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs the balance step for every definition with a move under way
+/// ([`linstor_core::cluster::balance::unfinished_moves`]), every [`FINISH_MOVES_EVERY`]. Reports
+/// trigger it too, but the step skips while a node is offline, and once every replica is in
+/// sync no report may come again (found by the chaos run: an evacuation stayed unfinished).
+async fn finish_moves(engine: Engine) {
+    let mut tick = tokio::time::interval(FINISH_MOVES_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let moving = linstor_core::cluster::balance::unfinished_moves(engine.read().state());
+        if moving.is_empty() {
+            continue;
+        }
+        let cmds = moving
+            .into_iter()
+            .map(|rd| linstor_core::cluster::Command::RscBalance {
+                rsc_dfn: Some(rd.to_string()),
+            })
+            .collect();
+        if engine.submit(cmds).await.is_err() {
+            return;
+        }
+    }
 }

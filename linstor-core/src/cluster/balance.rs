@@ -74,6 +74,25 @@ pub enum Balance {
     },
 }
 
+/// Definitions with a move under way: a replica being evacuated, or a disk migration
+/// (`MigrateFrom`). The balance step finishes them once the replacement is in sync; a
+/// controller runs it for these again and again, since the step skips while a node is away and
+/// nothing else would bring it back.
+pub fn unfinished_moves(state: &ClusterState) -> Vec<ResourceName> {
+    state
+        .resource_definitions
+        .values()
+        .filter(|d| {
+            d.resources.values().any(|r| {
+                !r.is_deleting()
+                    && (r.flags.contains(RscFlags::EVACUATE)
+                        || r.props.get(keys::MIGRATE_FROM).is_some())
+            })
+        })
+        .map(|d| d.name.clone())
+        .collect()
+}
+
 /// The balancing decision for `rd` at `now_ms` (see the module docs).
 pub fn balance_decision(state: &ClusterState, rd: &ResourceName, now_ms: i64) -> Balance {
     let Some(d) = state.resource_definitions.get(rd) else {

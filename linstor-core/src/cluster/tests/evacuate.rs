@@ -14,9 +14,15 @@ fn evacuation_places_replacements_then_deletes_the_originals_once_synced() {
     let before: Vec<usize> = ["r1", "r2"].iter().map(|r| diskful(&c, r)).collect();
     // n0 carries both (the placer fills n0 first on equal pools).
     assert_eq!(on(&c, "n0").len(), 2, "{:?}", on(&c, "n0"));
+    assert!(crate::cluster::balance::unfinished_moves(c.state()).is_empty());
     must(&mut c, &mut env, evacuate("n0", &[]));
     c.check_invariants().unwrap();
     assert!(on(&c, "n0").iter().all(|(_, f)| f.contains(&"EVACUATE")));
+    let moving: Vec<String> = crate::cluster::balance::unfinished_moves(c.state())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(moving, ["r1", "r2"]);
     for (rd, n) in ["r1", "r2"].iter().zip(&before) {
         // The originals stay until the replacements are in sync: one more diskful each.
         assert_eq!(diskful(&c, rd), n + 1, "{rd}: {:?}", flags(&c, rd));
@@ -36,6 +42,8 @@ fn evacuation_places_replacements_then_deletes_the_originals_once_synced() {
         assert_eq!(nodes_of(&c, rd).len(), *n, "{rd}");
         assert!(!nodes_of(&c, rd).contains(&"n0".to_string()));
     }
+    // Deleting replicas are no move under way any more.
+    assert!(crate::cluster::balance::unfinished_moves(c.state()).is_empty());
     // The satellite confirms; the node can go.
     for (rd, _) in on(&c, "n0") {
         let confirmed = json!({"cmd": "resource_deleted", "rsc_dfn": rd, "node": "n0"});

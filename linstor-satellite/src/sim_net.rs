@@ -42,8 +42,11 @@ impl Drop for SimNet {
     }
 }
 
-/// What to probe: per resource, its own address and the peers to reach.
-pub fn targets(k: &SimKernel) -> BTreeMap<String, (SocketAddr, Vec<(String, SocketAddr)>)> {
+/// Per resource: its own address and the peers to reach (name, address).
+pub type Targets = BTreeMap<String, (SocketAddr, Vec<(String, SocketAddr)>)>;
+
+/// What to probe.
+pub fn targets(k: &SimKernel) -> Targets {
     let mut out = BTreeMap::new();
     for name in k.names() {
         let Some(r) = k.get(name) else { continue };
@@ -84,7 +87,7 @@ impl SimNet {
     }
 
     /// Keeps one listener per resource to probe, on its own address.
-    fn listen(&mut self, targets: &BTreeMap<String, (SocketAddr, Vec<(String, SocketAddr)>)>) {
+    fn listen(&mut self, targets: &Targets) {
         self.listeners.retain(|name, (addr, task)| {
             let keep = targets.get(name).is_some_and(|(own, _)| own == addr) && !task.is_finished();
             if !keep {
@@ -120,9 +123,7 @@ async fn accept_loop(l: TcpListener) {
 }
 
 /// Connects to every peer at once; per resource, the names of the peers that answered.
-async fn reach(
-    targets: &BTreeMap<String, (SocketAddr, Vec<(String, SocketAddr)>)>,
-) -> BTreeMap<String, BTreeSet<String>> {
+async fn reach(targets: &Targets) -> BTreeMap<String, BTreeSet<String>> {
     let mut set = JoinSet::new();
     for (rsc, (_, peers)) in targets {
         for (peer, addr) in peers {

@@ -251,6 +251,10 @@ non_empty! {
         /// clients ignore it).
         #[serde(skip_serializing_if = "Vec::is_empty")]
         pub errors: Vec<String>,
+        /// DRBD's quorum flag on the node, if reported (not in LINSTOR's schema; clients
+        /// ignore it).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub quorum: Option<bool>,
     }
 
     /// LINSTOR's `VolumeState`.
@@ -464,7 +468,7 @@ pub fn volume_definition(d: &ResourceDefinition, v: &VolumeDefinition) -> Volume
 pub fn resource(state: &ClusterState, d: &ResourceDefinition, r: &Resource) -> ResourceView {
     let drbd = d.layer_stack.contains(&LayerKind::DRBD);
     let layer_object = if drbd {
-        serde_json::json!({
+        let mut o = serde_json::json!({
             "type": "DRBD",
             "drbd": {
                 "node_id": r.node_id,
@@ -474,7 +478,11 @@ pub fn resource(state: &ClusterState, d: &ResourceDefinition, r: &Resource) -> R
                 "al_size": d.drbd.al_stripe_size_kib,
             },
             "children": [{"type": "STORAGE"}],
-        })
+        });
+        if let Some(c) = observed(state, d, r).filter(|o| !o.connections.is_empty()) {
+            o["drbd"]["connections"] = connections(&c.connections);
+        }
+        o
     } else {
         serde_json::json!({"type": "STORAGE"})
     };
@@ -494,8 +502,18 @@ pub fn resource(state: &ClusterState, d: &ResourceDefinition, r: &Resource) -> R
         state: observed(state, d, r).map(|o| ResourceStateView {
             in_use: o.in_use,
             errors: o.errors.clone(),
+            quorum: o.quorum,
         }),
     }
+}
+
+/// LINSTOR's `DrbdResource.connections`: per peer, connected or not and DRBD's state.
+fn connections(c: &BTreeMap<String, String>) -> serde_json::Value {
+    let one =
+        |state: &String| serde_json::json!({"connected": state == "Connected", "message": state});
+    c.iter()
+        .map(|(peer, state)| (peer.clone(), one(state)))
+        .collect()
 }
 
 /// What `r`'s satellite reported of it.

@@ -964,6 +964,13 @@ pub struct RscObserved {
     /// DRBD's status in one line (`UpToDate`, `SyncTarget 42.00% from beta`), if it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// DRBD's quorum flag (`quorum:` of its devices), if reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<bool>,
+    /// Per peer (node name): its connection state as DRBD names it (`Connected`,
+    /// `Connecting`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub connections: BTreeMap<String, String>,
     /// Actions on it that failed and wait for a retry, one line each (what, the command, its
     /// exit code and stderr).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

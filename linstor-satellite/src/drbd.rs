@@ -28,7 +28,8 @@ use linstor_drbd::state::{ResourceStatus, Tracker};
 use linstor_drbd::{DrbdVersion, DrbdVersions, NodeRole, OptionWhitelist, ResConfig};
 
 use crate::error::SatError;
-use crate::sim_drbd::{SimKernel, SimPeer, SimStart};
+use crate::sim_drbd::{SimKernel, SimLocal, SimPeer, SimStart};
+use crate::sim_net::SimNet;
 use crate::startup::SIMULATED_DRBD;
 
 /// Who runs the DRBD resources of this node.
@@ -55,6 +56,7 @@ pub struct DrbdLayer {
     applied: BTreeMap<ResourceName, u64>,
     metadata: BTreeMap<(ResourceName, u16), (StorPoolName, InitialGi)>,
     tracker: Tracker,
+    sim_net: SimNet,
 }
 
 /// One local volume as the DRBD layer needs it.
@@ -93,6 +95,7 @@ impl DrbdLayer {
             applied: BTreeMap::new(),
             metadata: BTreeMap::new(),
             tracker: Tracker::new(),
+            sim_net: SimNet::default(),
         })
     }
 
@@ -294,11 +297,12 @@ impl DrbdLayer {
             }
             Kernel::Simulated(_) => {
                 let cfg = self.config(p, rsc, disks)?;
-                let (vols, peers) = self.sim_inputs(rsc, &cfg, disks);
+                let (vols, peers, local) = self.sim_inputs(rsc, &cfg, disks);
                 if let Kernel::Simulated(k) = &mut self.kernel {
-                    k.adjust(rsc.as_str(), digest, &vols, peers).map_err(|e| {
-                        SatError::io("write", Path::new(crate::sim_drbd::STATE_DIR), e)
-                    })?;
+                    k.adjust_with(rsc.as_str(), digest, &vols, peers, local)
+                        .map_err(|e| {
+                            SatError::io("write", Path::new(crate::sim_drbd::STATE_DIR), e)
+                        })?;
                 }
             }
             Kernel::Missing(_) => return Err(self.no_kernel(rsc)),
@@ -312,8 +316,17 @@ impl DrbdLayer {
         rsc: &ResourceName,
         cfg: &ResConfig,
         disks: &BTreeMap<u16, LocalDisk>,
-    ) -> (BTreeMap<u16, (u32, SimStart)>, Vec<SimPeer>) {
+    ) -> (BTreeMap<u16, (u32, SimStart)>, Vec<SimPeer>, SimLocal) {
         let local = cfg.nodes.iter().find(|n| n.uname == cfg.local_node);
+        let sim_local = SimLocal {
+            node: cfg.local_node.clone(),
+            client: local.is_some_and(|n| n.role == NodeRole::Client),
+            address: local.map(|n| std::net::SocketAddr::new(n.address, n.port)),
+            quorum: cfg
+                .options
+                .get(linstor_drbd::Section::Resource, "quorum")
+                .map(|o| o.value.clone()),
+        };
         let mut vols = BTreeMap::new();
         for v in local.map(|n| n.volumes.as_slice()).unwrap_or_default() {
             let start = match (disks.get(&v.nr), self.metadata.get(&(rsc.clone(), v.nr))) {
@@ -331,9 +344,11 @@ impl DrbdLayer {
                 node_id: n.node_id,
                 name: n.uname.clone(),
                 diskless: n.role != NodeRole::Diskful,
+                client: n.role == NodeRole::Client,
+                address: Some(std::net::SocketAddr::new(n.address, n.port)),
             })
             .collect();
-        (vols, peers)
+        (vols, peers, sim_local)
     }
 
     /// `drbdsetup down`.
@@ -401,6 +416,20 @@ impl DrbdLayer {
             Kernel::Simulated(k) => k.tick().unwrap_or(false),
             _ => false,
         }
+    }
+
+    /// Probes the simulated resources' peers over the network when a probe is due (see
+    /// [`crate::sim_net`]); true if any peer's reachability changed.
+    pub async fn probe(&mut self) -> bool {
+        match &mut self.kernel {
+            Kernel::Simulated(k) => self.sim_net.probe(k).await,
+            _ => false,
+        }
+    }
+
+    /// True if some simulated resource has peers to probe over the network.
+    pub fn probing(&self) -> bool {
+        matches!(&self.kernel, Kernel::Simulated(k) if SimNet::wanted(k))
     }
 
     /// True while the simulated DRBD syncs (then the satellite reports progress as it goes).

@@ -5,7 +5,8 @@
 //!
 //! * [`config`]: `linstor_satellite.toml` and flags;
 //! * [`pools`]: the node's storage pools opened as providers;
-//! * [`drbd`]: `.res` files, metadata and the kernel (real, missing, or [`sim_drbd`]);
+//! * [`drbd`]: `.res` files, metadata and the kernel (real, missing, or [`sim_drbd`], whose
+//!   peers are reached over the real network by [`sim_net`]);
 //! * [`observe`]: what exists, as the core's `NodeLocal`;
 //! * [`exec`]: one plan action;
 //! * [`physical`]: physical-storage requests (devices, device pools);
@@ -26,6 +27,7 @@ pub mod pools;
 pub mod reconcile;
 pub mod session;
 pub mod sim_drbd;
+pub mod sim_net;
 pub mod startup;
 
 pub use error::SatError;

@@ -373,6 +373,12 @@ fn observed_of(s: &linstor_drbd::state::ResourceStatus) -> RscObserved {
                     .iter()
                     .all(|(_, r, _)| *r == ReplState::Established)
         }),
+        quorum: s.quorum,
+        connections: s
+            .peers
+            .iter()
+            .map(|p| (p.name.clone(), p.connection.to_string()))
+            .collect(),
         ..RscObserved::default()
     }
 }

@@ -174,6 +174,9 @@ impl Session {
         if self.rec.drbd.syncing() {
             d = d.min(SIM_TICK);
         }
+        if self.rec.drbd.probing() {
+            d = d.min(crate::sim_net::PROBE_EVERY);
+        }
         if let Some(at) = self.rec.next_retry_ms() {
             d = d.min(Duration::from_millis(at.saturating_sub(self.now_ms())));
         }
@@ -237,8 +240,9 @@ impl Session {
         }
         let now = self.now_ms();
         let retry_due = self.rec.next_retry_ms().is_some_and(|t| t <= now);
+        let probed = self.rec.drbd.probe().await;
         let ticked = self.rec.drbd.tick();
-        if self.dirty || retry_due || ticked {
+        if self.dirty || retry_due || ticked || probed {
             self.dirty = false;
             let report = self.rec.pass(now).await;
             self.send(ToController::Report(Box::new(report))).await;

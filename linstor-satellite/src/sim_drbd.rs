@@ -16,14 +16,27 @@
 //!   generation ids (thin-backed, or the initial-sync winner) is UpToDate at once; a thick
 //!   loser starts Inconsistent and syncs from its peers, [`SYNC_STEP`] percent per
 //!   [`SimKernel::tick`]; a diskless volume is Diskless;
-//! * peers named in the configuration are connected and Established (peer disks UpToDate or
-//!   Diskless), except while the local volume syncs (SyncTarget);
-//! * quorum holds while the resource is up (partitions are not simulated here);
+//! * a peer named in the configuration is Connected and Established (peer disks UpToDate or
+//!   Diskless; SyncTarget while the local volume syncs) unless it is *away*: then it is
+//!   `Connecting` with replication `Off` and peer disk `DUnknown`, as DRBD reports a peer it
+//!   cannot reach. Which peers are away is fed in by the satellite's IO layer
+//!   ([`crate::sim_net`]: a TCP probe of each peer's DRBD address:port over the real network,
+//!   [`SimKernel::set_reachable`]); a peer on the node's own IP address is never away (one host:
+//!   no network between them to cut);
+//! * quorum ([`SimResource::has_quorum`]) is the core's partition rule applied to this node's
+//!   side of the network — itself and the peers it reaches — by calling
+//!   [`linstor_core::quorum::may_write`], so the simulation and the core agree by construction
+//!   (`quorum off`: always yes). A device without quorum reports `quorum:no`, the resource
+//!   `may_promote:no`, and [`SimKernel::promote`] (the simulated `drbdsetup primary`) refuses;
+//!   a resync stops while no diskful peer is reachable;
 //! * `down` removes the resource; `resize` keeps the states.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use linstor_core::NodeName;
+use linstor_core::quorum::{Member, QuorumPolicy, Role, may_write};
 use serde::{Deserialize, Serialize};
 
 /// Percent of a simulated resync done per tick.
@@ -38,6 +51,12 @@ pub struct SimPeer {
     pub name: String,
     /// Whether the peer is diskless.
     pub diskless: bool,
+    /// Whether the peer is a DRBD client (diskless, no vote).
+    #[serde(default)]
+    pub client: bool,
+    /// The peer's DRBD address:port for this resource.
+    #[serde(default)]
+    pub address: Option<SocketAddr>,
 }
 
 /// One simulated local volume.
@@ -60,6 +79,94 @@ pub struct SimResource {
     pub volumes: BTreeMap<u16, SimVolume>,
     /// Peers.
     pub peers: Vec<SimPeer>,
+    /// This node's side of the configuration (name, address, quorum policy).
+    #[serde(default)]
+    pub local: SimLocal,
+    /// Names of the peers the last probe did not reach.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub away: BTreeSet<String>,
+}
+
+/// This node in a simulated resource's configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SimLocal {
+    /// The node's name (uname).
+    pub node: String,
+    /// Whether this node is a DRBD client (no vote).
+    pub client: bool,
+    /// This node's DRBD address:port for the resource.
+    pub address: Option<SocketAddr>,
+    /// The `quorum` option as configured (`None`: off).
+    pub quorum: Option<String>,
+}
+
+impl SimResource {
+    /// The peers reached over the network (address on another IP); the others are never away.
+    pub fn probed_peers(&self) -> impl Iterator<Item = (&str, SocketAddr)> {
+        let own = self.local.address.map(|a| a.ip());
+        self.peers.iter().filter_map(move |p| match p.address {
+            Some(a) if Some(a.ip()) != own => Some((p.name.as_str(), a)),
+            _ => None,
+        })
+    }
+
+    /// True if any local volume has a disk.
+    fn diskful(&self) -> bool {
+        self.volumes.values().any(|v| v.disk != "Diskless")
+    }
+
+    /// The resource's members as the core's quorum rule sees them (this node included).
+    pub fn members(&self) -> Vec<Member> {
+        let role = |diskless: bool, client: bool| match (diskless, client) {
+            (false, _) => Role::Diskful,
+            (true, true) => Role::Client,
+            (true, false) => Role::Diskless,
+        };
+        let me = (
+            self.local.node.as_str(),
+            role(!self.diskful(), self.local.client),
+        );
+        let peers = self
+            .peers
+            .iter()
+            .map(|p| (p.name.as_str(), role(p.diskless, p.client)));
+        std::iter::once(me)
+            .chain(peers)
+            .filter_map(|(n, role)| {
+                Some(Member {
+                    node: NodeName::new(n).ok()?,
+                    role,
+                })
+            })
+            .collect()
+    }
+
+    /// This node's side of the network: itself and every peer not away.
+    pub fn side(&self) -> BTreeSet<NodeName> {
+        std::iter::once(self.local.node.as_str())
+            .chain(self.peers.iter().map(|p| p.name.as_str()))
+            .filter(|n| !self.away.contains(*n))
+            .filter_map(|n| NodeName::new(n).ok())
+            .collect()
+    }
+
+    /// DRBD's quorum flag: the core's [`may_write`] for this node's side (`off`: yes).
+    pub fn has_quorum(&self) -> bool {
+        let policy = self
+            .local
+            .quorum
+            .as_deref()
+            .and_then(QuorumPolicy::parse)
+            .unwrap_or(QuorumPolicy::Off);
+        policy == QuorumPolicy::Off || may_write(&self.members(), policy, &self.side())
+    }
+
+    /// True if some diskful peer is reachable (a resync source).
+    fn source_reachable(&self) -> bool {
+        self.peers
+            .iter()
+            .any(|p| !p.diskless && !self.away.contains(&p.name))
+    }
 }
 
 /// How a volume comes up at its first `adjust`.
@@ -140,7 +247,7 @@ impl SimKernel {
         self.resources.keys()
     }
 
-    /// `drbdadm adjust`: up with `digest`; volumes not up yet start as `start` says.
+    /// `drbdadm adjust` without network details (every peer reachable, quorum off).
     pub fn adjust(
         &mut self,
         rsc: &str,
@@ -148,7 +255,22 @@ impl SimKernel {
         volumes: &BTreeMap<u16, (u32, SimStart)>,
         peers: Vec<SimPeer>,
     ) -> std::io::Result<()> {
+        self.adjust_with(rsc, digest, volumes, peers, SimLocal::default())
+    }
+
+    /// `drbdadm adjust`: up with `digest`; volumes not up yet start as `start` says; peers that
+    /// were away stay away until the next probe.
+    pub fn adjust_with(
+        &mut self,
+        rsc: &str,
+        digest: u64,
+        volumes: &BTreeMap<u16, (u32, SimStart)>,
+        peers: Vec<SimPeer>,
+        local: SimLocal,
+    ) -> std::io::Result<()> {
         let old = self.resources.remove(rsc);
+        let mut away = old.as_ref().map(|o| o.away.clone()).unwrap_or_default();
+        away.retain(|n| peers.iter().any(|p| p.name == *n));
         let mut vols = BTreeMap::new();
         for (nr, (minor, start)) in volumes {
             let kept = old.as_ref().and_then(|o| o.volumes.get(nr)).cloned();
@@ -167,6 +289,8 @@ impl SimKernel {
             digest,
             volumes: vols,
             peers,
+            local,
+            away,
         };
         self.resources.insert(rsc.to_owned(), r);
         self.save(rsc)
@@ -180,10 +304,49 @@ impl SimKernel {
         Ok(())
     }
 
-    /// Advances every running sync by [`SYNC_STEP`]; true if anything changed.
+    /// Records which probed peers of `rsc` were reached (the others are away); true if that
+    /// changed anything.
+    pub fn set_reachable(
+        &mut self,
+        rsc: &str,
+        reached: &BTreeSet<String>,
+    ) -> std::io::Result<bool> {
+        let Some(r) = self.resources.get_mut(rsc) else {
+            return Ok(false);
+        };
+        let away: BTreeSet<String> = r
+            .probed_peers()
+            .map(|(n, _)| n.to_owned())
+            .filter(|n| !reached.contains(n))
+            .collect();
+        if away == r.away {
+            return Ok(false);
+        }
+        r.away = away;
+        self.save(rsc)?;
+        Ok(true)
+    }
+
+    /// The simulated `drbdsetup primary`: refused while the resource is down or without quorum
+    /// (the side of a partition without quorum never writes).
+    pub fn promote(&self, rsc: &str) -> Result<(), String> {
+        match self.resources.get(rsc) {
+            None => Err(format!("{rsc}: Unknown resource")),
+            Some(r) if !r.has_quorum() => {
+                Err(format!("{rsc}: State change failed: (-23) No quorum"))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Advances every running sync that has a reachable source by [`SYNC_STEP`]; true if
+    /// anything changed.
     pub fn tick(&mut self) -> std::io::Result<bool> {
         let mut changed = Vec::new();
         for (name, r) in &mut self.resources {
+            if !r.source_reachable() {
+                continue;
+            }
             let mut any = false;
             for v in r.volumes.values_mut() {
                 if let Some(d) = v.done {
@@ -233,38 +396,56 @@ fn vol(minor: u32, disk: &str, done: Option<f64>) -> SimVolume {
     }
 }
 
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
 fn resource_lines(name: &str, r: &SimResource, out: &mut Vec<String>) {
     let syncing = r.volumes.values().any(|v| v.done.is_some());
+    let quorum = r.has_quorum();
     out.push(format!(
         "exists resource name:{name} role:Secondary suspended:no force-io-failures:no \
          may_promote:{} promotion_score:10102",
-        if syncing { "no" } else { "yes" }
+        yes_no(!syncing && quorum)
     ));
     for (nr, v) in &r.volumes {
         out.push(format!(
-            "exists device name:{name} volume:{nr} minor:{} disk:{} client:no quorum:yes",
-            v.minor, v.disk,
+            "exists device name:{name} volume:{nr} minor:{} disk:{} client:no quorum:{}",
+            v.minor,
+            v.disk,
+            yes_no(quorum),
         ));
     }
     for p in &r.peers {
+        let away = r.away.contains(&p.name);
+        let (conn, role) = if away {
+            ("Connecting", "Unknown")
+        } else {
+            ("Connected", "Secondary")
+        };
         out.push(format!(
-            "exists connection name:{name} peer-node-id:{} conn-name:{} connection:Connected \
-             role:Secondary",
+            "exists connection name:{name} peer-node-id:{} conn-name:{} connection:{conn} \
+             role:{role}",
             p.node_id, p.name
         ));
         for (nr, v) in &r.volumes {
             let (repl, done) = match v.done {
+                _ if away => ("Off", String::new()),
                 Some(d) if !p.diskless => ("SyncTarget", format!(" done:{d:.2}")),
                 _ => ("Established", String::new()),
             };
-            let peer_disk = if p.diskless { "Diskless" } else { "UpToDate" };
+            let peer_disk = match (away, p.diskless) {
+                (true, _) => "DUnknown",
+                (false, true) => "Diskless",
+                (false, false) => "UpToDate",
+            };
             out.push(format!(
                 "exists peer-device name:{name} peer-node-id:{} conn-name:{} volume:{nr} \
                  replication:{repl} peer-disk:{peer_disk} peer-client:{} \
                  resync-suspended:no{done}",
                 p.node_id,
                 p.name,
-                if p.diskless { "yes" } else { "no" },
+                yes_no(p.diskless),
             ));
         }
     }
@@ -294,6 +475,8 @@ mod tests {
             node_id: 1,
             name: "beta".into(),
             diskless: false,
+            client: false,
+            address: None,
         }];
         k.adjust("r0", 7, &vols, peers.clone()).unwrap();
         assert_eq!(status(&k, "r0").summary(), "SyncTarget 0.00% from beta");
@@ -310,5 +493,123 @@ mod tests {
         assert_eq!(k.get("r0").unwrap().volumes[&0].disk, "UpToDate");
         k.down("r0").unwrap();
         assert!(SimKernel::load(dir.path()).unwrap().get("r0").is_none());
+    }
+
+    fn addr(ip: &str) -> Option<SocketAddr> {
+        Some(SocketAddr::new(ip.parse().unwrap(), 7000))
+    }
+
+    fn peer(id: u8, name: &str, diskless: bool, client: bool, ip: &str) -> SimPeer {
+        SimPeer {
+            node_id: id,
+            name: name.into(),
+            diskless,
+            client,
+            address: addr(ip),
+        }
+    }
+
+    /// alpha (diskful) with beta (diskful), gamma (tiebreaker) and delta (client), quorum
+    /// `policy`; delta shares alpha's IP.
+    fn four(dir: &Path, policy: Option<&str>) -> SimKernel {
+        let mut k = SimKernel::load(dir).unwrap();
+        let vols = BTreeMap::from([(0, (1000, SimStart::UpToDate))]);
+        let peers = vec![
+            peer(1, "beta", false, false, "10.9.0.2"),
+            peer(2, "gamma", true, false, "10.9.0.3"),
+            peer(3, "delta", true, true, "10.9.0.1"),
+        ];
+        let local = SimLocal {
+            node: "alpha".into(),
+            client: false,
+            address: addr("10.9.0.1"),
+            quorum: policy.map(str::to_owned),
+        };
+        k.adjust_with("r0", 1, &vols, peers, local).unwrap();
+        k
+    }
+
+    /// For every set of reached peers: the connection states, DRBD's quorum flag, the
+    /// simulated promotion and the core's partition rule agree.
+    #[test]
+    fn quorum_follows_the_peers_reached_and_agrees_with_the_core() {
+        use linstor_core::quorum::may_write;
+        let dir = tempfile::tempdir().unwrap();
+        let mut k = four(dir.path(), Some("majority"));
+        let probed: Vec<&str> = k
+            .get("r0")
+            .unwrap()
+            .probed_peers()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(
+            probed,
+            ["beta", "gamma"],
+            "delta is on alpha's IP: never probed"
+        );
+        // (reached, quorum): voters alpha, beta, gamma; a majority is 2 of 3.
+        let table: [(&[&str], bool); 4] = [
+            (&[], false),
+            (&["beta"], true),
+            (&["gamma"], true),
+            (&["beta", "gamma"], true),
+        ];
+        for (reached, quorum) in table {
+            let set = reached.iter().map(|s| (*s).to_owned()).collect();
+            k.set_reachable("r0", &set).unwrap();
+            let r = k.get("r0").unwrap();
+            assert_eq!(r.has_quorum(), quorum, "{reached:?}");
+            assert_eq!(
+                may_write(&r.members(), QuorumPolicy::Majority, &r.side()),
+                quorum
+            );
+            assert_eq!(k.promote("r0").is_ok(), quorum, "{reached:?}");
+            let st = status(&k, "r0");
+            assert_eq!(st.quorum, Some(quorum));
+            let summary = st.summary();
+            for p in ["beta", "gamma"] {
+                let away = !reached.contains(&p);
+                assert_eq!(
+                    summary.contains(&format!("{p}: Connecting")),
+                    away,
+                    "{summary}"
+                );
+            }
+            assert_eq!(summary.contains("no quorum"), !quorum, "{summary}");
+        }
+        // The state file keeps who is away.
+        let k = SimKernel::load(dir.path()).unwrap();
+        assert!(k.get("r0").unwrap().away.is_empty());
+    }
+
+    /// Quorum off: always yes; an unknown resource cannot be promoted.
+    #[test]
+    fn without_a_quorum_policy_an_isolated_node_keeps_quorum() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut k = four(dir.path(), None);
+        k.set_reachable("r0", &BTreeSet::new()).unwrap();
+        assert!(k.get("r0").unwrap().has_quorum());
+        assert!(k.promote("r0").is_ok());
+        assert!(k.promote("r1").is_err());
+    }
+
+    /// A resync waits while no diskful peer is reachable.
+    #[test]
+    fn a_resync_waits_for_a_reachable_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut k = SimKernel::load(dir.path()).unwrap();
+        let vols = BTreeMap::from([(0, (1000, SimStart::Sync))]);
+        let peers = vec![peer(1, "beta", false, false, "10.9.0.2")];
+        let local = SimLocal {
+            node: "alpha".into(),
+            address: addr("10.9.0.1"),
+            ..SimLocal::default()
+        };
+        k.adjust_with("r0", 1, &vols, peers, local).unwrap();
+        k.set_reachable("r0", &BTreeSet::new()).unwrap();
+        assert!(!k.tick().unwrap());
+        k.set_reachable("r0", &BTreeSet::from(["beta".to_owned()]))
+            .unwrap();
+        assert!(k.tick().unwrap());
     }
 }

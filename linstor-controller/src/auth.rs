@@ -10,7 +10,7 @@
 use sha2::{Digest, Sha256};
 
 /// One token as stored: never the token itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TokenRow {
     /// LINSTOR's token id.
     pub id: i64,
@@ -36,7 +36,7 @@ impl TokenRow {
 }
 
 /// Whether token auth is on, and the tokens.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuthState {
     /// Turned on by initialize-token-auth (LINSTOR's controller property).
     pub enabled: bool,

@@ -131,9 +131,28 @@ impl Default for HttpsSection {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DbSection {
-    /// `sqlite:PATH` (default: `linstor.db` in the data directory).
+    /// `sqlite:PATH` (default: `linstor.db` in the data directory), `postgresql://HOST/DB`
+    /// (or LINSTOR's `jdbc:postgresql://HOST/DB`), or `etcd://HOST:PORT[,HOST:PORT…]`.
     #[serde(default)]
     pub connection_url: Option<String>,
+    /// PostgreSQL: the user (over the URL's).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// PostgreSQL: the password (over the URL's).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// `[db.etcd]`.
+    #[serde(default)]
+    pub etcd: Option<EtcdSection>,
+}
+
+/// `[db.etcd]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EtcdSection {
+    /// Every key starts with it (default `/LINSTOR/`).
+    #[serde(default)]
+    pub prefix: Option<String>,
 }
 
 /// `[logging]`.
@@ -189,6 +208,10 @@ pub struct Overrides {
 pub enum Database {
     /// An SQLite file.
     Sqlite(PathBuf),
+    /// A PostgreSQL database.
+    Postgres(crate::store::postgres::PgTarget),
+    /// A key prefix of an etcd cluster.
+    Etcd(crate::store::etcd::EtcdTarget),
 }
 
 /// The configuration the controller runs with.
@@ -245,7 +268,7 @@ impl Config {
             (None, false) => None,
         };
         let https = https(&file.https)?;
-        let db = database(file.db.connection_url.as_deref(), &data_dir)?;
+        let db = database(&file.db, &data_dir)?;
         let log_level = o.log_level.unwrap_or(file.logging.level);
         if !["error", "warn", "info", "debug", "trace"]
             .contains(&log_level.to_ascii_lowercase().as_str())
@@ -331,8 +354,9 @@ fn https(s: &HttpsSection) -> Result<Option<(SocketAddr, PathBuf, PathBuf)>, Con
     Ok(Some((addr, cert.clone(), key.clone())))
 }
 
-fn database(url: Option<&str>, data_dir: &Path) -> Result<Database, ConfigError> {
-    let Some(url) = url else {
+fn database(db: &DbSection, data_dir: &Path) -> Result<Database, ConfigError> {
+    const FIELD: &str = "[db] connection_url";
+    let Some(url) = db.connection_url.as_deref() else {
         return Ok(Database::Sqlite(data_dir.join(DB_FILE)));
     };
     if let Some(path) = url
@@ -341,18 +365,53 @@ fn database(url: Option<&str>, data_dir: &Path) -> Result<Database, ConfigError>
     {
         if path.is_empty() {
             return Err(value(
-                "[db] connection_url",
+                FIELD,
                 url,
                 "name the file: sqlite:/var/lib/linstor/linstor.db",
             ));
         }
         return Ok(Database::Sqlite(path.into()));
     }
+    let shown = redact(url);
+    if ["postgresql://", "postgres://", "jdbc:postgresql://"]
+        .iter()
+        .any(|p| url.starts_with(p))
+    {
+        return crate::store::postgres::PgTarget::parse(
+            url,
+            db.user.as_deref(),
+            db.password.as_deref(),
+        )
+        .map(Database::Postgres)
+        .map_err(|m| value(FIELD, &shown, &m));
+    }
+    if url.starts_with("etcd://") {
+        let prefix = db.etcd.as_ref().and_then(|e| e.prefix.as_deref());
+        return crate::store::etcd::EtcdTarget::parse(url, prefix)
+            .map(Database::Etcd)
+            .map_err(|m| value(FIELD, &shown, &m));
+    }
     Err(value(
-        "[db] connection_url",
-        url,
-        "this controller stores its state in SQLite: use sqlite:PATH, or leave connection_url out for linstor.db in the data directory (etcd and PostgreSQL are not supported yet)",
+        FIELD,
+        &shown,
+        "use sqlite:PATH (or leave connection_url out for linstor.db in the data directory), \
+         postgresql://HOST[:PORT]/DATABASE (LINSTOR's jdbc:postgresql://… works too), or \
+         etcd://HOST:2379[,HOST:2379…] (H2 and MariaDB are not supported)",
     ))
+}
+
+/// `url` with the password of `user:password@` replaced, for error messages.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((cred, host)) if cred.contains(':') => {
+            let user = cred.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -404,6 +463,43 @@ mod tests {
                 assert!(msg.contains(w), "{text:?}: {msg:?} lacks {w:?}");
             }
         }
+    }
+
+    #[test]
+    fn postgres_and_etcd_urls_select_their_engine() {
+        let f = parse(
+            "[db]\nconnection_url = \"jdbc:postgresql://db1:5433/linstor\"\nuser = \"linstor\"\npassword = \"pw\"\n",
+        )
+        .unwrap();
+        match Config::resolve(f, Overrides::default()).unwrap().db {
+            Database::Postgres(t) => assert_eq!(t.describe(), "postgresql://db1:5433/linstor"),
+            other => panic!("{other:?}"),
+        }
+        let f = parse(
+            "[db]\nconnection_url = \"etcd://e1:2379,e2:2379\"\n[db.etcd]\nprefix = \"/lin/\"\n",
+        )
+        .unwrap();
+        match Config::resolve(f, Overrides::default()).unwrap().db {
+            Database::Etcd(t) => {
+                assert_eq!(t.endpoints, ["e1:2379", "e2:2379"]);
+                assert_eq!(t.prefix, "/lin/");
+            }
+            other => panic!("{other:?}"),
+        }
+        let f = parse("[db]\nconnection_url = \"postgresql://u:topsecret@db1/\"\n").unwrap();
+        let e = Config::resolve(f, Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("[db] connection_url"), "{e}");
+        assert!(
+            e.contains("name the database") && !e.contains("topsecret"),
+            "{e}"
+        );
+        let f = parse("[db]\nconnection_url = \"etcd://e1\"\n").unwrap();
+        let e = Config::resolve(f, Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("has no port"), "{e}");
     }
 
     #[test]

@@ -7,12 +7,11 @@ use std::time::Instant;
 
 use tokio::net::TcpListener;
 
-use crate::config::{Config, Database};
+use crate::config::Config;
 use crate::engine::Engine;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::reports::ErrorReports;
-use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
 
 /// Why the controller could not start or stopped.
@@ -61,9 +60,7 @@ pub fn open_store(config: &Config) -> Result<Box<dyn Store>, ControllerError> {
         path: config.data_dir.clone(),
         source,
     })?;
-    match &config.db {
-        Database::Sqlite(path) => Ok(Box::new(SqliteStore::open(path)?)),
-    }
+    Ok(crate::store::open(&config.db)?)
 }
 
 /// Runs the controller until a termination signal.
@@ -135,11 +132,9 @@ fn app_state(config: &Config) -> Result<AppState, ControllerError> {
 
 /// Token authentication over the database's auth tables.
 fn auth_gate(config: &Config) -> Result<http::auth::Gate, ControllerError> {
-    match &config.db {
-        Database::Sqlite(path) => Ok(http::auth::Gate::open(
-            crate::store::auth::AuthStore::open(path)?,
-        )?),
-    }
+    Ok(http::auth::Gate::open(crate::store::open_auth(
+        &config.db,
+    )?)?)
 }
 
 /// Binds the listeners, announces them and serves until SIGTERM/SIGINT.

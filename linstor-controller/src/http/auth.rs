@@ -22,13 +22,13 @@ use crate::store::auth::AuthStore;
 /// Token auth of one controller: the stored tables and their current content.
 #[derive(Debug)]
 pub struct Gate {
-    store: Option<AuthStore>,
+    store: Option<Box<dyn AuthStore>>,
     state: RwLock<AuthState>,
 }
 
 impl Gate {
     /// Reads the stored state.
-    pub fn open(store: AuthStore) -> Result<Gate, crate::store::StoreError> {
+    pub fn open(store: Box<dyn AuthStore>) -> Result<Gate, crate::store::StoreError> {
         let state = store.load()?;
         Ok(Gate {
             store: Some(store),
@@ -50,7 +50,7 @@ impl Gate {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn reload(&self, store: &AuthStore) -> Result<(), crate::store::StoreError> {
+    fn reload(&self, store: &dyn AuthStore) -> Result<(), crate::store::StoreError> {
         let fresh = store.load()?;
         *self
             .state
@@ -180,7 +180,7 @@ async fn initialize(State(st): State<AppState>, b: Bytes) -> Response {
             json(201, &Value::Array(vec![e.to_rest_json()]))
         }
         Ok(Some(id)) => {
-            if let Err(e) = st.auth.reload(store) {
+            if let Err(e) = st.auth.reload(store.as_ref()) {
                 return store_failed(&e);
             }
             tracing::info!(id, "token authentication initialized");
@@ -297,7 +297,7 @@ async fn create(State(st): State<AppState>, b: Bytes) -> Response {
     ) {
         Err(e) => store_failed(&e),
         Ok(id) => {
-            if let Err(e) = st.auth.reload(store) {
+            if let Err(e) = st.auth.reload(store.as_ref()) {
                 return store_failed(&e);
             }
             let mut e = RcEntry::new(
@@ -370,7 +370,7 @@ async fn modify(State(st): State<AppState>, P(id): P<String>, b: Bytes) -> Respo
             .cause("No token has this id, or it was revoked.")
             .correction("GET /v1/controller/auth/token lists the tokens."),
         ),
-        Ok(true) => match st.auth.reload(store) {
+        Ok(true) => match st.auth.reload(store.as_ref()) {
             Err(e) => store_failed(&e),
             Ok(()) => json(
                 200,
@@ -412,7 +412,7 @@ async fn revoke(State(st): State<AppState>, P(id): P<String>) -> Response {
                 .to_rest_json(),
             ]),
         ),
-        Ok(true) => match st.auth.reload(store) {
+        Ok(true) => match st.auth.reload(store.as_ref()) {
             Err(e) => store_failed(&e),
             Ok(()) => json(
                 200,

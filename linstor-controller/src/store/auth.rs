@@ -1,6 +1,7 @@
-//! Token authentication's persistent part (`auth_tokens`, `auth_settings` in the same SQLite
-//! file, schema step 2): whether token auth is on and the tokens' hashes. It has its own
-//! connection: the HTTP layer reads and changes it, never the engine.
+//! Token authentication's persistent part (schema step 2, in the same database as the
+//! objects): whether token auth is on and the tokens' hashes. [`AuthStore`] is what the HTTP
+//! layer reads and changes (never the engine), with its own connection; [`SqliteAuth`] is
+//! SQLite's (`auth_settings`, `auth_tokens`), the other engines' are beside their stores.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -10,27 +11,55 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::StoreError;
 use crate::auth::{AuthState, TokenRow};
 
-/// The auth tables of one database.
+/// The auth tables of one database, in any engine.
+pub trait AuthStore: Send + Sync + std::fmt::Debug {
+    /// Everything, as the request check needs it.
+    fn load(&self) -> Result<AuthState, StoreError>;
+    /// Adds a token (its hash) and, with `enable`, turns token auth on, in one transaction;
+    /// `None` (and nothing written) when `enable` is asked but auth is already on.
+    fn add_token(
+        &self,
+        hash: &str,
+        description: &str,
+        now: i64,
+        expires_at: Option<i64>,
+        enable: bool,
+    ) -> Result<Option<i64>, StoreError>;
+    /// Changes a token that is not revoked; `false` when there is none with `id`.
+    fn modify(
+        &self,
+        id: i64,
+        description: Option<&str>,
+        is_active: Option<bool>,
+    ) -> Result<bool, StoreError>;
+    /// Revokes a token; `false` when there is none with `id` or it was revoked before.
+    fn revoke(&self, id: i64, now: i64) -> Result<bool, StoreError>;
+    /// Writes an exported state (ids kept) into empty tables, in one transaction; refused
+    /// when the tables hold anything.
+    fn import(&self, state: &AuthState) -> Result<(), StoreError>;
+}
+
+/// The auth tables of one SQLite database.
 #[derive(Debug)]
-pub struct AuthStore {
+pub struct SqliteAuth {
     conn: Mutex<Connection>,
+    location: String,
 }
 
 fn read_err(source: rusqlite::Error) -> StoreError {
-    StoreError::Read { source }
+    StoreError::read(source)
 }
 
-impl AuthStore {
+impl SqliteAuth {
     /// Opens the tables of the database at `path` (already migrated by `SqliteStore::open`).
-    pub fn open(path: &Path) -> Result<AuthStore, StoreError> {
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
+    pub fn open(path: &Path) -> Result<SqliteAuth, StoreError> {
+        let conn =
+            Connection::open(path).map_err(|source| super::sqlite::open_error(path, source))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(read_err)?;
-        Ok(AuthStore {
+        Ok(SqliteAuth {
             conn: Mutex::new(conn),
+            location: format!("sqlite:{}", path.display()),
         })
     }
 
@@ -39,9 +68,11 @@ impl AuthStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
 
+impl AuthStore for SqliteAuth {
     /// Everything, as the request check needs it.
-    pub fn load(&self) -> Result<AuthState, StoreError> {
+    fn load(&self) -> Result<AuthState, StoreError> {
         let conn = self.conn();
         let enabled = conn
             .query_row(
@@ -78,7 +109,7 @@ impl AuthStore {
 
     /// Adds a token (its hash) and, with `enable`, turns token auth on, in one transaction;
     /// `false` (and nothing written) when `enable` is asked but auth is already on.
-    pub fn add_token(
+    fn add_token(
         &self,
         hash: &str,
         description: &str,
@@ -121,7 +152,7 @@ impl AuthStore {
     }
 
     /// Changes a token that is not revoked; `false` when there is none with `id`.
-    pub fn modify(
+    fn modify(
         &self,
         id: i64,
         description: Option<&str>,
@@ -139,7 +170,7 @@ impl AuthStore {
     }
 
     /// Revokes a token; `false` when there is none with `id` or it was revoked before.
-    pub fn revoke(&self, id: i64, now: i64) -> Result<bool, StoreError> {
+    fn revoke(&self, id: i64, now: i64) -> Result<bool, StoreError> {
         let n = self
             .conn()
             .execute(
@@ -149,6 +180,60 @@ impl AuthStore {
             )
             .map_err(read_err)?;
         Ok(n > 0)
+    }
+
+    fn import(&self, state: &AuthState) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(read_err)?;
+        let held: i64 = tx
+            .query_row(
+                "SELECT (SELECT count(*) FROM auth_tokens) + (SELECT count(*) FROM auth_settings)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(read_err)?;
+        if held > 0 {
+            return Err(not_empty(
+                &self.location,
+                held,
+                "DELETE FROM auth_tokens; DELETE FROM auth_settings",
+            ));
+        }
+        if state.enabled {
+            tx.execute(
+                "INSERT INTO auth_settings (key, value) VALUES ('token_auth_enabled', 'true')",
+                [],
+            )
+            .map_err(StoreError::commit)?;
+        }
+        for t in &state.tokens {
+            tx.execute(
+                "INSERT INTO auth_tokens (id, hash, description, created_at, is_active, \
+                 deleted_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    t.id,
+                    t.hash,
+                    t.description,
+                    t.created_at,
+                    t.is_active,
+                    t.deleted_at,
+                    t.expires_at
+                ],
+            )
+            .map_err(StoreError::commit)?;
+        }
+        tx.commit().map_err(StoreError::commit)
+    }
+}
+
+/// The auth tables of an import target hold something.
+pub(crate) fn not_empty(location: &str, held: i64, fix: &str) -> StoreError {
+    StoreError::NotEmpty {
+        location: location.to_owned(),
+        rows: usize::try_from(held).unwrap_or(usize::MAX),
+        fix: format!("its token tables are not empty; {fix}"),
     }
 }
 
@@ -162,7 +247,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("db.sqlite");
         drop(SqliteStore::open(&path).expect("open"));
-        let a = AuthStore::open(&path).expect("open auth");
+        let a = SqliteAuth::open(&path).expect("open auth");
         assert_eq!(a.load().expect("load"), AuthState::default());
         let id = a.add_token("h1", "init", 10, None, true).expect("add");
         assert_eq!(id, Some(1));
@@ -179,7 +264,7 @@ mod tests {
         assert!(!a.revoke(1, 21).expect("revoke twice"));
         assert!(!a.modify(1, None, Some(true)).expect("modify revoked"));
         drop(a);
-        let s = AuthStore::open(&path)
+        let s = SqliteAuth::open(&path)
             .expect("reopen")
             .load()
             .expect("load");

@@ -8,44 +8,52 @@
 //!
 //! - [`rows`] — the mapping between a `ClusterState` and rows, and from an `ObjKey` to its row;
 //! - [`sqlite`] — the embedded SQLite engine, with its versioned schema;
-//! - [`auth`] — token authentication's switch and token hashes, in the same database.
+//! - [`postgres`] — the PostgreSQL engine, the same rows and schema versions;
+//! - [`etcd`] — the etcd engine, the rows as keys under a prefix;
+//! - [`worker`] — the thread a remote engine's client runs on;
+//! - [`auth`] — token authentication's switch and token hashes, in the same database;
+//! - [`transfer`] — export of a whole store to a file and import into an empty one.
 
 pub mod auth;
+#[cfg(test)]
+mod conformance;
+pub mod etcd;
+pub mod postgres;
 pub mod rows;
 pub mod sqlite;
 #[cfg(test)]
 pub(crate) mod testutil;
-
-use std::path::PathBuf;
+pub mod transfer;
+pub mod worker;
 
 use linstor_core::cluster::{ChangeSet, Cluster, CoreError};
 use linstor_core::state::ClusterState;
 
+/// The error an engine's client reported (rusqlite, postgres, etcd-client).
+pub type EngineError = Box<dyn std::error::Error + Send + Sync>;
+
 /// What can go wrong with a store; every variant says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database cannot be opened or created.
-    #[error(
-        "cannot open the database {}: {source}; check that its directory exists and that the \
-         controller may read and write it, and that the file is a LINSTOR controller database",
-        path.display()
-    )]
+    /// The database cannot be opened, created or reached.
+    #[error("cannot open the database {location}: {source}; {fix}")]
     Open {
-        /// The database file.
-        path: PathBuf,
-        /// What SQLite reported.
-        source: rusqlite::Error,
+        /// The engine and location (`sqlite:/var/lib/linstor/linstor.db`, `etcd://h1:2379`).
+        location: String,
+        /// What the engine's client reported.
+        source: EngineError,
+        /// What to check, for this engine.
+        fix: &'static str,
     },
     /// The database was written by a newer controller.
     #[error(
-        "the database {} has schema version {found}, but this controller knows versions up to \
-         {supported}: a newer controller wrote it; run that controller version (or newer), or \
-         restore a backup taken before the upgrade",
-        path.display()
+        "the database {location} has schema version {found}, but this controller knows versions \
+         up to {supported}: a newer controller wrote it; run that controller version (or newer), \
+         or restore a backup taken before the upgrade"
     )]
     NewerSchema {
-        /// The database file.
-        path: PathBuf,
+        /// The engine and location.
+        location: String,
         /// The database's schema version.
         found: u32,
         /// The newest version this binary knows.
@@ -54,24 +62,28 @@ pub enum StoreError {
     /// A schema migration failed; it was rolled back, earlier ones stay applied.
     #[error(
         "upgrading the database schema to version {version} failed: {source}; nothing of this \
-         step was applied: fix the cause (disk space, permissions) and start the controller again"
+         step was applied: fix the cause (disk space, permissions, the database server's log) \
+         and start the controller again"
     )]
     Migration {
         /// The version the failed step would have reached.
         version: u32,
-        /// What SQLite reported.
-        source: rusqlite::Error,
+        /// What the engine's client reported.
+        source: EngineError,
     },
     /// Reading the rows failed.
-    #[error("cannot read the database: {source}; check the disk and start the controller again")]
+    #[error(
+        "cannot read the database: {source}; check the disk or the database server and start \
+         the controller again"
+    )]
     Read {
-        /// What SQLite reported.
-        source: rusqlite::Error,
+        /// What the engine's client reported.
+        source: EngineError,
     },
     /// A stored object cannot be read.
     #[error(
         "the stored {kind} '{key}' is unreadable: {reason}; fix or delete that row of table \
-         `objects`, or restore a backup"
+         `objects` (etcd: the key objects/{kind}/<name> under the prefix), or restore a backup"
     )]
     Row {
         /// The row's kind (`node`, `rd`, …).
@@ -90,12 +102,51 @@ pub enum StoreError {
     /// A commit's transaction failed.
     #[error(
         "writing the change to the database failed: {source}; nothing of it was written: the \
-         controller must not answer the request as done (check disk space and permissions)"
+         controller must not answer the request as done (check disk space and permissions, or \
+         that the database server is reachable)"
     )]
     Commit {
-        /// What SQLite reported.
-        source: rusqlite::Error,
+        /// What the engine's client reported.
+        source: EngineError,
     },
+    /// An import file is not an export of this controller (or of a newer one).
+    #[error(
+        "the file is not a controller export this version can import: {reason}; export again \
+         with `linstor-controller export --file FILE` (same or older version than this one)"
+    )]
+    BadExport {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An import target already holds a cluster.
+    #[error(
+        "the database {location} is not empty (it holds {rows} object(s)); import only into an \
+         empty database: {fix}"
+    )]
+    NotEmpty {
+        /// The engine and location.
+        location: String,
+        /// How many objects it holds.
+        rows: usize,
+        /// How to empty it, for this engine.
+        fix: String,
+    },
+}
+
+impl StoreError {
+    /// A read failure from any engine's client.
+    pub fn read(source: impl Into<EngineError>) -> StoreError {
+        StoreError::Read {
+            source: source.into(),
+        }
+    }
+
+    /// A commit failure from any engine's client.
+    pub fn commit(source: impl Into<EngineError>) -> StoreError {
+        StoreError::Commit {
+            source: source.into(),
+        }
+    }
 }
 
 /// A database that holds the desired state.
@@ -107,6 +158,30 @@ pub trait Store: Send {
     fn commit(&mut self, state: &ClusterState, changes: &[&ChangeSet]) -> Result<(), StoreError>;
     /// The engine and location, for logs and `/health` ("sqlite:/var/lib/linstor/linstor.db").
     fn describe(&self) -> String;
+    /// How many object rows the store holds (0: a new, empty store).
+    fn count_rows(&mut self) -> Result<usize, StoreError>;
+    /// How an operator empties this store's objects, for an error message.
+    fn wipe_hint(&self) -> String;
+}
+
+/// Opens the store `db` names (creating or migrating its schema).
+pub fn open(db: &crate::config::Database) -> Result<Box<dyn Store>, StoreError> {
+    use crate::config::Database;
+    Ok(match db {
+        Database::Sqlite(path) => Box::new(sqlite::SqliteStore::open(path)?),
+        Database::Postgres(t) => Box::new(postgres::PgStore::open(t)?),
+        Database::Etcd(t) => Box::new(etcd::EtcdStore::open(t)?),
+    })
+}
+
+/// Opens the auth tables of `db` (after [`open`] brought the schema up to date).
+pub fn open_auth(db: &crate::config::Database) -> Result<Box<dyn auth::AuthStore>, StoreError> {
+    use crate::config::Database;
+    Ok(match db {
+        Database::Sqlite(path) => Box::new(auth::SqliteAuth::open(path)?),
+        Database::Postgres(t) => Box::new(postgres::PgAuth::open(t)?),
+        Database::Etcd(t) => Box::new(etcd::EtcdAuth::open(t)?),
+    })
 }
 
 /// Loads the state of `store` and rebuilds the cluster from it, checking its consistency.

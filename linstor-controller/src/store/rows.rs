@@ -252,6 +252,18 @@ pub fn body(state: &ClusterState, key: &RowKey) -> Option<String> {
     row(state, key).map(|r| r.body)
 }
 
+/// What a commit of `changes` writes: every touched row as it is in `state`, or `None` to
+/// delete it (the object is gone).
+pub fn writes(state: &ClusterState, changes: &[&ChangeSet]) -> Vec<(RowKey, Option<Row>)> {
+    touched(changes)
+        .into_iter()
+        .map(|k| {
+            let row = row(state, &k);
+            (k, row)
+        })
+        .collect()
+}
+
 /// Every row of `state`, in key order.
 pub fn all_rows(state: &ClusterState) -> Vec<Row> {
     touched(&[&full_change_set(state)])

@@ -73,10 +73,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (or creates) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let open_err = |source| StoreError::Open {
-            path: path.to_owned(),
-            source,
-        };
+        let open_err = |source| open_error(path, source);
         let mut conn = Connection::open(path).map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
         migrate(&mut conn, path)?;
@@ -95,7 +92,7 @@ impl SqliteStore {
     /// Reads every row and assembles the state from them one at a time (no row text is kept
     /// once its object is built: loading needs the state's memory, not the database's too).
     fn read_state(&self) -> Result<ClusterState, StoreError> {
-        let read = |source| StoreError::Read { source };
+        let read = StoreError::read;
         let mut st = self.conn.prepare_cached(SELECT_ALL).map_err(read)?;
         let mut q = st.query([]).map_err(read)?;
         let mut failed = None;
@@ -141,29 +138,51 @@ impl Store for SqliteStore {
     }
 
     fn commit(&mut self, state: &ClusterState, changes: &[&ChangeSet]) -> Result<(), StoreError> {
-        let writes: Vec<(RowKey, Option<Row>)> = rows::touched(changes)
-            .into_iter()
-            .map(|k| {
-                let row = rows::row(state, &k);
-                (k, row)
-            })
-            .collect();
+        let writes = rows::writes(state, changes);
         if writes.is_empty() {
             return Ok(());
         }
-        self.write(&writes)
-            .map(drop)
-            .map_err(|source| StoreError::Commit { source })
+        self.write(&writes).map(drop).map_err(StoreError::commit)
     }
 
     fn describe(&self) -> String {
-        format!("sqlite:{}", self.path.display())
+        location(&self.path)
+    }
+
+    fn count_rows(&mut self) -> Result<usize, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM objects", [], |r| r.get(0))
+            .map_err(StoreError::read)?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    fn wipe_hint(&self) -> String {
+        format!(
+            "remove the file {} (the controller creates it again)",
+            self.path.display()
+        )
+    }
+}
+
+/// `sqlite:PATH`, as logs and errors name the database.
+fn location(path: &Path) -> String {
+    format!("sqlite:{}", path.display())
+}
+
+/// The database at `path` cannot be opened.
+pub(crate) fn open_error(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Open {
+        location: location(path),
+        source: source.into(),
+        fix: "check that its directory exists and that the controller may read and write it, \
+              and that the file is a LINSTOR controller database",
     }
 }
 
 /// The next row of `q`, or `None` at the end.
 fn next_row(q: &mut rusqlite::Rows<'_>) -> Result<Option<Row>, StoreError> {
-    let read = |source| StoreError::Read { source };
+    let read = StoreError::read;
     let Some(r) = q.next().map_err(read)? else {
         return Ok(None);
     };
@@ -214,20 +233,20 @@ fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
 
 /// Applies every step of [`MIGRATIONS`] above the database's version; refuses a newer one.
 fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let found = user_version(conn).map_err(|source| StoreError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
+    let found = user_version(conn).map_err(|source| open_error(path, source))?;
     let supported = supported_version();
     if found > supported {
         return Err(StoreError::NewerSchema {
-            path: path.to_owned(),
+            location: location(path),
             found,
             supported,
         });
     }
     for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
-        apply(conn, version, sql).map_err(|source| StoreError::Migration { version, source })?;
+        apply(conn, version, sql).map_err(|source| StoreError::Migration {
+            version,
+            source: source.into(),
+        })?;
     }
     Ok(())
 }
@@ -243,6 +262,109 @@ fn apply(conn: &mut Connection, version: u32, sql: &str) -> rusqlite::Result<()>
 }
 
 #[cfg(test)]
+pub(crate) mod fixture {
+    //! SQLite under the store suite ([`super::super::conformance`]).
+
+    use std::path::PathBuf;
+
+    use rusqlite::types::Value;
+    use rusqlite::{Connection, params};
+
+    use super::SqliteStore;
+    use crate::store::auth::{AuthStore, SqliteAuth};
+    use crate::store::conformance::{Engine, Fixture};
+    use crate::store::{Store, StoreError};
+
+    /// The engine.
+    pub(crate) struct Sqlite;
+
+    struct Db {
+        _dir: tempfile::TempDir,
+        path: PathBuf,
+    }
+
+    impl Db {
+        fn conn(&self) -> Connection {
+            Connection::open(&self.path).expect("open")
+        }
+    }
+
+    impl Engine for Sqlite {
+        fn fresh(&self) -> Box<dyn Fixture> {
+            let dir = tempfile::tempdir().expect("tmp");
+            let path = dir.path().join("linstor.db");
+            Box::new(Db { _dir: dir, path })
+        }
+
+        fn open_unreachable(&self) -> Result<Box<dyn Store>, StoreError> {
+            let s = SqliteStore::open(std::path::Path::new("/nonexistent/dir/linstor.db"))?;
+            Ok(Box::new(s))
+        }
+
+        fn cases(&self) -> u32 {
+            32
+        }
+    }
+
+    impl Fixture for Db {
+        fn open(&self) -> Result<Box<dyn Store>, StoreError> {
+            Ok(Box::new(SqliteStore::open(&self.path)?))
+        }
+
+        fn auth(&self) -> Box<dyn AuthStore> {
+            Box::new(SqliteAuth::open(&self.path).expect("auth"))
+        }
+
+        fn raw(&self) -> Vec<(String, String, String)> {
+            let c = self.conn();
+            let mut st = c.prepare(super::SELECT_ALL).expect("select");
+            let mut q = st.query([]).expect("query");
+            let mut out = Vec::new();
+            while let Some(r) = super::next_row(&mut q).expect("rows") {
+                out.push((r.kind, r.key, r.body));
+            }
+            out
+        }
+
+        fn put_raw(&self, kind: &str, key: &str, body: &[u8]) -> bool {
+            let v = match std::str::from_utf8(body) {
+                Ok(t) => Value::Text(t.to_owned()),
+                Err(_) => Value::Blob(body.to_vec()),
+            };
+            let c = self.conn();
+            c.execute(
+                "DELETE FROM objects WHERE kind = ?1 AND key = ?2",
+                params![kind, key],
+            )
+            .expect("delete");
+            c.execute(
+                "INSERT INTO objects (kind, key, body) VALUES (?1, ?2, ?3)",
+                params![kind, key, v],
+            )
+            .expect("insert");
+            true
+        }
+
+        fn delete_raw(&self, kind: &str, key: &str) {
+            let n = self
+                .conn()
+                .execute(
+                    "DELETE FROM objects WHERE kind = ?1 AND key = ?2",
+                    params![kind, key],
+                )
+                .expect("delete");
+            assert_eq!(n, 1, "{kind}/{key}");
+        }
+
+        fn set_version(&self, v: u32) {
+            self.conn()
+                .pragma_update(None, "user_version", v)
+                .expect("set");
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use linstor_core::cluster::{Cluster, Command, SeededEnv};
     use proptest::prelude::*;
@@ -251,7 +373,7 @@ mod tests {
 
     use super::*;
     use crate::store::load_cluster;
-    use crate::store::testutil::{desired, must, scenario_with_changes};
+    use crate::store::testutil::{arb_command, desired, must, scenario_with_changes};
 
     fn temp_db() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().expect("a temporary directory");
@@ -570,65 +692,6 @@ mod tests {
             SqliteStore::open(&not_db),
             Err(StoreError::Open { .. })
         ));
-    }
-
-    const NODES: &[&str] = &["n1", "N2", "n3", "n4"];
-    const RDS: &[&str] = &["web", "WEB", "db", "r1"];
-
-    /// Commands over the scenario's names (in varying case) and a few new ones, that create,
-    /// change and delete objects of every kind.
-    fn arb_command() -> impl Strategy<Value = serde_json::Value> {
-        let node = || proptest::sample::select(NODES);
-        let rd = || proptest::sample::select(RDS);
-        let kv = || proptest::sample::select(&["kv", "KV", "other"][..]);
-        let pool = || proptest::sample::select(&["data", "files", "Spare"][..]);
-        let grp = || proptest::sample::select(&["grp", "GRP", "g2"][..]);
-        let v = || 0u8..3;
-        prop_oneof![
-            (node(), 1u8..9).prop_map(|(n, i)| json!({"cmd": "node_create", "name": n, "node_type": "Satellite",
-                "net_interfaces": [{"name": "default", "address": format!("10.0.1.{i}")}]})),
-            node().prop_map(|n| json!({"cmd": "node_delete", "name": n})),
-            node().prop_map(|n| json!({"cmd": "node_lost", "name": n})),
-            (node(), v()).prop_map(|(n, v)| json!({"cmd": "node_modify", "name": n,
-                "props": {"override_props": {"Aux/zone": v.to_string()}}})),
-            node().prop_map(|n| json!({"cmd": "net_if_create", "node": n,
-                "netif": {"name": "repl", "address": "192.168.0.1"}})),
-            node().prop_map(|n| json!({"cmd": "net_if_delete", "node": n, "name": "repl"})),
-            node().prop_map(|n| json!({"cmd": "report_node", "node": n, "connection": "ONLINE"})),
-            node().prop_map(|n| json!({"cmd": "report_pool_capacity", "node": n, "pool": "files",
-                "free": 104857600, "total": 104857600})),
-            (node(), pool()).prop_map(|(n, p)| json!({"cmd": "stor_pool_create", "node": n, "name": p,
-                "kind": "FILE_THIN", "props": {"StorDriver/StorPoolName": "/srv/p"}})),
-            (node(), pool()).prop_map(|(n, p)| json!({"cmd": "stor_pool_delete", "node": n, "name": p})),
-            pool().prop_map(|p| json!({"cmd": "stor_pool_dfn_create", "name": p})),
-            pool().prop_map(|p| json!({"cmd": "stor_pool_dfn_delete", "name": p})),
-            (pool(), v()).prop_map(|(p, v)| json!({"cmd": "stor_pool_dfn_modify", "name": p,
-                "props": {"override_props": {"Aux/x": v.to_string()}}})),
-            grp().prop_map(|g| json!({"cmd": "rsc_grp_create", "name": g})),
-            grp().prop_map(|g| json!({"cmd": "rsc_grp_delete", "name": g})),
-            (grp(), v()).prop_map(|(g, v)| json!({"cmd": "rsc_grp_modify", "name": g, "description": v.to_string()})),
-            grp().prop_map(|g| json!({"cmd": "vlm_grp_create", "rsc_grp": g})),
-            grp().prop_map(|g| json!({"cmd": "vlm_grp_delete", "rsc_grp": g, "number": 0})),
-            (grp(), rd()).prop_map(|(g, r)| json!({"cmd": "spawn", "rsc_grp": g, "rsc_dfn": r,
-                "volume_sizes": [1048576], "partial": true, "definitions_only": true})),
-            rd().prop_map(|r| json!({"cmd": "rsc_dfn_create", "name": r})),
-            rd().prop_map(|r| json!({"cmd": "rsc_dfn_delete", "name": r})),
-            (rd(), v()).prop_map(|(r, v)| json!({"cmd": "rsc_dfn_modify", "name": r,
-                "props": {"override_props": {"Aux/v": v.to_string()}}})),
-            rd().prop_map(|r| json!({"cmd": "vlm_dfn_create", "rsc_dfn": r, "size": 1048576})),
-            (rd(), node()).prop_map(|(r, n)| json!({"cmd": "rsc_create", "rsc_dfn": r, "node": n, "storage_pool": "files"})),
-            (rd(), node()).prop_map(|(r, n)| json!({"cmd": "rsc_delete", "rsc_dfn": r, "node": n})),
-            (rd(), node()).prop_map(|(r, n)| json!({"cmd": "resource_deleted", "rsc_dfn": r, "node": n})),
-            (rd(), 1u32..4).prop_map(|(r, n)| json!({"cmd": "autoplace", "rsc_dfn": r,
-                "select_filter": {"place_count": n, "storage_pool_list": ["files"]}})),
-            rd().prop_map(|r| json!({"cmd": "snapshot_create", "rsc_dfn": r, "name": "s2"})),
-            (rd(), proptest::sample::select(&["s1", "s2"][..])).prop_map(|(r, s)| json!({"cmd": "snapshot_delete", "rsc_dfn": r, "name": s})),
-            rd().prop_map(|t| json!({"cmd": "snapshot_restore", "rsc_dfn": "web", "snapshot": "s1", "target": t})),
-            (kv(), v()).prop_map(|(k, v)| json!({"cmd": "kvs_modify", "name": k,
-                "props": {"override_props": {"k": v.to_string()}}})),
-            kv().prop_map(|k| json!({"cmd": "kvs_delete", "name": k})),
-            v().prop_map(|v| json!({"cmd": "ctrl_props_modify", "props": {"override_props": {"Aux/v": v.to_string()}}})),
-        ]
     }
 
     proptest! {

@@ -3,6 +3,7 @@
 
 use linstor_core::cluster::{ChangeSet, Cluster, Outcome, SeededEnv};
 use linstor_core::state::ClusterState;
+use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::rows::full_change_set;
@@ -86,4 +87,63 @@ pub(crate) fn scenario_with_changes() -> (Cluster, SeededEnv, Vec<ChangeSet>) {
 pub(crate) fn scenario() -> (Cluster, SeededEnv) {
     let (c, e, _) = scenario_with_changes();
     (c, e)
+}
+
+const NODES: &[&str] = &["n1", "N2", "n3", "n4"];
+const RDS: &[&str] = &["web", "WEB", "db", "r1"];
+
+/// Commands over the scenario's names (in varying case) and a few new ones, that create,
+/// change and delete objects of every kind.
+pub(crate) fn arb_command() -> impl Strategy<Value = serde_json::Value> {
+    let node = || proptest::sample::select(NODES);
+    let rd = || proptest::sample::select(RDS);
+    let kv = || proptest::sample::select(&["kv", "KV", "other"][..]);
+    let pool = || proptest::sample::select(&["data", "files", "Spare"][..]);
+    let grp = || proptest::sample::select(&["grp", "GRP", "g2"][..]);
+    let v = || 0u8..3;
+    prop_oneof![
+        (node(), 1u8..9).prop_map(|(n, i)| json!({"cmd": "node_create", "name": n, "node_type": "Satellite",
+            "net_interfaces": [{"name": "default", "address": format!("10.0.1.{i}")}]})),
+        node().prop_map(|n| json!({"cmd": "node_delete", "name": n})),
+        node().prop_map(|n| json!({"cmd": "node_lost", "name": n})),
+        (node(), v()).prop_map(|(n, v)| json!({"cmd": "node_modify", "name": n,
+            "props": {"override_props": {"Aux/zone": v.to_string()}}})),
+        node().prop_map(|n| json!({"cmd": "net_if_create", "node": n,
+            "netif": {"name": "repl", "address": "192.168.0.1"}})),
+        node().prop_map(|n| json!({"cmd": "net_if_delete", "node": n, "name": "repl"})),
+        node().prop_map(|n| json!({"cmd": "report_node", "node": n, "connection": "ONLINE"})),
+        node().prop_map(|n| json!({"cmd": "report_pool_capacity", "node": n, "pool": "files",
+            "free": 104857600, "total": 104857600})),
+        (node(), pool()).prop_map(|(n, p)| json!({"cmd": "stor_pool_create", "node": n, "name": p,
+            "kind": "FILE_THIN", "props": {"StorDriver/StorPoolName": "/srv/p"}})),
+        (node(), pool()).prop_map(|(n, p)| json!({"cmd": "stor_pool_delete", "node": n, "name": p})),
+        pool().prop_map(|p| json!({"cmd": "stor_pool_dfn_create", "name": p})),
+        pool().prop_map(|p| json!({"cmd": "stor_pool_dfn_delete", "name": p})),
+        (pool(), v()).prop_map(|(p, v)| json!({"cmd": "stor_pool_dfn_modify", "name": p,
+            "props": {"override_props": {"Aux/x": v.to_string()}}})),
+        grp().prop_map(|g| json!({"cmd": "rsc_grp_create", "name": g})),
+        grp().prop_map(|g| json!({"cmd": "rsc_grp_delete", "name": g})),
+        (grp(), v()).prop_map(|(g, v)| json!({"cmd": "rsc_grp_modify", "name": g, "description": v.to_string()})),
+        grp().prop_map(|g| json!({"cmd": "vlm_grp_create", "rsc_grp": g})),
+        grp().prop_map(|g| json!({"cmd": "vlm_grp_delete", "rsc_grp": g, "number": 0})),
+        (grp(), rd()).prop_map(|(g, r)| json!({"cmd": "spawn", "rsc_grp": g, "rsc_dfn": r,
+            "volume_sizes": [1048576], "partial": true, "definitions_only": true})),
+        rd().prop_map(|r| json!({"cmd": "rsc_dfn_create", "name": r})),
+        rd().prop_map(|r| json!({"cmd": "rsc_dfn_delete", "name": r})),
+        (rd(), v()).prop_map(|(r, v)| json!({"cmd": "rsc_dfn_modify", "name": r,
+            "props": {"override_props": {"Aux/v": v.to_string()}}})),
+        rd().prop_map(|r| json!({"cmd": "vlm_dfn_create", "rsc_dfn": r, "size": 1048576})),
+        (rd(), node()).prop_map(|(r, n)| json!({"cmd": "rsc_create", "rsc_dfn": r, "node": n, "storage_pool": "files"})),
+        (rd(), node()).prop_map(|(r, n)| json!({"cmd": "rsc_delete", "rsc_dfn": r, "node": n})),
+        (rd(), node()).prop_map(|(r, n)| json!({"cmd": "resource_deleted", "rsc_dfn": r, "node": n})),
+        (rd(), 1u32..4).prop_map(|(r, n)| json!({"cmd": "autoplace", "rsc_dfn": r,
+            "select_filter": {"place_count": n, "storage_pool_list": ["files"]}})),
+        rd().prop_map(|r| json!({"cmd": "snapshot_create", "rsc_dfn": r, "name": "s2"})),
+        (rd(), proptest::sample::select(&["s1", "s2"][..])).prop_map(|(r, s)| json!({"cmd": "snapshot_delete", "rsc_dfn": r, "name": s})),
+        rd().prop_map(|t| json!({"cmd": "snapshot_restore", "rsc_dfn": "web", "snapshot": "s1", "target": t})),
+        (kv(), v()).prop_map(|(k, v)| json!({"cmd": "kvs_modify", "name": k,
+            "props": {"override_props": {"k": v.to_string()}}})),
+        kv().prop_map(|k| json!({"cmd": "kvs_delete", "name": k})),
+        v().prop_map(|v| json!({"cmd": "ctrl_props_modify", "props": {"override_props": {"Aux/v": v.to_string()}}})),
+    ]
 }

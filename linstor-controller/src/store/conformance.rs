@@ -12,6 +12,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use serde_json::json;
 
 use super::auth::AuthStore;
+use super::lease::Election;
 use super::testutil::{arb_command, desired, must, scenario_with_changes};
 use super::{Store, StoreError, load_cluster, rows, transfer};
 
@@ -30,6 +31,8 @@ pub(crate) trait Fixture {
     fn delete_raw(&self, kind: &str, key: &str);
     /// Sets the stored schema version.
     fn set_version(&self, v: u32);
+    /// An election over this database (`None`: the engine has none).
+    fn election(&self, holder: &str, lease: std::time::Duration) -> Option<Box<dyn Election>>;
 }
 
 /// An engine under test.
@@ -73,6 +76,7 @@ pub(crate) fn run_all(engine: &dyn Engine) {
             "random commands reload to the state",
             committed_outcomes_reload,
         ),
+        ("a former leader is fenced", former_leader_is_fenced),
     ];
     for (name, case) in cases {
         let started = std::time::Instant::now();
@@ -381,6 +385,88 @@ fn committed_outcomes_reload(engine: &dyn Engine) {
         let want = Cluster::from_state(desired(c.state())).expect("consistent");
         assert_eq!(reloaded.to_json(), want.to_json(), "case {case}");
     }
+}
+
+/// Two controllers: one leads and commits; once it stops renewing, the other takes over after
+/// the lease, with a greater term, and every commit of the former leader is refused unwritten.
+fn former_leader_is_fenced(engine: &dyn Engine) {
+    let lease = std::time::Duration::from_millis(1000);
+    let f = engine.fresh();
+    let (Some(mut a), Some(mut b)) = (f.election("a", lease), f.election("b", lease)) else {
+        return;
+    };
+    let (c, mut e, changes) = scenario_with_changes();
+    let mut c = c;
+    let fa = a
+        .try_acquire()
+        .expect("acquire")
+        .expect("a leads an empty election");
+    assert_eq!(
+        b.try_acquire().expect("acquire"),
+        None,
+        "one leader at a time"
+    );
+    let seen = b.leader().expect("leader").expect("a leader");
+    assert_eq!(
+        (seen.holder.as_str(), seen.url.as_str(), seen.term),
+        ("a", "http://a", fa.term)
+    );
+    let mut sa = f.open().expect("open");
+    sa.set_fence(fa.clone());
+    for cs in &changes {
+        sa.commit(c.state(), &[cs]).expect("the leader commits");
+    }
+    let started = std::time::Instant::now();
+    while started.elapsed() < lease * 2 {
+        assert!(
+            a.renew().expect("renew"),
+            "a keeps its lease while it renews"
+        );
+        assert_eq!(b.try_acquire().expect("acquire"), None);
+        std::thread::sleep(lease / 4);
+    }
+    // `a` stops renewing (paused); `b` takes over once the lease expired.
+    let fb = loop {
+        if let Some(fb) = b.try_acquire().expect("acquire") {
+            break fb;
+        }
+        assert!(started.elapsed() < lease * 10, "b never took over");
+        std::thread::sleep(lease / 10);
+    };
+    assert!(fb.term > fa.term, "terms grow: {fb:?} after {fa:?}");
+    let before = f.raw();
+    let o = must(
+        &mut c,
+        &mut e,
+        &json!({"cmd": "kvs_modify", "name": "late", "props": {"override_props": {"x": "1"}}}),
+    );
+    match sa.commit(c.state(), &[&o.changes]) {
+        Err(err @ StoreError::Fenced { .. }) => {
+            assert!(
+                err.to_string().contains("no longer the active one"),
+                "{err}"
+            );
+        }
+        other => panic!("the former leader committed: {other:?}"),
+    }
+    assert_eq!(f.raw(), before, "nothing of the fenced commit was written");
+    assert!(
+        !a.renew().unwrap_or(false),
+        "the former leader cannot renew"
+    );
+    let mut sb = f.open().expect("open");
+    sb.set_fence(fb);
+    sb.commit(c.state(), &[&o.changes])
+        .expect("the new leader commits");
+    // A clean resignation hands over at once.
+    b.resign().expect("resign");
+    let quick = std::time::Instant::now();
+    let mut c2 = f.election("c", lease).expect("election");
+    assert!(
+        c2.try_acquire().expect("acquire").is_some(),
+        "free after a resignation"
+    );
+    assert!(quick.elapsed() < lease, "no lease wait after a resignation");
 }
 
 #[test]

@@ -8,6 +8,7 @@
 //! | `auth/token_auth_enabled`                            | `true`                            |
 //! | `auth/tokens/<id, 20 digits>`                        | the token row (JSON, hash only)   |
 //! | `auth/next_token_id`                                 | the next token id                 |
+//! | `leader`                                             | the active controller (on a lease) |
 //!
 //! `[db] connection_url = "etcd://host1:2379,host2:2379"` names the members; the client spreads
 //! requests over them and fails over. A commit is one `Txn`, answered once the members' quorum
@@ -17,12 +18,16 @@
 
 use std::time::Duration;
 
-use etcd_client::{Client, Compare, CompareOp, ConnectOptions, GetOptions, Txn, TxnOp};
+use etcd_client::{
+    Client, Compare, CompareOp, ConnectOptions, GetOptions, LeaseKeepAliveStream, LeaseKeeper,
+    PutOptions, Txn, TxnOp,
+};
 use linstor_core::cluster::ChangeSet;
 use linstor_core::state::ClusterState;
 use tokio::runtime::Runtime;
 
 use super::auth::AuthStore;
+use super::lease::{Candidate, Election, Fence, Leader, Record};
 use super::rows::{self, Row, RowKey};
 use super::worker::Worker;
 use super::{EngineError, Store, StoreError};
@@ -98,6 +103,8 @@ pub(crate) struct Conn {
     rt: Runtime,
     client: Client,
     target: EtcdTarget,
+    /// The election's lease, once granted: its id and keep-alive stream.
+    lease: Option<(i64, LeaseKeeper, LeaseKeepAliveStream)>,
 }
 
 impl Conn {
@@ -126,7 +133,12 @@ impl Conn {
         // The connection is lazy: one read proves a member answers.
         rt.block_on(client.get(target.key("schema_version"), None))
             .map_err(|e| fail(e.into()))?;
-        Ok(Conn { rt, client, target })
+        Ok(Conn {
+            rt,
+            client,
+            target,
+            lease: None,
+        })
     }
 
     /// Every key-value under `prefix`, in key order, read at one revision (page by page).
@@ -211,6 +223,7 @@ fn commit_error(e: etcd_client::Error) -> StoreError {
 pub struct EtcdStore {
     worker: Worker<Conn>,
     location: String,
+    fence: Option<Fence>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -230,6 +243,7 @@ impl EtcdStore {
         Ok(EtcdStore {
             worker,
             location: target.describe(),
+            fence: None,
         })
     }
 }
@@ -297,12 +311,28 @@ impl Store for EtcdStore {
         if writes.is_empty() {
             return Ok(());
         }
+        let (fence, location) = (self.fence.clone(), self.location.clone());
         on(&self.worker, move |c| {
             let ops = ops(&c.target, &writes);
-            c.txn(Txn::new().and_then(ops))
-                .map(drop)
-                .map_err(commit_error)
+            let when: Vec<Compare> = fence
+                .iter()
+                .map(|f| Compare::create_revision(c.target.key("leader"), CompareOp::Equal, f.term))
+                .collect();
+            match c
+                .txn(Txn::new().when(when).and_then(ops))
+                .map_err(commit_error)?
+            {
+                true => Ok(()),
+                false => Err(StoreError::Fenced {
+                    location,
+                    term: fence.map_or(0, |f| f.term),
+                }),
+            }
         })
+    }
+
+    fn set_fence(&mut self, fence: Fence) {
+        self.fence = Some(fence);
     }
 
     fn describe(&self) -> String {
@@ -362,6 +392,133 @@ fn row_of(prefix: &str, key: &str, value: &[u8]) -> Result<Row, StoreError> {
         key: name.to_owned(),
         body: body.to_owned(),
     })
+}
+
+/// The election under one prefix: the key `leader`, put on a lease by the winner only if it
+/// does not exist; its create revision is the term.
+#[derive(Debug)]
+pub struct EtcdElection {
+    worker: Worker<Conn>,
+    candidate: Candidate,
+}
+
+impl EtcdElection {
+    /// Connects (its own client).
+    pub fn open(target: &EtcdTarget, candidate: Candidate) -> Result<EtcdElection, StoreError> {
+        let t = target.clone();
+        Ok(EtcdElection {
+            worker: Worker::spawn("etcd-election", move || Conn::connect(t))?,
+            candidate,
+        })
+    }
+}
+
+/// The lease length in etcd's whole seconds (at least 1).
+fn ttl_secs(lease: Duration) -> i64 {
+    let whole = lease.as_secs() + u64::from(lease.subsec_nanos() > 0);
+    i64::try_from(whole).unwrap_or(i64::MAX).max(1)
+}
+
+fn read_leader(c: &mut Conn) -> Result<Option<Leader>, StoreError> {
+    let key = c.target.key("leader");
+    let resp =
+        c.rt.block_on(c.client.get(key, None))
+            .map_err(StoreError::read)?;
+    let Some(kv) = resp.kvs().first() else {
+        return Ok(None);
+    };
+    let r: Record = serde_json::from_slice(kv.value()).map_err(StoreError::read)?;
+    Ok(Some(Leader {
+        holder: r.holder,
+        url: r.url,
+        term: kv.create_revision(),
+    }))
+}
+
+fn acquire(c: &mut Conn, cand: &Candidate) -> Result<Option<Fence>, StoreError> {
+    if read_leader(c)?.is_some() {
+        return Ok(None);
+    }
+    let key = c.target.key("leader");
+    let granted =
+        c.rt.block_on(c.client.lease_grant(ttl_secs(cand.lease), None))
+            .map_err(StoreError::read)?;
+    let id = granted.id();
+    let record = serde_json::to_string(&Record {
+        holder: cand.holder.clone(),
+        url: cand.url.clone(),
+    })
+    .map_err(StoreError::commit)?;
+    let txn = Txn::new()
+        .when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)])
+        .and_then([TxnOp::put(
+            key,
+            record,
+            Some(PutOptions::new().with_lease(id)),
+        )]);
+    let resp =
+        c.rt.block_on(c.client.txn(txn))
+            .map_err(StoreError::commit)?;
+    if !resp.succeeded() {
+        let _ = c.rt.block_on(c.client.lease_revoke(id));
+        return Ok(None);
+    }
+    let term = resp.header().map_or(0, |h| h.revision());
+    let (keeper, stream) =
+        c.rt.block_on(c.client.lease_keep_alive(id))
+            .map_err(StoreError::read)?;
+    c.lease = Some((id, keeper, stream));
+    Ok(Some(Fence {
+        holder: cand.holder.clone(),
+        term,
+    }))
+}
+
+fn renew(c: &mut Conn, within: Duration) -> Result<bool, StoreError> {
+    let Some((_, keeper, stream)) = c.lease.as_mut() else {
+        return Ok(false);
+    };
+    let answer = c.rt.block_on(async {
+        tokio::time::timeout(within, async {
+            keeper.keep_alive().await?;
+            stream.message().await
+        })
+        .await
+    });
+    match answer {
+        Ok(Ok(Some(r))) => Ok(r.ttl() > 0),
+        Ok(Ok(None)) => Ok(false),
+        Ok(Err(e)) => Err(StoreError::read(e)),
+        Err(_) => Err(StoreError::read(
+            "no keep-alive answer within a third of the lease",
+        )),
+    }
+}
+
+impl Election for EtcdElection {
+    fn try_acquire(&mut self) -> Result<Option<Fence>, StoreError> {
+        let cand = self.candidate.clone();
+        on(&self.worker, move |c| acquire(c, &cand))
+    }
+
+    fn renew(&mut self) -> Result<bool, StoreError> {
+        let within = self.candidate.lease / 3;
+        on(&self.worker, move |c| renew(c, within))
+    }
+
+    fn leader(&mut self) -> Result<Option<Leader>, StoreError> {
+        on(&self.worker, read_leader)
+    }
+
+    fn resign(&mut self) -> Result<(), StoreError> {
+        on(&self.worker, |c| {
+            if let Some((id, _, _)) = c.lease.take() {
+                c.rt.block_on(c.client.lease_revoke(id))
+                    .map_err(StoreError::commit)?;
+            }
+            Ok(())
+        })
+    }
 }
 
 /// The auth keys of one prefix, on their own client.
@@ -723,6 +880,21 @@ pub(crate) mod fixture {
                 c.rt.block_on(c.client.put(k, v.to_string(), None))
                     .expect("put")
             });
+        }
+
+        fn election(
+            &self,
+            holder: &str,
+            lease: std::time::Duration,
+        ) -> Option<Box<dyn crate::store::lease::Election>> {
+            let cand = crate::store::lease::Candidate {
+                holder: holder.to_owned(),
+                url: format!("http://{holder}"),
+                lease,
+            };
+            Some(Box::new(
+                super::EtcdElection::open(&self.target, cand).expect("election"),
+            ))
         }
     }
 }

@@ -11,6 +11,7 @@
 //! - [`postgres`] — the PostgreSQL engine, the same rows and schema versions;
 //! - [`etcd`] — the etcd engine, the rows as keys under a prefix;
 //! - [`worker`] — the thread a remote engine's client runs on;
+//! - [`lease`] — leadership of one controller among several (etcd, PostgreSQL), with fencing;
 //! - [`auth`] — token authentication's switch and token hashes, in the same database;
 //! - [`transfer`] — export of a whole store to a file and import into an empty one.
 
@@ -18,6 +19,7 @@ pub mod auth;
 #[cfg(test)]
 mod conformance;
 pub mod etcd;
+pub mod lease;
 pub mod postgres;
 pub mod rows;
 pub mod sqlite;
@@ -118,6 +120,17 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// This controller's leadership ended: another controller may be active.
+    #[error(
+        "this controller is no longer the active one (its term {term} in {location} ended): the \
+         change was not written; the controller stops, and clients must use the active one"
+    )]
+    Fenced {
+        /// The engine and location.
+        location: String,
+        /// The term that ended.
+        term: i64,
+    },
     /// An import target already holds a cluster.
     #[error(
         "the database {location} is not empty (it holds {rows} object(s)); import only into an \
@@ -162,6 +175,11 @@ pub trait Store: Send {
     fn count_rows(&mut self) -> Result<usize, StoreError>;
     /// How an operator empties this store's objects, for an error message.
     fn wipe_hint(&self) -> String;
+    /// From now on, every commit checks inside its transaction that `fence` still leads and
+    /// fails with [`StoreError::Fenced`] otherwise (engines without leadership ignore it).
+    fn set_fence(&mut self, fence: lease::Fence) {
+        let _ = fence;
+    }
 }
 
 /// Opens the store `db` names (creating or migrating its schema).
@@ -171,6 +189,19 @@ pub fn open(db: &crate::config::Database) -> Result<Box<dyn Store>, StoreError> 
         Database::Sqlite(path) => Box::new(sqlite::SqliteStore::open(path)?),
         Database::Postgres(t) => Box::new(postgres::PgStore::open(t)?),
         Database::Etcd(t) => Box::new(etcd::EtcdStore::open(t)?),
+    })
+}
+
+/// The election of `db` for `candidate`: `None` for SQLite, whose one controller needs none.
+pub fn open_election(
+    db: &crate::config::Database,
+    candidate: lease::Candidate,
+) -> Result<Option<Box<dyn lease::Election>>, StoreError> {
+    use crate::config::Database;
+    Ok(match db {
+        Database::Sqlite(_) => None,
+        Database::Postgres(t) => Some(Box::new(postgres::PgElection::open(t, candidate)?)),
+        Database::Etcd(t) => Some(Box::new(etcd::EtcdElection::open(t, candidate)?)),
     })
 }
 

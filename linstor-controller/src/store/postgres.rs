@@ -18,6 +18,7 @@ use linstor_core::state::ClusterState;
 use postgres::{Client, NoTls, Transaction};
 
 use super::auth::AuthStore;
+use super::lease::{Candidate, Election, Fence, Leader};
 use super::rows::{self, Row, RowKey};
 use super::worker::Worker;
 use super::{EngineError, Store, StoreError};
@@ -192,6 +193,7 @@ fn on<R: Send + 'static>(
 pub struct PgStore {
     worker: Worker<Conn>,
     location: String,
+    fence: Option<Fence>,
 }
 
 impl PgStore {
@@ -202,7 +204,11 @@ impl PgStore {
         let worker = Worker::spawn("postgres-store", move || Conn::connect(t))?;
         let loc = location.clone();
         on(&worker, move |c| migrate(&mut c.client, &loc))?;
-        Ok(PgStore { worker, location })
+        Ok(PgStore {
+            worker,
+            location,
+            fence: None,
+        })
     }
 }
 
@@ -235,9 +241,16 @@ impl Store for PgStore {
         if writes.is_empty() {
             return Ok(());
         }
+        let (fence, location) = (self.fence.clone(), self.location.clone());
         on(&self.worker, move |c| {
             let cl = c.client().map_err(StoreError::commit)?;
-            write(cl, &writes).map_err(StoreError::commit)
+            match write(cl, fence.as_ref(), &writes).map_err(StoreError::commit)? {
+                true => Ok(()),
+                false => Err(StoreError::Fenced {
+                    location,
+                    term: fence.map_or(0, |f| f.term),
+                }),
+            }
         })
     }
 
@@ -259,10 +272,32 @@ impl Store for PgStore {
     fn wipe_hint(&self) -> String {
         "DELETE FROM objects; (or drop and create the database)".to_owned()
     }
+
+    fn set_fence(&mut self, fence: Fence) {
+        self.fence = Some(fence);
+    }
 }
 
-fn write(cl: &mut Client, writes: &[(RowKey, Option<Row>)]) -> Result<(), postgres::Error> {
+/// Writes in one transaction; `false` (nothing written) when `fence` no longer leads. The
+/// lease row is read `FOR SHARE`: no other controller can take the leadership over until this
+/// transaction ended.
+fn write(
+    cl: &mut Client,
+    fence: Option<&Fence>,
+    writes: &[(RowKey, Option<Row>)],
+) -> Result<bool, postgres::Error> {
     let mut tx = cl.transaction()?;
+    if let Some(f) = fence {
+        let leads = tx.query_opt(
+            "SELECT 1 FROM linstor_leader WHERE id = 1 AND holder = $1 AND term = $2 \
+             AND expires_at > clock_timestamp() FOR SHARE",
+            &[&f.holder, &f.term],
+        )?;
+        if leads.is_none() {
+            tx.rollback()?;
+            return Ok(false);
+        }
+    }
     let upsert = tx.prepare(
         "INSERT INTO objects (kind, key_lc, key, body) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (kind, key_lc) DO UPDATE SET key = EXCLUDED.key, body = EXCLUDED.body",
@@ -276,7 +311,8 @@ fn write(cl: &mut Client, writes: &[(RowKey, Option<Row>)]) -> Result<(), postgr
             None => tx.execute(&delete, &[&kind, &lc])?,
         };
     }
-    tx.commit()
+    tx.commit()?;
+    Ok(true)
 }
 
 /// The newest schema version this binary knows.
@@ -336,6 +372,135 @@ fn open_err(location: &str, e: postgres::Error) -> StoreError {
         location: location.to_owned(),
         source: e.into(),
         fix: OPEN_FIX,
+    }
+}
+
+/// The election in one database: the single row of `linstor_leader`, taken over only when
+/// its lease expired (by the server's clock); every takeover increments the term.
+#[derive(Debug)]
+pub struct PgElection {
+    worker: Worker<Conn>,
+    candidate: Candidate,
+    fence: Option<Fence>,
+}
+
+const LEADER_TABLE: &str = "CREATE TABLE IF NOT EXISTS linstor_leader (
+    id         INTEGER PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    url        TEXT NOT NULL,
+    term       BIGINT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+)";
+
+impl PgElection {
+    /// Connects (its own connection) and creates the lease table if needed.
+    pub fn open(target: &PgTarget, candidate: Candidate) -> Result<PgElection, StoreError> {
+        let t = target.clone();
+        let worker = Worker::spawn("postgres-election", move || Conn::connect(t))?;
+        let location = target.describe();
+        on(&worker, move |c| {
+            let mut tx = c.client.transaction().map_err(|e| open_err(&location, e))?;
+            tx.query_one("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+                .and_then(|_| tx.batch_execute(LEADER_TABLE))
+                .and_then(|()| tx.commit())
+                .map_err(|e| open_err(&location, e))
+        })?;
+        Ok(PgElection {
+            worker,
+            candidate,
+            fence: None,
+        })
+    }
+}
+
+fn lease_ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+impl Election for PgElection {
+    fn try_acquire(&mut self) -> Result<Option<Fence>, StoreError> {
+        let cand = self.candidate.clone();
+        let won = on(&self.worker, move |c| {
+            let row = c
+                .client()
+                .and_then(|cl| {
+                    cl.query_opt(
+                        "INSERT INTO linstor_leader (id, holder, url, term, expires_at) \
+                         VALUES (1, $1, $2, 1, clock_timestamp() + interval '1 millisecond' * $3) \
+                         ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, \
+                         url = EXCLUDED.url, term = linstor_leader.term + 1, \
+                         expires_at = EXCLUDED.expires_at \
+                         WHERE linstor_leader.expires_at < clock_timestamp() RETURNING term",
+                        &[&cand.holder, &cand.url, &lease_ms(cand.lease)],
+                    )
+                })
+                .map_err(StoreError::commit)?;
+            Ok(row.map(|r| Fence {
+                holder: cand.holder.clone(),
+                term: r.get(0),
+            }))
+        })?;
+        self.fence.clone_from(&won);
+        Ok(won)
+    }
+
+    fn renew(&mut self) -> Result<bool, StoreError> {
+        let Some(f) = self.fence.clone() else {
+            return Ok(false);
+        };
+        let ms = lease_ms(self.candidate.lease);
+        on(&self.worker, move |c| {
+            let n = c
+                .client()
+                .and_then(|cl| {
+                    cl.execute(
+                        "UPDATE linstor_leader SET expires_at = clock_timestamp() + \
+                         interval '1 millisecond' * $3 WHERE id = 1 AND holder = $1 AND term = $2 \
+                         AND expires_at > clock_timestamp()",
+                        &[&f.holder, &f.term, &ms],
+                    )
+                })
+                .map_err(StoreError::read)?;
+            Ok(n == 1)
+        })
+    }
+
+    fn leader(&mut self) -> Result<Option<Leader>, StoreError> {
+        on(&self.worker, |c| {
+            let row = c
+                .client()
+                .and_then(|cl| {
+                    cl.query_opt(
+                        "SELECT holder, url, term FROM linstor_leader \
+                         WHERE id = 1 AND expires_at > clock_timestamp()",
+                        &[],
+                    )
+                })
+                .map_err(StoreError::read)?;
+            Ok(row.map(|r| Leader {
+                holder: r.get(0),
+                url: r.get(1),
+                term: r.get(2),
+            }))
+        })
+    }
+
+    fn resign(&mut self) -> Result<(), StoreError> {
+        let Some(f) = self.fence.take() else {
+            return Ok(());
+        };
+        on(&self.worker, move |c| {
+            c.client()
+                .and_then(|cl| {
+                    cl.execute(
+                        "UPDATE linstor_leader SET expires_at = clock_timestamp() - interval '1 second' \
+                         WHERE id = 1 AND holder = $1 AND term = $2",
+                        &[&f.holder, &f.term],
+                    )
+                })
+                .map(drop)
+                .map_err(StoreError::commit)
+        })
     }
 }
 
@@ -663,6 +828,21 @@ pub(crate) mod fixture {
             self.admin()
                 .execute("UPDATE linstor_schema SET version = $1", &[&v])
                 .expect("set");
+        }
+
+        fn election(
+            &self,
+            holder: &str,
+            lease: std::time::Duration,
+        ) -> Option<Box<dyn crate::store::lease::Election>> {
+            let cand = crate::store::lease::Candidate {
+                holder: holder.to_owned(),
+                url: format!("http://{holder}"),
+                lease,
+            };
+            Some(Box::new(
+                super::PgElection::open(&self.target, cand).expect("election"),
+            ))
         }
     }
 }

@@ -361,6 +361,14 @@ pub(crate) mod fixture {
                 .pragma_update(None, "user_version", v)
                 .expect("set");
         }
+
+        fn election(
+            &self,
+            _holder: &str,
+            _lease: std::time::Duration,
+        ) -> Option<Box<dyn crate::store::lease::Election>> {
+            None
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -67,7 +68,27 @@ pub struct ConfigFile {
     /// `[logging]`.
     #[serde(default)]
     pub logging: LoggingSection,
+    /// `[ha]`.
+    #[serde(default)]
+    pub ha: HaSection,
 }
+
+/// `[ha]`: several controllers on one etcd or PostgreSQL database.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HaSection {
+    /// The leadership lease in seconds (default 2; 0.5 to 60): a standby takes over this long
+    /// after the active controller stopped renewing.
+    #[serde(default)]
+    pub lease_seconds: Option<f64>,
+    /// The URL clients reach this controller at, shown by standbys (default: from the bound
+    /// plain listener).
+    #[serde(default)]
+    pub advertise_url: Option<String>,
+}
+
+/// The default leadership lease.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(2);
 
 /// `[http]`: the plain REST listener.
 #[derive(Debug, Clone, Deserialize)]
@@ -233,6 +254,10 @@ pub struct Config {
     pub cluster_key: PathBuf,
     /// The CA that signs the certificates of satellites whose net interface says `SSL`.
     pub satellite_ca: Option<PathBuf>,
+    /// The leadership lease (etcd and PostgreSQL).
+    pub lease: Duration,
+    /// The URL standbys name for this controller when it is active.
+    pub advertise_url: Option<String>,
 }
 
 impl ConfigFile {
@@ -292,7 +317,10 @@ impl Config {
         let cluster_key = o
             .cluster_key
             .unwrap_or_else(|| data_dir.join(CLUSTER_KEY_FILE));
+        let lease = lease(file.ha.lease_seconds)?;
         Ok(Config {
+            lease,
+            advertise_url: file.ha.advertise_url.clone(),
             cluster_key,
             satellite_ca: o.satellite_ca,
             data_dir,
@@ -303,6 +331,20 @@ impl Config {
             simulate,
         })
     }
+}
+
+fn lease(secs: Option<f64>) -> Result<Duration, ConfigError> {
+    let Some(s) = secs else {
+        return Ok(DEFAULT_LEASE);
+    };
+    if !(0.5..=60.0).contains(&s) {
+        return Err(value(
+            "[ha] lease_seconds",
+            &s.to_string(),
+            "give 0.5 to 60 seconds (2 by default): a standby takes over this long after the active controller stopped",
+        ));
+    }
+    Ok(Duration::from_secs_f64(s))
 }
 
 fn value(field: &str, v: &str, message: &str) -> ConfigError {

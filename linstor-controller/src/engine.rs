@@ -240,6 +240,10 @@ impl Owner {
         let Err(e) = self.store.commit(cluster.state(), changes) else {
             return true;
         };
+        if let StoreError::Fenced { .. } = e {
+            // Nothing was written; another controller may be active: stop at once.
+            crate::ha::lost(&e.to_string());
+        }
         tracing::error!(error = %e, store = %self.store.describe(), "commit failed; reloading the state from the store");
         self.reload(cluster);
         false

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod config;
 pub mod engine;
+pub mod ha;
 pub mod http;
 pub mod listener;
 pub mod metrics;

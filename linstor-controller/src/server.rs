@@ -63,9 +63,53 @@ pub fn open_store(config: &Config) -> Result<Box<dyn Store>, ControllerError> {
     Ok(crate::store::open(&config.db)?)
 }
 
-/// Runs the controller until a termination signal.
+/// Runs the controller until a termination signal. On SQLite it serves at once; on etcd or
+/// PostgreSQL it serves as a standby until it wins the election (`crate::ha`), then loads the
+/// state with its fence and serves the API.
 pub async fn run(config: Config) -> Result<(), ControllerError> {
-    let state = app_state(&config)?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ControllerError::DataDir {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    let bound = Bound::bind(&config).await?;
+    let url = config.advertise_url.clone().unwrap_or_else(|| bound.url());
+    let Some(ha) = crate::ha::Ha::open(&config, url)? else {
+        let (app, links) = activate(&config, None)?;
+        let served = bound.serve(app).await;
+        if let Some(l) = links {
+            l.abort();
+        }
+        return served;
+    };
+    let ha = Arc::new(ha);
+    let active = Arc::new(std::sync::OnceLock::new());
+    let app = http::standby::gateway(active.clone(), ha.view());
+    let (campaigner, cfg) = (ha.clone(), config.clone());
+    let activation = tokio::spawn(async move {
+        let fence = campaigner.campaign().await;
+        let started = tokio::task::spawn_blocking(move || activate(&cfg, Some(fence))).await;
+        match started {
+            Ok(Ok((router, links))) => {
+                let _ = active.set(router);
+                links
+            }
+            Ok(Err(e)) => crate::ha::lost(&format!("the state could not be loaded: {e}")),
+            Err(e) => crate::ha::lost(&format!("loading the state panicked: {e}")),
+        }
+    });
+    let served = bound.serve(app).await;
+    ha.resign().await;
+    activation.abort();
+    served
+}
+
+/// Opens the store (checking `fence` on every commit), loads the state, starts the engine
+/// and the satellite links; returns the API and the links' task.
+fn activate(
+    config: &Config,
+    fence: Option<crate::store::lease::Fence>,
+) -> Result<(axum::Router, Option<tokio::task::JoinHandle<()>>), ControllerError> {
+    let state = app_state(config, fence)?;
     let links = match config.simulate {
         Some(_) => None,
         None => {
@@ -83,11 +127,7 @@ pub async fn run(config: Config) -> Result<(), ControllerError> {
             Some(tokio::spawn(links))
         }
     };
-    let served = serve(&config, http::router(state)).await;
-    if let Some(l) = links {
-        l.abort();
-    }
-    served
+    Ok((http::router(state), links))
 }
 
 /// Reads the cluster key, or creates it on the first start (satellites need a copy).
@@ -101,9 +141,15 @@ fn cluster_key(path: &std::path::Path) -> Result<linstor_link::ClusterKey, Contr
 }
 
 /// Opens the store, loads the state and starts the engine.
-fn app_state(config: &Config) -> Result<AppState, ControllerError> {
+fn app_state(
+    config: &Config,
+    fence: Option<crate::store::lease::Fence>,
+) -> Result<AppState, ControllerError> {
     let started = Instant::now();
-    let store = open_store(config)?;
+    let mut store = open_store(config)?;
+    if let Some(f) = fence {
+        store.set_fence(f);
+    }
     let described = store.describe();
     let boot = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -137,66 +183,105 @@ fn auth_gate(config: &Config) -> Result<http::auth::Gate, ControllerError> {
     )?)?)
 }
 
-/// Binds the listeners, announces them and serves until SIGTERM/SIGINT.
-async fn serve(config: &Config, app: axum::Router) -> Result<(), ControllerError> {
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let https = match &config.https {
-        Some((addr, cert, key)) => {
-            let acceptor = crate::tls::acceptor(cert, key)?;
-            let listener = bind(*addr).await?;
-            Some((listener, acceptor))
-        }
-        None => None,
-    };
-    let http = match config.http {
-        Some(addr) => Some(bind(addr).await?),
-        None => None,
-    };
-    // Signal handlers first: a SIGTERM right after the announcement must not kill the process.
-    let signals = Signals::register();
-    // The lines scripts and tests wait for (bound addresses, even for port 0).
-    let https_port = match &https {
-        Some((l, _)) => Some(announce("https", l)?.port()),
-        None => None,
-    };
-    if let Some(l) = &http {
-        announce("http", l)?;
+/// The bound listeners, announced.
+struct Bound {
+    https: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
+    http: Option<TcpListener>,
+    https_port: Option<u16>,
+    http_addr: Option<SocketAddr>,
+    signals: Signals,
+}
+
+impl Bound {
+    /// Binds the listeners and announces them (the lines scripts and tests wait for).
+    async fn bind(config: &Config) -> Result<Bound, ControllerError> {
+        let https = match &config.https {
+            Some((addr, cert, key)) => {
+                let acceptor = crate::tls::acceptor(cert, key)?;
+                let listener = bind(*addr).await?;
+                Some((listener, acceptor))
+            }
+            None => None,
+        };
+        let http = match config.http {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        // Signal handlers first: a SIGTERM right after the announcement must not kill the process.
+        let signals = Signals::register();
+        let https_port = match &https {
+            Some((l, _)) => Some(announce("https", l)?.port()),
+            None => None,
+        };
+        let http_addr = match &http {
+            Some(l) => Some(announce("http", l)?),
+            None => None,
+        };
+        Ok(Bound {
+            https,
+            http,
+            https_port,
+            http_addr,
+            signals,
+        })
     }
-    let limits = crate::listener::Limits::default();
-    let tls_task = https.map(|(listener, acceptor)| {
-        let app = app.clone();
-        tokio::spawn(crate::listener::serve(
-            listener,
-            Some(acceptor),
-            app,
-            limits,
-            stop_rx.clone(),
-        ))
-    });
-    let plain = match (http, https_port) {
-        (Some(l), Some(port)) => Some((l, crate::tls::redirect(port))),
-        (Some(l), None) => Some((l, app)),
-        (None, _) => None,
-    };
-    let signal = tokio::spawn(async move {
-        signals.wait().await;
-        let _ = stop_tx.send(true);
-    });
-    match plain {
-        Some((listener, router)) => {
-            crate::listener::serve(listener, None, router, limits, stop_rx.clone()).await;
-        }
-        None => {
-            let mut stop = stop_rx.clone();
-            let _ = stop.wait_for(|s| *s).await;
+
+    /// This controller's URL as clients reach it: the plain listener's address (its host name
+    /// when bound to every address), else the TLS one.
+    fn url(&self) -> String {
+        let host = || {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_else(|_| "localhost".to_owned())
+        };
+        match (self.http_addr, self.https_port) {
+            (Some(a), _) if !a.ip().is_unspecified() => format!("http://{a}"),
+            (Some(a), _) => format!("http://{}:{}", host(), a.port()),
+            (None, Some(p)) => format!("https://{}:{p}", host()),
+            (None, None) => String::new(),
         }
     }
-    if let Some(t) = tls_task {
-        let _ = t.await;
+
+    /// Serves `app` until SIGTERM/SIGINT, then finishes the requests in flight.
+    async fn serve(self, app: axum::Router) -> Result<(), ControllerError> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let limits = crate::listener::Limits::default();
+        let tls_task = self.https.map(|(listener, acceptor)| {
+            let app = app.clone();
+            tokio::spawn(crate::listener::serve(
+                listener,
+                Some(acceptor),
+                app,
+                limits,
+                stop_rx.clone(),
+            ))
+        });
+        let plain = match (self.http, self.https_port) {
+            (Some(l), Some(port)) => Some((l, crate::tls::redirect(port))),
+            (Some(l), None) => Some((l, app)),
+            (None, _) => None,
+        };
+        let signals = self.signals;
+        let signal = tokio::spawn(async move {
+            signals.wait().await;
+            let _ = stop_tx.send(true);
+        });
+        match plain {
+            Some((listener, router)) => {
+                crate::listener::serve(listener, None, router, limits, stop_rx.clone()).await;
+            }
+            None => {
+                let mut stop = stop_rx.clone();
+                let _ = stop.wait_for(|s| *s).await;
+            }
+        }
+        if let Some(t) = tls_task {
+            let _ = t.await;
+        }
+        signal.abort();
+        tracing::info!("stopped");
+        Ok(())
     }
-    signal.abort();
-    tracing::info!("stopped");
-    Ok(())
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, ControllerError> {

@@ -18,6 +18,7 @@ mod ops;
 mod physical;
 mod queries;
 mod reads;
+pub mod standby;
 mod writes;
 mod writes_rsc;
 

@@ -98,19 +98,43 @@ impl EtcdTarget {
     }
 }
 
-/// The client with the runtime that drives it.
+/// The client with the runtime that drives it, talking to one member at a time: a request
+/// that finds its member unreachable is sent to the next one (etcd-client's balanced channel
+/// keeps picking a dead member).
 pub(crate) struct Conn {
     rt: Runtime,
     client: Client,
+    /// The index of the member `client` talks to.
+    member: usize,
     target: EtcdTarget,
     /// The election's lease, once granted: its id and keep-alive stream.
     lease: Option<(i64, LeaseKeeper, LeaseKeepAliveStream)>,
 }
 
+fn options() -> ConnectOptions {
+    ConnectOptions::new()
+        .with_connect_timeout(TIMEOUT)
+        .with_timeout(TIMEOUT)
+        .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2))
+}
+
+/// The member could not be reached (the request was not served there).
+fn unreachable(e: &etcd_client::Error) -> bool {
+    match e {
+        etcd_client::Error::TransportError(_) | etcd_client::Error::IoError(_) => true,
+        etcd_client::Error::GRpcStatus(s) => matches!(
+            s.code(),
+            tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Unknown
+        ),
+        _ => false,
+    }
+}
+
 impl Conn {
     fn connect(target: EtcdTarget) -> Result<Conn, StoreError> {
+        let location = target.describe();
         let fail = |e: EngineError| StoreError::Open {
-            location: target.describe(),
+            location: location.clone(),
             source: e,
             fix: OPEN_FIX,
         };
@@ -118,27 +142,58 @@ impl Conn {
             .enable_all()
             .build()
             .map_err(|e| fail(e.into()))?;
-        let eps: Vec<String> = target
-            .endpoints
-            .iter()
-            .map(|e| format!("http://{e}"))
-            .collect();
-        let opts = ConnectOptions::new()
-            .with_connect_timeout(TIMEOUT)
-            .with_timeout(TIMEOUT)
-            .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2));
-        let mut client = rt
-            .block_on(Client::connect(eps, Some(opts)))
+        // Controllers start on different members, spreading the load.
+        let n = target.endpoints.len().max(1);
+        let first = usize::try_from(std::process::id()).unwrap_or(0) % n;
+        let client = rt
+            .block_on(Client::connect(
+                [member_url(&target, first)],
+                Some(options()),
+            ))
             .map_err(|e| fail(e.into()))?;
-        // The connection is lazy: one read proves a member answers.
-        rt.block_on(client.get(target.key("schema_version"), None))
-            .map_err(|e| fail(e.into()))?;
-        Ok(Conn {
+        let mut c = Conn {
             rt,
             client,
+            member: first,
             target,
             lease: None,
+        };
+        // The connection is lazy: one read proves a member answers.
+        let key = c.target.key("schema_version");
+        c.run(|mut cl| {
+            let key = key.clone();
+            async move { cl.get(key, None).await }
         })
+        .map_err(|e| fail(e.into()))?;
+        Ok(c)
+    }
+
+    /// Runs `op` on the current member; when it cannot be reached, on the next ones in turn.
+    fn run<T, F: Future<Output = Result<T, etcd_client::Error>>>(
+        &mut self,
+        op: impl Fn(Client) -> F,
+    ) -> Result<T, etcd_client::Error> {
+        let mut tried = 1;
+        loop {
+            match self.rt.block_on(op(self.client.clone())) {
+                Err(e) if unreachable(&e) && tried < self.target.endpoints.len() => {
+                    tried += 1;
+                    self.next_member(&e);
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// Talks to the next member from now on.
+    fn next_member(&mut self, why: &etcd_client::Error) {
+        let n = self.target.endpoints.len().max(1);
+        self.member = (self.member + 1) % n;
+        let url = member_url(&self.target, self.member);
+        tracing::warn!(error = %why, next = %url, "an etcd member cannot be reached; using the next one");
+        if let Ok(c) = self.rt.block_on(Client::connect([url], Some(options()))) {
+            self.client = c;
+        }
     }
 
     /// Every key-value under `prefix`, in key order, read at one revision (page by page).
@@ -152,9 +207,11 @@ impl Conn {
                 .with_range(end.clone())
                 .with_limit(PAGE)
                 .with_revision(revision);
-            let resp = self
-                .rt
-                .block_on(self.client.get(from.clone(), Some(opts)))?;
+            let key = from.clone();
+            let resp = self.run(|mut cl| {
+                let (key, opts) = (key.clone(), opts.clone());
+                async move { cl.get(key, Some(opts)).await }
+            })?;
             if revision == 0 {
                 revision = resp.header().map_or(0, |h| h.revision());
             }
@@ -175,16 +232,27 @@ impl Conn {
     }
 
     fn txn(&mut self, txn: Txn) -> Result<bool, etcd_client::Error> {
-        Ok(self.rt.block_on(self.client.txn(txn))?.succeeded())
+        let resp = self.run(|mut cl| {
+            let txn = txn.clone();
+            async move { cl.txn(txn).await }
+        })?;
+        Ok(resp.succeeded())
     }
 
     fn get(&mut self, key: &str) -> Result<Option<(Vec<u8>, i64)>, etcd_client::Error> {
-        let resp = self.rt.block_on(self.client.get(key, None))?;
+        let resp = self.run(|mut cl| {
+            let key = key.to_owned();
+            async move { cl.get(key, None).await }
+        })?;
         Ok(resp
             .kvs()
             .first()
             .map(|kv| (kv.value().to_vec(), kv.mod_revision())))
     }
+}
+
+fn member_url(t: &EtcdTarget, i: usize) -> String {
+    format!("http://{}", t.endpoints[i % t.endpoints.len().max(1)])
 }
 
 /// The first key after every key that starts with `prefix`.
@@ -343,9 +411,12 @@ impl Store for EtcdStore {
         on(&self.worker, |c| {
             let prefix = c.target.key("objects/");
             let opts = GetOptions::new().with_prefix().with_count_only();
-            let resp =
-                c.rt.block_on(c.client.get(prefix, Some(opts)))
-                    .map_err(StoreError::read)?;
+            let resp = c
+                .run(|mut cl| {
+                    let (prefix, opts) = (prefix.clone(), opts.clone());
+                    async move { cl.get(prefix, Some(opts)).await }
+                })
+                .map_err(StoreError::read)?;
             Ok(usize::try_from(resp.count()).unwrap_or(usize::MAX))
         })
     }
@@ -421,9 +492,12 @@ fn ttl_secs(lease: Duration) -> i64 {
 
 fn read_leader(c: &mut Conn) -> Result<Option<Leader>, StoreError> {
     let key = c.target.key("leader");
-    let resp =
-        c.rt.block_on(c.client.get(key, None))
-            .map_err(StoreError::read)?;
+    let resp = c
+        .run(|mut cl| {
+            let key = key.clone();
+            async move { cl.get(key, None).await }
+        })
+        .map_err(StoreError::read)?;
     let Some(kv) = resp.kvs().first() else {
         return Ok(None);
     };
@@ -440,9 +514,10 @@ fn acquire(c: &mut Conn, cand: &Candidate) -> Result<Option<Fence>, StoreError> 
         return Ok(None);
     }
     let key = c.target.key("leader");
-    let granted =
-        c.rt.block_on(c.client.lease_grant(ttl_secs(cand.lease), None))
-            .map_err(StoreError::read)?;
+    let ttl = ttl_secs(cand.lease);
+    let granted = c
+        .run(|mut cl| async move { cl.lease_grant(ttl, None).await })
+        .map_err(StoreError::read)?;
     let id = granted.id();
     let record = serde_json::to_string(&Record {
         holder: cand.holder.clone(),
@@ -456,17 +531,20 @@ fn acquire(c: &mut Conn, cand: &Candidate) -> Result<Option<Fence>, StoreError> 
             record,
             Some(PutOptions::new().with_lease(id)),
         )]);
-    let resp =
-        c.rt.block_on(c.client.txn(txn))
-            .map_err(StoreError::commit)?;
+    let resp = c
+        .run(|mut cl| {
+            let txn = txn.clone();
+            async move { cl.txn(txn).await }
+        })
+        .map_err(StoreError::commit)?;
     if !resp.succeeded() {
-        let _ = c.rt.block_on(c.client.lease_revoke(id));
+        let _ = c.run(|mut cl| async move { cl.lease_revoke(id).await });
         return Ok(None);
     }
     let term = resp.header().map_or(0, |h| h.revision());
-    let (keeper, stream) =
-        c.rt.block_on(c.client.lease_keep_alive(id))
-            .map_err(StoreError::read)?;
+    let (keeper, stream) = c
+        .run(|mut cl| async move { cl.lease_keep_alive(id).await })
+        .map_err(StoreError::read)?;
     c.lease = Some((id, keeper, stream));
     Ok(Some(Fence {
         holder: cand.holder.clone(),
@@ -474,7 +552,27 @@ fn acquire(c: &mut Conn, cand: &Candidate) -> Result<Option<Fence>, StoreError> 
     }))
 }
 
+/// One keep-alive of the lease; a member that cannot be reached is left for the next one
+/// (with a new keep-alive stream).
 fn renew(c: &mut Conn, within: Duration) -> Result<bool, StoreError> {
+    match keep_alive(c, within) {
+        Err(StoreError::Read { source }) if c.target.endpoints.len() > 1 => {
+            let Some((id, _, _)) = c.lease.take() else {
+                return Ok(false);
+            };
+            let why = etcd_client::Error::LeaseKeepAliveError(source.to_string());
+            c.next_member(&why);
+            let (keeper, stream) = c
+                .run(|mut cl| async move { cl.lease_keep_alive(id).await })
+                .map_err(StoreError::read)?;
+            c.lease = Some((id, keeper, stream));
+            keep_alive(c, within)
+        }
+        other => other,
+    }
+}
+
+fn keep_alive(c: &mut Conn, within: Duration) -> Result<bool, StoreError> {
     let Some((_, keeper, stream)) = c.lease.as_mut() else {
         return Ok(false);
     };
@@ -513,7 +611,7 @@ impl Election for EtcdElection {
     fn resign(&mut self) -> Result<(), StoreError> {
         on(&self.worker, |c| {
             if let Some((id, _, _)) = c.lease.take() {
-                c.rt.block_on(c.client.lease_revoke(id))
+                c.run(|mut cl| async move { cl.lease_revoke(id).await })
                     .map_err(StoreError::commit)?;
             }
             Ok(())

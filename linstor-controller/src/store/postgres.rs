@@ -121,7 +121,16 @@ impl PgTarget {
         if c.get_connect_timeout().is_none() {
             c.connect_timeout(CONNECT_TIMEOUT);
         }
-        c.keepalives(true)
+        // A controller paused inside a transaction must not hold its locks (the lease row's
+        // share lock would keep every successor out): the server ends such a transaction; and
+        // nothing waits for a lock longer than 2 s (the campaign tries again).
+        let idle = "-c idle_in_transaction_session_timeout=1000 -c lock_timeout=2000";
+        let options = match c.get_options() {
+            Some(o) if !o.is_empty() => format!("{o} {idle}"),
+            _ => idle.to_owned(),
+        };
+        c.options(&options)
+            .keepalives(true)
             .keepalives_idle(Duration::from_secs(10))
             .application_name("linstor-controller");
         c

@@ -161,6 +161,22 @@ impl Drop for Controller {
 /// One HTTP/1.1 request with `Connection: close`, body sent without a Content-Type (as
 /// python-linstor does).
 pub fn call(addr: &str, method: &str, path: &str, body: Option<&Value>) -> Option<(u16, Value)> {
+    let (status, payload) = call_text(addr, method, path, body)?;
+    let v = if payload.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&payload).ok()?
+    };
+    Some((status, v))
+}
+
+/// [`call`], with the answer's body as text (`/health`, `/metrics`).
+pub fn call_text(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
     let body = body.map(Value::to_string).unwrap_or_default();
@@ -182,12 +198,7 @@ pub fn call(addr: &str, method: &str, path: &str, body: Option<&Value>) -> Optio
     } else {
         rest.to_owned()
     };
-    let v = if payload.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&payload).ok()?
-    };
-    Some((status, v))
+    Some((status, payload))
 }
 
 fn dechunk(mut s: &str) -> String {

@@ -349,12 +349,6 @@ fn real_failover_on_etcd_and_postgres_loses_nothing() {
     let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"));
     let _ = Command::new("etcdctl")
         .env("ETCDCTL_API", "3")
-        .args([
-            "--endpoints",
-            &eps,
-            "del",
-            "--prefix",
-            "/failover-",
-        ])
+        .args(["--endpoints", &eps, "del", "--prefix", "/failover-"])
         .output();
 }

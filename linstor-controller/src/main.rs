@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use linstor_controller::config::{Config, ConfigFile, Overrides};
 
-/// LINSTOR's controller: REST API v1 on port 3370, state in an embedded SQLite database.
+/// LINSTOR's controller: REST API v1 on port 3370, state in SQLite (default), etcd or PostgreSQL.
 #[derive(Debug, Parser)]
 #[command(name = "linstor-controller", version)]
 struct Args {

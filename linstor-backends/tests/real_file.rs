@@ -740,7 +740,19 @@ fn real_file_activate_reattaches_a_volume_whose_loop_device_is_gone() {
         .arg(dev.display().to_string());
     rt.block_on(RealRunner::new().run(&detach))
         .expect("losetup -d");
-    assert_eq!(rt.block_on(p.device_path(&v)).expect("device_path"), None);
+    // The kernel detaches once the last opener (udev's probe, say) closes the device: wait.
+    let started = std::time::Instant::now();
+    while rt
+        .block_on(p.device_path(&v))
+        .expect("device_path")
+        .is_some()
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the loop device was never detached"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let again = rt
         .block_on(p.activate(&v))
         .expect("activate")

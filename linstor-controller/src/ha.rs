@@ -106,28 +106,40 @@ impl Ha {
     /// Campaigns until this controller leads; then starts the keeper and the watchdog and
     /// returns the fence.
     pub async fn campaign(&self) -> Fence {
-        let mut last_error: Option<Instant> = None;
+        let mut last_error = None;
         loop {
-            match self.with(|e| e.try_acquire()).await {
-                Ok(Some(fence)) => {
-                    let won = Instant::now();
-                    tracing::info!(term = fence.term, holder = %fence.holder, "this controller is now the active one");
-                    self.keep(won);
-                    return fence;
-                }
-                Ok(None) => {
-                    if let Ok(leader) = self.with(|e| e.leader()).await {
-                        self.set_leader(leader);
-                    }
-                }
-                Err(e) => {
-                    if last_error.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
-                        tracing::warn!(error = %e, "cannot take part in the election; retrying");
-                        last_error = Some(Instant::now());
-                    }
-                }
+            if let Some(fence) = self.try_once(&mut last_error).await {
+                return fence;
             }
             tokio::time::sleep(self.poll_every()).await;
+        }
+    }
+
+    /// One attempt: the fence when this controller now leads (keeper and watchdog started),
+    /// else `None` (the known leader recorded for the standby's answers). Errors are logged at
+    /// most every 10 s (`last_error`).
+    pub async fn try_once(&self, last_error: &mut Option<Instant>) -> Option<Fence> {
+        // The lease runs from before the request: the server may start it any time after.
+        let asked = Instant::now();
+        match self.with(|e| e.try_acquire()).await {
+            Ok(Some(fence)) => {
+                tracing::info!(term = fence.term, holder = %fence.holder, "this controller is now the active one");
+                self.keep(asked);
+                Some(fence)
+            }
+            Ok(None) => {
+                if let Ok(leader) = self.with(|e| e.leader()).await {
+                    self.set_leader(leader);
+                }
+                None
+            }
+            Err(e) => {
+                if last_error.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
+                    tracing::warn!(error = %e, "cannot take part in the election; retrying");
+                    *last_error = Some(Instant::now());
+                }
+                None
+            }
         }
     }
 

@@ -75,7 +75,7 @@ pub async fn run(config: Config) -> Result<(), ControllerError> {
     let url = config.advertise_url.clone().unwrap_or_else(|| bound.url());
     let Some(ha) = crate::ha::Ha::open(&config, url)? else {
         let (app, links) = activate(&config, None)?;
-        let served = bound.serve(app).await;
+        let served = bound.announce()?.serve(app).await;
         if let Some(l) = links {
             l.abort();
         }
@@ -84,23 +84,43 @@ pub async fn run(config: Config) -> Result<(), ControllerError> {
     let ha = Arc::new(ha);
     let active = Arc::new(std::sync::OnceLock::new());
     let app = http::standby::gateway(active.clone(), ha.view());
-    let (campaigner, cfg) = (ha.clone(), config.clone());
-    let activation = tokio::spawn(async move {
-        let fence = campaigner.campaign().await;
-        let started = tokio::task::spawn_blocking(move || activate(&cfg, Some(fence))).await;
-        match started {
-            Ok(Ok((router, links))) => {
+    // One attempt before announcing: the first (or only) controller serves the API from its
+    // first request on; a standby campaigns in the background.
+    let activation = match ha.try_once(&mut None).await {
+        Some(fence) => {
+            let (router, links) = activate_blocking(&config, fence).await;
+            let _ = active.set(router);
+            tokio::spawn(async move { links })
+        }
+        None => {
+            let (campaigner, cfg) = (ha.clone(), config.clone());
+            tokio::spawn(async move {
+                let fence = campaigner.campaign().await;
+                let (router, links) = activate_blocking(&cfg, fence).await;
                 let _ = active.set(router);
                 links
-            }
-            Ok(Err(e)) => crate::ha::lost(&format!("the state could not be loaded: {e}")),
-            Err(e) => crate::ha::lost(&format!("loading the state panicked: {e}")),
+            })
         }
-    });
+    };
+    let bound = bound.announce()?;
     let served = bound.serve(app).await;
     ha.resign().await;
     activation.abort();
     served
+}
+
+/// [`activate`] on a blocking thread (remote stores block); a failure ends the process, as
+/// the leadership was won and must not be kept by a controller that cannot serve.
+async fn activate_blocking(
+    config: &Config,
+    fence: crate::store::lease::Fence,
+) -> (axum::Router, Option<tokio::task::JoinHandle<()>>) {
+    let cfg = config.clone();
+    match tokio::task::spawn_blocking(move || activate(&cfg, Some(fence))).await {
+        Ok(Ok(started)) => started,
+        Ok(Err(e)) => crate::ha::lost(&format!("the state could not be loaded: {e}")),
+        Err(e) => crate::ha::lost(&format!("loading the state panicked: {e}")),
+    }
 }
 
 /// Opens the store (checking `fence` on every commit), loads the state, starts the engine
@@ -183,7 +203,7 @@ fn auth_gate(config: &Config) -> Result<http::auth::Gate, ControllerError> {
     )?)?)
 }
 
-/// The bound listeners, announced.
+/// The bound listeners.
 struct Bound {
     https: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
     http: Option<TcpListener>,
@@ -193,7 +213,7 @@ struct Bound {
 }
 
 impl Bound {
-    /// Binds the listeners and announces them (the lines scripts and tests wait for).
+    /// Binds the listeners (announced by [`Bound::announce`]).
     async fn bind(config: &Config) -> Result<Bound, ControllerError> {
         let https = match &config.https {
             Some((addr, cert, key)) => {
@@ -209,12 +229,13 @@ impl Bound {
         };
         // Signal handlers first: a SIGTERM right after the announcement must not kill the process.
         let signals = Signals::register();
+        let local = |l: &TcpListener| l.local_addr().map_err(ControllerError::Serve);
         let https_port = match &https {
-            Some((l, _)) => Some(announce("https", l)?.port()),
+            Some((l, _)) => Some(local(l)?.port()),
             None => None,
         };
         let http_addr = match &http {
-            Some(l) => Some(announce("http", l)?),
+            Some(l) => Some(local(l)?),
             None => None,
         };
         Ok(Bound {
@@ -240,6 +261,17 @@ impl Bound {
             (None, Some(p)) => format!("https://{}:{p}", host()),
             (None, None) => String::new(),
         }
+    }
+
+    /// Prints the listening lines scripts and tests wait for.
+    fn announce(self) -> Result<Bound, ControllerError> {
+        if let Some((l, _)) = &self.https {
+            announce("https", l)?;
+        }
+        if let Some(l) = &self.http {
+            announce("http", l)?;
+        }
+        Ok(self)
     }
 
     /// Serves `app` until SIGTERM/SIGINT, then finishes the requests in flight.

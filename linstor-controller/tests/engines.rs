@@ -1,12 +1,15 @@
 //! The store engines end to end, on the real binary and real servers (`scripts/test-services`
 //! starts them; the README's test command does): a cluster made on SQLite is exported,
 //! imported into etcd and into PostgreSQL, and a controller on each serves the same REST lists;
-//! a controller whose database does not answer refuses to start and says what to check.
+//! a controller whose database does not answer refuses to start and says what to check; a
+//! write while the database is down (PostgreSQL stopped, every etcd member killed) is never
+//! acknowledged and never stored.
 
 #![allow(clippy::print_stdout)]
 
 mod common;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -239,4 +242,130 @@ fn real_an_unreachable_database_stops_the_start_with_what_to_check() {
             "the password is never printed: {err}"
         );
     }
+}
+
+/// A private etcd + PostgreSQL (`scripts/test-services` on other ports), stopped and removed
+/// when dropped.
+struct Private {
+    dir: tempfile::TempDir,
+    eps: String,
+    pg: String,
+}
+
+impl Private {
+    fn up(base: u16) -> Option<Private> {
+        let dir = tempfile::Builder::new()
+            .prefix("engines-svc")
+            .tempdir_in("/tmp")
+            .ok()?;
+        // PostgreSQL runs as its own user and must reach its directory.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).ok()?;
+        let svc = dir.path().join("svc");
+        let out = services(&["up", &svc.display().to_string(), &base.to_string()]);
+        let env = String::from_utf8_lossy(&out.stdout).into_owned();
+        let var = |k: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("export {k}=")))
+                .map(str::to_owned)
+        };
+        Some(Private {
+            eps: var("LINSTOR_TEST_ETCD_ENDPOINTS")?,
+            pg: var("LINSTOR_TEST_POSTGRES_URL")?,
+            dir,
+        })
+    }
+
+    fn svc(&self, args: &[&str]) {
+        let svc = self.dir.path().join("svc").display().to_string();
+        let mut all = vec![args[0], svc.as_str()];
+        all.extend_from_slice(&args[1..]);
+        let out = services(&all);
+        assert!(
+            out.status.success(),
+            "test-services {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Private {
+    fn drop(&mut self) {
+        let svc = self.dir.path().join("svc").display().to_string();
+        services(&["down", &svc]);
+    }
+}
+
+fn services(args: &[&str]) -> std::process::Output {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/test-services");
+    Command::new("bash")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("bash runs")
+}
+
+/// A write while the database is down: never acknowledged, never stored.
+fn outage(engine: &str, db: &str, down: impl Fn(), up: impl Fn()) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cfg = write_config(tmp.path(), db);
+    let rd = |name: &str| json!({"resource_definition": {"name": name}});
+    let mut c = Controller::start(tmp.path(), &["--config", &cfg, "--simulate-satellites"]);
+    c.ok("POST", "/v1/resource-definitions", Some(&rd("before")));
+    down();
+    let answer = c.try_call("POST", "/v1/resource-definitions", Some(&rd("during")));
+    assert!(
+        !answer.as_ref().is_some_and(|(s, _)| (200..300).contains(s)),
+        "{engine}: a write was acknowledged while the database was down: {answer:?}"
+    );
+    up();
+    // The controller either kept running (and reconnected) or stopped itself; either way, after
+    // a restart the state is what was acknowledged.
+    c.kill9();
+    let c = Controller::start(tmp.path(), &["--config", &cfg, "--simulate-satellites"]);
+    let started = std::time::Instant::now();
+    let list = loop {
+        if let Some((200, v)) = c.try_call("GET", "/v1/resource-definitions", None) {
+            break v.to_string();
+        }
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{engine}: no active controller after the outage"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(list.contains("\"before\""), "{engine}: {list}");
+    assert!(
+        !list.contains("\"during\""),
+        "{engine}: the refused write is stored: {list}"
+    );
+}
+
+#[test]
+fn real_a_write_during_a_database_outage_is_never_acknowledged() {
+    if std::env::var("LINSTOR_TEST_POSTGRES_URL").is_err() {
+        println!(
+            "SKIP real outage: the database servers are not installed here (scripts/test-services)"
+        );
+        return;
+    }
+    let p = Private::up(25790).expect("private etcd and PostgreSQL start");
+    let pg = format!("[db]\nconnection_url = \"{}\"\n", p.pg);
+    outage(
+        "postgresql",
+        &pg,
+        || p.svc(&["stop-postgres"]),
+        || p.svc(&["start-postgres"]),
+    );
+    let etcd = format!("[db]\nconnection_url = \"etcd://{}\"\n", p.eps);
+    let every = |what: &str| {
+        for n in ["1", "2", "3"] {
+            p.svc(&[what, n]);
+        }
+    };
+    outage(
+        "etcd",
+        &etcd,
+        || every("kill-member"),
+        || every("start-member"),
+    );
 }

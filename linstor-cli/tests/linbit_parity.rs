@@ -259,3 +259,60 @@ fn normalizing_drops_unstable_keys_and_sorts_named_objects() {
         ])
     );
 }
+
+/// Two controllers on one etcd (`scripts/test-services`): LINBIT's client and ours, given the
+/// standby first in `--controllers`, reach the active controller through it (the standby
+/// forwards) and see what the other one created.
+#[test]
+fn both_clients_reach_the_active_controller_through_a_standby() {
+    let linbit = match Linbit::find() {
+        Ok(l) => l,
+        Err(why) => {
+            println!("SKIP linbit standby: {why}");
+            return;
+        }
+    };
+    let Ok(eps) = std::env::var("LINSTOR_TEST_ETCD_ENDPOINTS") else {
+        println!(
+            "SKIP linbit standby: set LINSTOR_TEST_ETCD_ENDPOINTS (scripts/test-services up DIR)"
+        );
+        return;
+    };
+    let conf = tempfile::NamedTempFile::new().expect("tmp");
+    let prefix = format!("/cli-standby-{}/", std::process::id());
+    std::fs::write(
+        conf.path(),
+        format!("[db]\nconnection_url = \"etcd://{eps}\"\n[db.etcd]\nprefix = \"{prefix}\"\n"),
+    )
+    .expect("config");
+    let cfg = conf.path().to_str().expect("utf-8");
+    let bin = common::controller_binary(false);
+    let active = Controller::start_with(&bin, &["--config", cfg]);
+    let standby = Controller::start_with(&bin, &["--config", cfg]);
+    let both = format!("{},{}", standby.addr, active.addr);
+    let out = linbit.run(
+        &both,
+        &["node", "create", "n1", "127.0.0.1", "--port", "3366"],
+    );
+    assert!(out.ok(), "LINBIT's client through the standby:\n{out}");
+    let our_bin = std::path::Path::new(env!("CARGO_BIN_EXE_linstor"));
+    let out = common::run_ours(
+        our_bin,
+        &standby.addr,
+        &["node", "create", "n2", "127.0.0.1", "--port", "3366"],
+    );
+    assert!(out.ok(), "our client through the standby:\n{out}");
+    for run in [
+        linbit.run(&standby.addr, &["node", "list"]),
+        common::run_ours(our_bin, &both, &["node", "list"]),
+    ] {
+        assert!(
+            run.ok() && run.stdout.contains("n1") && run.stdout.contains("n2"),
+            "{run}"
+        );
+    }
+    let _ = std::process::Command::new("etcdctl")
+        .env("ETCDCTL_API", "3")
+        .args(["--endpoints", &eps, "del", "--prefix", &prefix])
+        .output();
+}

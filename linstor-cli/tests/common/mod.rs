@@ -96,6 +96,11 @@ impl Controller {
     /// Starts `bin` on 127.0.0.1, a free port, `--simulate-satellites`, and waits (at most 30 s)
     /// for its "listening on http://127.0.0.1:PORT" line.
     pub fn start(bin: &Path) -> Controller {
+        Controller::start_with(bin, &[])
+    }
+
+    /// [`Controller::start`] with more flags (`--config FILE`).
+    pub fn start_with(bin: &Path, extra: &[&str]) -> Controller {
         let data_dir = tempfile::Builder::new()
             .prefix("linstor-cli-e2e-")
             .tempdir()
@@ -105,6 +110,7 @@ impl Controller {
             .arg(data_dir.path())
             .args(["--rest-bind", "127.0.0.1:0", "--log-level", "warn"])
             .arg("--simulate-satellites")
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

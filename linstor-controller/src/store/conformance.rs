@@ -35,6 +35,15 @@ pub(crate) trait Fixture {
     fn election(&self, holder: &str, lease: std::time::Duration) -> Option<Box<dyn Election>>;
 }
 
+/// A candidate for the fixtures' elections: `http://HOLDER` as its URL.
+pub(crate) fn candidate(holder: &str, lease: std::time::Duration) -> super::lease::Candidate {
+    super::lease::Candidate {
+        holder: holder.to_owned(),
+        url: format!("http://{holder}"),
+        lease,
+    }
+}
+
 /// An engine under test.
 pub(crate) trait Engine {
     /// A new, empty, isolated database.

@@ -844,11 +844,7 @@ pub(crate) mod fixture {
             holder: &str,
             lease: std::time::Duration,
         ) -> Option<Box<dyn crate::store::lease::Election>> {
-            let cand = crate::store::lease::Candidate {
-                holder: holder.to_owned(),
-                url: format!("http://{holder}"),
-                lease,
-            };
+            let cand = crate::store::conformance::candidate(holder, lease);
             Some(Box::new(
                 super::PgElection::open(&self.target, cand).expect("election"),
             ))

@@ -11,7 +11,7 @@
 //! the one safe answer: every task that could talk to a satellite stops at once; the service
 //! manager starts it again, as a standby.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -38,6 +38,8 @@ pub struct Ha {
     election: Arc<Mutex<Box<dyn Election>>>,
     candidate: Candidate,
     view: Arc<RwLock<View>>,
+    /// Set by a clean shutdown: the keeper and the watchdog stop quietly.
+    resigned: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Ha {
@@ -76,6 +78,7 @@ impl Ha {
             election: Arc::new(Mutex::new(election)),
             candidate,
             view: Arc::new(RwLock::new(view)),
+            resigned: Arc::new(AtomicBool::new(false)),
         }))
     }
 
@@ -164,6 +167,7 @@ impl Ha {
         let base = Instant::now();
         let deadline = Arc::new(AtomicU64::new(millis(base, won + lease - margin)));
         let (d, e) = (deadline.clone(), self.election.clone());
+        let (quit, quit2) = (self.resigned.clone(), self.resigned.clone());
         spawn("lease-keeper", move || {
             loop {
                 std::thread::sleep(lease / 3);
@@ -172,6 +176,9 @@ impl Ha {
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .renew();
+                if quit.load(Ordering::SeqCst) {
+                    return;
+                }
                 match renewed {
                     Ok(true) => d.store(millis(base, sent + lease - margin), Ordering::SeqCst),
                     Ok(false) => {
@@ -183,6 +190,9 @@ impl Ha {
         });
         spawn("lease-watchdog", move || {
             loop {
+                if quit2.load(Ordering::SeqCst) {
+                    return;
+                }
                 if millis(base, Instant::now()) >= deadline.load(Ordering::SeqCst) {
                     lost(
                         "no lease renewal for the whole lease (paused, or the database is unreachable)",
@@ -195,6 +205,7 @@ impl Ha {
 
     /// Gives the leadership up (clean shutdown), so that a standby takes over at once.
     pub async fn resign(&self) {
+        self.resigned.store(true, Ordering::SeqCst);
         if let Err(e) = self.with(|e| e.resign()).await {
             tracing::warn!(error = %e, "resigning the leadership failed; the lease will expire");
         }

@@ -352,3 +352,55 @@ fn real_failover_on_etcd_and_postgres_loses_nothing() {
         .args(["--endpoints", &eps, "del", "--prefix", "/failover-"])
         .output();
 }
+
+/// SIGTERM of the active controller: it resigns, so the standby is active well within the
+/// lease, and the former one stops cleanly (no "may no longer be the active one").
+#[test]
+fn real_a_clean_stop_hands_over_at_once() {
+    let Some((eps, _, _)) = services() else {
+        println!(
+            "SKIP real clean stop: set the LINSTOR_TEST_* variables (scripts/test-services up DIR)"
+        );
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = format!(
+        "[db]\nconnection_url = \"etcd://{eps}\"\n[db.etcd]\nprefix = \"/clean-stop-{}/\"\n",
+        std::process::id()
+    );
+    let mut g = Group::new(tmp.path(), &db, 2);
+    let leader = g.leader(Duration::from_secs(30));
+    let other = 1 - leader;
+    let stopped = Instant::now();
+    g.slots[leader].as_mut().expect("running").stop();
+    let addr = g.slots[other].as_ref().expect("running").addr.clone();
+    while !call_text(&addr, "GET", "/health", None).is_some_and(|(s, _)| s == 200) {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(10),
+            "the standby never took over"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let took = stopped.elapsed();
+    let log = std::fs::read_to_string(
+        tmp.path()
+            .join(format!("c{leader}.{}.log", g.log_of[leader])),
+    )
+    .unwrap_or_default();
+    assert!(!log.contains("may no longer be the active one"), "{log}");
+    assert!(
+        took < Duration::from_secs_f64(LEASE_SECS),
+        "handover took {took:?}"
+    );
+    println!(
+        "clean stop: the standby was active {:.2} s after SIGTERM",
+        took.as_secs_f64()
+    );
+    for c in g.slots.iter_mut().flatten() {
+        c.stop();
+    }
+    let _ = Command::new("etcdctl")
+        .env("ETCDCTL_API", "3")
+        .args(["--endpoints", &eps, "del", "--prefix", "/clean-stop-"])
+        .output();
+}

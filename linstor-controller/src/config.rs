@@ -235,6 +235,17 @@ pub enum Database {
     Etcd(crate::store::etcd::EtcdTarget),
 }
 
+impl Database {
+    /// The engine and location, as logs and stores name it (no credentials).
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(p) => format!("sqlite:{}", p.display()),
+            Database::Postgres(t) => t.describe(),
+            Database::Etcd(t) => t.describe(),
+        }
+    }
+}
+
 /// The configuration the controller runs with.
 #[derive(Debug, Clone)]
 pub struct Config {

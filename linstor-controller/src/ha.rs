@@ -50,12 +50,21 @@ impl std::fmt::Debug for Ha {
     }
 }
 
+/// This machine's host name (`localhost` when it cannot be read).
+pub(crate) fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
 /// A unique identity for this process: host, pid and a random part.
 fn holder() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host = hostname();
     let mut r = [0u8; 4];
     let _ = getrandom::fill(&mut r);
-    format!("{}:{}:{}", host.trim(), std::process::id(), hex::encode(r))
+    format!("{}:{}:{}", host, std::process::id(), hex::encode(r))
 }
 
 impl Ha {
@@ -70,7 +79,7 @@ impl Ha {
             return Ok(None);
         };
         let view = View {
-            store: describe(&config.db),
+            store: config.db.describe(),
             leader: None,
             me: url,
         };
@@ -229,13 +238,4 @@ pub fn lost(why: &str) -> ! {
          or talk to satellites again; start it again to rejoin as a standby"
     );
     std::process::exit(EXIT_LOST_LEADERSHIP)
-}
-
-fn describe(db: &crate::config::Database) -> String {
-    use crate::config::Database;
-    match db {
-        Database::Sqlite(p) => format!("sqlite:{}", p.display()),
-        Database::Postgres(t) => t.describe(),
-        Database::Etcd(t) => t.describe(),
-    }
 }

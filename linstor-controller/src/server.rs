@@ -12,7 +12,7 @@ use crate::engine::Engine;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::reports::ErrorReports;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 
 /// Why the controller could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -52,15 +52,6 @@ pub enum ControllerError {
     /// The server failed while running.
     #[error("the REST server failed: {0}")]
     Serve(std::io::Error),
-}
-
-/// Opens the configured store.
-pub fn open_store(config: &Config) -> Result<Box<dyn Store>, ControllerError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| ControllerError::DataDir {
-        path: config.data_dir.clone(),
-        source,
-    })?;
-    Ok(crate::store::open(&config.db)?)
 }
 
 /// Runs the controller until a termination signal. On SQLite it serves at once; on etcd or
@@ -166,7 +157,7 @@ fn app_state(
     fence: Option<crate::store::lease::Fence>,
 ) -> Result<AppState, ControllerError> {
     let started = Instant::now();
-    let mut store = open_store(config)?;
+    let mut store = crate::store::open(&config.db)?;
     if let Some(f) = fence {
         store.set_fence(f);
     }
@@ -250,11 +241,7 @@ impl Bound {
     /// This controller's URL as clients reach it: the plain listener's address (its host name
     /// when bound to every address), else the TLS one.
     fn url(&self) -> String {
-        let host = || {
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .map(|h| h.trim().to_owned())
-                .unwrap_or_else(|_| "localhost".to_owned())
-        };
+        let host = crate::ha::hostname;
         match (self.http_addr, self.https_port) {
             (Some(a), _) if !a.ip().is_unspecified() => format!("http://{a}"),
             (Some(a), _) => format!("http://{}:{}", host(), a.port()),

@@ -152,7 +152,7 @@ fn real_controller_failover_reconnects_the_satellites_and_serves() {
     });
     let b = standby(&c);
     wait(10, "the standby to see the active one", || {
-        common::call_text(&b.addr, "GET", "/health")
+        common::call_text(&b.addr, "GET", "/health", None)
             .is_some_and(|(s, t)| s == 503 && t.contains("STANDBY"))
     });
     let killed = Instant::now();

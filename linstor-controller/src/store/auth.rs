@@ -71,7 +71,6 @@ impl SqliteAuth {
 }
 
 impl AuthStore for SqliteAuth {
-    /// Everything, as the request check needs it.
     fn load(&self) -> Result<AuthState, StoreError> {
         let conn = self.conn();
         let enabled = conn
@@ -107,8 +106,6 @@ impl AuthStore for SqliteAuth {
         Ok(AuthState { enabled, tokens })
     }
 
-    /// Adds a token (its hash) and, with `enable`, turns token auth on, in one transaction;
-    /// `false` (and nothing written) when `enable` is asked but auth is already on.
     fn add_token(
         &self,
         hash: &str,
@@ -151,7 +148,6 @@ impl AuthStore for SqliteAuth {
         Ok(Some(id))
     }
 
-    /// Changes a token that is not revoked; `false` when there is none with `id`.
     fn modify(
         &self,
         id: i64,
@@ -169,7 +165,6 @@ impl AuthStore for SqliteAuth {
         Ok(n > 0)
     }
 
-    /// Revokes a token; `false` when there is none with `id` or it was revoked before.
     fn revoke(&self, id: i64, now: i64) -> Result<bool, StoreError> {
         let n = self
             .conn()
@@ -234,50 +229,5 @@ pub(crate) fn not_empty(location: &str, held: i64, fix: &str) -> StoreError {
         location: location.to_owned(),
         rows: usize::try_from(held).unwrap_or(usize::MAX),
         fix: format!("its token tables are not empty; {fix}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::sqlite::SqliteStore;
-
-    #[test]
-    fn tokens_and_the_switch_survive_a_reopen() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("db.sqlite");
-        drop(SqliteStore::open(&path).expect("open"));
-        let a = SqliteAuth::open(&path).expect("open auth");
-        assert_eq!(a.load().expect("load"), AuthState::default());
-        let id = a.add_token("h1", "init", 10, None, true).expect("add");
-        assert_eq!(id, Some(1));
-        assert_eq!(
-            a.add_token("h2", "again", 11, None, true).expect("add"),
-            None
-        );
-        assert_eq!(
-            a.add_token("h3", "user", 12, Some(99), false).expect("add"),
-            Some(2)
-        );
-        assert!(a.modify(2, Some("renamed"), Some(false)).expect("modify"));
-        assert!(a.revoke(1, 20).expect("revoke"));
-        assert!(!a.revoke(1, 21).expect("revoke twice"));
-        assert!(!a.modify(1, None, Some(true)).expect("modify revoked"));
-        drop(a);
-        let s = SqliteAuth::open(&path)
-            .expect("reopen")
-            .load()
-            .expect("load");
-        assert!(s.enabled);
-        assert_eq!(s.tokens.len(), 2);
-        assert_eq!(s.tokens[0].deleted_at, Some(20));
-        assert_eq!(
-            (
-                s.tokens[1].description.as_str(),
-                s.tokens[1].is_active,
-                s.tokens[1].expires_at
-            ),
-            ("renamed", false, Some(99))
-        );
     }
 }

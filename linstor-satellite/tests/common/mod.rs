@@ -255,6 +255,22 @@ impl Drop for Cluster {
 /// One HTTP/1.1 request with `Connection: close`, body without a Content-Type (as
 /// python-linstor sends it).
 pub fn call(addr: &str, method: &str, path: &str, body: Option<&Value>) -> Option<(u16, Value)> {
+    let (status, payload) = call_text(addr, method, path, body)?;
+    let v = if payload.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&payload).ok()?
+    };
+    Some((status, v))
+}
+
+/// [`call`], with the answer's body as text (`/health`).
+pub fn call_text(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
     let body = body.map(Value::to_string).unwrap_or_default();
@@ -276,12 +292,7 @@ pub fn call(addr: &str, method: &str, path: &str, body: Option<&Value>) -> Optio
     } else {
         rest.to_owned()
     };
-    let v = if payload.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&payload).ok()?
-    };
-    Some((status, v))
+    Some((status, payload))
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -295,20 +306,4 @@ fn dechunk(mut s: &str) -> String {
         s = rest[n..].trim_start_matches("\r\n");
     }
     out
-}
-
-/// One GET with `Connection: close`; the status and the body as text (`/health`).
-pub fn call_text(addr: &str, method: &str, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text.split_once("\r\n\r\n")?;
-    let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, rest.to_owned()))
 }
